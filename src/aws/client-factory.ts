@@ -25,7 +25,7 @@ export interface BaseClientConfig {
   retryMode: 'adaptive';
 }
 
-export type SdkClientConstructor<Client extends SdkClient, ClientConfig> = new (config: ClientConfig) => Client;
+export type SdkClientConstructor<Client extends SdkClient, ClientConfig> = new (...args: [] | [ClientConfig]) => Client;
 
 export interface ClientScope {
   /** Defaults to the hosting region from configuration. */

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+
+import { accountIdSchema, asffResourceType, ec2Arn, partitionOfArn, partitionOfRegion, regionSchema } from './aws-names.js';
+import { MalformedEventError } from './errors.js';
+import { describeIssue } from './field-path.js';
+import type { ParsedEnvelope } from './envelope.js';
+import { assumedSeverity } from './severity.js';
+import {
+  ComplianceStatus,
+  FindingFormat,
+  FindingSource,
+  RecordState,
+  SeverityLabel,
+  WorkflowStatus,
+  type Finding,
+  type IntakeResult,
+  type Partition,
+  type Resource,
+} from './types.js';
+
+const complianceTypes = ['COMPLIANT', 'NON_COMPLIANT', 'NOT_APPLICABLE', 'INSUFFICIENT_DATA'] as const;
+
+const evaluationSchema = z.looseObject({
+  complianceType: z.enum(complianceTypes),
+  resultRecordedTime: z.string().optional(),
+  configRuleInvokedTime: z.string().optional(),
+  annotation: z.string().optional(),
+  evaluationResultIdentifier: z
+    .looseObject({ orderingTimestamp: z.string().optional() })
+    .optional(),
+});
+
+/** The `detail` of a `Config Rules Compliance Change` event. */
+const configDetailSchema = z.looseObject({
+  resourceId: z.string().min(1),
+  awsRegion: regionSchema,
+  awsAccountId: accountIdSchema,
+  configRuleName: z.string().min(1),
+  configRuleARN: z.string().optional(),
+  resourceType: z.string().min(1),
+  messageType: z.string().optional(),
+  recordVersion: z.string().optional(),
+  notificationCreationTime: z.string().optional(),
+  newEvaluationResult: evaluationSchema,
+  oldEvaluationResult: evaluationSchema.optional(),
+});
+type ConfigDetail = z.infer<typeof configDetailSchema>;
+
+const COMPLIANCE: Readonly<Record<(typeof complianceTypes)[number], ComplianceStatus>> = {
+  COMPLIANT: ComplianceStatus.Passed,
+  NON_COMPLIANT: ComplianceStatus.Failed,
+  NOT_APPLICABLE: ComplianceStatus.NotAvailable,
+  INSUFFICIENT_DATA: ComplianceStatus.NotAvailable,
+};
+
+function resourceOf(detail: ConfigDetail, partition: Partition): Resource {
+  const type = asffResourceType(detail.resourceType);
+  const base = {
+    type,
+    nativeType: detail.resourceType,
+    account: detail.awsAccountId,
+    region: detail.awsRegion,
+    partition,
+    securityGroupIds: [] as string[],
+    networkInterfaces: [],
+  };
+  // Name resources the way Security Hub does, so the same resource has the same id from every source.
+  switch (detail.resourceType) {
+    case 'AWS::::Account':
+      return { ...base, id: `AWS::::Account:${detail.resourceId}` };
+    case 'AWS::EC2::Instance': {
+      const arn = ec2Arn(partition, detail.awsRegion, detail.awsAccountId, 'instance', detail.resourceId);
+      return { ...base, id: arn, arn, instanceId: detail.resourceId };
+    }
+    case 'AWS::EC2::SecurityGroup': {
+      const arn = ec2Arn(partition, detail.awsRegion, detail.awsAccountId, 'security-group', detail.resourceId);
+      return { ...base, id: arn, arn, securityGroupIds: [detail.resourceId] };
+    }
+    default:
+      return { ...base, id: detail.resourceId, ...(detail.resourceId.startsWith('arn:') ? { arn: detail.resourceId } : {}) };
+  }
+}
+
+/**
+ * A `Config Rules Compliance Change` event: one rule's verdict on one
+ * resource. Config carries no severity: a failed evaluation is assumed
+ * MEDIUM (stated in `severity.basis`), anything else INFORMATIONAL.
+ */
+export function readConfigComplianceChange(parsed: ParsedEnvelope): IntakeResult {
+  const source = parsed.envelope.source;
+  const result = configDetailSchema.safeParse(parsed.detail);
+  if (!result.success) {
+    const { field, message } = describeIssue(result.error, 'detail');
+    throw new MalformedEventError(message, source, field);
+  }
+  const detail = result.data;
+  const partition = partitionOfArn(detail.configRuleARN) ?? partitionOfArn(parsed.envelope.resources[0]) ?? partitionOfRegion(detail.awsRegion);
+  const evaluation = detail.newEvaluationResult;
+  const compliance = COMPLIANCE[evaluation.complianceType];
+  const ruleId = detail.configRuleARN ?? detail.configRuleName;
+  const finding: Finding = {
+    // Config has no finding id: the rule and the resource identify the verdict.
+    id: `${ruleId}/${detail.resourceType}/${detail.resourceId}`,
+    source: FindingSource.Config,
+    format: FindingFormat.ConfigRule,
+    product: { id: 'config', name: 'Config', company: 'Amazon' },
+    title: `${detail.configRuleName}: ${detail.resourceType} ${detail.resourceId} is ${evaluation.complianceType}`,
+    ...(evaluation.annotation === undefined ? {} : { description: evaluation.annotation }),
+    types: ['Software and Configuration Checks/AWS Config Analysis'],
+    severity: assumedSeverity(compliance === ComplianceStatus.Failed ? SeverityLabel.Medium : SeverityLabel.Informational),
+    configRule: { name: detail.configRuleName, ...(detail.configRuleARN === undefined ? {} : { arn: detail.configRuleARN }) },
+    compliance: { status: compliance, original: evaluation.complianceType },
+    workflow: WorkflowStatus.New,
+    recordState: RecordState.Active,
+    account: detail.awsAccountId,
+    region: detail.awsRegion,
+    partition,
+    resources: [resourceOf(detail, partition)],
+    trigger: { kind: 'automatic' },
+    ...(evaluation.configRuleInvokedTime === undefined ? {} : { createdAt: evaluation.configRuleInvokedTime }),
+    ...(evaluation.resultRecordedTime === undefined ? {} : { updatedAt: evaluation.resultRecordedTime }),
+    raw: { envelope: parsed.envelope, record: parsed.detail },
+  };
+  return { envelope: parsed.envelope, findings: [finding], rejected: [] };
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+import { accountIdSchema, regionSchema } from './aws-names.js';
+import { MalformedEventError } from './errors.js';
+import { describeIssue } from './field-path.js';
+import type { JsonObject } from './raw-input.js';
+import type { EventEnvelope } from './types.js';
+
+/** The EventBridge envelope every AWS event arrives in. AWS adds fields over time: unknown ones are kept, not rejected. */
+const envelopeSchema = z.looseObject({
+  version: z.string().optional(),
+  id: z.string().min(1, 'must not be empty'),
+  'detail-type': z.string().min(1, 'must not be empty'),
+  source: z.string().min(1, 'must not be empty'),
+  account: accountIdSchema,
+  time: z.string().optional(),
+  region: regionSchema,
+  resources: z.array(z.string()).default([]),
+  detail: z.record(z.string(), z.unknown()),
+});
+
+export interface ParsedEnvelope {
+  readonly envelope: EventEnvelope;
+  readonly detail: JsonObject;
+}
+
+/** Reads the envelope; errors name the field (`account`, `detail-type`, `detail`…) and the event's source when known. */
+export function parseEnvelope(event: JsonObject, origin: string): ParsedEnvelope {
+  const source = typeof event.source === 'string' && event.source !== '' ? event.source : origin;
+  const parsed = envelopeSchema.safeParse(event);
+  if (!parsed.success) {
+    const { field, message } = describeIssue(parsed.error);
+    throw new MalformedEventError(message, source, field);
+  }
+  const value = parsed.data;
+  return {
+    envelope: {
+      id: value.id,
+      source: value.source,
+      detailType: value['detail-type'],
+      account: value.account,
+      region: value.region,
+      ...(value.time === undefined ? {} : { time: value.time }),
+      resources: value.resources,
+    },
+    detail: value.detail,
+  };
+}

@@ -1,0 +1,256 @@
+import { z } from 'zod';
+
+import {
+  accountIdSchema,
+  asffResourceType,
+  ec2Arn,
+  instanceIdIn,
+  parseArn,
+  partitionOfArn,
+  partitionOfRegion,
+  PARTITIONS,
+  regionSchema,
+  securityGroupIdIn,
+} from './aws-names.js';
+import { cisRulesOfRequirements } from './cis.js';
+import { readFindingBatch } from './finding-batch.js';
+import type { ParsedEnvelope } from './envelope.js';
+import { ocsfSeverity } from './severity.js';
+import {
+  ComplianceStatus,
+  FindingFormat,
+  FindingSource,
+  RecordState,
+  WorkflowStatus,
+  type Control,
+  type Finding,
+  type IntakeResult,
+  type Partition,
+  type ProductRef,
+  type Resource,
+  type Trigger,
+} from './types.js';
+
+const ocsfResourceSchema = z.looseObject({
+  type: z.string().min(1),
+  uid: z.string().min(1),
+  uid_alt: z.string().optional(),
+  name: z.string().optional(),
+  region: z.string().optional(),
+  cloud_partition: z.string().optional(),
+  owner: z.looseObject({ account: z.looseObject({ uid: z.string().optional() }).optional() }).optional(),
+  tags: z.array(z.looseObject({ name: z.string(), value: z.string().nullable().optional() })).optional(),
+  data: z.record(z.string(), z.unknown()).nullable().optional(),
+});
+
+/**
+ * An OCSF finding as Security Hub sends it in `Findings Imported V2`
+ * (Compliance 2003, Detection 2004, Vulnerability 2002, … — any class of the
+ * Findings category, 2000–2099).
+ */
+const ocsfFindingSchema = z.looseObject({
+  class_uid: z.number().int().min(2000, 'must be an OCSF Findings class (2000–2099)').max(2099, 'must be an OCSF Findings class (2000–2099)'),
+  class_name: z.string().optional(),
+  activity_id: z.number().int().optional(),
+  severity_id: z.number().int(),
+  severity: z.string().optional(),
+  status_id: z.number().int().optional(),
+  status: z.string().optional(),
+  comment: z.string().nullable().optional(),
+  time_dt: z.string().optional(),
+  finding_info: z.looseObject({
+    uid: z.string().min(1),
+    title: z.string().default(''),
+    desc: z.string().optional(),
+    types: z.array(z.string()).default([]),
+    created_time_dt: z.string().optional(),
+    modified_time_dt: z.string().optional(),
+    analytic: z.looseObject({ category: z.string().optional(), name: z.string().optional() }).optional(),
+  }),
+  metadata: z.looseObject({
+    uid: z.string().optional(),
+    product: z.looseObject({ name: z.string().optional(), uid: z.string().optional(), vendor_name: z.string().optional() }),
+  }),
+  cloud: z.looseObject({
+    account: z.looseObject({ uid: accountIdSchema }),
+    region: regionSchema,
+    cloud_partition: z.string().optional(),
+  }),
+  compliance: z
+    .looseObject({
+      control: z.string().optional(),
+      standards: z.array(z.string()).optional(),
+      requirements: z.array(z.string()).optional(),
+      status: z.string().optional(),
+      status_id: z.number().int().optional(),
+    })
+    .optional(),
+  resources: z.array(ocsfResourceSchema).min(1, 'must list at least one resource'),
+});
+type OcsfFinding = z.infer<typeof ocsfFindingSchema>;
+
+/** OCSF compliance `status_id`: 1 Pass, 2 Warning, 3 Fail. */
+const COMPLIANCE_OF_STATUS: Readonly<Record<number, ComplianceStatus>> = {
+  1: ComplianceStatus.Passed,
+  2: ComplianceStatus.Warning,
+  3: ComplianceStatus.Failed,
+};
+
+/** OCSF finding `status_id`: 1 New, 2 In Progress, 3 Suppressed, 4 Resolved (5 Archived, 6 Deleted: see record state). */
+const WORKFLOW_OF_STATUS: Readonly<Record<number, WorkflowStatus>> = {
+  1: WorkflowStatus.New,
+  2: WorkflowStatus.Notified,
+  3: WorkflowStatus.Suppressed,
+  4: WorkflowStatus.Resolved,
+};
+const CLOSED_STATUS_IDS = new Set([5, 6]);
+/** OCSF `activity_id` 3 is Close: Security Hub treats everything else as active. */
+const ACTIVITY_CLOSE = 3;
+
+function controlOf(finding: OcsfFinding): Control | undefined {
+  const compliance = finding.compliance;
+  const id = compliance?.control;
+  if (id === undefined || id === '') return undefined;
+  const standards = (compliance?.standards ?? []).map((standard) => standard.replace(/^(standards|ruleset)\//, ''));
+  const relatedRequirements = compliance?.requirements ?? [];
+  const cisRules = new Set(cisRulesOfRequirements(relatedRequirements));
+  return { id, securityControlId: id, standards, cisRules: [...cisRules], relatedRequirements };
+}
+
+/** `arn:aws:securityhub:us-east-1::productv2/aws/guardduty` -> `guardduty`. */
+function productOf(finding: OcsfFinding): ProductRef {
+  const { name, uid, vendor_name: vendor } = finding.metadata.product;
+  const [, company = '', product = ''] = (parseArn(uid)?.resource ?? '').split('/');
+  const id = company === '' ? (name ?? 'unknown').toLowerCase().replace(/\s+/g, '-') : company === 'aws' ? product : `${company}/${product}`;
+  return {
+    id,
+    name: name ?? product,
+    ...(vendor === undefined ? {} : { company: vendor }),
+    ...(uid === undefined ? {} : { arn: uid }),
+  };
+}
+
+const knownPartition = (value: string | undefined): Partition | undefined => PARTITIONS.find((partition) => partition === value);
+
+function resourceOf(resource: z.infer<typeof ocsfResourceSchema>, finding: { account: string; region: string; partition: Partition }): Resource {
+  const account = resource.owner?.account?.uid ?? finding.account;
+  // IAM resources say "global"; the finding's region is where they were evaluated.
+  const region = resource.region !== undefined && regionSchema.safeParse(resource.region).success ? resource.region : finding.region;
+  const partition = knownPartition(resource.cloud_partition) ?? finding.partition;
+  const arn = [resource.uid_alt, resource.uid].find((candidate) => candidate?.startsWith('arn:'));
+  const tags = resource.tags === undefined ? undefined : Object.fromEntries(resource.tags.map(({ name, value }) => [name, value ?? '']));
+  const base = {
+    type: asffResourceType(resource.type),
+    nativeType: resource.type,
+    account,
+    region,
+    partition,
+    ...(tags === undefined ? {} : { tags }),
+    securityGroupIds: [] as string[],
+    networkInterfaces: [],
+  };
+  switch (resource.type) {
+    case 'AWS::::Account':
+      return { ...base, id: `AWS::::Account:${resource.uid}` };
+    case 'AWS::EC2::Instance': {
+      const instanceId = instanceIdIn(resource.uid) ?? instanceIdIn(resource.uid_alt);
+      const instanceArn = arn ?? (instanceId === undefined ? undefined : ec2Arn(partition, region, account, 'instance', instanceId));
+      return { ...base, id: instanceArn ?? resource.uid, ...(instanceArn === undefined ? {} : { arn: instanceArn }), ...(instanceId === undefined ? {} : { instanceId }) };
+    }
+    case 'AWS::EC2::SecurityGroup': {
+      const groupId = securityGroupIdIn(resource.uid) ?? securityGroupIdIn(resource.uid_alt);
+      const groupArn = arn ?? (groupId === undefined ? undefined : ec2Arn(partition, region, account, 'security-group', groupId));
+      return { ...base, id: groupArn ?? resource.uid, ...(groupArn === undefined ? {} : { arn: groupArn }), securityGroupIds: groupId === undefined ? [] : [groupId] };
+    }
+    case 'AWS::IAM::Role': {
+      const name = resource.name ?? (arn === undefined ? undefined : parseArn(arn)?.resource.split('/').pop());
+      return { ...base, id: arn ?? resource.uid, ...(arn === undefined ? {} : { arn }), iamRole: { ...(name === undefined ? {} : { name }), ...(arn === undefined ? {} : { arn }) } };
+    }
+    case 'AWS::IAM::AccessKey': {
+      const data = resource.data ?? {};
+      const text = (key: string): string | undefined => (typeof data[key] === 'string' ? (data[key] as string) : undefined);
+      const userName = text('user_name');
+      const userType = text('user_type');
+      const principalId = text('principal_id');
+      return {
+        ...base,
+        id: `AWS::IAM::AccessKey:${resource.uid}`,
+        accessKey: {
+          id: resource.uid,
+          ...(userName === undefined ? {} : { userName }),
+          ...(userType === undefined ? {} : { userType }),
+          ...(principalId === undefined ? {} : { principalId }),
+        },
+        ...(userType === 'AssumedRole' && userName !== undefined ? { iamRole: { name: userName } } : {}),
+      };
+    }
+    default:
+      return { ...base, id: arn ?? resource.uid, ...(arn === undefined ? {} : { arn }) };
+  }
+}
+
+function normalize(finding: OcsfFinding, parsed: ParsedEnvelope, index: number, trigger: Trigger, item: unknown): Finding {
+  const account = finding.cloud.account.uid;
+  const region = finding.cloud.region;
+  const partition =
+    knownPartition(finding.cloud.cloud_partition) ??
+    knownPartition(finding.resources[0]?.cloud_partition) ??
+    partitionOfArn(finding.finding_info.uid) ??
+    partitionOfRegion(region);
+  const control = controlOf(finding);
+  const complianceStatusId = finding.compliance?.status_id;
+  const closed = finding.activity_id === ACTIVITY_CLOSE || CLOSED_STATUS_IDS.has(finding.status_id ?? 0);
+  const configRuleName =
+    finding.finding_info.analytic?.category === 'AWS::Config::ConfigRule' ? finding.finding_info.analytic.name : undefined;
+  const updatedAt = finding.finding_info.modified_time_dt ?? finding.time_dt;
+  const base = { account, region, partition };
+  return {
+    id: finding.finding_info.uid,
+    source: FindingSource.SecurityHub,
+    format: FindingFormat.Ocsf,
+    product: productOf(finding),
+    title: finding.finding_info.title,
+    ...(finding.finding_info.desc === undefined ? {} : { description: finding.finding_info.desc }),
+    types: finding.finding_info.types,
+    severity: ocsfSeverity(finding.severity_id, finding.severity),
+    ...(control === undefined ? {} : { control }),
+    ...(configRuleName === undefined ? {} : { configRule: { name: configRuleName } }),
+    ...(complianceStatusId === undefined && finding.compliance?.status === undefined
+      ? {}
+      : {
+          compliance: {
+            status: COMPLIANCE_OF_STATUS[complianceStatusId ?? 0] ?? ComplianceStatus.NotAvailable,
+            ...(finding.compliance?.status === undefined ? {} : { original: finding.compliance.status }),
+          },
+        }),
+    workflow: WORKFLOW_OF_STATUS[finding.status_id ?? 1] ?? WorkflowStatus.New,
+    recordState: closed ? RecordState.Archived : RecordState.Active,
+    ...base,
+    resources: finding.resources.map((resource) => resourceOf(resource, base)),
+    ...(finding.comment === undefined || finding.comment === null || finding.comment === ''
+      ? {}
+      : { note: { text: finding.comment } }),
+    trigger,
+    ...(finding.finding_info.created_time_dt === undefined ? {} : { createdAt: finding.finding_info.created_time_dt }),
+    ...(updatedAt === undefined ? {} : { updatedAt }),
+    raw: { envelope: parsed.envelope, record: item, index },
+  };
+}
+
+/** Reads the OCSF findings of a `Findings Imported V2` event. */
+export function readOcsfFindings(parsed: ParsedEnvelope, trigger: Trigger): IntakeResult {
+  return readFindingBatch(parsed, {
+    format: 'OCSF',
+    schema: ocsfFindingSchema,
+    identify: (item) => {
+      const info = (item ?? {}) as { finding_info?: { uid?: unknown }; cloud?: { account?: { uid?: unknown } } };
+      const findingId = info.finding_info?.uid;
+      const account = info.cloud?.account?.uid;
+      return {
+        findingId: typeof findingId === 'string' ? findingId : undefined,
+        account: typeof account === 'string' ? account : undefined,
+      };
+    },
+    normalize: (finding, index, item) => normalize(finding, parsed, index, trigger, item),
+  });
+}
