@@ -1,0 +1,41 @@
+import { performance } from 'node:perf_hooks';
+
+/** One benchmark figure, compared with a baseline measured in the same run. */
+export interface BenchmarkResult {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly baseline: number;
+  readonly ratio: number;
+}
+
+export interface Benchmark {
+  readonly name: string;
+  run(): Promise<BenchmarkResult[]> | BenchmarkResult[];
+}
+
+/**
+ * Operations per second of `operation`, over at least `minMs` after a warm-up
+ * (so the JIT has settled), as the median of five rounds (so one GC pause or
+ * a noisy neighbour does not decide the figure).
+ */
+export function operationsPerSecond(operation: () => unknown, minMs = 300): number {
+  const round = (): number => {
+    let count = 0;
+    const start = performance.now();
+    let elapsed = 0;
+    while (elapsed < minMs) {
+      for (let i = 0; i < 64; i += 1) operation();
+      count += 64;
+      elapsed = performance.now() - start;
+    }
+    return (count * 1000) / elapsed;
+  };
+  round();
+  const rounds = Array.from({ length: 5 }, round).sort((a, b) => a - b);
+  return rounds[2] as number;
+}
+
+export function result(name: string, value: number, unit: string, baseline: number): BenchmarkResult {
+  return { name, value: Math.round(value), unit, baseline: Math.round(baseline), ratio: Number((value / baseline).toFixed(3)) };
+}
