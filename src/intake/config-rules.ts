@@ -1,6 +1,15 @@
 import { z } from 'zod';
 
-import { accountIdSchema, asffResourceType, ec2Arn, partitionOfArn, partitionOfRegion, regionSchema } from './aws-names.js';
+import {
+  accountIdSchema,
+  asffResourceType,
+  ec2Arn,
+  instanceIdIn,
+  partitionOfArn,
+  partitionOfRegion,
+  regionSchema,
+  securityGroupIdIn,
+} from './aws-names.js';
 import { MalformedEventError } from './errors.js';
 import { describeIssue } from './field-path.js';
 import type { ParsedEnvelope } from './envelope.js';
@@ -94,6 +103,11 @@ export function readConfigComplianceChange(parsed: ParsedEnvelope): IntakeResult
     throw new MalformedEventError(message, source, field);
   }
   const detail = result.data;
+  const malformedId =
+    (detail.resourceType === 'AWS::EC2::Instance' && instanceIdIn(detail.resourceId) !== detail.resourceId) ||
+    (detail.resourceType === 'AWS::EC2::SecurityGroup' && securityGroupIdIn(detail.resourceId) !== detail.resourceId) ||
+    (detail.resourceType === 'AWS::::Account' && !/^\d{12}$/.test(detail.resourceId));
+  if (malformedId) throw new MalformedEventError(`is not a valid id for ${detail.resourceType}: "${detail.resourceId}"`, source, 'detail.resourceId');
   const partition = partitionOfArn(detail.configRuleARN) ?? partitionOfArn(parsed.envelope.resources[0]) ?? partitionOfRegion(detail.awsRegion);
   const evaluation = detail.newEvaluationResult;
   const compliance = COMPLIANCE[evaluation.complianceType];

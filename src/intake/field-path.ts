@@ -5,14 +5,18 @@ export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
   let out = prefix;
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
+    // Keys that are not plain names (empty, dotted, spaced) are quoted so the path stays unambiguous.
+    else if (typeof part !== 'string' || !/^[A-Za-z_$][\w$:-]*$/.test(part)) out += `[${JSON.stringify(String(part))}]`;
+    else out += out === '' ? part : `.${part}`;
   }
   return out === '' ? '(root)' : out;
 }
 
 /** The first zod issue as "field" + "what is wrong", the way intake errors report it. */
 export function describeIssue(error: z.ZodError, prefix = ''): { field: string; message: string } {
-  const issue = error.issues[0];
+  // An unknown key is reported first: a misspelt field usually also makes the
+  // real one "missing", and the misspelling is what the sender needs to see.
+  const issue = error.issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? error.issues[0];
   if (issue === undefined) return { field: prefix || '(root)', message: 'is invalid' };
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((key) => `"${key}"`).join(', ');

@@ -8,6 +8,7 @@ import {
   partitionOfArn,
   partitionOfRegion,
   partitionSchema,
+  REGION_PATTERN,
   regionSchema,
   securityGroupIdIn,
 } from './aws-names.js';
@@ -168,7 +169,10 @@ function resourceOf(resource: AsffResource, finding: { account: string; region: 
   const arn = resource.Id.startsWith('arn:') ? resource.Id : undefined;
   const partition = resource.Partition ?? partitionOfArn(arn) ?? finding.partition;
   const region = resource.Region ?? finding.region;
-  const account = parseArn(arn)?.account || finding.account;
+  // An ARN names its own account (a resource shared from another account); ARNs
+  // without one (S3 buckets) or with a non-account owner (`aws`) belong to the finding's.
+  const arnAccount = parseArn(arn)?.account;
+  const account = arnAccount !== undefined && /^\d{12}$/.test(arnAccount) ? arnAccount : finding.account;
 
   let instanceId = instanceIdIn(resource.Id);
   const securityGroupIds = new Set<string>();
@@ -287,7 +291,12 @@ function guardDutyTypesOf(types: readonly string[]): string[] {
 
 function normalize(finding: AsffFinding, parsed: ParsedEnvelope, index: number, trigger: Trigger, item: unknown): Finding {
   const productArn = parseArn(finding.ProductArn);
-  const region = finding.Region ?? (productArn?.region || undefined) ?? finding.Resources[0]?.Region ?? (parsed.envelope.region as string);
+  const arnRegion = productArn?.region;
+  const region =
+    finding.Region ??
+    (arnRegion !== undefined && REGION_PATTERN.test(arnRegion) ? arnRegion : undefined) ??
+    finding.Resources[0]?.Region ??
+    (parsed.envelope.region as string);
   const partition =
     partitionOfArn(finding.ProductArn) ?? finding.Resources[0]?.Partition ?? partitionOfRegion(region);
   const control = controlOf(finding);

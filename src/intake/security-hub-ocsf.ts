@@ -38,7 +38,7 @@ const ocsfResourceSchema = z.looseObject({
   name: z.string().optional(),
   region: z.string().optional(),
   cloud_partition: z.string().optional(),
-  owner: z.looseObject({ account: z.looseObject({ uid: z.string().optional() }).optional() }).optional(),
+  owner: z.looseObject({ account: z.looseObject({ uid: accountIdSchema.optional() }).optional() }).optional(),
   tags: z.array(z.looseObject({ name: z.string(), value: z.string().nullable().optional() })).optional(),
   data: z.record(z.string(), z.unknown()).nullable().optional(),
 });
