@@ -1,0 +1,39 @@
+import { captureMetadata } from './ec2-capture-metadata.js';
+import { detachInstanceProfile } from './ec2-detach-instance-profile.js';
+import { enableTerminationProtection } from './ec2-enable-termination-protection.js';
+import { isolateInstance } from './ec2-isolate.js';
+import { removeDefaultSecurityGroupRules } from './ec2-remove-default-security-group-rules.js';
+import { revokeUnrestrictedIngress } from './ec2-revoke-unrestricted-ingress.js';
+import { snapshotVolumes } from './ec2-snapshot-volumes.js';
+import { updateFinding } from './finding-update.js';
+import { revokeRoleSessions } from './iam-revoke-role-sessions.js';
+import { setPasswordPolicy } from './iam-set-password-policy.js';
+import { notify } from './notify.js';
+import { ActionRegistry } from './registry.js';
+import { runCommand } from './ssm-run-command.js';
+
+export { ActionRegistry, defineAction } from './registry.js';
+export { DuplicateActionError, UnknownActionError } from './errors.js';
+export { ActionTarget } from './types.js';
+export type { ActionDefinition, ActionPermissions } from './types.js';
+
+/** Every action Riposte ships, in one list the registry and the tests share. */
+export const BUILT_IN_ACTIONS = [
+  setPasswordPolicy,
+  isolateInstance,
+  snapshotVolumes,
+  captureMetadata,
+  enableTerminationProtection,
+  detachInstanceProfile,
+  revokeRoleSessions,
+  revokeUnrestrictedIngress,
+  removeDefaultSecurityGroupRules,
+  runCommand,
+  updateFinding,
+  notify,
+] as const;
+
+/** A registry holding every built-in action. */
+export function builtInActions(): ActionRegistry {
+  return new ActionRegistry(BUILT_IN_ACTIONS);
+}

@@ -1,0 +1,271 @@
+import { isFactCondition, necessaryConditions, type Condition, type FactCondition } from './conditions.js';
+
+/**
+ * An EventBridge event pattern (the subset Riposte writes): values are lists
+ * of exact values or of `{prefix}`, `{suffix}`, `{numeric}`, `{exists}`
+ * matchers; `$or` lists alternatives.
+ */
+export type EventPattern = { readonly [key: string]: EventPattern | readonly PatternValue[] | readonly EventPattern[] };
+export type PatternValue =
+  | string
+  | number
+  | boolean
+  | { readonly prefix: string }
+  | { readonly suffix: string }
+  | { readonly numeric: readonly (string | number)[] }
+  | { readonly exists: boolean };
+
+type Constraint = { readonly values?: readonly string[]; readonly prefixes?: readonly string[] };
+
+/**
+ * What a playbook's necessary conditions say about each field: the values it
+ * must take (equal / in / contains / containsAny) or prefixes (prefix).
+ * Negations and alternatives say nothing here — patterns only ever narrow
+ * on conditions that must hold, so they are never narrower than the rule.
+ */
+function constraintsOf(conditions: readonly FactCondition[]): Map<string, Constraint> {
+  const constraints = new Map<string, Constraint>();
+  const narrow = (fact: string, next: Constraint): void => {
+    const current = constraints.get(fact);
+    if (current === undefined) {
+      constraints.set(fact, next);
+      return;
+    }
+    // Two necessary conditions on one fact: keep the tighter (the first with values).
+    if (current.values === undefined && next.values !== undefined) constraints.set(fact, next);
+  };
+  for (const condition of conditions) {
+    const { fact, operator, value } = condition;
+    if ((operator === 'equal' || operator === 'contains') && typeof value === 'string') narrow(fact, { values: [value] });
+    else if ((operator === 'in' || operator === 'containsAny') && Array.isArray(value) && value.every((v) => typeof v === 'string')) narrow(fact, { values: value as string[] });
+    else if (operator === 'prefix' && Array.isArray(value)) narrow(fact, { prefixes: value as string[] });
+  }
+  return constraints;
+}
+
+type Kind = 'asff' | 'ocsf' | 'guardduty' | 'config-rule';
+const KINDS_OF_SOURCE: Record<string, readonly Kind[]> = {
+  securityhub: ['asff', 'ocsf'],
+  guardduty: ['guardduty'],
+  config: ['config-rule'],
+  api: [],
+};
+
+const values = (constraint: Constraint | undefined): readonly string[] | undefined => constraint?.values;
+const or = (...alternatives: EventPattern[]): EventPattern => ({ $or: alternatives });
+
+/** GuardDuty's severity bands, as numeric ranges on its 1.0–10.0 score. */
+const GUARDDUTY_SEVERITY: Record<string, readonly (string | number)[]> = {
+  INFORMATIONAL: ['<', 1],
+  LOW: ['>=', 1, '<', 4],
+  MEDIUM: ['>=', 4, '<', 7],
+  HIGH: ['>=', 7, '<', 9],
+  CRITICAL: ['>=', 9],
+};
+/** OCSF severity_id per label; INFORMATIONAL also covers unknown ids, so it never narrows. */
+const OCSF_SEVERITY: Record<string, readonly number[]> = { LOW: [2], MEDIUM: [3], HIGH: [4], CRITICAL: [5, 6] };
+const OCSF_COMPLIANCE: Record<string, number> = { PASSED: 1, WARNING: 2, FAILED: 3 };
+const CONFIG_COMPLIANCE: Record<string, readonly string[]> = {
+  PASSED: ['COMPLIANT'],
+  FAILED: ['NON_COMPLIANT'],
+  NOT_AVAILABLE: ['NOT_APPLICABLE', 'INSUFFICIENT_DATA'],
+};
+
+function asffPattern(c: Map<string, Constraint>): EventPattern {
+  const finding: Record<string, unknown> = {};
+  const alternatives: EventPattern[][] = [];
+  const products = values(c.get('product.id'));
+  if (products !== undefined) {
+    finding.ProductArn = products.map((id) => ({ suffix: id.includes('/') ? `product/${id}` : `product/aws/${id}` }));
+  }
+  const controls = values(c.get('control.id'));
+  if (controls !== undefined) {
+    // control.id is SecurityControlId, else ControlId, else RuleId, else the end of StandardsControlArn.
+    alternatives.push([
+      { Compliance: { SecurityControlId: controls } },
+      { ProductFields: { ControlId: controls } },
+      { ProductFields: { RuleId: controls } },
+      { ProductFields: { StandardsControlArn: controls.map((id) => ({ suffix: `/${id}` })) } },
+    ]);
+  }
+  const compliance = values(c.get('compliance.status'));
+  if (compliance !== undefined) finding.Compliance = { ...(finding.Compliance as object), Status: compliance };
+  const labels = values(c.get('severity.label'));
+  if (labels !== undefined) alternatives.push([{ Severity: { Label: labels } }, { Severity: { Label: [{ exists: false }] } }]);
+  const workflow = values(c.get('workflow'));
+  if (workflow !== undefined) alternatives.push([{ Workflow: { Status: workflow } }, { Workflow: { Status: [{ exists: false }] } }]);
+  const record = values(c.get('recordState'));
+  if (record !== undefined) finding.RecordState = record.includes('ACTIVE') ? [...record, { exists: false }] : record;
+  const accounts = values(c.get('account'));
+  if (accounts !== undefined) finding.AwsAccountId = accounts;
+  const resourceTypes = values(c.get('resource.type'));
+  if (resourceTypes !== undefined) finding.Resources = { Type: resourceTypes };
+  // Riposte adds GuardDuty's own type to GuardDuty findings, which the raw ASFF
+  // does not carry: narrow on Types only when the product cannot be GuardDuty.
+  const types = c.get('types');
+  if (types !== undefined && products !== undefined && !products.includes('guardduty')) {
+    finding.Types = types.values ?? (types.prefixes ?? []).map((prefix) => ({ prefix }));
+  }
+  return withAlternatives(finding, alternatives);
+}
+
+function ocsfPattern(c: Map<string, Constraint>): EventPattern {
+  const finding: Record<string, unknown> = {};
+  const alternatives: EventPattern[][] = [];
+  const products = values(c.get('product.id'));
+  if (products !== undefined) {
+    alternatives.push([
+      { metadata: { product: { uid: products.map((id) => ({ suffix: id.includes('/') ? `productv2/${id}` : `productv2/aws/${id}` })) } } },
+      { metadata: { product: { uid: [{ exists: false }] } } },
+    ]);
+  }
+  const controls = values(c.get('control.id'));
+  if (controls !== undefined) finding.compliance = { control: controls };
+  const compliance = values(c.get('compliance.status'));
+  if (compliance !== undefined && compliance.every((status) => status in OCSF_COMPLIANCE)) {
+    finding.compliance = { ...(finding.compliance as object), status_id: compliance.map((status) => OCSF_COMPLIANCE[status] as number) };
+  }
+  const labels = values(c.get('severity.label'));
+  if (labels !== undefined && labels.every((label) => label in OCSF_SEVERITY)) finding.severity_id = labels.flatMap((label) => OCSF_SEVERITY[label] ?? []);
+  const accounts = values(c.get('account'));
+  if (accounts !== undefined) finding.cloud = { account: { uid: accounts } };
+  const rules = c.get('configRule.name');
+  if (rules !== undefined) finding.finding_info = { analytic: { name: rules.values ?? (rules.prefixes ?? []).map((prefix) => ({ prefix })) } };
+  const types = c.get('types');
+  if (types !== undefined) {
+    finding.finding_info = { ...(finding.finding_info as object), types: types.values ?? (types.prefixes ?? []).map((prefix) => ({ prefix })) };
+  }
+  return withAlternatives(finding, alternatives);
+}
+
+function guardDutyPattern(c: Map<string, Constraint>): EventPattern {
+  const detail: Record<string, unknown> = {};
+  const types = c.get('types');
+  if (types !== undefined) detail.type = types.values ?? (types.prefixes ?? []).map((prefix) => ({ prefix }));
+  const labels = values(c.get('severity.label'));
+  if (labels !== undefined) detail.severity = labels.map((label) => ({ numeric: GUARDDUTY_SEVERITY[label] ?? ['>=', 0] }));
+  const accounts = values(c.get('account'));
+  if (accounts !== undefined) detail.accountId = accounts;
+  const record = values(c.get('recordState'));
+  if (record !== undefined && !record.includes('ARCHIVED')) detail.service = { archived: [false, { exists: false }] };
+  return detail as EventPattern;
+}
+
+function configPattern(c: Map<string, Constraint>): EventPattern {
+  const detail: Record<string, unknown> = {};
+  const rules = c.get('configRule.name');
+  if (rules !== undefined) detail.configRuleName = rules.values ?? (rules.prefixes ?? []).map((prefix) => ({ prefix }));
+  const compliance = values(c.get('compliance.status'));
+  if (compliance !== undefined && compliance.every((status) => status in CONFIG_COMPLIANCE)) {
+    detail.newEvaluationResult = { complianceType: compliance.flatMap((status) => CONFIG_COMPLIANCE[status] ?? []) };
+  }
+  const accounts = values(c.get('account'));
+  if (accounts !== undefined) detail.awsAccountId = accounts;
+  return detail as EventPattern;
+}
+
+function withAlternatives(fields: Record<string, unknown>, alternatives: EventPattern[][]): EventPattern {
+  // EventBridge allows one $or per object level: extra alternatives nest inside the first's branches.
+  const [first, ...rest] = alternatives;
+  if (first === undefined) return fields as EventPattern;
+  const nested = rest.length === 0 ? undefined : withAlternatives({}, rest);
+  return { ...(fields as EventPattern), ...or(...first.map((branch) => (nested === undefined ? branch : { ...branch, ...nested }))) };
+}
+
+/**
+ * EventBridge patterns that deliver the findings a playbook's automatic
+ * trigger can match — as narrow as its necessary conditions allow, never
+ * narrower: every event whose finding the rule matches matches a pattern.
+ */
+export function automaticEventPatterns(conditions: readonly FactCondition[]): EventPattern[] {
+  const c = constraintsOf(conditions);
+  let kinds: Kind[] = ['asff', 'ocsf', 'guardduty', 'config-rule'];
+  const sources = values(c.get('source'));
+  if (sources !== undefined) kinds = kinds.filter((kind) => sources.some((source) => KINDS_OF_SOURCE[source]?.includes(kind)));
+  const formats = values(c.get('format'));
+  if (formats !== undefined) kinds = kinds.filter((kind) => formats.includes(kind));
+  const products = values(c.get('product.id'));
+  if (products !== undefined) {
+    if (!products.includes('guardduty')) kinds = kinds.filter((kind) => kind !== 'guardduty');
+    if (!products.includes('config')) kinds = kinds.filter((kind) => kind !== 'config-rule');
+  }
+  // Native GuardDuty and Config findings carry no control; native GuardDuty no Config rule.
+  if (c.has('control.id') || c.has('control.cisRules') || c.has('control.standards')) kinds = kinds.filter((kind) => kind === 'asff' || kind === 'ocsf');
+  if (c.has('configRule.name')) kinds = kinds.filter((kind) => kind === 'config-rule' || kind === 'ocsf');
+  // Native GuardDuty findings have no compliance status.
+  if (c.has('compliance.status')) kinds = kinds.filter((kind) => kind !== 'guardduty');
+
+  return kinds.map((kind): EventPattern => {
+    switch (kind) {
+      case 'asff': {
+        const findings = asffPattern(c);
+        return { source: ['aws.securityhub'], 'detail-type': ['Security Hub Findings - Imported'], ...(Object.keys(findings).length === 0 ? {} : { detail: { findings } }) };
+      }
+      case 'ocsf': {
+        const findings = ocsfPattern(c);
+        return { source: ['aws.securityhub'], 'detail-type': ['Findings Imported V2'], ...(Object.keys(findings).length === 0 ? {} : { detail: { findings } }) };
+      }
+      case 'guardduty': {
+        const detail = guardDutyPattern(c);
+        return { source: ['aws.guardduty'], 'detail-type': ['GuardDuty Finding'], ...(Object.keys(detail).length === 0 ? {} : { detail }) };
+      }
+      case 'config-rule': {
+        const detail = configPattern(c);
+        return { source: ['aws.config'], 'detail-type': ['Config Rules Compliance Change'], ...(Object.keys(detail).length === 0 ? {} : { detail }) };
+      }
+    }
+  });
+}
+
+/** The pattern for a Security Hub custom action, by the end of its ARN (the account and region are the deployment's). */
+export function customActionEventPattern(actionId: string): EventPattern {
+  return {
+    source: ['aws.securityhub'],
+    'detail-type': ['Security Hub Findings - Custom Action'],
+    resources: [{ suffix: `:action/custom/${actionId}` }],
+  };
+}
+
+/** The first `any` reached through `all` only: its branches are alternatives the patterns can follow. */
+function topLevelDisjunction(condition: Condition): readonly Condition[] | undefined {
+  if (isFactCondition(condition)) return undefined;
+  if ('any' in condition) return condition.any.length > 1 ? condition.any : undefined;
+  if ('all' in condition) {
+    for (const child of condition.all) {
+      const found = topLevelDisjunction(child);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+const BASE_KEYS = new Set(['source', 'detail-type']);
+
+/**
+ * Patterns for a playbook's automatic trigger, following one top-level
+ * `any` branch by branch (a Config rule name in one branch, a control id in
+ * another), merged per event kind with `$or`. Never narrower than the rule:
+ * each branch's patterns cover the findings that branch matches.
+ */
+export function eventPatternsForMatch(condition: Condition): EventPattern[] {
+  const necessary = necessaryConditions(condition);
+  const branches = topLevelDisjunction(condition);
+  if (branches === undefined) return automaticEventPatterns(necessary);
+  const byKind = new Map<string, EventPattern[]>();
+  for (const branch of branches) {
+    for (const pattern of automaticEventPatterns([...necessary, ...necessaryConditions(branch)])) {
+      const kind = JSON.stringify([pattern.source, pattern['detail-type']]);
+      byKind.set(kind, [...(byKind.get(kind) ?? []), pattern]);
+    }
+  }
+  return [...byKind.values()].map((patterns) => {
+    const first = patterns[0] as EventPattern;
+    const rests = patterns.map((pattern) => Object.fromEntries(Object.entries(pattern).filter(([key]) => !BASE_KEYS.has(key))) as EventPattern);
+    // A branch with nothing to narrow on accepts every event of this kind.
+    if (rests.some((rest) => Object.keys(rest).length === 0)) return { source: first.source, 'detail-type': first['detail-type'] } as EventPattern;
+    const unique = [...new Map(rests.map((rest) => [JSON.stringify(rest), rest])).values()];
+    return (unique.length === 1
+      ? { source: first.source, 'detail-type': first['detail-type'], ...unique[0] }
+      : { source: first.source, 'detail-type': first['detail-type'], $or: unique }) as EventPattern;
+  });
+}

@@ -1,0 +1,240 @@
+import { CustomOperator, KNOWN_OPERATORS } from '../engine/operators.js';
+import { nearest } from '../suggest.js';
+import type { Condition } from './conditions.js';
+import { FIELDS, MATCHABLE_FIELD_NAMES, type FieldSpec } from './fields.js';
+import { problem, type DocumentPath, type Problem } from './problems.js';
+
+/**
+ * The `match` language, compiled to json-rules-engine conditions:
+ *
+ * ```yaml
+ * match:
+ *   source: guardduty                         # equality ("contains" on list fields)
+ *   severity.label: [HIGH, CRITICAL]          # a list means any of
+ *   types: { prefix: ["Backdoor:EC2/"] }      # operators: equals, in, prefix, gt, gte, lt, lte, exists, not
+ *   any:                                      # nested all / any / not
+ *     - control.id: IAM.15
+ *     - configRule.name: iam-password-policy
+ * ```
+ *
+ * Every field and value is type-checked here: a wrong type is a compile
+ * error, never a rule that silently matches nothing.
+ */
+export const MATCH_OPERATORS = ['equals', 'in', 'prefix', 'gt', 'gte', 'lt', 'lte', 'exists', 'not'] as const;
+const COMBINATORS = ['all', 'any', 'not'] as const;
+
+type Scalar = string | number | boolean;
+const isScalar = (value: unknown): value is Scalar => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+const isMapping = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+const describe = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`;
+
+export interface CompiledMatch {
+  readonly condition: Condition | undefined;
+  readonly problems: readonly Problem[];
+}
+
+class MatchCompiler {
+  readonly problems: Problem[] = [];
+
+  block(node: unknown, path: DocumentPath): Condition | undefined {
+    if (!isMapping(node)) {
+      this.problems.push(problem(path, `must be a mapping of field: condition, got ${describe(node)}`));
+      return undefined;
+    }
+    const parts: Condition[] = [];
+    for (const [key, value] of Object.entries(node)) {
+      const condition = this.entry(key, value, [...path, key]);
+      if (condition !== undefined) parts.push(condition);
+    }
+    if (parts.length === 0) {
+      if (Object.keys(node).length === 0) this.problems.push(problem(path, 'is empty: it would match every finding; name at least one field'));
+      return undefined;
+    }
+    return parts.length === 1 ? parts[0] : { all: parts };
+  }
+
+  entry(key: string, value: unknown, path: DocumentPath): Condition | undefined {
+    if (key === 'all' || key === 'any') {
+      if (!Array.isArray(value) || value.length === 0) {
+        this.problems.push(problem(path, `must be a non-empty list of conditions, got ${describe(value)}`));
+        return undefined;
+      }
+      const children = value.map((child, index) => this.block(child, [...path, index])).filter((c): c is Condition => c !== undefined);
+      if (children.length !== value.length) return undefined;
+      return key === 'all' ? { all: children } : { any: children };
+    }
+    if (key === 'not') {
+      const inner = this.block(value, path);
+      return inner === undefined ? undefined : { not: inner };
+    }
+    const spec = FIELDS[key];
+    if (spec === undefined) {
+      this.problems.push(
+        problem(path, `"${key}" is not a field Riposte can match on`, {
+          suggestion: nearest(key, [...MATCHABLE_FIELD_NAMES, ...COMBINATORS]),
+          atKey: true,
+        }),
+      );
+      return undefined;
+    }
+    if (spec.internal === true) {
+      this.problems.push(problem(path, `"${key}" is set by how the run was triggered: bind it with "triggers:" instead`, { atKey: true }));
+      return undefined;
+    }
+    return this.field(key, spec, value, path);
+  }
+
+  field(name: string, spec: FieldSpec, value: unknown, path: DocumentPath): Condition | undefined {
+    if (isScalar(value)) return this.equals(name, spec, value, path);
+    if (Array.isArray(value)) return this.anyOf(name, spec, value, path);
+    if (!isMapping(value)) {
+      this.problems.push(problem(path, `must be a value, a list of values or operators (${MATCH_OPERATORS.join(', ')}), got ${describe(value)}`));
+      return undefined;
+    }
+    const parts: Condition[] = [];
+    for (const [operator, operand] of Object.entries(value)) {
+      const condition = this.operator(name, spec, operator, operand, [...path, operator]);
+      if (condition !== undefined) parts.push(condition);
+    }
+    if (Object.keys(value).length === 0) this.problems.push(problem(path, `needs an operator: ${MATCH_OPERATORS.join(', ')}`));
+    if (parts.length !== Object.keys(value).length || parts.length === 0) return undefined;
+    return parts.length === 1 ? parts[0] : { all: parts };
+  }
+
+  operator(name: string, spec: FieldSpec, operator: string, operand: unknown, path: DocumentPath): Condition | undefined {
+    switch (operator) {
+      case 'equals':
+        if (!isScalar(operand)) return this.fail(path, `must be a single value, got ${describe(operand)}`);
+        return this.equals(name, spec, operand, path);
+      case 'in':
+        if (!Array.isArray(operand)) return this.fail(path, `must be a list of values, got ${describe(operand)}`);
+        return this.anyOf(name, spec, operand, path);
+      case 'prefix': {
+        if (spec.type === 'number') return this.fail(path, `"prefix" applies to text fields; ${name} is a number`);
+        const prefixes = Array.isArray(operand) ? operand : [operand];
+        if (prefixes.length === 0 || !prefixes.every((item) => typeof item === 'string' && item !== '')) {
+          return this.fail(path, `must be a prefix or a list of prefixes (non-empty text), got ${describe(operand)}`);
+        }
+        return { fact: name, operator: CustomOperator.Prefix, value: prefixes };
+      }
+      case 'gt':
+      case 'gte':
+      case 'lt':
+      case 'lte': {
+        if (spec.type !== 'number') return this.fail(path, `"${operator}" compares numbers; ${name} is ${spec.type === 'string' ? 'text' : 'a list of texts'}`);
+        if (typeof operand !== 'number' || !Number.isFinite(operand)) return this.fail(path, `must be a number, got ${describe(operand)}`);
+        const engineOperator = { gt: 'greaterThan', gte: 'greaterThanInclusive', lt: 'lessThan', lte: 'lessThanInclusive' }[operator];
+        return { fact: name, operator: engineOperator, value: operand };
+      }
+      case 'exists':
+        if (typeof operand !== 'boolean') return this.fail(path, `must be true or false, got ${describe(operand)}`);
+        return { fact: name, operator: CustomOperator.Exists, value: operand };
+      case 'not': {
+        const inner = this.field(name, spec, operand, path);
+        return inner === undefined ? undefined : { not: inner };
+      }
+      default:
+        this.problems.push(
+          problem(path, `"${operator}" is not a match operator (${MATCH_OPERATORS.join(', ')})`, {
+            suggestion: nearest(operator, MATCH_OPERATORS),
+            atKey: true,
+          }),
+        );
+        return undefined;
+    }
+  }
+
+  equals(name: string, spec: FieldSpec, value: Scalar, path: DocumentPath): Condition | undefined {
+    if (!this.checkValue(name, spec, value, path)) return undefined;
+    return spec.type === 'string[]' ? { fact: name, operator: 'contains', value } : { fact: name, operator: 'equal', value };
+  }
+
+  anyOf(name: string, spec: FieldSpec, values: readonly unknown[], path: DocumentPath): Condition | undefined {
+    if (values.length === 0) return this.fail(path, 'is an empty list: it would match nothing');
+    let ok = true;
+    values.forEach((value, index) => {
+      if (!isScalar(value)) {
+        this.problems.push(problem([...path, index], `must be a single value, got ${describe(value)}`));
+        ok = false;
+      } else if (!this.checkValue(name, spec, value, [...path, index])) ok = false;
+    });
+    if (!ok) return undefined;
+    return spec.type === 'string[]' ? { fact: name, operator: CustomOperator.ContainsAny, value: values } : { fact: name, operator: 'in', value: values };
+  }
+
+  checkValue(name: string, spec: FieldSpec, value: Scalar, path: DocumentPath): boolean {
+    const wanted = spec.type === 'number' ? 'number' : 'string';
+    if (typeof value !== wanted) {
+      this.problems.push(problem(path, `${name} is ${wanted === 'number' ? 'a number' : 'text'}, got ${describe(value)}`));
+      return false;
+    }
+    if (spec.values !== undefined && !spec.values.includes(value as string)) {
+      this.problems.push(
+        problem(path, `${JSON.stringify(value)} is not a value of ${name} (${spec.values.join(', ')})`, {
+          suggestion: nearest(String(value), spec.values),
+        }),
+      );
+      return false;
+    }
+    return true;
+  }
+
+  /** The escape hatch: raw json-rules-engine conditions, checked for known facts and operators. */
+  raw(node: unknown, path: DocumentPath): Condition | undefined {
+    if (!isMapping(node)) return this.fail(path, `must be a json-rules-engine condition (all, any, not, or fact/operator/value), got ${describe(node)}`);
+    for (const combinator of ['all', 'any'] as const) {
+      if (combinator in node) {
+        const children = node[combinator];
+        if (!Array.isArray(children) || children.length === 0) return this.fail([...path, combinator], 'must be a non-empty list of conditions');
+        const compiled = children.map((child, index) => this.raw(child, [...path, combinator, index]));
+        if (compiled.some((child) => child === undefined)) return undefined;
+        return combinator === 'all' ? { all: compiled as Condition[] } : { any: compiled as Condition[] };
+      }
+    }
+    if ('not' in node) {
+      const inner = this.raw(node.not, [...path, 'not']);
+      return inner === undefined ? undefined : { not: inner };
+    }
+    const { fact, operator, value } = node;
+    const unknownKeys = Object.keys(node).filter((key) => !['fact', 'operator', 'value'].includes(key));
+    if (unknownKeys.length > 0) {
+      const key = unknownKeys[0] as string;
+      return this.fail([...path, key], `"${key}" is not part of a condition (fact, operator, value; or all, any, not)`, nearest(key, ['fact', 'operator', 'value', 'all', 'any', 'not']), true);
+    }
+    if (typeof fact !== 'string') return this.fail([...path, 'fact'], 'is missing: name the fact this condition reads');
+    const spec = FIELDS[fact];
+    if (spec === undefined) return this.fail([...path, 'fact'], `"${fact}" is not a fact Riposte provides`, nearest(fact, MATCHABLE_FIELD_NAMES));
+    if (spec.internal === true) return this.fail([...path, 'fact'], `"${fact}" is set by how the run was triggered: bind it with "triggers:" instead`);
+    if (typeof operator !== 'string') return this.fail([...path, 'operator'], 'is missing');
+    if (!KNOWN_OPERATORS.includes(operator)) return this.fail([...path, 'operator'], `"${operator}" is not an operator (${KNOWN_OPERATORS.join(', ')})`, nearest(operator, KNOWN_OPERATORS));
+    const numeric = ['lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive'].includes(operator);
+    if (numeric && (spec.type !== 'number' || typeof value !== 'number')) {
+      return this.fail([...path, 'operator'], `"${operator}" compares numbers; ${fact} is ${spec.type === 'number' ? 'a number but the value is not' : 'not a number'}`);
+    }
+    if (!('value' in node)) return this.fail([...path, 'value'], 'is missing');
+    return { fact, operator, value };
+  }
+
+  fail(path: DocumentPath, message: string, suggestion?: string, atKey = false): undefined {
+    this.problems.push(problem(path, message, { suggestion, atKey }));
+    return undefined;
+  }
+}
+
+/** Compiles a playbook's `match` block and raw `conditions` into one condition (all of both). */
+export function compileMatch(match: unknown, conditions: unknown, path: DocumentPath = []): CompiledMatch {
+  const compiler = new MatchCompiler();
+  const parts: Condition[] = [];
+  if (match !== undefined) {
+    const compiled = compiler.block(match, [...path, 'match']);
+    if (compiled !== undefined) parts.push(compiled);
+  }
+  if (conditions !== undefined) {
+    const compiled = compiler.raw(conditions, [...path, 'conditions']);
+    if (compiled !== undefined) parts.push(compiled);
+  }
+  const condition = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : { all: parts };
+  return { condition, problems: compiler.problems };
+}

@@ -1,0 +1,63 @@
+import type { Condition } from './conditions.js';
+import type { EventPattern } from './event-patterns.js';
+import type { Position } from './source.js';
+
+export interface CustomActionBinding {
+  readonly id: string;
+  readonly name: string;
+  readonly description?: string;
+}
+
+export interface PlaybookTriggers {
+  readonly automatic: boolean;
+  readonly customAction?: CustomActionBinding;
+  readonly api: boolean;
+}
+
+export interface AccountExemption {
+  readonly id: string;
+  /** After this date (ISO), the exemption no longer protects. */
+  readonly until?: string;
+  readonly owner?: string;
+}
+
+export interface PlaybookStep {
+  readonly action: string;
+  /** Validated against the action's schema, defaults applied. */
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly continueOnError: boolean;
+}
+
+/** A playbook after validation: every default applied, every name checked. */
+export interface Playbook {
+  readonly id: string;
+  readonly title: string;
+  readonly description?: string;
+  readonly triggers: PlaybookTriggers;
+  readonly exempt: { readonly accounts: readonly AccountExemption[]; readonly tags: Readonly<Record<string, string>> };
+  readonly steps: readonly PlaybookStep[];
+  readonly priority: number;
+  /** `plan`: never changes anything; `default`: as the trigger and deployment allow. */
+  readonly mode: 'plan' | 'default';
+  readonly limits?: { readonly maxResourcesPerHour: number };
+}
+
+/** A json-rules-engine rule, as the compiler writes it. */
+export interface CompiledRule {
+  readonly name: string;
+  readonly priority: number;
+  readonly conditions: Condition;
+  readonly event: { readonly type: 'playbook-matched'; readonly params: { readonly playbookId: string } };
+}
+
+/** Everything derived from one playbook's source: runtime rule, delivery patterns and permissions. */
+export interface CompiledPlaybook {
+  readonly playbook: Playbook;
+  readonly rule: CompiledRule;
+  /** The facts the rule reads (the only ones a matcher needs to compute). */
+  readonly facts: readonly string[];
+  /** EventBridge patterns for the automatic and custom-action triggers. */
+  readonly eventPatterns: readonly EventPattern[];
+  readonly permissions: { readonly member: readonly string[]; readonly hosting: readonly string[] };
+  readonly source: { readonly file: string } & Position;
+}
