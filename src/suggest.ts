@@ -2,8 +2,9 @@ import { distance } from 'fastest-levenshtein';
 
 /**
  * The known name nearest to `name`, if it is close enough to be what was
- * meant: within a third of its length in edits (at least 1, at most 4), or
- * the same ignoring case and separators.
+ * meant: within a third of its length in edits (at least 2 — a swapped pair
+ * of letters is 2 edits — at most 4; 1 for names under 4 letters), or the
+ * same ignoring case and separators.
  */
 export function nearest(name: string, known: Iterable<string>): string | undefined {
   const squash = (text: string): string => text.toLowerCase().replace(/[-_.\s]/g, '');
@@ -17,6 +18,6 @@ export function nearest(name: string, known: Iterable<string>): string | undefin
       bestDistance = d;
     }
   }
-  const allowed = Math.min(4, Math.max(1, Math.floor(name.length / 3)));
+  const allowed = name.length < 4 ? 1 : Math.min(4, Math.max(2, Math.floor(name.length / 3)));
   return bestDistance <= allowed ? best : undefined;
 }

@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { RiposteError } from '../errors.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerIntakeCommand } from './intake-command.js';
+import { registerSchemaCommand } from './schema-command.js';
+import { registerValidateCommand } from './validate-command.js';
 
 // The SDK warns once per process that releases after January 2027 need
 // Node 22. Lambda runs Riposte on nodejs22.x; on a Node 20 workstation the
@@ -19,7 +21,9 @@ const program = new Command()
   .description('Remediation rules engine for AWS security findings')
   .showHelpAfterError();
 
+registerValidateCommand(program);
 registerIntakeCommand(program);
+registerSchemaCommand(program);
 registerDemoCommand(program);
 
 try {

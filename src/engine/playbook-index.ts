@@ -2,22 +2,25 @@ import type { Finding } from '../intake/index.js';
 import { FIELDS, isFactCondition, necessaryConditions, type CompiledPlaybook, type Condition } from '../playbooks/index.js';
 
 /**
- * Fields a playbook is indexed by, when one of its trigger branches requires
- * them. Equality-like constraints only (equal, in, contains, containsAny),
- * plus `types` prefixes.
+ * Fields a playbook can be filed under, when one of its trigger branches
+ * requires them: equality-like constraints (equal, in, contains,
+ * containsAny) or prefixes. Most selective first: a control id narrows to a
+ * few playbooks, a trigger kind to all of one kind.
  */
 export const INDEX_FIELDS = [
   'trigger.actionId',
   'trigger.playbook',
   'control.id',
+  'control.cisRules',
   'configRule.name',
+  'types',
   'product.id',
   'resource.type',
   'source',
   'format',
+  'account',
   'trigger.kind',
 ] as const;
-const PREFIX_FIELD = 'types';
 
 interface Key {
   readonly field: string;
@@ -25,93 +28,116 @@ interface Key {
   readonly prefix: boolean;
 }
 
-/** The keys one trigger branch could be indexed by: each is a condition that must hold for the branch. */
-function candidateKeys(branch: Condition): Key[] {
+const label = (field: string, value: string, prefix: boolean): string => `${prefix ? '^' : '='}${field}\u0000${value}`;
+
+/** Keys a conjunction of conditions could be filed under: each is a condition that must hold. */
+function keysOf(condition: Condition): Key[] {
   const keys: Key[] = [];
-  for (const condition of necessaryConditions(branch)) {
-    const { fact, operator, value } = condition;
+  for (const { fact, operator, value } of necessaryConditions(condition)) {
+    if (!(INDEX_FIELDS as readonly string[]).includes(fact)) continue;
     const strings = Array.isArray(value) && value.every((item) => typeof item === 'string') ? (value as string[]) : undefined;
-    if ((INDEX_FIELDS as readonly string[]).includes(fact)) {
-      if ((operator === 'equal' || operator === 'contains') && typeof value === 'string') keys.push({ field: fact, values: [value], prefix: false });
-      else if ((operator === 'in' || operator === 'containsAny') && strings !== undefined) keys.push({ field: fact, values: strings, prefix: false });
-    } else if (fact === PREFIX_FIELD && operator === 'prefix' && strings !== undefined) {
-      keys.push({ field: fact, values: strings, prefix: true });
-    }
+    if ((operator === 'equal' || operator === 'contains') && typeof value === 'string') keys.push({ field: fact, values: [value], prefix: false });
+    else if ((operator === 'in' || operator === 'containsAny') && strings !== undefined) keys.push({ field: fact, values: strings, prefix: false });
+    else if (operator === 'prefix' && strings !== undefined) keys.push({ field: fact, values: strings, prefix: true });
   }
   return keys;
 }
 
-function branchesOf(condition: Condition): readonly Condition[] {
-  return !isFactCondition(condition) && 'any' in condition ? condition.any : [condition];
+/** The first `any` reached through `all` only: alternatives, one of which must hold. */
+function disjunctionIn(condition: Condition): readonly Condition[] | undefined {
+  if (isFactCondition(condition)) return undefined;
+  if ('any' in condition) return condition.any.length > 1 ? condition.any : undefined;
+  if ('all' in condition) {
+    for (const child of condition.all) {
+      const found = disjunctionIn(child);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }
+
+const branchesOf = (condition: Condition): readonly Condition[] => (!isFactCondition(condition) && 'any' in condition ? condition.any : [condition]);
 
 /**
  * Maps discriminating fact values to the playbooks that can match them, so a
- * finding is evaluated only against its candidates. Sound by construction: a
- * playbook is filed under a condition its branch requires, in every branch,
- * so a playbook left out could not have matched.
+ * finding is evaluated only against its candidates. Sound by construction:
+ * each trigger branch of a playbook is filed under a condition it requires —
+ * or, when that is cheaper, each alternative of its `any` under a condition
+ * that alternative requires — so a playbook left out could not have matched.
  */
 export class PlaybookIndex {
   readonly #exact = new Map<string, Map<string, Set<number>>>();
-  readonly #prefixes = new Map<string, Set<number>>();
-  #maxPrefixLength = 0;
-  /** Playbooks with a branch no index field constrains: candidates for every finding. */
+  readonly #prefixes = new Map<string, { readonly byPrefix: Map<string, Set<number>>; maxLength: number }>();
+  /** Playbooks with a branch no indexed condition guards: candidates for every finding. */
   readonly #always = new Set<number>();
 
   constructor(playbooks: readonly CompiledPlaybook[]) {
-    const perBranch = playbooks.map((compiled) => branchesOf(compiled.rule.conditions).map(candidateKeys));
-    // How many branches each (field, value) already selects: prefer the rarest key.
+    const branches = playbooks.map((compiled) =>
+      branchesOf(compiled.rule.conditions).map((branch) => ({
+        keys: keysOf(branch),
+        alternatives: (disjunctionIn(branch) ?? []).map((alternative) => [...keysOf(branch), ...keysOf(alternative)]),
+      })),
+    );
+    // How many playbooks a (field, value) already selects.
     const popularity = new Map<string, number>();
-    const label = (field: string, value: string, prefix: boolean): string => `${prefix ? '^' : '='}${field}\u0000${value}`;
-    for (const branches of perBranch) {
-      for (const keys of branches) for (const key of keys) for (const value of key.values) popularity.set(label(key.field, value, key.prefix), (popularity.get(label(key.field, value, key.prefix)) ?? 0) + 1);
-    }
-    perBranch.forEach((branches, position) => {
-      for (const keys of branches) {
-        let best: Key | undefined;
-        let bestCost = Number.POSITIVE_INFINITY;
-        for (const key of keys) {
-          const cost = key.values.reduce((sum, value) => sum + (popularity.get(label(key.field, value, key.prefix)) ?? 0), 0);
-          if (cost < bestCost) {
-            best = key;
-            bestCost = cost;
-          }
+    const count = (keys: readonly Key[]): void => {
+      for (const key of keys) for (const value of key.values) popularity.set(label(key.field, value, key.prefix), (popularity.get(label(key.field, value, key.prefix)) ?? 0) + 1);
+    };
+    for (const perPlaybook of branches) for (const branch of perPlaybook) [branch.keys, ...branch.alternatives].forEach(count);
+    // A key's score: how selective its field is in general (its rank), then the
+    // largest bucket a finding could land in through it.
+    const rank = (key: Key): number => (INDEX_FIELDS as readonly string[]).indexOf(key.field);
+    const size = (key: Key): number => Math.max(...key.values.map((value) => popularity.get(label(key.field, value, key.prefix)) ?? 0));
+    const better = (a: Key, b: Key): boolean => rank(a) < rank(b) || (rank(a) === rank(b) && size(a) < size(b));
+    const best = (keys: readonly Key[]): Key | undefined => keys.reduce<Key | undefined>((found, key) => (found === undefined || better(key, found) ? key : found), undefined);
+
+    branches.forEach((perPlaybook, position) => {
+      for (const branch of perPlaybook) {
+        const whole = best(branch.keys);
+        const perAlternative = branch.alternatives.map(best);
+        let chosen: Key[] = whole === undefined ? [] : [whole];
+        if (perAlternative.length > 0 && perAlternative.every((key) => key !== undefined)) {
+          const keys = perAlternative as Key[];
+          const worstRank = Math.max(...keys.map(rank));
+          const total = keys.reduce((sum, key) => sum + size(key), 0);
+          if (whole === undefined || worstRank < rank(whole) || (worstRank === rank(whole) && total < size(whole))) chosen = keys;
         }
-        if (best === undefined) this.#always.add(position);
-        else if (best.prefix) {
-          for (const prefix of best.values) {
-            this.#maxPrefixLength = Math.max(this.#maxPrefixLength, prefix.length);
-            const set = this.#prefixes.get(prefix) ?? new Set<number>();
-            set.add(position);
-            this.#prefixes.set(prefix, set);
-          }
-        } else {
-          const byValue = this.#exact.get(best.field) ?? new Map<string, Set<number>>();
-          for (const value of best.values) {
-            const set = byValue.get(value) ?? new Set<number>();
-            set.add(position);
-            byValue.set(value, set);
-          }
-          this.#exact.set(best.field, byValue);
-        }
+        if (chosen.length === 0) this.#always.add(position);
+        for (const key of chosen) this.#file(key, position);
       }
     });
+  }
+
+  #file(key: Key, position: number): void {
+    if (key.prefix) {
+      const entry = this.#prefixes.get(key.field) ?? { byPrefix: new Map<string, Set<number>>(), maxLength: 0 };
+      for (const prefix of key.values) {
+        entry.maxLength = Math.max(entry.maxLength, prefix.length);
+        entry.byPrefix.set(prefix, (entry.byPrefix.get(prefix) ?? new Set<number>()).add(position));
+      }
+      this.#prefixes.set(key.field, entry);
+      return;
+    }
+    const byValue = this.#exact.get(key.field) ?? new Map<string, Set<number>>();
+    for (const value of key.values) byValue.set(value, (byValue.get(value) ?? new Set<number>()).add(position));
+    this.#exact.set(key.field, byValue);
   }
 
   /** Positions (in the list given to the constructor) of the playbooks a finding could match, ascending. */
   candidates(finding: Finding): number[] {
     const found = new Set<number>(this.#always);
-    for (const [field, byValue] of this.#exact) {
+    const texts = (field: string): readonly string[] => {
       const fact = FIELDS[field]?.read(finding);
-      if (typeof fact === 'string') byValue.get(fact)?.forEach((position) => found.add(position));
-      else if (Array.isArray(fact)) for (const item of fact) if (typeof item === 'string') byValue.get(item)?.forEach((position) => found.add(position));
+      if (typeof fact === 'string') return [fact];
+      return Array.isArray(fact) ? fact.filter((item): item is string => typeof item === 'string') : [];
+    };
+    for (const [field, byValue] of this.#exact) {
+      for (const text of texts(field)) byValue.get(text)?.forEach((position) => found.add(position));
     }
-    if (this.#prefixes.size > 0) {
-      const types = FIELDS[PREFIX_FIELD]?.read(finding);
-      for (const type of Array.isArray(types) ? (types as unknown[]) : []) {
-        if (typeof type !== 'string') continue;
-        for (let length = 1; length <= Math.min(type.length, this.#maxPrefixLength); length += 1) {
-          this.#prefixes.get(type.slice(0, length))?.forEach((position) => found.add(position));
+    for (const [field, { byPrefix, maxLength }] of this.#prefixes) {
+      for (const text of texts(field)) {
+        for (let length = 1; length <= Math.min(text.length, maxLength); length += 1) {
+          byPrefix.get(text.slice(0, length))?.forEach((position) => found.add(position));
         }
       }
     }

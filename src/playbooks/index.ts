@@ -20,3 +20,4 @@ export type {
   PlaybookStep,
   PlaybookTriggers,
 } from './types.js';
+export { playbookJsonSchema, playbookJsonSchemaText } from './json-schema.js';
