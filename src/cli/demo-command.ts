@@ -8,18 +8,21 @@ import type { Command } from 'commander';
 
 import { AwsClientFactory } from '../aws/client-factory.js';
 import { startEmulator } from '../aws/emulator.js';
+import { IndexedMatcher } from '../engine/index.js';
 import { readEvent } from '../intake/index.js';
-import { describeFinding } from './format.js';
+import { loadPlaybooks, PlaybookCompileError } from '../playbooks/index.js';
+import { describeFinding, describeMatch } from './format.js';
 
-const examples = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'events');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const examples = join(root, 'examples', 'events');
 const MEMBER_ACCOUNT = '111122223333';
 
 /**
  * `riposte demo`: runs against the embedded AWS emulator (moto_server), so it
  * needs no AWS account. Today it shows the stages that exist: a member
- * account with a weak password policy, reached by AssumeRole, and the Security
- * Hub finding about it as intake reads it. Matching and remediation join as
- * they land.
+ * account with a weak password policy, reached by AssumeRole; the Security
+ * Hub and GuardDuty findings as intake reads them; the playbooks they match
+ * and why. Remediation joins as it lands.
  */
 export function registerDemoCommand(program: Command): void {
   program
@@ -57,13 +60,24 @@ export function registerDemoCommand(program: Command): void {
         say(`Member account ${MEMBER_ACCOUNT} password policy: minimum length ${PasswordPolicy?.MinimumPasswordLength}, symbols ${PasswordPolicy?.RequireSymbols ? 'required' : 'not required'}, reuse prevention ${PasswordPolicy?.PasswordReusePrevention ?? 'none'}`);
         say();
 
+        const { playbooks, problems } = await loadPlaybooks(join(root, 'playbooks'));
+        if (problems.length > 0) throw new PlaybookCompileError(problems);
+        const matcher = new IndexedMatcher(playbooks);
+        say(`Loaded ${playbooks.length} playbooks from playbooks/`);
+        say();
+
         for (const name of ['securityhub-cis-password-policy-failed.json', 'guardduty-ec2-backdoor.json']) {
           const result = readEvent(await readFile(join(examples, name), 'utf8'), { origin: name });
-          say(`Intake of examples/events/${name}:`);
-          for (const finding of result.findings) say(describeFinding(finding));
+          say(`examples/events/${name}:`);
+          for (const finding of result.findings) {
+            say(describeFinding(finding));
+            const matches = await matcher.match(finding);
+            if (matches.length === 0) say('  matched    no playbook');
+            for (const match of matches) say(describeMatch(match));
+          }
           say();
         }
-        say('Next stages (playbook matching, remediation, verification, the run ledger) join this demo as they land.');
+        say('Next stages (remediation in the member account, verification, the run ledger) join this demo as they land.');
       } finally {
         await emulator.stop();
         say('Emulator stopped.');

@@ -1,3 +1,4 @@
+import type { PlaybookMatch } from '../engine/index.js';
 import type { Finding, IntakeResult } from '../intake/index.js';
 
 /** One finding as a responder wants to read it at a terminal. */
@@ -32,4 +33,15 @@ export function describeIntakeResult(result: IntakeResult): string {
   const parts = result.findings.map(describeFinding);
   for (const error of result.rejected) parts.push(`REJECTED ${error.message}`);
   return parts.join('\n\n');
+}
+
+/** A matched playbook, why it matched, and the steps it would run. */
+export function describeMatch(match: PlaybookMatch): string {
+  const { playbook } = match.playbook;
+  const lines = [`  matched    ${playbook.id} (${playbook.title})`];
+  for (const condition of match.conditions) {
+    lines.push(`    because  ${condition.fact} ${condition.operator} ${JSON.stringify(condition.value)} (was ${JSON.stringify(condition.factValue)})`);
+  }
+  playbook.steps.forEach((step, index) => lines.push(`    step ${index + 1}   ${step.action} ${JSON.stringify(step.params)}${step.continueOnError ? ' (continue on error)' : ''}`));
+  return lines.join('\n');
 }
