@@ -2,7 +2,7 @@ import { captureMetadata } from './ec2-capture-metadata.js';
 import { detachInstanceProfile } from './ec2-detach-instance-profile.js';
 import { enableTerminationProtection } from './ec2-enable-termination-protection.js';
 import { isolateInstance } from './ec2-isolate.js';
-import { removeDefaultSecurityGroupRules } from './ec2-remove-default-security-group-rules.js';
+import { restrictDefaultSecurityGroup } from './ec2-restrict-default-security-group.js';
 import { revokeUnrestrictedIngress } from './ec2-revoke-unrestricted-ingress.js';
 import { snapshotVolumes } from './ec2-snapshot-volumes.js';
 import { updateFinding } from './finding-update.js';
@@ -27,7 +27,7 @@ export const BUILT_IN_ACTIONS = [
   detachInstanceProfile,
   revokeRoleSessions,
   revokeUnrestrictedIngress,
-  removeDefaultSecurityGroupRules,
+  restrictDefaultSecurityGroup,
   runCommand,
   updateFinding,
   notify,

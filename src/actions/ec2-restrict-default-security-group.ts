@@ -7,11 +7,11 @@ import { defineAction } from './registry.js';
  * recording the rules it removed (EC2.2).
  *
  * ```yaml
- * - ec2.remove-default-security-group-rules: {}
+ * - ec2.restrict-default-security-group: {}
  * ```
  */
-export const removeDefaultSecurityGroupRules = defineAction({
-  name: 'ec2.remove-default-security-group-rules',
+export const restrictDefaultSecurityGroup = defineAction({
+  name: 'ec2.restrict-default-security-group',
   description: "Remove every rule from a VPC's default security group",
   params: z.strictObject({}),
   target: 'security-group',
