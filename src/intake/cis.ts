@@ -9,7 +9,8 @@ const CIS_STANDARD = /cis-aws-foundations-benchmark\/v\/(\d+\.\d+\.\d+)/;
 /** Version-qualified CIS rules (`1.2.0/1.9`) named by a finding's related requirements. */
 export function cisRulesOfRequirements(requirements: readonly string[]): string[] {
   return requirements.flatMap((requirement) => {
-    const match = CIS_REQUIREMENT.exec(requirement.trim());
+    // Exact text, not trimmed: the delivery patterns match these strings by suffix.
+    const match = CIS_REQUIREMENT.exec(requirement);
     return match?.[2] === undefined ? [] : [`${match[1] ?? '1.2.0'}/${match[2]}`];
   });
 }

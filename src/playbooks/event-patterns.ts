@@ -54,14 +54,34 @@ const KINDS_OF_SOURCE: Record<string, readonly Kind[]> = {
 const values = (constraint: Constraint | undefined): readonly string[] | undefined => constraint?.values;
 const or = (...alternatives: EventPattern[]): EventPattern => ({ $or: alternatives });
 
-/** GuardDuty's severity bands, as numeric ranges on its 1.0–10.0 score. */
+/**
+ * GuardDuty's severity bands, as numeric ranges on its 1.0–10.0 score. Upper
+ * bounds are inclusive because EventBridge compares numbers to six decimal
+ * places: 6.9999996 is MEDIUM to Riposte and 7 to EventBridge.
+ */
 const GUARDDUTY_SEVERITY: Record<string, readonly (string | number)[]> = {
-  INFORMATIONAL: ['<', 1],
-  LOW: ['>=', 1, '<', 4],
-  MEDIUM: ['>=', 4, '<', 7],
-  HIGH: ['>=', 7, '<', 9],
+  INFORMATIONAL: ['<=', 1],
+  LOW: ['>=', 1, '<=', 4],
+  MEDIUM: ['>=', 4, '<=', 7],
+  HIGH: ['>=', 7, '<=', 9],
   CRITICAL: ['>=', 9],
 };
+/** Security Hub's normalized ranges per label, for findings that send no label. */
+const NORMALIZED_SEVERITY: Record<string, readonly (string | number)[]> = {
+  INFORMATIONAL: ['<=', 0],
+  LOW: ['>=', 1, '<=', 39],
+  MEDIUM: ['>=', 40, '<=', 69],
+  HIGH: ['>=', 70, '<=', 89],
+  CRITICAL: ['>=', 90],
+};
+
+/** Suffixes every requirement text naming a CIS rule ends with ("… v1.2.0/1.9", "CIS AWS Foundations 1.9"). */
+const cisRequirementSuffixes = (rules: readonly string[]): PatternValue[] =>
+  [...new Set(rules.flatMap((rule) => {
+    const number = rule.split('/').pop() ?? rule;
+    return [`/${number}`, ` ${number}`];
+  }))].map((suffix) => ({ suffix }));
+const cisRuleNumbers = (rules: readonly string[]): string[] => [...new Set(rules.map((rule) => rule.split('/').pop() ?? rule))];
 /** OCSF severity_id per label; INFORMATIONAL also covers unknown ids, so it never narrows. */
 const OCSF_SEVERITY: Record<string, readonly number[]> = { LOW: [2], MEDIUM: [3], HIGH: [4], CRITICAL: [5, 6] };
 const OCSF_COMPLIANCE: Record<string, number> = { PASSED: 1, WARNING: 2, FAILED: 3 };
@@ -76,7 +96,7 @@ function asffPattern(c: Map<string, Constraint>): EventPattern {
   const alternatives: EventPattern[][] = [];
   const products = values(c.get('product.id'));
   if (products !== undefined) {
-    finding.ProductArn = products.map((id) => ({ suffix: id.includes('/') ? `product/${id}` : `product/aws/${id}` }));
+    finding.ProductArn = products.map((id) => (id.startsWith('arn:') ? id : { suffix: id.includes('/') ? `product/${id}` : `product/aws/${id}` }));
   }
   const controls = values(c.get('control.id'));
   if (controls !== undefined) {
@@ -88,14 +108,27 @@ function asffPattern(c: Map<string, Constraint>): EventPattern {
       { ProductFields: { StandardsControlArn: controls.map((id) => ({ suffix: `/${id}` })) } },
     ]);
   }
+  const cisRules = values(c.get('control.cisRules'));
+  if (cisRules !== undefined) {
+    // A CIS rule comes from a related requirement's text, or from the standard's own control id.
+    const numbers = cisRuleNumbers(cisRules);
+    alternatives.push([
+      { Compliance: { RelatedRequirements: cisRequirementSuffixes(cisRules) } },
+      { ProductFields: { ControlId: numbers } },
+      { ProductFields: { RuleId: numbers } },
+      { ProductFields: { StandardsControlArn: numbers.map((number) => ({ suffix: `/${number}` })) } },
+    ]);
+  }
   const compliance = values(c.get('compliance.status'));
-  if (compliance !== undefined) finding.Compliance = { ...(finding.Compliance as object), Status: compliance };
+  if (compliance !== undefined) finding.Compliance = { Status: compliance };
   const labels = values(c.get('severity.label'));
-  if (labels !== undefined) alternatives.push([{ Severity: { Label: labels } }, { Severity: { Label: [{ exists: false }] } }]);
-  const workflow = values(c.get('workflow'));
-  if (workflow !== undefined) alternatives.push([{ Workflow: { Status: workflow } }, { Workflow: { Status: [{ exists: false }] } }]);
-  const record = values(c.get('recordState'));
-  if (record !== undefined) finding.RecordState = record.includes('ACTIVE') ? [...record, { exists: false }] : record;
+  if (labels !== undefined) {
+    // The label, or for a finding without one, the normalized value it is derived from.
+    // (`$or` inside Severity keeps it from multiplying with the other alternatives.)
+    finding.Severity = { $or: [{ Label: labels }, { Normalized: labels.map((label) => ({ numeric: NORMALIZED_SEVERITY[label] ?? ['>=', 0] })) }] };
+  }
+  // Workflow and record state are not narrowed on: a finding without them reads
+  // as NEW / ACTIVE, and "absent" cannot be said soundly of one finding in a batch.
   const accounts = values(c.get('account'));
   if (accounts !== undefined) finding.AwsAccountId = accounts;
   const resourceTypes = values(c.get('resource.type'));
@@ -112,15 +145,12 @@ function asffPattern(c: Map<string, Constraint>): EventPattern {
 function ocsfPattern(c: Map<string, Constraint>): EventPattern {
   const finding: Record<string, unknown> = {};
   const alternatives: EventPattern[][] = [];
-  const products = values(c.get('product.id'));
-  if (products !== undefined) {
-    alternatives.push([
-      { metadata: { product: { uid: products.map((id) => ({ suffix: id.includes('/') ? `productv2/${id}` : `productv2/aws/${id}` })) } } },
-      { metadata: { product: { uid: [{ exists: false }] } } },
-    ]);
-  }
+  // Not narrowed on product: intake reads it from the product ARN or, without
+  // one, from the product name, and a pattern cannot say "this, or absent".
   const controls = values(c.get('control.id'));
   if (controls !== undefined) finding.compliance = { control: controls };
+  const cisRules = values(c.get('control.cisRules'));
+  if (cisRules !== undefined) finding.compliance = { ...(finding.compliance as object), requirements: cisRequirementSuffixes(cisRules) };
   const compliance = values(c.get('compliance.status'));
   if (compliance !== undefined && compliance.every((status) => status in OCSF_COMPLIANCE)) {
     finding.compliance = { ...(finding.compliance as object), status_id: compliance.map((status) => OCSF_COMPLIANCE[status] as number) };
@@ -146,6 +176,7 @@ function guardDutyPattern(c: Map<string, Constraint>): EventPattern {
   if (labels !== undefined) detail.severity = labels.map((label) => ({ numeric: GUARDDUTY_SEVERITY[label] ?? ['>=', 0] }));
   const accounts = values(c.get('account'));
   if (accounts !== undefined) detail.accountId = accounts;
+  // One finding per event, outside any array: "false or absent" is sound here.
   const record = values(c.get('recordState'));
   if (record !== undefined && !record.includes('ARCHIVED')) detail.service = { archived: [false, { exists: false }] };
   return detail as EventPattern;
@@ -217,6 +248,27 @@ export function automaticEventPatterns(conditions: readonly FactCondition[]): Ev
   });
 }
 
+/** EventBridge's default limit on the size of an event pattern. */
+export const MAX_PATTERN_CHARACTERS = 2_048;
+
+function withoutAlternatives(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutAlternatives);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => key !== '$or').map(([key, child]) => [key, withoutAlternatives(child)]));
+}
+
+/**
+ * Keeps a pattern within EventBridge's size limit by broadening it: first
+ * without its `$or` alternatives (dropping a constraint never narrows), then,
+ * if still too large, to its source and detail-type alone.
+ */
+export function withinSizeLimit(pattern: EventPattern): EventPattern {
+  if (JSON.stringify(pattern).length <= MAX_PATTERN_CHARACTERS) return pattern;
+  const broader = withoutAlternatives(pattern) as EventPattern;
+  if (JSON.stringify(broader).length <= MAX_PATTERN_CHARACTERS) return broader;
+  return { source: pattern.source as readonly PatternValue[], 'detail-type': pattern['detail-type'] as readonly PatternValue[] };
+}
+
 /** The pattern for a Security Hub custom action, by the end of its ARN (the account and region are the deployment's). */
 export function customActionEventPattern(actionId: string): EventPattern {
   return {
@@ -250,7 +302,7 @@ const BASE_KEYS = new Set(['source', 'detail-type']);
 export function eventPatternsForMatch(condition: Condition): EventPattern[] {
   const necessary = necessaryConditions(condition);
   const branches = topLevelDisjunction(condition);
-  if (branches === undefined) return automaticEventPatterns(necessary);
+  if (branches === undefined) return automaticEventPatterns(necessary).map(withinSizeLimit);
   const byKind = new Map<string, EventPattern[]>();
   for (const branch of branches) {
     for (const pattern of automaticEventPatterns([...necessary, ...necessaryConditions(branch)])) {
@@ -264,8 +316,10 @@ export function eventPatternsForMatch(condition: Condition): EventPattern[] {
     // A branch with nothing to narrow on accepts every event of this kind.
     if (rests.some((rest) => Object.keys(rest).length === 0)) return { source: first.source, 'detail-type': first['detail-type'] } as EventPattern;
     const unique = [...new Map(rests.map((rest) => [JSON.stringify(rest), rest])).values()];
-    return (unique.length === 1
-      ? { source: first.source, 'detail-type': first['detail-type'], ...unique[0] }
-      : { source: first.source, 'detail-type': first['detail-type'], $or: unique }) as EventPattern;
+    return withinSizeLimit(
+      (unique.length === 1
+        ? { source: first.source, 'detail-type': first['detail-type'], ...unique[0] }
+        : { source: first.source, 'detail-type': first['detail-type'], $or: unique }) as EventPattern,
+    );
   });
 }
