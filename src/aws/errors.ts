@@ -21,3 +21,32 @@ export class EmulatorUnsupportedOperationError extends RiposteError {
     this.statusCode = statusCode;
   }
 }
+
+/**
+ * STS refused to let Riposte assume the member role. Most often the role is
+ * not deployed in that account, its trust policy does not name Riposte's
+ * account, or the external ID differs.
+ */
+export class AssumeRoleDeniedError extends RiposteError {
+  readonly code = 'AWS_ASSUME_ROLE_DENIED';
+  readonly roleArn: string;
+  constructor(roleArn: string, account: string, region: string, cause: unknown) {
+    super(
+      `cannot assume ${roleArn} in account ${account}: access denied — is the Riposte member role deployed there, does its trust policy name this account, and is the external ID the same on both sides?`,
+      { context: { account, region, resource: roleArn }, cause, retryable: false },
+    );
+    this.roleArn = roleArn;
+  }
+}
+
+/** Assuming the member role failed for another reason (throttling, network): retrying may help. */
+export class AssumeRoleFailedError extends RiposteError {
+  readonly code = 'AWS_ASSUME_ROLE_FAILED';
+  constructor(roleArn: string, account: string, region: string, cause: unknown) {
+    super(`cannot assume ${roleArn} in account ${account}: ${(cause as Error)?.message ?? String(cause)}`, {
+      context: { account, region, resource: roleArn },
+      cause,
+      retryable: true,
+    });
+  }
+}

@@ -3,3 +3,8 @@ export type { AwsCredentials, BaseClientConfig, ClientScope, SdkClient, SdkClien
 export { EmulatorUnsupportedOperationError } from './errors.js';
 export { EmulatorStartError, startEmulator } from './emulator.js';
 export type { Emulator, EmulatorOptions } from './emulator.js';
+export { MemberCredentials, memberRoleArn, sessionNameFor } from './member-credentials.js';
+export type { MemberRoleSettings, MemberTarget } from './member-credentials.js';
+export { MemberClients } from './member-clients.js';
+export type { MemberClientsOptions } from './member-clients.js';
+export { AssumeRoleDeniedError, AssumeRoleFailedError } from './errors.js';

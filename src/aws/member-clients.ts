@@ -1,0 +1,71 @@
+import type { InitializeHandler, InitializeHandlerArguments, InitializeHandlerOutput, MetadataBearer, Pluggable } from '@smithy/types';
+import pLimit, { type LimitFunction } from 'p-limit';
+
+import type { AwsClientFactory, SdkClient, SdkClientConstructor } from './client-factory.js';
+import type { MemberCredentials, MemberTarget } from './member-credentials.js';
+
+export interface MemberClientsOptions {
+  /** Calls in flight at once per member account, across all clients: a burst of findings cannot exceed API limits. */
+  readonly maxConcurrentCallsPerAccount?: number;
+}
+
+/** Wraps every call of a client in the account's limiter (outermost, so retries wait their turn too). */
+function limiterPlugin(limit: LimitFunction): Pluggable<object, MetadataBearer> {
+  return {
+    applyToStack(stack) {
+      stack.add(
+        <Output extends MetadataBearer>(next: InitializeHandler<object, Output>) =>
+          (args: InitializeHandlerArguments<object>): Promise<InitializeHandlerOutput<Output>> =>
+            limit(() => next(args)),
+        { step: 'initialize', priority: 'high', name: 'riposteAccountLimiter' },
+      );
+    },
+  };
+}
+
+/**
+ * SDK clients acting in a member account through the assumed role: one
+ * client per service, account and region, sharing the account's
+ * credentials and its concurrency limit.
+ */
+export class MemberClients {
+  readonly #factory: AwsClientFactory;
+  readonly #credentials: MemberCredentials;
+  readonly #maxConcurrent: number;
+  readonly #limits = new Map<string, LimitFunction>();
+  readonly #clients = new Map<string, SdkClient>();
+
+  constructor(factory: AwsClientFactory, credentials: MemberCredentials, options: MemberClientsOptions = {}) {
+    this.#factory = factory;
+    this.#credentials = credentials;
+    this.#maxConcurrent = options.maxConcurrentCallsPerAccount ?? 10;
+  }
+
+  get credentials(): MemberCredentials {
+    return this.#credentials;
+  }
+
+  create<Client extends SdkClient, ClientConfig>(Client: SdkClientConstructor<Client, ClientConfig>, target: MemberTarget, extra: Partial<ClientConfig> = {}): Client {
+    // Clients are cached by service, account and region; the correlation id
+    // only names the role session, which is shared per account anyway.
+    const key = `${Client.name}/${target.partition}/${target.account}/${target.region}/${JSON.stringify(extra)}`;
+    const cached = this.#clients.get(key);
+    if (cached !== undefined) return cached as Client;
+    const own = this.#credentials.usesOwnCredentials(target.account);
+    const client = this.#factory.create(Client, { region: target.region, ...(own ? {} : { credentials: this.#credentials.provider(target) }) }, extra);
+    let limit = this.#limits.get(target.account);
+    if (limit === undefined) {
+      limit = pLimit(this.#maxConcurrent);
+      this.#limits.set(target.account, limit);
+    }
+    client.middlewareStack.use(limiterPlugin(limit));
+    this.#clients.set(key, client);
+    return client;
+  }
+
+  /** Closes every client's sockets. */
+  destroy(): void {
+    for (const client of this.#clients.values()) client.destroy();
+    this.#clients.clear();
+  }
+}

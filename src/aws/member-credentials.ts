@@ -1,0 +1,131 @@
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+
+import type { Partition } from '../intake/index.js';
+import type { AwsClientFactory } from './client-factory.js';
+import { AssumeRoleDeniedError, AssumeRoleFailedError } from './errors.js';
+
+export interface MemberRoleSettings {
+  /** The role Riposte assumes in each member account (deployed there by StackSets). */
+  readonly roleName: string;
+  /** Shared with the member role's trust policy (`sts:ExternalId`). */
+  readonly externalId?: string;
+  readonly sessionDurationSeconds: number;
+  /** The account Riposte runs in, when known. */
+  readonly hostingAccount?: string;
+  /** Whether findings in the hosting account also go through the member role (else Riposte's own credentials). */
+  readonly assumeRoleInHostingAccount: boolean;
+}
+
+export interface MemberTarget {
+  readonly account: string;
+  readonly region: string;
+  readonly partition: Partition;
+  /** Carried into the role session name, so CloudTrail ties every call to the run. */
+  readonly correlationId: string;
+}
+
+/** Credentials are renewed this long before they expire, so no call runs on credentials about to lapse. */
+const RENEW_BEFORE_MS = 5 * 60_000;
+
+const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'InvalidClientTokenId', 'UnrecognizedClientException']);
+
+/** `riposte-<correlation id>`, within STS's 2–64 characters of [\w+=,.@-]. */
+export function sessionNameFor(correlationId: string): string {
+  return `riposte-${correlationId.replace(/[^\w+=,.@-]/g, '-')}`.slice(0, 64);
+}
+
+export function memberRoleArn(partition: Partition, account: string, roleName: string): string {
+  return `arn:${partition}:iam::${account}:role/${roleName}`;
+}
+
+interface CacheEntry {
+  readonly promise: Promise<AwsCredentialIdentity>;
+  expiresAt?: number;
+}
+
+/**
+ * Credentials for the member-account role, one AssumeRole per account,
+ * region and role while they are valid: concurrent callers share one
+ * in-flight request, and credentials are renewed shortly before they expire.
+ * STS is called through the client factory, so the endpoint override (the
+ * emulator) applies to it like to every other call.
+ */
+export class MemberCredentials {
+  readonly #factory: AwsClientFactory;
+  readonly #settings: MemberRoleSettings;
+  readonly #now: () => number;
+  readonly #cache = new Map<string, CacheEntry>();
+  readonly #sts = new Map<string, STSClient>();
+  /** How many AssumeRole calls were made (for tests and metrics). */
+  assumeRoleCalls = 0;
+
+  constructor(factory: AwsClientFactory, settings: MemberRoleSettings, now: () => number = Date.now) {
+    this.#factory = factory;
+    this.#settings = settings;
+    this.#now = now;
+  }
+
+  /** `undefined` means "Riposte's own credentials" (the hosting account, when so configured). */
+  usesOwnCredentials(account: string): boolean {
+    return account === this.#settings.hostingAccount && !this.#settings.assumeRoleInHostingAccount;
+  }
+
+  /** A provider the SDK calls as it needs credentials; it answers from the cache. */
+  provider(target: MemberTarget): AwsCredentialIdentityProvider {
+    return () => this.credentials(target);
+  }
+
+  async credentials(target: MemberTarget): Promise<AwsCredentialIdentity> {
+    const key = `${target.partition}/${target.account}/${target.region}/${this.#settings.roleName}`;
+    const cached = this.#cache.get(key);
+    if (cached !== undefined && (cached.expiresAt === undefined || cached.expiresAt - RENEW_BEFORE_MS > this.#now())) {
+      return cached.promise;
+    }
+    const entry: CacheEntry = { promise: this.#assume(target) };
+    this.#cache.set(key, entry);
+    try {
+      const credentials = await entry.promise;
+      entry.expiresAt = credentials.expiration?.getTime() ?? this.#now() + this.#settings.sessionDurationSeconds * 1000;
+      return credentials;
+    } catch (error) {
+      // A failure is not cached: the next finding for this account tries again.
+      if (this.#cache.get(key) === entry) this.#cache.delete(key);
+      throw error;
+    }
+  }
+
+  async #assume(target: MemberTarget): Promise<AwsCredentialIdentity> {
+    const roleArn = memberRoleArn(target.partition, target.account, this.#settings.roleName);
+    let sts = this.#sts.get(target.region);
+    if (sts === undefined) {
+      sts = this.#factory.create(STSClient, { region: target.region });
+      this.#sts.set(target.region, sts);
+    }
+    this.assumeRoleCalls += 1;
+    try {
+      const { Credentials } = await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: sessionNameFor(target.correlationId),
+          DurationSeconds: this.#settings.sessionDurationSeconds,
+          ...(this.#settings.externalId === undefined ? {} : { ExternalId: this.#settings.externalId }),
+        }),
+      );
+      if (Credentials?.AccessKeyId === undefined || Credentials.SecretAccessKey === undefined) {
+        throw new Error('STS returned no credentials');
+      }
+      return {
+        accessKeyId: Credentials.AccessKeyId,
+        secretAccessKey: Credentials.SecretAccessKey,
+        ...(Credentials.SessionToken === undefined ? {} : { sessionToken: Credentials.SessionToken }),
+        ...(Credentials.Expiration === undefined ? {} : { expiration: Credentials.Expiration }),
+      };
+    } catch (error) {
+      const name = (error as { name?: string }).name ?? '';
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (ACCESS_DENIED.has(name) || status === 403) throw new AssumeRoleDeniedError(roleArn, target.account, target.region, error);
+      throw new AssumeRoleFailedError(roleArn, target.account, target.region, error);
+    }
+  }
+}
