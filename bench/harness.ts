@@ -11,6 +11,8 @@ export interface BenchmarkResult {
 
 export interface Benchmark {
   readonly name: string;
+  /** What the baseline is, for the printed table. */
+  readonly baseline: string;
   run(): Promise<BenchmarkResult[]> | BenchmarkResult[];
 }
 
@@ -38,4 +40,31 @@ export function operationsPerSecond(operation: () => unknown, minMs = 300): numb
 
 export function result(name: string, value: number, unit: string, baseline: number): BenchmarkResult {
   return { name, value: Math.round(value), unit, baseline: Math.round(baseline), ratio: Number((value / baseline).toFixed(3)) };
+}
+
+/**
+ * The asynchronous counterpart of `operationsPerSecond`: operations per
+ * second of `operation`, awaited one at a time (never two in flight), over
+ * at least `minMs` per round after a warm-up round, as the median of
+ * `rounds` rounds. `operation` gets a running count, to cycle through inputs.
+ */
+export async function asyncOperationsPerSecond(operation: (iteration: number) => Promise<unknown>, minMs = 300, rounds = 5): Promise<number> {
+  let iteration = 0;
+  const round = async (): Promise<number> => {
+    let count = 0;
+    const start = performance.now();
+    let elapsed = 0;
+    while (elapsed < minMs) {
+      await operation(iteration);
+      iteration += 1;
+      count += 1;
+      elapsed = performance.now() - start;
+    }
+    return (count * 1000) / elapsed;
+  };
+  await round();
+  const results: number[] = [];
+  for (let i = 0; i < rounds; i += 1) results.push(await round());
+  results.sort((a, b) => a - b);
+  return results[Math.floor(rounds / 2)] as number;
 }

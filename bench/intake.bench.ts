@@ -22,6 +22,7 @@ const CASES = [
  */
 export const intakeBenchmark: Benchmark = {
   name: 'intake',
+  baseline: 'JSON.parse of the same event',
   run() {
     return CASES.map(([name, file]) => {
       const text = readFileSync(join(fixtures, file), 'utf8');

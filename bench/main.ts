@@ -1,4 +1,5 @@
 import { intakeBenchmark } from './intake.bench.js';
+import { matcherBenchmark } from './matcher.bench.js';
 import type { Benchmark, BenchmarkResult } from './harness.js';
 
 /**
@@ -6,23 +7,23 @@ import type { Benchmark, BenchmarkResult } from './harness.js';
  * `{"benchmarks":[{"name","value","unit","baseline","ratio"}]}`.
  * Each figure is compared with a baseline measured in the same run.
  */
-const BENCHMARKS: readonly Benchmark[] = [intakeBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [intakeBenchmark, matcherBenchmark];
 
 const json = process.argv.includes('--json');
-const results: BenchmarkResult[] = [];
+const results: Array<BenchmarkResult & { readonly baselineName: string }> = [];
 for (const benchmark of BENCHMARKS) {
   if (!json) process.stderr.write(`running ${benchmark.name}…\n`);
-  results.push(...(await benchmark.run()));
+  for (const figure of await benchmark.run()) results.push({ ...figure, baselineName: benchmark.baseline });
 }
 
 if (json) {
-  process.stdout.write(`${JSON.stringify({ benchmarks: results })}\n`);
+  process.stdout.write(`${JSON.stringify({ benchmarks: results.map(({ baselineName: _, ...figure }) => figure) })}\n`);
 } else {
   const width = Math.max(...results.map((r) => r.name.length));
-  process.stdout.write(`${'name'.padEnd(width)}  ${'value'.padStart(12)}  ${'baseline'.padStart(12)}  ratio  unit\n`);
+  process.stdout.write(`${'name'.padEnd(width)}  ${'value'.padStart(10)}  ${'baseline'.padStart(10)}  ${'ratio'.padStart(8)}  unit (baseline)\n`);
   for (const r of results) {
     process.stdout.write(
-      `${r.name.padEnd(width)}  ${r.value.toLocaleString('en-US').padStart(12)}  ${r.baseline.toLocaleString('en-US').padStart(12)}  ${r.ratio.toFixed(3).padStart(5)}  ${r.unit} (baseline: JSON.parse of the same event)\n`,
+      `${r.name.padEnd(width)}  ${r.value.toLocaleString('en-US').padStart(10)}  ${r.baseline.toLocaleString('en-US').padStart(10)}  ${r.ratio.toFixed(3).padStart(8)}  ${r.unit} (${r.baselineName})\n`,
     );
   }
 }

@@ -32,10 +32,14 @@ export function explain(conditions: unknown): ConditionOutcome[] {
       out.push({ fact: node.fact, operator: negated ? `not ${node.operator}` : node.operator, value: node.value, factValue: node.factResult, result: negated ? !node.result : node.result });
       return;
     }
-    if (node.all !== undefined) node.all.forEach((child) => walk(child, negated));
-    else if (node.any !== undefined) {
-      const held = node.any.filter((child) => child.result === !negated);
-      (held.length > 0 ? held : node.any).forEach((child) => walk(child, negated));
+    // What decided the outcome: for `all` that held, every child; for `any`
+    // that held, the children that held. Under `not` the roles swap: a negated
+    // `all` held because some child failed, a negated `any` because all did.
+    const children = node.all ?? node.any;
+    if (children !== undefined) {
+      const everyChildDecides = (node.all !== undefined) !== negated;
+      const deciding = everyChildDecides ? children : children.filter((child) => child.result === !negated);
+      deciding.forEach((child) => walk(child, negated));
     } else if (node.not !== undefined) walk(node.not, !negated);
   };
   walk(conditions as ResultNode, false);

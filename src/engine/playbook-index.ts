@@ -67,7 +67,7 @@ const branchesOf = (condition: Condition): readonly Condition[] => (!isFactCondi
  */
 export class PlaybookIndex {
   readonly #exact = new Map<string, Map<string, Set<number>>>();
-  readonly #prefixes = new Map<string, { readonly byPrefix: Map<string, Set<number>>; maxLength: number }>();
+  readonly #prefixes = new Map<string, { readonly byPrefix: Map<string, Set<number>>; readonly lengths: Set<number> }>();
   /** Playbooks with a branch no indexed condition guards: candidates for every finding. */
   readonly #always = new Set<number>();
 
@@ -110,9 +110,9 @@ export class PlaybookIndex {
 
   #file(key: Key, position: number): void {
     if (key.prefix) {
-      const entry = this.#prefixes.get(key.field) ?? { byPrefix: new Map<string, Set<number>>(), maxLength: 0 };
+      const entry = this.#prefixes.get(key.field) ?? { byPrefix: new Map<string, Set<number>>(), lengths: new Set<number>() };
       for (const prefix of key.values) {
-        entry.maxLength = Math.max(entry.maxLength, prefix.length);
+        entry.lengths.add(prefix.length);
         entry.byPrefix.set(prefix, (entry.byPrefix.get(prefix) ?? new Set<number>()).add(position));
       }
       this.#prefixes.set(key.field, entry);
@@ -134,10 +134,11 @@ export class PlaybookIndex {
     for (const [field, byValue] of this.#exact) {
       for (const text of texts(field)) byValue.get(text)?.forEach((position) => found.add(position));
     }
-    for (const [field, { byPrefix, maxLength }] of this.#prefixes) {
+    for (const [field, { byPrefix, lengths }] of this.#prefixes) {
       for (const text of texts(field)) {
-        for (let length = 1; length <= Math.min(text.length, maxLength); length += 1) {
-          byPrefix.get(text.slice(0, length))?.forEach((position) => found.add(position));
+        // Only the prefix lengths some playbook uses (an empty prefix is length 0).
+        for (const length of lengths) {
+          if (length <= text.length) byPrefix.get(text.slice(0, length))?.forEach((position) => found.add(position));
         }
       }
     }

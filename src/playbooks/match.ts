@@ -30,6 +30,18 @@ const isMapping = (value: unknown): value is Record<string, unknown> =>
 const describe = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`;
 
+/** What each operator's value must be, so a raw condition cannot fail (or throw) at run time instead of compiling. */
+const RAW_VALUE_SHAPES: Readonly<Record<string, { readonly wanted: string; check(value: unknown): boolean }>> = {
+  [CustomOperator.Prefix]: {
+    wanted: 'a non-empty list of non-empty texts',
+    check: (value) => Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string' && item !== ''),
+  },
+  [CustomOperator.ContainsAny]: { wanted: 'a non-empty list', check: (value) => Array.isArray(value) && value.length > 0 },
+  in: { wanted: 'a non-empty list', check: (value) => Array.isArray(value) && value.length > 0 },
+  notIn: { wanted: 'a list', check: Array.isArray },
+  [CustomOperator.Exists]: { wanted: 'true or false', check: (value) => typeof value === 'boolean' },
+};
+
 export interface CompiledMatch {
   readonly condition: Condition | undefined;
   readonly problems: readonly Problem[];
@@ -214,6 +226,8 @@ class MatchCompiler {
       return this.fail([...path, 'operator'], `"${operator}" compares numbers; ${fact} is ${spec.type === 'number' ? 'a number but the value is not' : 'not a number'}`);
     }
     if (!('value' in node)) return this.fail([...path, 'value'], 'is missing');
+    const shape = RAW_VALUE_SHAPES[operator];
+    if (shape !== undefined && !shape.check(value)) return this.fail([...path, 'value'], `"${operator}" needs ${shape.wanted}, got ${describe(value)}`);
     return { fact, operator, value };
   }
 
