@@ -45,6 +45,6 @@ export class ActionRegistry {
 }
 
 /** Identity helper that keeps each action's parameter type. */
-export function defineAction<Params extends ActionDefinition['params']>(action: ActionDefinition<Params>): ActionDefinition<Params> {
+export function defineAction<Params extends ActionDefinition['params'], Undo = unknown>(action: ActionDefinition<Params, Undo>): ActionDefinition<Params, Undo> {
   return action;
 }

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 
+import type { ActionBehaviour } from './runtime.js';
+
 /** What an action changes or reads: the resource its steps are planned against. */
 export const ActionTarget = {
   Account: 'account',
@@ -24,7 +26,7 @@ export interface ActionPermissions {
  * target and permissions. Behaviour (`plan`, `run`, `verify`, `rollback`)
  * is added to the same definition when the action is implemented.
  */
-export interface ActionDefinition<Params extends z.ZodType = z.ZodType> {
+export interface ActionDefinition<Params extends z.ZodType = z.ZodType, Undo = unknown> {
   /** `family.verb-object`, e.g. `ec2.isolate`. */
   readonly name: string;
   readonly description: string;
@@ -36,4 +38,6 @@ export interface ActionDefinition<Params extends z.ZodType = z.ZodType> {
   readonly changesResources: boolean;
   /** Whether `rollback()` can undo it. */
   readonly reversible: boolean;
+  /** plan / run / verify / rollback, for the actions implemented so far. */
+  readonly behaviour?: ActionBehaviour<z.output<Params>, Undo>;
 }

@@ -1,0 +1,56 @@
+import type { MemberClients, MemberTarget } from '../aws/index.js';
+import type { Finding, Resource } from '../intake/index.js';
+
+/** Everything an action needs to act: clients in the member account, and what it acts on. */
+export interface ActionContext {
+  readonly clients: MemberClients;
+  /** The member account, region and partition, and the run's correlation id. */
+  readonly target: MemberTarget;
+  readonly finding: Finding;
+  /** The resource the step targets (for account-level actions, the account). */
+  readonly resource: Resource;
+  readonly runId: string;
+}
+
+/** One field an action would change, from what to what. */
+export interface PlannedChange {
+  readonly field: string;
+  readonly from: unknown;
+  readonly to: unknown;
+}
+
+/** What `plan()` read and would do — what a dry run prints. Reads only. */
+export interface ActionPlan {
+  readonly action: string;
+  readonly resource: string;
+  /** Already as the action would leave it: running it would change nothing. */
+  readonly compliant: boolean;
+  readonly summary: string;
+  readonly changes: readonly PlannedChange[];
+}
+
+/** What `run()` did, and what it replaced (kept in the run record for rollback). */
+export interface ActionOutcome<Undo = unknown> {
+  readonly action: string;
+  readonly resource: string;
+  readonly changed: boolean;
+  readonly summary: string;
+  readonly changes: readonly PlannedChange[];
+  /** What the change replaced; `rollback()` takes it back. Absent when nothing changed. */
+  readonly undo?: Undo;
+}
+
+/** What `verify()` read back: does the resource comply now? */
+export interface Verification {
+  readonly compliant: boolean;
+  readonly summary: string;
+}
+
+/** The behaviour of an action: reads, changes idempotently, verifies, and (where possible) undoes. */
+export interface ActionBehaviour<Params, Undo> {
+  plan(context: ActionContext, params: Params): Promise<ActionPlan>;
+  /** Reads current state first: a second run changes nothing and says so. */
+  run(context: ActionContext, params: Params): Promise<ActionOutcome<Undo>>;
+  verify(context: ActionContext, params: Params): Promise<Verification>;
+  rollback?(context: ActionContext, undo: Undo): Promise<ActionOutcome<never>>;
+}

@@ -1,0 +1,28 @@
+import { MemberClients, MemberCredentials } from '../../src/aws/index.js';
+import type { ActionContext } from '../../src/actions/runtime.js';
+import { readEvent, type Finding } from '../../src/intake/index.js';
+import { emulatorClientFactory } from './emulator.js';
+import { fixture } from './fixtures.js';
+
+/** Member-account clients on this worker's emulator, through AssumeRole, as production gets them. */
+export function memberClients(): MemberClients {
+  const factory = emulatorClientFactory();
+  return new MemberClients(
+    factory,
+    new MemberCredentials(factory, { roleName: 'RiposteMemberRole', externalId: 'riposte-test', sessionDurationSeconds: 900, assumeRoleInHostingAccount: false, hostingAccount: '123456789012' }),
+  );
+}
+
+/** An action context for a finding from `fixtureName`, moved to `account`. */
+export function actionContext(fixtureName: string, account: string, clients = memberClients()): ActionContext {
+  const event = fixture<{ detail: { findings?: Array<Record<string, unknown>> } }>(fixtureName);
+  for (const finding of event.detail.findings ?? []) finding.AwsAccountId = account;
+  const finding = readEvent(event).findings[0] as Finding;
+  return {
+    clients,
+    target: { account, region: finding.region, partition: finding.partition, correlationId: 'test-run' },
+    finding,
+    resource: finding.resources[0] as Finding['resources'][number],
+    runId: 'r-test',
+  };
+}
