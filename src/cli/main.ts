@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { RiposteError } from '../errors.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerIntakeCommand } from './intake-command.js';
+import { registerRolesCommand } from './roles-command.js';
 import { registerSchemaCommand } from './schema-command.js';
 import { registerValidateCommand } from './validate-command.js';
 
@@ -24,6 +25,7 @@ const program = new Command()
 registerValidateCommand(program);
 registerIntakeCommand(program);
 registerSchemaCommand(program);
+registerRolesCommand(program);
 registerDemoCommand(program);
 
 try {

@@ -1,0 +1,74 @@
+import type { ActionRegistry } from './registry.js';
+
+/** The member-account permissions every action in the registry declares, sorted, without duplicates. */
+export function memberPermissions(registry: ActionRegistry): string[] {
+  return [...new Set(registry.all().flatMap((action) => action.permissions.member))].sort();
+}
+
+export interface MemberRoleTemplateOptions {
+  /** Default role name (a template parameter, so StackSets can override it). */
+  readonly roleName?: string;
+}
+
+/**
+ * A CloudFormation template for the role Riposte assumes in each member
+ * account, ready for StackSets: trusted only by the Riposte hosting account
+ * with the external ID, and allowed exactly the IAM actions the registered
+ * actions declare — nothing more.
+ */
+export function memberRoleTemplate(registry: ActionRegistry, options: MemberRoleTemplateOptions = {}): Record<string, unknown> {
+  const byService = new Map<string, string[]>();
+  for (const permission of memberPermissions(registry)) {
+    const service = permission.split(':')[0] as string;
+    byService.set(service, [...(byService.get(service) ?? []), permission]);
+  }
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description: 'Riposte member-account role: the least privilege its remediation actions need, assumable only by the Riposte account with the external ID.',
+    Parameters: {
+      RiposteAccountId: { Type: 'String', AllowedPattern: '^\\d{12}$', Description: 'The AWS account Riposte runs in' },
+      ExternalId: { Type: 'String', MinLength: 2, MaxLength: 1224, AllowedPattern: '^[\\w+=,.@:/-]+$', NoEcho: true, Description: 'Shared secret Riposte passes on AssumeRole' },
+      RoleName: { Type: 'String', Default: options.roleName ?? 'RiposteMemberRole', AllowedPattern: '^[\\w+=,.@-]{1,64}$' },
+    },
+    Resources: {
+      RiposteMemberRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          RoleName: { Ref: 'RoleName' },
+          Description: 'Assumed by Riposte to remediate security findings in this account',
+          MaxSessionDuration: 3600,
+          AssumeRolePolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${RiposteAccountId}:root' } },
+                Action: 'sts:AssumeRole',
+                Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'ExternalId' } } },
+              },
+            ],
+          },
+          Policies: [
+            {
+              PolicyName: 'riposte-remediation',
+              PolicyDocument: {
+                Version: '2012-10-17',
+                // One statement per service keeps the policy readable in the console.
+                Statement: [...byService.entries()].map(([service, actions]) => ({
+                  Sid: service.replace(/[^A-Za-z0-9]/g, '').toUpperCase(),
+                  Effect: 'Allow',
+                  Action: actions,
+                  Resource: '*',
+                })),
+              },
+            },
+          ],
+          Tags: [{ Key: 'riposte:managed', Value: 'true' }],
+        },
+      },
+    },
+    Outputs: {
+      RoleArn: { Value: { 'Fn::GetAtt': ['RiposteMemberRole', 'Arn'] } },
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { BUILT_IN_ACTIONS, builtInActions, memberPermissions, memberRoleTemplate, UnknownActionError } from '../../src/actions/index.js';
+
+const registry = builtInActions();
+
+describe('the action registry', () => {
+  it('registers every action the design lists, by name', () => {
+    expect(registry.names()).toEqual([
+      'ec2.capture-metadata',
+      'ec2.detach-instance-profile',
+      'ec2.enable-termination-protection',
+      'ec2.isolate',
+      'ec2.restrict-default-security-group',
+      'ec2.revoke-unrestricted-ingress',
+      'ec2.snapshot-volumes',
+      'finding.update',
+      'iam.revoke-role-sessions',
+      'iam.set-password-policy',
+      'notify',
+      'ssm.run-command',
+    ]);
+  });
+
+  it.each(BUILT_IN_ACTIONS.map((action) => [action.name, action] as const))('%s declares IAM actions and a strict parameter schema', (_, action) => {
+    expect([...action.permissions.member, ...action.permissions.hosting].length).toBeGreaterThan(0);
+    for (const permission of [...action.permissions.member, ...action.permissions.hosting]) expect(permission).toMatch(/^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$/);
+    expect(action.params.safeParse({ surelyNotAParameter: true }).success).toBe(false);
+    if (action.reversible) expect(action.changesResources).toBe(true);
+  });
+
+  it('names the nearest action when asked for an unknown one', () => {
+    expect(() => registry.get('ec2.isolat')).toThrow(UnknownActionError);
+    expect(() => registry.get('ec2.isolat')).toThrow('did you mean "ec2.isolate"?');
+  });
+});
+
+describe('the member-account role template', () => {
+  const template = memberRoleTemplate(registry) as {
+    Resources: { RiposteMemberRole: { Properties: { AssumeRolePolicyDocument: { Statement: Array<Record<string, unknown>> }; Policies: Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: string }> } }> } } };
+  };
+  const role = template.Resources.RiposteMemberRole.Properties;
+
+  it('allows exactly the union of what the actions declare, and no wildcard action', () => {
+    const granted = role.Policies.flatMap((policy) => policy.PolicyDocument.Statement.flatMap((statement) => statement.Action)).sort();
+
+    expect(granted).toEqual(memberPermissions(registry));
+    expect(granted.some((action) => action.includes('*'))).toBe(false);
+  });
+
+  it('is assumable only by the Riposte account, with the external ID', () => {
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${RiposteAccountId}:root' } },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'ExternalId' } } },
+      },
+    ]);
+  });
+
+  it('passes cfn-lint', () => {
+    const which = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+    if (which.error !== undefined) throw new Error('cfn-lint is not on the PATH: install it with `pip install cfn-lint`');
+    const directory = mkdtempSync(join(tmpdir(), 'riposte-role-'));
+    const file = join(directory, 'member-role.json');
+    writeFileSync(file, JSON.stringify(template, null, 2));
+
+    const lint = spawnSync('cfn-lint', [file], { encoding: 'utf8' });
+
+    expect(`${lint.stdout}${lint.stderr}`).toBe('');
+    expect(lint.status).toBe(0);
+  });
+});
