@@ -17,7 +17,7 @@ export { DuplicateActionError, UnknownActionError } from './errors.js';
 export { ActionTarget } from './types.js';
 export { memberPermissions, memberRoleTemplate } from './member-role-template.js';
 export type { MemberRoleTemplateOptions } from './member-role-template.js';
-export type { ActionBehaviour, ActionContext, ActionOutcome, ActionPlan, PlannedChange, Verification } from './runtime.js';
+export type { ActionBehaviour, ActionContext, ActionOutcome, ActionPlan, HostingServices, PlannedChange, Verification } from './runtime.js';
 export type { ActionDefinition, ActionPermissions } from './types.js';
 
 /** Every action Riposte ships, in one list the registry and the tests share. */

@@ -1,9 +1,20 @@
-import type { MemberClients, MemberTarget } from '../aws/index.js';
+import type { AwsClientFactory, MemberClients, MemberTarget } from '../aws/index.js';
 import type { Finding, Resource } from '../intake/index.js';
+
+/** Riposte's own account: evidence storage, Security Hub, SNS. */
+export interface HostingServices {
+  /** Clients acting as Riposte itself (`factory.create(S3Client)`). */
+  readonly factory: AwsClientFactory;
+  /** S3 bucket that receives evidence objects (in the hosting or a forensics account). */
+  readonly evidenceBucket?: string;
+  /** SNS topic for notifications. */
+  readonly topicArn?: string;
+}
 
 /** Everything an action needs to act: clients in the member account, and what it acts on. */
 export interface ActionContext {
   readonly clients: MemberClients;
+  readonly hosting: HostingServices;
   /** The member account, region and partition, and the run's correlation id. */
   readonly target: MemberTarget;
   readonly finding: Finding;

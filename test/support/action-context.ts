@@ -20,6 +20,7 @@ export function actionContext(fixtureName: string, account: string, clients = me
   const finding = readEvent(event).findings[0] as Finding;
   return {
     clients,
+    hosting: { factory: emulatorClientFactory(), evidenceBucket: 'riposte-evidence-test' },
     target: { account, region: finding.region, partition: finding.partition, correlationId: 'test-run' },
     finding,
     resource: finding.resources[0] as Finding['resources'][number],
