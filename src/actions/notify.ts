@@ -1,9 +1,53 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 
+import { parseArn } from '../intake/aws-names.js';
+import { RiposteError } from '../errors.js';
 import { defineAction } from './registry.js';
+import type { ActionContext } from './runtime.js';
+
+const params = z.strictObject({
+  topicArn: z.string().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN').optional(),
+  subject: z.string().min(1).max(100).optional(),
+});
+type Params = z.output<typeof params>;
+
+/** Neither the step nor the deployment names a topic. */
+export class NotificationTopicMissingError extends RiposteError {
+  readonly code = 'NOTIFY_TOPIC_MISSING';
+  constructor(context: ActionContext) {
+    super('no SNS topic to notify: set the deployment topic or the step’s topicArn', { context: { account: context.target.account, region: context.target.region, resource: context.finding.id } });
+  }
+}
+
+/** What a notification says: a few readable lines, then the same as JSON for machines. */
+export function notificationOf(context: ActionContext, wanted: Params): { subject: string; message: string; payload: Record<string, unknown> } {
+  const { finding } = context;
+  const resource = finding.resources[0];
+  const outcomes = context.previousOutcomes ?? [];
+  const subject = (wanted.subject ?? `Riposte: ${context.playbookId ?? 'run'} on ${finding.severity.label} finding in ${finding.account}`)
+    .replace(/[\r\n]+/g, ' ')
+    .slice(0, 100);
+  const payload = {
+    runId: context.runId,
+    playbook: context.playbookId ?? null,
+    finding: { id: finding.id, title: finding.title, severity: finding.severity.label, product: finding.product.name, account: finding.account, region: finding.region },
+    resource: resource === undefined ? null : { type: resource.type, id: resource.id },
+    trigger: finding.trigger.kind,
+    steps: outcomes.map((outcome) => ({ action: outcome.action, changed: outcome.changed, summary: outcome.summary })),
+  };
+  const lines = [
+    `${finding.severity.label}: ${finding.title}`,
+    `Account ${finding.account}, ${finding.region}${resource === undefined ? '' : `, ${resource.type} ${resource.id}`}`,
+    `Playbook ${context.playbookId ?? '(none)'}, run ${context.runId}, triggered ${finding.trigger.kind}`,
+    ...outcomes.map((outcome) => `- ${outcome.action}: ${outcome.summary}`),
+  ];
+  return { subject, message: `${lines.join('\n')}\n\n${JSON.stringify(payload, null, 2)}\n`, payload };
+}
 
 /**
- * Publishes the run's outcome to the SNS topic (the deployment's by default).
+ * Publishes a concise, readable summary of the run (with a JSON payload) to
+ * SNS: the step's topic, or the deployment's.
  *
  * ```yaml
  * - notify: { subject: "Instance isolated" }
@@ -12,12 +56,33 @@ import { defineAction } from './registry.js';
 export const notify = defineAction({
   name: 'notify',
   description: "Publish the run's outcome to SNS",
-  params: z.strictObject({
-    topicArn: z.string().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN').optional(),
-    subject: z.string().min(1).max(100).optional(),
-  }),
+  params,
   target: 'finding',
   permissions: { member: [], hosting: ['sns:Publish'] },
   changesResources: false,
   reversible: false,
+  behaviour: {
+    async plan(context, wanted) {
+      const topic = wanted.topicArn ?? context.hosting.topicArn;
+      return {
+        action: 'notify',
+        resource: topic ?? '(no topic)',
+        compliant: false,
+        summary: topic === undefined ? 'no SNS topic configured: would fail' : `would publish "${notificationOf(context, wanted).subject}" to ${topic}`,
+        changes: [],
+      };
+    },
+    async run(context, wanted) {
+      const topic = wanted.topicArn ?? context.hosting.topicArn;
+      if (topic === undefined) throw new NotificationTopicMissingError(context);
+      const { subject, message } = notificationOf(context, wanted);
+      const region = parseArn(topic)?.region ?? context.target.region;
+      const { MessageId } = await context.hosting.factory.create(SNSClient, { region }).send(new PublishCommand({ TopicArn: topic, Subject: subject, Message: message }));
+      // A notification is not a change to any resource: nothing to roll back, nothing to verify but its delivery.
+      return { action: 'notify', resource: topic, changed: false, summary: `published message ${MessageId ?? ''} to ${topic}`.trim(), changes: [] };
+    },
+    async verify() {
+      return { compliant: true, summary: 'a notification changes nothing to verify' };
+    },
+  },
 });

@@ -21,6 +21,10 @@ export interface ActionContext {
   /** The resource the step targets (for account-level actions, the account). */
   readonly resource: Resource;
   readonly runId: string;
+  /** The playbook the step belongs to, for notes and notifications. */
+  readonly playbookId?: string;
+  /** Outcomes of the steps before this one in the same run (what a notification reports). */
+  readonly previousOutcomes?: readonly ActionOutcome[];
 }
 
 /** One field an action would change, from what to what. */

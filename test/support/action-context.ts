@@ -13,10 +13,9 @@ export function memberClients(): MemberClients {
   );
 }
 
-/** An action context for a finding from `fixtureName`, moved to `account`. */
+/** An action context for a finding from `fixtureName`, moved to `account` (the fixtures' member account 111122223333 is replaced everywhere, ARNs included). */
 export function actionContext(fixtureName: string, account: string, clients = memberClients()): ActionContext {
-  const event = fixture<{ detail: { findings?: Array<Record<string, unknown>> } }>(fixtureName);
-  for (const finding of event.detail.findings ?? []) finding.AwsAccountId = account;
+  const event = JSON.parse(JSON.stringify(fixture(fixtureName)).replaceAll('111122223333', account)) as unknown;
   const finding = readEvent(event).findings[0] as Finding;
   return {
     clients,
