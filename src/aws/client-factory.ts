@@ -52,10 +52,16 @@ const emulatorCredentials = (): AwsCredentialIdentity => ({ accessKeyId: 'testin
 export class AwsClientFactory {
   readonly settings: AwsSettings;
   readonly #environment: NodeJS.ProcessEnv;
+  readonly #credentials: AwsCredentials | undefined;
 
-  constructor(settings: AwsSettings, environment: NodeJS.ProcessEnv = process.env) {
+  /**
+   * @param credentials Riposte's own credentials, when not the SDK's provider
+   *   chain (a scope's credentials still win).
+   */
+  constructor(settings: AwsSettings, environment: NodeJS.ProcessEnv = process.env, credentials?: AwsCredentials) {
     this.settings = settings;
     this.#environment = environment;
+    this.#credentials = credentials;
   }
 
   /** Whether clients talk to an emulator (an endpoint override is configured). */
@@ -79,7 +85,7 @@ export class AwsClientFactory {
       // exponential backoff, which is what a burst of findings needs.
       retryMode: 'adaptive',
     };
-    const credentials = scope.credentials ?? this.#emulatorCredentials();
+    const credentials = scope.credentials ?? this.#credentials ?? this.#emulatorCredentials();
     if (credentials !== undefined) config.credentials = credentials;
     if (this.settings.endpoint !== undefined) config.endpoint = this.settings.endpoint;
 

@@ -10,7 +10,9 @@ import type {
   Pluggable,
 } from '@smithy/types';
 
-import { EmulatorUnsupportedOperationError } from './errors.js';
+import { Readable } from 'node:stream';
+
+import { EmulatorAccessDeniedError, EmulatorUnsupportedOperationError } from './errors.js';
 
 /** `SecurityHubClient` -> `SecurityHub`, `BatchUpdateFindingsCommand` -> `BatchUpdateFindings`. */
 const stripSuffix = (name: string | undefined, suffix: string): string =>
@@ -19,10 +21,18 @@ const stripSuffix = (name: string | undefined, suffix: string): string =>
 interface RawHttpResponse {
   statusCode?: number;
   headers?: Record<string, string | undefined>;
-  body?: { destroy?: () => void };
+  body?: unknown;
 }
 
-const isHtmlError = (response: RawHttpResponse | undefined): response is RawHttpResponse => {
+async function readBody(body: unknown): Promise<Buffer> {
+  if (body === undefined || body === null) return Buffer.alloc(0);
+  if (typeof body === 'string' || Buffer.isBuffer(body)) return Buffer.from(body);
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as AsyncIterable<Buffer | string>) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+const isHtmlTyped = (response: RawHttpResponse | undefined): response is RawHttpResponse => {
   if (response?.statusCode === undefined || response.statusCode < 400) return false;
   const contentType = Object.entries(response.headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type')?.[1];
   return contentType?.toLowerCase().startsWith('text/html') ?? false;
@@ -38,14 +48,18 @@ const emulatorGapMiddleware =
   async (args: DeserializeHandlerArguments<object>): Promise<DeserializeHandlerOutput<Output>> => {
     const result = await next(args);
     const response = result.response as RawHttpResponse | undefined;
-    if (isHtmlError(response)) {
-      response.body?.destroy?.();
-      throw new EmulatorUnsupportedOperationError(
-        stripSuffix(context.clientName, 'Client'),
-        stripSuffix(context.commandName, 'Command'),
-        response.statusCode ?? 0,
-      );
+    if (!isHtmlTyped(response)) return result;
+    // moto labels some real AWS error documents text/html too (IAM denials under
+    // enforcement): only an actual HTML page means "not implemented".
+    const body = await readBody(response.body);
+    const text = body.toString('utf8');
+    const service = stripSuffix(context.clientName, 'Client');
+    const operation = stripSuffix(context.commandName, 'Command');
+    if (/^\s*<(!doctype html|html)/i.test(text) || text.trim() === '') {
+      if (response.statusCode === 403) throw new EmulatorAccessDeniedError(service, operation);
+      throw new EmulatorUnsupportedOperationError(service, operation, response.statusCode ?? 0);
     }
+    response.body = Readable.from([body]);
     return result;
   };
 

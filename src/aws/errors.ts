@@ -50,3 +50,18 @@ export class AssumeRoleFailedError extends RiposteError {
     });
   }
 }
+
+/**
+ * The emulator refused a call under IAM enforcement with a bare page instead
+ * of an AWS error (moto does so for DynamoDB, SQS, EventBridge, SSM and
+ * Security Hub). Treated as an access denial.
+ */
+export class EmulatorAccessDeniedError extends RiposteError {
+  readonly code = 'AWS_ACCESS_DENIED';
+  readonly $metadata = { httpStatusCode: 403 };
+  constructor(service: string, operation: string) {
+    super(`access denied to ${service}.${operation} (the emulator answered HTTP 403 without an AWS error)`, {
+      context: { operation: `${service}.${operation}`, statusCode: 403 },
+    });
+  }
+}

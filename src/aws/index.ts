@@ -7,4 +7,4 @@ export { MemberCredentials, memberRoleArn, sessionNameFor } from './member-crede
 export type { MemberRoleSettings, MemberTarget } from './member-credentials.js';
 export { MemberClients } from './member-clients.js';
 export type { MemberClientsOptions } from './member-clients.js';
-export { AssumeRoleDeniedError, AssumeRoleFailedError } from './errors.js';
+export { AssumeRoleDeniedError, AssumeRoleFailedError, EmulatorAccessDeniedError } from './errors.js';
