@@ -1,23 +1,262 @@
+import { createHash } from 'node:crypto';
+
+import {
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  GetConsoleOutputCommand,
+  GetConsoleScreenshotCommand,
+  paginateDescribeIamInstanceProfileAssociations,
+  paginateDescribeNetworkInterfaces,
+  paginateDescribeVolumes,
+  type IamInstanceProfileAssociation,
+  type NetworkInterface,
+  type SecurityGroup,
+  type Volume,
+} from '@aws-sdk/client-ec2';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 
+import { RiposteError } from '../errors.js';
+import { describeInstance, instanceArn, instanceIdOf } from './ec2-snapshot-volumes.js';
 import { defineAction } from './registry.js';
+import type { ActionContext, PlannedChange } from './runtime.js';
+
+const ACTION = 'ec2.capture-metadata';
+
+/** No evidence bucket is configured for Riposte, so evidence has nowhere to go. Fix the configuration; retrying cannot help. */
+export class EvidenceBucketNotConfiguredError extends RiposteError {
+  readonly code = 'ACTION_EVIDENCE_BUCKET_NOT_CONFIGURED';
+  constructor(action: string, context: ActionContext) {
+    super(`${action}: no evidence bucket is configured (hosting.evidenceBucket), so evidence for ${context.resource.instanceId ?? context.resource.id} cannot be stored`, {
+      context: { account: context.target.account, region: context.target.region, resource: context.resource.instanceId ?? context.resource.id, step: action, field: 'hosting.evidenceBucket' },
+      retryable: false,
+    });
+  }
+}
+
+const params = z.strictObject({
+  consoleOutput: z.boolean().default(true),
+  screenshot: z.boolean().default(true),
+});
+type Params = z.output<typeof params>;
+
+/** The evidence objects, in the order they are written and listed in the manifest. */
+const EVIDENCE_NAMES = ['instance', 'volumes', 'network-interfaces', 'security-groups', 'iam-instance-profile-associations', 'tags', 'console-output', 'console-screenshot'] as const;
+type EvidenceName = (typeof EVIDENCE_NAMES)[number];
+
+const MANIFEST = 'manifest';
+/** Object metadata key holding the hex SHA-256 of the object's bytes (`x-amz-meta-sha256`). */
+const DIGEST_METADATA = 'sha256';
+
+/** One evidence object as the manifest and the outcome record it. */
+export interface EvidenceObject {
+  readonly name: string;
+  readonly key: string;
+  /** Hex SHA-256 of the exact bytes stored. */
+  readonly sha256: string;
+  readonly bytes: number;
+  /** Present when an earlier, interrupted attempt of the same run wrote the object: it was kept, not replaced. */
+  readonly keptFromEarlierAttempt?: true;
+}
+
+export interface EvidenceManifest {
+  readonly schema: 'riposte.evidence-manifest/1';
+  readonly bucket: string;
+  readonly account: string;
+  readonly region: string;
+  readonly instanceId: string;
+  readonly findingId: string;
+  readonly runId: string;
+  readonly capturedAt: string;
+  readonly objects: readonly EvidenceObject[];
+}
+
+interface Collected {
+  readonly name: EvidenceName;
+  /** The API call(s) that produced the data, for whoever reads the evidence later. */
+  readonly source: string;
+  readonly data: unknown;
+}
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+const prefixOf = (context: ActionContext, instanceId: string): string => `evidence/${context.target.account}/${instanceId}/${context.runId}/`;
+
+function bucketOf(context: ActionContext): string {
+  const bucket = context.hosting.evidenceBucket;
+  if (bucket === undefined || bucket === '') throw new EvidenceBucketNotConfiguredError(ACTION, context);
+  return bucket;
+}
+
+const s3Of = (context: ActionContext): S3Client => context.hosting.factory.create(S3Client, {}, { forcePathStyle: true });
+
+const nameOf = (error: unknown): string | undefined => (error as { name?: string }).name;
 
 /**
- * Captures the instance's description, volumes, interfaces, groups, profile,
- * tags, console output and screenshot as evidence objects with SHA-256
- * digests in the evidence bucket.
+ * Console output as received and, when it is base64 (as AWS sends it) of
+ * mostly printable text, decoded. Some emulators send the text itself.
+ */
+export function readConsoleOutput(received: string | undefined): { format: 'base64' | 'text' | 'empty'; output: string } {
+  if (received === undefined || received === '') return { format: 'empty', output: '' };
+  const compact = received.replace(/\s+/g, '');
+  if (compact.length > 0 && compact.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
+    const decoded = Buffer.from(compact, 'base64').toString('utf8');
+    const characters = Array.from(decoded);
+    // Tabs and line ends are printable here; control characters and U+FFFD (invalid UTF-8) are not.
+    const printable = characters.filter((character) => /[\t\n\r]/.test(character) || (character >= ' ' && character !== '\u007f' && character !== '\ufffd' && !(character >= '\u0080' && character < '\u00a0'))).length;
+    if (characters.length > 0 && printable / characters.length >= 0.9) return { format: 'base64', output: decoded };
+  }
+  return { format: 'text', output: received };
+}
+
+async function collect(context: ActionContext, wanted: Params): Promise<{ instanceId: string; evidence: Collected[] }> {
+  const ec2 = context.clients.create(EC2Client, context.target);
+  const instance = await describeInstance(ACTION, context, ec2);
+  const instanceId = instance.InstanceId as string;
+  const byInstance = { Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }] };
+
+  const volumes: Volume[] = [];
+  const interfaces: NetworkInterface[] = [];
+  const profiles: IamInstanceProfileAssociation[] = [];
+  await Promise.all([
+    (async () => {
+      for await (const page of paginateDescribeVolumes({ client: ec2 }, byInstance)) volumes.push(...(page.Volumes ?? []));
+    })(),
+    (async () => {
+      for await (const page of paginateDescribeNetworkInterfaces({ client: ec2 }, byInstance)) interfaces.push(...(page.NetworkInterfaces ?? []));
+    })(),
+    (async () => {
+      for await (const page of paginateDescribeIamInstanceProfileAssociations({ client: ec2 }, { Filters: [{ Name: 'instance-id', Values: [instanceId] }] })) {
+        profiles.push(...(page.IamInstanceProfileAssociations ?? []));
+      }
+    })(),
+  ]);
+  const groupIds = [...new Set(interfaces.flatMap((networkInterface) => (networkInterface.Groups ?? []).flatMap((group) => (group.GroupId === undefined ? [] : [group.GroupId]))))].sort();
+  const groups: SecurityGroup[] = groupIds.length === 0 ? [] : ((await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: groupIds }))).SecurityGroups ?? []);
+
+  const evidence: Collected[] = [
+    { name: 'instance', source: 'ec2:DescribeInstances', data: instance },
+    { name: 'volumes', source: 'ec2:DescribeVolumes (attachment.instance-id)', data: volumes },
+    { name: 'network-interfaces', source: 'ec2:DescribeNetworkInterfaces (attachment.instance-id)', data: interfaces },
+    { name: 'security-groups', source: "ec2:DescribeSecurityGroups (the interfaces' groups)", data: groups },
+    { name: 'iam-instance-profile-associations', source: 'ec2:DescribeIamInstanceProfileAssociations (instance-id)', data: profiles },
+    { name: 'tags', source: 'ec2:DescribeInstances', data: Object.fromEntries((instance.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])) },
+  ];
+
+  if (wanted.consoleOutput) {
+    const response = await ec2.send(new GetConsoleOutputCommand({ InstanceId: instanceId }));
+    const { format, output } = readConsoleOutput(response.Output);
+    evidence.push({
+      name: 'console-output',
+      source: 'ec2:GetConsoleOutput',
+      data: { timestamp: response.Timestamp, format, output, ...(format === 'base64' ? { outputAsReceived: response.Output } : {}) },
+    });
+  }
+
+  if (wanted.screenshot) {
+    // Never fails the step: the emulator lacks the call (EmulatorUnsupportedOperationError), and
+    // AWS refuses it for some instance types; either way the evidence says why there is none.
+    let data: unknown;
+    try {
+      const response = await ec2.send(new GetConsoleScreenshotCommand({ InstanceId: instanceId, WakeUp: false }));
+      data = { available: true, format: 'image/jpeg;base64', imageData: response.ImageData };
+    } catch (error) {
+      data = { available: false, reason: `screenshot unavailable: ${nameOf(error) ?? 'Error'}: ${(error as Error).message ?? String(error)}` };
+    }
+    evidence.push({ name: 'console-screenshot', source: 'ec2:GetConsoleScreenshot', data });
+  }
+
+  return { instanceId, evidence };
+}
+
+/** The object's bytes, or `undefined` when there is no such object. */
+async function readObject(s3: S3Client, bucket: string, key: string): Promise<{ bytes: Uint8Array; metadata: Record<string, string> } | undefined> {
+  try {
+    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return { bytes: (await response.Body?.transformToByteArray()) ?? new Uint8Array(), metadata: response.Metadata ?? {} };
+  } catch (error) {
+    if (nameOf(error) === 'NoSuchKey') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Writes the object only if none is there (If-None-Match: *): evidence is
+ * written once and never replaced. When a failed earlier attempt of the same
+ * run already wrote it, that object stands and its own digest is returned.
+ */
+async function writeOnce(s3: S3Client, bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<{ sha256: string; bytes: number; written: boolean }> {
+  const digest = sha256(bytes);
+  try {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: bytes,
+        ContentType: contentType,
+        Metadata: { [DIGEST_METADATA]: digest },
+        // S3 checks the bytes it receives against this digest (base64 of the same SHA-256).
+        ChecksumSHA256: Buffer.from(digest, 'hex').toString('base64'),
+        IfNoneMatch: '*',
+      }),
+    );
+    return { sha256: digest, bytes: bytes.byteLength, written: true };
+  } catch (error) {
+    if (nameOf(error) !== 'PreconditionFailed') throw error;
+    const existing = await readObject(s3, bucket, key);
+    if (existing === undefined) throw error;
+    return { sha256: sha256(existing.bytes), bytes: existing.bytes.byteLength, written: false };
+  }
+}
+
+/** Writes `<name>.json`, then `<name>.json.sha256` beside it (in `sha256sum` format, so `sha256sum -c` checks a download). */
+async function writeEvidence(s3: S3Client, bucket: string, prefix: string, name: string, document: unknown): Promise<EvidenceObject> {
+  const key = `${prefix}${name}.json`;
+  const stored = await writeOnce(s3, bucket, key, Buffer.from(`${JSON.stringify(document, null, 2)}\n`, 'utf8'), 'application/json');
+  await writeOnce(s3, bucket, `${key}.sha256`, Buffer.from(`${stored.sha256}  ${name}.json\n`, 'utf8'), 'text/plain');
+  return { name, key, sha256: stored.sha256, bytes: stored.bytes, ...(stored.written ? {} : { keptFromEarlierAttempt: true as const }) };
+}
+
+async function manifestExists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  const { Contents } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 10 }));
+  return (Contents ?? []).some((object) => object.Key === key);
+}
+
+async function readManifest(s3: S3Client, bucket: string, key: string): Promise<{ manifest: EvidenceManifest; sha256: string; recorded: string | undefined } | undefined> {
+  const object = await readObject(s3, bucket, key);
+  if (object === undefined) return undefined;
+  return { manifest: JSON.parse(Buffer.from(object.bytes).toString('utf8')) as EvidenceManifest, sha256: sha256(object.bytes), recorded: object.metadata[DIGEST_METADATA] };
+}
+
+const changesOf = (objects: readonly EvidenceObject[]): PlannedChange[] =>
+  objects.map((object) => ({ field: `evidence.${object.name}`, from: null, to: { key: object.key, sha256: object.sha256 } }));
+
+const namesWanted = (wanted: Params): EvidenceName[] =>
+  EVIDENCE_NAMES.filter((name) => (name === 'console-output' ? wanted.consoleOutput : name === 'console-screenshot' ? wanted.screenshot : true));
+
+/**
+ * Captures the instance's description, volumes, network interfaces, their
+ * security groups, instance profile associations, tags, console output and
+ * console screenshot as JSON evidence objects in the evidence bucket, at
+ * `evidence/<account>/<instanceId>/<runId>/<name>.json`. Each object's
+ * SHA-256 (hex, over the exact bytes stored) is kept as object metadata
+ * (`x-amz-meta-sha256`), beside it as `<name>.json.sha256`, and in a
+ * `manifest.json` written last. Objects are written once and never replaced.
+ *
+ * Changes nothing in the member account. Idempotent per run: once this run's
+ * manifest exists, a second run writes nothing. `verify()` re-reads every
+ * object the manifest lists and checks its digest (chain of custody). A
+ * screenshot that cannot be taken is recorded as unavailable, with the
+ * reason; it never fails the step.
  *
  * ```yaml
  * - ec2.capture-metadata: { consoleOutput: true, screenshot: false }
  * ```
  */
 export const captureMetadata = defineAction({
-  name: 'ec2.capture-metadata',
+  name: ACTION,
   description: 'Capture instance metadata and console output as evidence with SHA-256 digests',
-  params: z.strictObject({
-    consoleOutput: z.boolean().default(true),
-    screenshot: z.boolean().default(true),
-  }),
+  params,
   target: 'instance',
   permissions: {
     member: [
@@ -29,8 +268,92 @@ export const captureMetadata = defineAction({
       'ec2:GetConsoleOutput',
       'ec2:GetConsoleScreenshot',
     ],
-    hosting: ['s3:PutObject'],
+    // ListObjectsV2 is s3:ListBucket; it also makes GetObject of a missing key answer 404, not 403.
+    hosting: ['s3:PutObject', 's3:GetObject', 's3:ListBucket'],
   },
   changesResources: false,
   reversible: false,
+  behaviour: {
+    async plan(context, wanted: Params) {
+      const bucket = bucketOf(context);
+      const ec2 = context.clients.create(EC2Client, context.target);
+      const instanceId = (await describeInstance(ACTION, context, ec2)).InstanceId as string;
+      const prefix = prefixOf(context, instanceId);
+      const done = await manifestExists(s3Of(context), bucket, `${prefix}${MANIFEST}.json`);
+      const names = namesWanted(wanted);
+      return {
+        action: ACTION,
+        resource: instanceArn(context, instanceId),
+        compliant: done,
+        summary: done
+          ? `evidence for run ${context.runId} already captured at s3://${bucket}/${prefix}`
+          : `would capture ${names.join(', ')} of ${instanceId} to s3://${bucket}/${prefix}, with SHA-256 digests and a manifest`,
+        changes: done ? [] : [...names, MANIFEST].map((name) => ({ field: `evidence.${name}`, from: null, to: `${prefix}${name}.json` })),
+      };
+    },
+
+    async run(context, wanted: Params) {
+      const bucket = bucketOf(context);
+      // Checked before anything is read from the member account; the instance id is checked again by collect().
+      const s3 = s3Of(context);
+      const earlyPrefix = prefixOf(context, instanceIdOf(ACTION, context));
+      const earlyManifest = (await manifestExists(s3, bucket, `${earlyPrefix}${MANIFEST}.json`)) ? await readManifest(s3, bucket, `${earlyPrefix}${MANIFEST}.json`) : undefined;
+      if (earlyManifest !== undefined) {
+        return {
+          action: ACTION,
+          resource: instanceArn(context, earlyManifest.manifest.instanceId),
+          changed: false,
+          summary: `evidence for run ${context.runId} already captured (${earlyManifest.manifest.objects.length} objects in s3://${bucket}/${earlyPrefix}); nothing written`,
+          changes: [],
+        };
+      }
+
+      const { instanceId, evidence } = await collect(context, wanted);
+      const prefix = prefixOf(context, instanceId);
+      const capturedAt = new Date().toISOString();
+      const header = { account: context.target.account, region: context.target.region, instanceId, findingId: context.finding.id, runId: context.runId, capturedAt };
+      const objects = await Promise.all(
+        evidence.map((item) => writeEvidence(s3, bucket, prefix, item.name, { schema: 'riposte.evidence/1', name: item.name, source: item.source, ...header, data: item.data })),
+      );
+      const manifest: EvidenceManifest = { schema: 'riposte.evidence-manifest/1', bucket, ...header, objects };
+      const written = await writeEvidence(s3, bucket, prefix, MANIFEST, manifest);
+      const kept = objects.filter((object) => object.keptFromEarlierAttempt === true).map((object) => object.name);
+      const screenshot = evidence.find((item) => item.name === 'console-screenshot')?.data as { available?: boolean; reason?: string } | undefined;
+      return {
+        action: ACTION,
+        resource: instanceArn(context, instanceId),
+        changed: true,
+        summary: `captured ${objects.map((object) => object.name).join(', ')} of ${instanceId} to s3://${bucket}/${prefix} (manifest sha256 ${written.sha256})${kept.length === 0 ? '' : `; kept from an earlier attempt of this run: ${kept.join(', ')}`}${screenshot?.available === false ? `; ${screenshot.reason}` : ''}`,
+        changes: changesOf([...objects, written]),
+      };
+    },
+
+    async verify(context) {
+      const bucket = bucketOf(context);
+      const s3 = s3Of(context);
+      const prefix = prefixOf(context, instanceIdOf(ACTION, context));
+      const key = `${prefix}${MANIFEST}.json`;
+      const read = await readManifest(s3, bucket, key);
+      if (read === undefined) return { compliant: false, summary: `no evidence manifest for run ${context.runId} at s3://${bucket}/${key}` };
+
+      const failing: string[] = [];
+      if (read.recorded !== read.sha256) failing.push(`${key}: SHA-256 ${read.sha256} differs from the digest recorded with it (${read.recorded ?? 'none'})`);
+      const checked = await Promise.all(
+        read.manifest.objects.map(async (object) => {
+          const stored = await readObject(s3, bucket, object.key);
+          if (stored === undefined) return `${object.key} is missing`;
+          const digest = sha256(stored.bytes);
+          return digest === object.sha256 ? undefined : `${object.key}: SHA-256 ${digest} differs from the recorded ${object.sha256}`;
+        }),
+      );
+      failing.push(...checked.filter((problem): problem is string => problem !== undefined));
+      return {
+        compliant: failing.length === 0,
+        summary:
+          failing.length === 0
+            ? `all ${read.manifest.objects.length} evidence objects of run ${context.runId} match their recorded SHA-256 digests (manifest s3://${bucket}/${key})`
+            : `evidence does not match its digests: ${failing.join('; ')}`,
+      };
+    },
+  },
 });

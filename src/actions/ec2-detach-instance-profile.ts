@@ -1,6 +1,59 @@
+import {
+  AssociateIamInstanceProfileCommand,
+  DescribeIamInstanceProfileAssociationsCommand,
+  DisassociateIamInstanceProfileCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 
+import { RiposteError } from '../errors.js';
+import { assertInstanceExists, instanceArnOf, instanceIdOf, onInstance } from './ec2-enable-termination-protection.js';
 import { defineAction } from './registry.js';
+import type { ActionContext } from './runtime.js';
+
+/** An instance profile association that gives (or is about to give) the instance credentials. */
+export interface ProfileAssociation {
+  readonly associationId: string;
+  readonly instanceProfileArn: string;
+}
+
+/** What the run removed: the profile to re-associate on rollback, and the association it ended. */
+export type DetachInstanceProfileUndo = { readonly instanceId: string; readonly instanceProfileArn: string; readonly associationId: string };
+
+/** Rollback found a different profile on the instance than the one it would restore, and left it alone. */
+export class InstanceProfileConflictError extends RiposteError {
+  readonly code = 'EC2_INSTANCE_PROFILE_CONFLICT';
+  constructor(context: ActionContext, instanceId: string, current: string, wanted: string) {
+    super(`instance ${instanceId} now has instance profile ${current}; not replacing it with ${wanted} on rollback`, {
+      context: { account: context.target.account, region: context.target.region, resource: instanceArnOf(context, instanceId), instanceId },
+    });
+  }
+}
+
+/**
+ * The instance's live profile association (state `associating` or
+ * `associated`), or `null`. DescribeIamInstanceProfileAssociations answers
+ * an unknown instance id with an empty list, so callers check the instance
+ * exists first.
+ */
+export async function currentAssociation(context: ActionContext, instanceId: string): Promise<ProfileAssociation | null> {
+  const ec2 = context.clients.create(EC2Client, context.target);
+  const { IamInstanceProfileAssociations: associations = [] } = await onInstance(context, instanceId, () =>
+    ec2.send(
+      new DescribeIamInstanceProfileAssociationsCommand({
+        Filters: [
+          { Name: 'instance-id', Values: [instanceId] },
+          { Name: 'state', Values: ['associating', 'associated'] },
+        ],
+      }),
+    ),
+  );
+  const live = associations.find(
+    (association) => association.InstanceId === instanceId && (association.State === 'associated' || association.State === 'associating'),
+  );
+  if (live?.AssociationId === undefined || live.IamInstanceProfile?.Arn === undefined) return null;
+  return { associationId: live.AssociationId, instanceProfileArn: live.IamInstanceProfile.Arn };
+}
 
 /**
  * Removes the instance profile from the instance, recording it for rollback.
@@ -16,6 +69,7 @@ export const detachInstanceProfile = defineAction({
   target: 'instance',
   permissions: {
     member: [
+      'ec2:DescribeInstances',
       'ec2:DescribeIamInstanceProfileAssociations',
       'ec2:DisassociateIamInstanceProfile',
       'ec2:AssociateIamInstanceProfile',
@@ -25,4 +79,78 @@ export const detachInstanceProfile = defineAction({
   },
   changesResources: true,
   reversible: true,
+  behaviour: {
+    async plan(context) {
+      const instanceId = instanceIdOf(context);
+      await assertInstanceExists(context, instanceId);
+      const association = await currentAssociation(context, instanceId);
+      return {
+        action: 'ec2.detach-instance-profile',
+        resource: instanceArnOf(context, instanceId),
+        compliant: association === null,
+        summary:
+          association === null
+            ? `instance ${instanceId}: no instance profile attached`
+            : `instance ${instanceId}: would detach instance profile ${association.instanceProfileArn} (${association.associationId})`,
+        changes: association === null ? [] : [{ field: 'IamInstanceProfile', from: association.instanceProfileArn, to: null }],
+      };
+    },
+    async run(context) {
+      const instanceId = instanceIdOf(context);
+      await assertInstanceExists(context, instanceId);
+      const association = await currentAssociation(context, instanceId);
+      if (association === null) {
+        return {
+          action: 'ec2.detach-instance-profile',
+          resource: instanceArnOf(context, instanceId),
+          changed: false,
+          summary: `instance ${instanceId}: no instance profile attached; nothing changed`,
+          changes: [],
+        };
+      }
+      const ec2 = context.clients.create(EC2Client, context.target);
+      await ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: association.associationId }));
+      return {
+        action: 'ec2.detach-instance-profile',
+        resource: instanceArnOf(context, instanceId),
+        changed: true,
+        summary: `instance ${instanceId}: detached instance profile ${association.instanceProfileArn}`,
+        changes: [{ field: 'IamInstanceProfile', from: association.instanceProfileArn, to: null }],
+        undo: { instanceId, instanceProfileArn: association.instanceProfileArn, associationId: association.associationId },
+      };
+    },
+    async verify(context) {
+      const instanceId = instanceIdOf(context);
+      await assertInstanceExists(context, instanceId);
+      const association = await currentAssociation(context, instanceId);
+      return {
+        compliant: association === null,
+        summary: association === null ? `instance ${instanceId}: no instance profile attached` : `instance ${instanceId}: instance profile ${association.instanceProfileArn} still attached`,
+      };
+    },
+    async rollback(context, undo: DetachInstanceProfileUndo) {
+      const { instanceId, instanceProfileArn } = undo;
+      await assertInstanceExists(context, instanceId);
+      const association = await currentAssociation(context, instanceId);
+      if (association !== null) {
+        if (association.instanceProfileArn !== instanceProfileArn) throw new InstanceProfileConflictError(context, instanceId, association.instanceProfileArn, instanceProfileArn);
+        return {
+          action: 'ec2.detach-instance-profile',
+          resource: instanceArnOf(context, instanceId),
+          changed: false,
+          summary: `instance ${instanceId}: instance profile ${instanceProfileArn} already attached`,
+          changes: [],
+        };
+      }
+      const ec2 = context.clients.create(EC2Client, context.target);
+      await onInstance(context, instanceId, () => ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: instanceId, IamInstanceProfile: { Arn: instanceProfileArn } })));
+      return {
+        action: 'ec2.detach-instance-profile',
+        resource: instanceArnOf(context, instanceId),
+        changed: true,
+        summary: `instance ${instanceId}: re-associated instance profile ${instanceProfileArn}`,
+        changes: [{ field: 'IamInstanceProfile', from: null, to: instanceProfileArn }],
+      };
+    },
+  },
 });

@@ -1,14 +1,236 @@
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  RevokeSecurityGroupIngressCommand,
+  type IpPermission,
+  type SecurityGroup,
+  type UserIdGroupPair,
+} from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 
+import { RiposteError } from '../errors.js';
+import { ec2Arn } from '../intake/aws-names.js';
 import { defineAction } from './registry.js';
+import type { ActionContext, PlannedChange } from './runtime.js';
+
+/**
+ * The security group the step acts on does not exist in the member account
+ * and region (EC2 answered `InvalidGroup.NotFound` or
+ * `InvalidGroupId.Malformed`, or DescribeSecurityGroups returned nothing),
+ * or the finding names no security group at all.
+ */
+export class SecurityGroupNotFoundError extends RiposteError {
+  readonly code = 'EC2_SECURITY_GROUP_NOT_FOUND';
+  readonly groupId: string | undefined;
+  constructor(context: ActionContext, groupId: string | undefined, cause?: unknown) {
+    super(
+      groupId === undefined
+        ? `the finding names no security group to act on (account ${context.target.account}, region ${context.target.region}, resource ${context.resource.id})`
+        : `security group ${groupId} does not exist in account ${context.target.account}, region ${context.target.region}`,
+      {
+        context: {
+          account: context.target.account,
+          region: context.target.region,
+          resource: groupId === undefined ? context.resource.id : securityGroupArnOf(context, groupId),
+          ...(groupId === undefined ? {} : { groupId }),
+        },
+        cause,
+      },
+    );
+    this.groupId = groupId;
+  }
+}
+
+/** The security group ARN in the member account, as an outcome's `resource`. */
+export function securityGroupArnOf(context: ActionContext, groupId: string): string {
+  return ec2Arn(context.target.partition, context.target.region, context.target.account, 'security-group', groupId);
+}
+
+/** The step's security group id (the finding resource's first group). @throws SecurityGroupNotFoundError when it names none. */
+export function securityGroupIdOf(context: ActionContext): string {
+  const groupId = context.resource.securityGroupIds[0];
+  if (groupId === undefined || groupId === '') throw new SecurityGroupNotFoundError(context, undefined);
+  return groupId;
+}
+
+const errorName = (error: unknown): string | undefined => (error as { name?: string } | undefined)?.name;
+
+/** EC2's answers for a group id that names no group. */
+export const isSecurityGroupNotFound = (error: unknown): boolean =>
+  errorName(error) === 'InvalidGroup.NotFound' || errorName(error) === 'InvalidGroupId.Malformed' || errorName(error) === 'InvalidGroupId.NotFound';
+
+/** Runs `call`, turning EC2's "no such group" answers into SecurityGroupNotFoundError. */
+export async function onSecurityGroup<T>(context: ActionContext, groupId: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isSecurityGroupNotFound(error)) throw new SecurityGroupNotFoundError(context, groupId, error);
+    throw error;
+  }
+}
+
+/** The group as DescribeSecurityGroups reads it. @throws SecurityGroupNotFoundError */
+export async function readSecurityGroup(context: ActionContext, groupId: string): Promise<SecurityGroup> {
+  const ec2 = context.clients.create(EC2Client, context.target);
+  const { SecurityGroups: groups = [] } = await onSecurityGroup(context, groupId, () => ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })));
+  const group = groups.find((candidate) => candidate.GroupId === groupId);
+  if (group === undefined) throw new SecurityGroupNotFoundError(context, groupId);
+  return group;
+}
+
+const PROTOCOL_NAMES: Readonly<Record<string, string>> = { '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6', all: '-1' };
+
+/** `tcp`, `udp`, `icmp`, `icmpv6`, `-1` or a protocol number, however EC2 spelled it. */
+export function protocolOf(permission: IpPermission): string {
+  const protocol = (permission.IpProtocol ?? '-1').toLowerCase();
+  return PROTOCOL_NAMES[protocol] ?? protocol;
+}
+
+/** The same pair, keeping only what AuthorizeSecurityGroup* and Revoke* accept back (no PeeringStatus; GroupName only without GroupId). */
+function cleanPair(pair: UserIdGroupPair): UserIdGroupPair {
+  return {
+    ...(pair.GroupId === undefined ? (pair.GroupName === undefined ? {} : { GroupName: pair.GroupName }) : { GroupId: pair.GroupId }),
+    ...(pair.UserId === undefined ? {} : { UserId: pair.UserId }),
+    ...(pair.VpcId === undefined ? {} : { VpcId: pair.VpcId }),
+    ...(pair.VpcPeeringConnectionId === undefined ? {} : { VpcPeeringConnectionId: pair.VpcPeeringConnectionId }),
+    ...(pair.Description === undefined ? {} : { Description: pair.Description }),
+  };
+}
+
+/**
+ * One permission per source (one CIDR, IPv6 CIDR, prefix list or group), in
+ * the exact form DescribeSecurityGroups read, descriptions kept: what EC2
+ * calls a security group rule.
+ */
+export function splitPermissions(permissions: readonly IpPermission[] | undefined): IpPermission[] {
+  return (permissions ?? []).flatMap((permission) => {
+    const base: IpPermission = {
+      IpProtocol: permission.IpProtocol ?? '-1',
+      ...(permission.FromPort === undefined ? {} : { FromPort: permission.FromPort }),
+      ...(permission.ToPort === undefined ? {} : { ToPort: permission.ToPort }),
+    };
+    return [
+      ...(permission.IpRanges ?? []).map((range) => ({ ...base, IpRanges: [{ ...range }] })),
+      ...(permission.Ipv6Ranges ?? []).map((range) => ({ ...base, Ipv6Ranges: [{ ...range }] })),
+      ...(permission.PrefixListIds ?? []).map((prefixList) => ({ ...base, PrefixListIds: [{ ...prefixList }] })),
+      ...(permission.UserIdGroupPairs ?? []).map((pair) => ({ ...base, UserIdGroupPairs: [cleanPair(pair)] })),
+    ];
+  });
+}
+
+/** Single-source permissions grouped back by protocol and ports, as one Authorize/Revoke request takes them. */
+export function mergePermissions(rules: readonly IpPermission[]): IpPermission[] {
+  const merged = new Map<string, Required<Pick<IpPermission, 'IpRanges' | 'Ipv6Ranges' | 'PrefixListIds' | 'UserIdGroupPairs'>> & IpPermission>();
+  for (const rule of rules) {
+    const key = `${protocolOf(rule)} ${rule.FromPort ?? ''} ${rule.ToPort ?? ''}`;
+    let permission = merged.get(key);
+    if (permission === undefined) {
+      permission = {
+        IpProtocol: rule.IpProtocol ?? '-1',
+        ...(rule.FromPort === undefined ? {} : { FromPort: rule.FromPort }),
+        ...(rule.ToPort === undefined ? {} : { ToPort: rule.ToPort }),
+        IpRanges: [],
+        Ipv6Ranges: [],
+        PrefixListIds: [],
+        UserIdGroupPairs: [],
+      };
+      merged.set(key, permission);
+    }
+    permission.IpRanges.push(...(rule.IpRanges ?? []));
+    permission.Ipv6Ranges.push(...(rule.Ipv6Ranges ?? []));
+    permission.PrefixListIds.push(...(rule.PrefixListIds ?? []));
+    permission.UserIdGroupPairs.push(...(rule.UserIdGroupPairs ?? []));
+  }
+  // Leave out empty lists: the request then carries only the sources being changed.
+  return [...merged.values()].map(({ IpRanges, Ipv6Ranges, PrefixListIds, UserIdGroupPairs, ...rest }) => ({
+    ...rest,
+    ...(IpRanges.length === 0 ? {} : { IpRanges }),
+    ...(Ipv6Ranges.length === 0 ? {} : { Ipv6Ranges }),
+    ...(PrefixListIds.length === 0 ? {} : { PrefixListIds }),
+    ...(UserIdGroupPairs.length === 0 ? {} : { UserIdGroupPairs }),
+  }));
+}
+
+/** The source of a single-source permission: a CIDR, a prefix list id or a group id. */
+export function sourceOf(rule: IpPermission): string {
+  const range = rule.IpRanges?.[0]?.CidrIp ?? rule.Ipv6Ranges?.[0]?.CidrIpv6 ?? rule.PrefixListIds?.[0]?.PrefixListId;
+  if (range !== undefined) return range.toLowerCase();
+  const pair = rule.UserIdGroupPairs?.[0];
+  return pair?.GroupId ?? pair?.GroupName ?? '?';
+}
+
+/** What makes two single-source rules the same rule to EC2 (descriptions aside). */
+export function ruleKey(rule: IpPermission): string {
+  const protocol = protocolOf(rule);
+  return protocol === '-1' ? `-1 ${sourceOf(rule)}` : `${protocol} ${rule.FromPort ?? ''} ${rule.ToPort ?? ''} ${sourceOf(rule)}`;
+}
+
+/** `ingress tcp 22 from 0.0.0.0/0`, `egress all traffic to 0.0.0.0/0`, `ingress tcp 0-65535 from sg-…`. */
+export function ruleLabel(rule: IpPermission, direction: 'ingress' | 'egress'): string {
+  const protocol = protocolOf(rule);
+  const ports =
+    protocol === '-1'
+      ? 'all traffic'
+      : rule.FromPort === undefined || (rule.FromPort === -1 && (rule.ToPort ?? -1) === -1)
+        ? protocol
+        : rule.FromPort === rule.ToPort
+          ? `${protocol} ${rule.FromPort}`
+          : `${protocol} ${rule.FromPort}-${rule.ToPort}`;
+  return `${direction} ${ports} ${direction === 'ingress' ? 'from' : 'to'} ${sourceOf(rule)}`;
+}
 
 const cidr = z
   .string()
   .regex(/^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/, 'must be an IPv4 or IPv6 CIDR');
 
+const params = z.strictObject({
+  ports: z.array(z.number().int().min(0).max(65535)).min(1).default([22, 3389]),
+  cidrs: z.array(cidr).min(1).default(['0.0.0.0/0', '::/0']),
+});
+type Params = z.output<typeof params>;
+
+/** What the run removed: the group, and the removed rules in full IpPermissions form (descriptions kept). */
+export type RevokeIngressUndo = { readonly groupId: string; readonly removed: readonly IpPermission[] };
+
+/** Whether the rule lets traffic reach `port`: protocol -1 (all traffic), or tcp/udp with a port range containing it. icmp and other protocols have no ports. */
+export function coversPort(rule: IpPermission, port: number): boolean {
+  const protocol = protocolOf(rule);
+  if (protocol === '-1') return true;
+  if (protocol !== 'tcp' && protocol !== 'udp') return false;
+  const from = rule.FromPort === undefined || rule.FromPort < 0 ? 0 : rule.FromPort;
+  const to = rule.ToPort === undefined || rule.ToPort < 0 ? 65535 : rule.ToPort;
+  return from <= port && port <= to;
+}
+
+/** The single-source ingress rules open to one of `cidrs` on one of `ports`. */
+export function offendingRules(permissions: readonly IpPermission[] | undefined, wanted: Params): IpPermission[] {
+  const open = new Set(wanted.cidrs.map((range) => range.toLowerCase()));
+  return splitPermissions(permissions).filter((rule) => {
+    const range = rule.IpRanges?.[0]?.CidrIp ?? rule.Ipv6Ranges?.[0]?.CidrIpv6;
+    return range !== undefined && open.has(range.toLowerCase()) && wanted.ports.some((port) => coversPort(rule, port));
+  });
+}
+
+const removal = (rule: IpPermission): PlannedChange => ({ field: ruleLabel(rule, 'ingress'), from: rule, to: null });
+const labels = (rules: readonly IpPermission[]): string => rules.map((rule) => ruleLabel(rule, 'ingress')).join(', ');
+const scope = (wanted: Params): string => `${wanted.cidrs.join(', ')} on ports ${wanted.ports.join(', ')}`;
+
 /**
  * Revokes ingress rules of a security group that open the given ports to
  * the whole internet (0.0.0.0/0, ::/0), recording each removed rule.
+ *
+ * A rule offends when it allows one of `cidrs` and covers one of `ports`:
+ * tcp or udp with a port range containing the port (22, 20-25, 0-65535), or
+ * protocol -1 (all traffic); icmp and other protocols never do. Only the
+ * offending CIDR is revoked from a rule that also allows other sources
+ * (10.0.0.0/8, a prefix list, a group): revocation is by the exact
+ * IpPermissions DescribeSecurityGroups read, one source at a time, so every
+ * other rule and source stays. The removed rules are the undo record;
+ * rollback authorizes again those that are missing.
+ *
+ * The group is the finding resource's first security group
+ * (`resource.securityGroupIds[0]`).
  *
  * ```yaml
  * - ec2.revoke-unrestricted-ingress: { ports: [22, 3389] }
@@ -17,20 +239,79 @@ const cidr = z
 export const revokeUnrestrictedIngress = defineAction({
   name: 'ec2.revoke-unrestricted-ingress',
   description: 'Revoke security group ingress open to 0.0.0.0/0 or ::/0 on the given ports',
-  params: z.strictObject({
-    ports: z.array(z.number().int().min(0).max(65535)).min(1).default([22, 3389]),
-    cidrs: z.array(cidr).min(1).default(['0.0.0.0/0', '::/0']),
-  }),
+  params,
   target: 'security-group',
   permissions: {
-    member: [
-      'ec2:DescribeSecurityGroups',
-      'ec2:DescribeSecurityGroupRules',
-      'ec2:RevokeSecurityGroupIngress',
-      'ec2:AuthorizeSecurityGroupIngress',
-    ],
+    member: ['ec2:DescribeSecurityGroups', 'ec2:RevokeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupIngress'],
     hosting: [],
   },
   changesResources: true,
   reversible: true,
+  behaviour: {
+    async plan(context, wanted) {
+      const groupId = securityGroupIdOf(context);
+      const offending = offendingRules((await readSecurityGroup(context, groupId)).IpPermissions, wanted);
+      return {
+        action: 'ec2.revoke-unrestricted-ingress',
+        resource: securityGroupArnOf(context, groupId),
+        compliant: offending.length === 0,
+        summary:
+          offending.length === 0
+            ? `security group ${groupId}: no ingress open to ${scope(wanted)}`
+            : `security group ${groupId}: would revoke ${offending.length} ingress rule(s): ${labels(offending)}`,
+        changes: offending.map(removal),
+      };
+    },
+    async run(context, wanted) {
+      const groupId = securityGroupIdOf(context);
+      // Read again, not the plan's reading: the state may have moved since.
+      const offending = offendingRules((await readSecurityGroup(context, groupId)).IpPermissions, wanted);
+      const resource = securityGroupArnOf(context, groupId);
+      if (offending.length === 0) {
+        return { action: 'ec2.revoke-unrestricted-ingress', resource, changed: false, summary: `no ingress open to ${scope(wanted)}; nothing changed`, changes: [] };
+      }
+      const removed = mergePermissions(offending);
+      const ec2 = context.clients.create(EC2Client, context.target);
+      await onSecurityGroup(context, groupId, () => ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: removed })));
+      return {
+        action: 'ec2.revoke-unrestricted-ingress',
+        resource,
+        changed: true,
+        summary: `security group ${groupId}: revoked ${offending.length} ingress rule(s): ${labels(offending)}`,
+        changes: offending.map(removal),
+        undo: { groupId, removed },
+      };
+    },
+    async verify(context, wanted) {
+      const groupId = securityGroupIdOf(context);
+      const offending = offendingRules((await readSecurityGroup(context, groupId)).IpPermissions, wanted);
+      return {
+        compliant: offending.length === 0,
+        summary:
+          offending.length === 0
+            ? `security group ${groupId}: no ingress open to ${scope(wanted)}`
+            : `security group ${groupId} still allows: ${labels(offending)}`,
+      };
+    },
+    async rollback(context, undo: RevokeIngressUndo) {
+      const present = new Set(splitPermissions((await readSecurityGroup(context, undo.groupId)).IpPermissions).map(ruleKey));
+      const missing = splitPermissions(undo.removed).filter((rule) => !present.has(ruleKey(rule)));
+      if (missing.length > 0) {
+        const ec2 = context.clients.create(EC2Client, context.target);
+        await onSecurityGroup(context, undo.groupId, () =>
+          ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: undo.groupId, IpPermissions: mergePermissions(missing) })),
+        );
+      }
+      return {
+        action: 'ec2.revoke-unrestricted-ingress',
+        resource: securityGroupArnOf(context, undo.groupId),
+        changed: missing.length > 0,
+        summary:
+          missing.length === 0
+            ? `security group ${undo.groupId}: the revoked rules are already back; nothing changed`
+            : `security group ${undo.groupId}: re-authorized ${missing.length} ingress rule(s): ${labels(missing)}`,
+        changes: missing.map((rule) => ({ field: ruleLabel(rule, 'ingress'), from: null, to: rule })),
+      };
+    },
+  },
 });

@@ -1,11 +1,129 @@
+import { DeleteRolePolicyCommand, GetInstanceProfileCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { z } from 'zod';
 
+import { parseArn } from '../intake/aws-names.js';
+import { currentAssociation } from './ec2-detach-instance-profile.js';
+import { assertInstanceExists, instanceArnOf, instanceIdOf } from './ec2-enable-termination-protection.js';
 import { defineAction } from './registry.js';
+import type { ActionContext, PlannedChange } from './runtime.js';
+
+/** The inline policy Riposte puts on the role. */
+export const REVOKE_POLICY_NAME = 'riposte-revoke-older-sessions';
+
+/** What the run replaced: the role, and the document that had the policy's name before (`null`: none). */
+export type RevokeRoleSessionsUndo = { readonly roleName: string; readonly policyName: string; readonly previousDocument: string | null };
+
+interface InstanceRole {
+  readonly name: string;
+  readonly arn: string;
+  /** Where the role was found, for summaries. */
+  readonly via: string;
+}
+
+const errorName = (error: unknown): string | undefined => (error as { name?: string } | undefined)?.name;
+const isNoSuchEntity = (error: unknown): boolean => errorName(error) === 'NoSuchEntityException' || errorName(error) === 'NoSuchEntity';
+
+/** The last segment of an IAM ARN's resource (`instance-profile/path/name` -> `name`). */
+const lastSegment = (arn: string | undefined): string | undefined => parseArn(arn)?.resource.split('/').at(-1) || undefined;
+
+const roleArnFor = (context: ActionContext, name: string): string => `arn:${context.target.partition}:iam::${context.target.account}:role/${name}`;
+
+async function roleOfProfile(context: ActionContext, profileArn: string, via: string): Promise<InstanceRole | null> {
+  const profileName = lastSegment(profileArn);
+  if (profileName === undefined) return null;
+  try {
+    const { InstanceProfile } = await context.clients.create(IAMClient, context.target).send(new GetInstanceProfileCommand({ InstanceProfileName: profileName }));
+    const role = InstanceProfile?.Roles?.[0];
+    if (role?.RoleName === undefined) return null;
+    return { name: role.RoleName, arn: role.Arn ?? roleArnFor(context, role.RoleName), via: `${via} ${profileArn}` };
+  } catch (error) {
+    if (isNoSuchEntity(error)) return null;
+    throw error;
+  }
+}
+
+/**
+ * The instance's role: through its live profile association, or, when an
+ * earlier step already detached the profile, through the profile or role
+ * the finding names. `null` when the instance has no role at all.
+ * @throws InstanceNotFoundError
+ */
+async function instanceRole(context: ActionContext, instanceId: string): Promise<InstanceRole | null> {
+  await assertInstanceExists(context, instanceId);
+  const association = await currentAssociation(context, instanceId);
+  if (association !== null) {
+    const role = await roleOfProfile(context, association.instanceProfileArn, 'attached instance profile');
+    if (role !== null) return role;
+  }
+  const named = context.resource.iamRole;
+  if (named?.instanceProfileArn !== undefined && named.instanceProfileArn !== association?.instanceProfileArn) {
+    const role = await roleOfProfile(context, named.instanceProfileArn, "the finding's instance profile");
+    if (role !== null) return role;
+  }
+  const name = named?.name ?? lastSegment(named?.arn);
+  return name === undefined ? null : { name, arn: named?.arn ?? roleArnFor(context, name), via: "the finding's role" };
+}
+
+/** AWS's documented "revoke active sessions" policy: deny everything to tokens issued before `issuedBefore`. */
+export function revokePolicyDocument(issuedBefore: Date): string {
+  // Rounded up to a whole second (the form IAM's own console writes): a token issued in the same second is revoked too.
+  const time = new Date(Math.ceil(issuedBefore.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Deny', Action: ['*'], Resource: ['*'], Condition: { DateLessThan: { 'aws:TokenIssueTime': time } } }],
+  });
+}
+
+const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : [value]);
+
+/** The `aws:TokenIssueTime` cut-off of a revoke policy document, or `undefined` when the document is not one. */
+export function revokedBefore(document: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(document);
+  } catch {
+    return undefined;
+  }
+  for (const statement of asList((parsed as { Statement?: unknown } | null)?.Statement)) {
+    const s = statement as { Effect?: unknown; Action?: unknown; Resource?: unknown; Condition?: { DateLessThan?: Record<string, unknown> } } | null;
+    const time = s?.Condition?.DateLessThan?.['aws:TokenIssueTime'];
+    if (s?.Effect === 'Deny' && asList(s.Action).includes('*') && asList(s.Resource).includes('*') && typeof time === 'string') return time;
+  }
+  return undefined;
+}
+
+/** IAM returns policy documents URL-encoded (RFC 3986); decoded here. */
+function decodeDocument(document: string): string {
+  try {
+    return decodeURIComponent(document);
+  } catch {
+    return document;
+  }
+}
+
+/** The document of the role's inline policy named `policyName`, or `null`. */
+async function inlinePolicy(context: ActionContext, roleName: string, policyName = REVOKE_POLICY_NAME): Promise<string | null> {
+  try {
+    const { PolicyDocument } = await context.clients.create(IAMClient, context.target).send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }));
+    return PolicyDocument === undefined ? null : decodeDocument(PolicyDocument);
+  } catch (error) {
+    if (isNoSuchEntity(error)) return null;
+    throw error;
+  }
+}
+
+const noRole = (instanceId: string): string => `instance ${instanceId}: no role to revoke (no instance profile role on the instance or in the finding)`;
 
 /**
  * Denies everything to sessions of the instance's role issued before now
  * (an inline policy on `aws:TokenIssueTime`): removing the profile does not
  * invalidate credentials already taken from the instance.
+ *
+ * Idempotent by name: when the role already has a revoke policy named
+ * `riposte-revoke-older-sessions`, the sessions issued before its cut-off
+ * are already denied, and the run changes nothing (it does not move the
+ * cut-off forward). A policy of that name that is not a revoke policy is
+ * replaced, and restored on rollback.
  *
  * ```yaml
  * - iam.revoke-role-sessions: {}
@@ -17,9 +135,105 @@ export const revokeRoleSessions = defineAction({
   params: z.strictObject({}),
   target: 'instance',
   permissions: {
-    member: ['ec2:DescribeIamInstanceProfileAssociations', 'iam:GetInstanceProfile', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+    member: [
+      'ec2:DescribeInstances',
+      'ec2:DescribeIamInstanceProfileAssociations',
+      'iam:GetInstanceProfile',
+      'iam:GetRolePolicy',
+      'iam:PutRolePolicy',
+      'iam:DeleteRolePolicy',
+    ],
     hosting: [],
   },
   changesResources: true,
   reversible: true,
+  behaviour: {
+    async plan(context) {
+      const instanceId = instanceIdOf(context);
+      const role = await instanceRole(context, instanceId);
+      if (role === null) return { action: 'iam.revoke-role-sessions', resource: instanceArnOf(context, instanceId), compliant: true, summary: noRole(instanceId), changes: [] };
+      const existing = await inlinePolicy(context, role.name);
+      const cutOff = existing === null ? undefined : revokedBefore(existing);
+      return {
+        action: 'iam.revoke-role-sessions',
+        resource: role.arn,
+        compliant: cutOff !== undefined,
+        summary:
+          cutOff !== undefined
+            ? `role ${role.name}: sessions issued before ${cutOff} already revoked (${REVOKE_POLICY_NAME})`
+            : `role ${role.name} (from ${role.via}): would deny all actions to sessions issued before the run`,
+        changes: cutOff !== undefined ? [] : [{ field: `RolePolicy ${REVOKE_POLICY_NAME}`, from: existing, to: 'deny * to tokens issued before now' }],
+      };
+    },
+    async run(context) {
+      const instanceId = instanceIdOf(context);
+      const role = await instanceRole(context, instanceId);
+      if (role === null) return { action: 'iam.revoke-role-sessions', resource: instanceArnOf(context, instanceId), changed: false, summary: noRole(instanceId), changes: [] };
+      const existing = await inlinePolicy(context, role.name);
+      const cutOff = existing === null ? undefined : revokedBefore(existing);
+      if (cutOff !== undefined) {
+        return {
+          action: 'iam.revoke-role-sessions',
+          resource: role.arn,
+          changed: false,
+          summary: `role ${role.name}: sessions issued before ${cutOff} already revoked; nothing changed`,
+          changes: [],
+        };
+      }
+      const document = revokePolicyDocument(new Date());
+      try {
+        await context.clients.create(IAMClient, context.target).send(new PutRolePolicyCommand({ RoleName: role.name, PolicyName: REVOKE_POLICY_NAME, PolicyDocument: document }));
+      } catch (error) {
+        // A role named only by the finding that no longer exists: its sessions died with it.
+        if (isNoSuchEntity(error)) return { action: 'iam.revoke-role-sessions', resource: role.arn, changed: false, summary: `role ${role.name} does not exist: no role to revoke`, changes: [] };
+        throw error;
+      }
+      const changes: PlannedChange[] = [{ field: `RolePolicy ${REVOKE_POLICY_NAME}`, from: existing, to: document }];
+      return {
+        action: 'iam.revoke-role-sessions',
+        resource: role.arn,
+        changed: true,
+        summary: `role ${role.name} (from ${role.via}): sessions issued before ${revokedBefore(document) ?? 'now'} revoked`,
+        changes,
+        undo: { roleName: role.name, policyName: REVOKE_POLICY_NAME, previousDocument: existing },
+      };
+    },
+    async verify(context) {
+      const instanceId = instanceIdOf(context);
+      const role = await instanceRole(context, instanceId);
+      if (role === null) return { compliant: true, summary: noRole(instanceId) };
+      const existing = await inlinePolicy(context, role.name);
+      const cutOff = existing === null ? undefined : revokedBefore(existing);
+      return {
+        compliant: cutOff !== undefined,
+        summary: cutOff !== undefined ? `role ${role.name}: sessions issued before ${cutOff} are denied` : `role ${role.name}: no ${REVOKE_POLICY_NAME} deny policy`,
+      };
+    },
+    async rollback(context, undo: RevokeRoleSessionsUndo) {
+      const iam = context.clients.create(IAMClient, context.target);
+      const current = await inlinePolicy(context, undo.roleName, undo.policyName);
+      const resource = roleArnFor(context, undo.roleName);
+      if (undo.previousDocument !== null) {
+        await iam.send(new PutRolePolicyCommand({ RoleName: undo.roleName, PolicyName: undo.policyName, PolicyDocument: undo.previousDocument }));
+        return {
+          action: 'iam.revoke-role-sessions',
+          resource,
+          changed: current !== undo.previousDocument,
+          summary: `role ${undo.roleName}: previous ${undo.policyName} policy restored`,
+          changes: current === undo.previousDocument ? [] : [{ field: `RolePolicy ${undo.policyName}`, from: current, to: undo.previousDocument }],
+        };
+      }
+      if (current === null) {
+        return { action: 'iam.revoke-role-sessions', resource, changed: false, summary: `role ${undo.roleName}: ${undo.policyName} already removed`, changes: [] };
+      }
+      await iam.send(new DeleteRolePolicyCommand({ RoleName: undo.roleName, PolicyName: undo.policyName }));
+      return {
+        action: 'iam.revoke-role-sessions',
+        resource,
+        changed: true,
+        summary: `role ${undo.roleName}: ${undo.policyName} removed, as before the run`,
+        changes: [{ field: `RolePolicy ${undo.policyName}`, from: current, to: null }],
+      };
+    },
+  },
 });
