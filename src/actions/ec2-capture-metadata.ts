@@ -17,7 +17,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { z } from 'zod';
 
 import { RiposteError } from '../errors.js';
-import { describeInstance, instanceArn, instanceIdOf } from './ec2-snapshot-volumes.js';
+import { describeInstance, instanceArnOf, instanceIdOf } from './ec2-instance.js';
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';
 
@@ -110,8 +110,8 @@ export function readConsoleOutput(received: string | undefined): { format: 'base
 }
 
 async function collect(context: ActionContext, wanted: Params): Promise<{ instanceId: string; evidence: Collected[] }> {
+  const instance = await describeInstance(ACTION, context);
   const ec2 = context.clients.create(EC2Client, context.target);
-  const instance = await describeInstance(ACTION, context, ec2);
   const instanceId = instance.InstanceId as string;
   const byInstance = { Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }] };
 
@@ -276,14 +276,13 @@ export const captureMetadata = defineAction({
   behaviour: {
     async plan(context, wanted: Params) {
       const bucket = bucketOf(context);
-      const ec2 = context.clients.create(EC2Client, context.target);
-      const instanceId = (await describeInstance(ACTION, context, ec2)).InstanceId as string;
+      const instanceId = (await describeInstance(ACTION, context)).InstanceId as string;
       const prefix = prefixOf(context, instanceId);
       const done = await manifestExists(s3Of(context), bucket, `${prefix}${MANIFEST}.json`);
       const names = namesWanted(wanted);
       return {
         action: ACTION,
-        resource: instanceArn(context, instanceId),
+        resource: instanceArnOf(context, instanceId),
         compliant: done,
         summary: done
           ? `evidence for run ${context.runId} already captured at s3://${bucket}/${prefix}`
@@ -301,7 +300,7 @@ export const captureMetadata = defineAction({
       if (earlyManifest !== undefined) {
         return {
           action: ACTION,
-          resource: instanceArn(context, earlyManifest.manifest.instanceId),
+          resource: instanceArnOf(context, earlyManifest.manifest.instanceId),
           changed: false,
           summary: `evidence for run ${context.runId} already captured (${earlyManifest.manifest.objects.length} objects in s3://${bucket}/${earlyPrefix}); nothing written`,
           changes: [],
@@ -321,7 +320,7 @@ export const captureMetadata = defineAction({
       const screenshot = evidence.find((item) => item.name === 'console-screenshot')?.data as { available?: boolean; reason?: string } | undefined;
       return {
         action: ACTION,
-        resource: instanceArn(context, instanceId),
+        resource: instanceArnOf(context, instanceId),
         changed: true,
         summary: `captured ${objects.map((object) => object.name).join(', ')} of ${instanceId} to s3://${bucket}/${prefix} (manifest sha256 ${written.sha256})${kept.length === 0 ? '' : `; kept from an earlier attempt of this run: ${kept.join(', ')}`}${screenshot?.available === false ? `; ${screenshot.reason}` : ''}`,
         changes: changesOf([...objects, written]),

@@ -7,9 +7,11 @@ import {
 import { z } from 'zod';
 
 import { RiposteError } from '../errors.js';
-import { assertInstanceExists, instanceArnOf, instanceIdOf, onInstance } from './ec2-enable-termination-protection.js';
+import { assertInstanceExists, instanceArnOf, instanceIdOf, onInstance } from './ec2-instance.js';
 import { defineAction } from './registry.js';
 import type { ActionContext } from './runtime.js';
+
+const ACTION = 'ec2.detach-instance-profile';
 
 /** An instance profile association that gives (or is about to give) the instance credentials. */
 export interface ProfileAssociation {
@@ -38,7 +40,7 @@ export class InstanceProfileConflictError extends RiposteError {
  */
 export async function currentAssociation(context: ActionContext, instanceId: string): Promise<ProfileAssociation | null> {
   const ec2 = context.clients.create(EC2Client, context.target);
-  const { IamInstanceProfileAssociations: associations = [] } = await onInstance(context, instanceId, () =>
+  const { IamInstanceProfileAssociations: associations = [] } = await onInstance(ACTION, context, instanceId, () =>
     ec2.send(
       new DescribeIamInstanceProfileAssociationsCommand({
         Filters: [
@@ -63,7 +65,7 @@ export async function currentAssociation(context: ActionContext, instanceId: str
  * ```
  */
 export const detachInstanceProfile = defineAction({
-  name: 'ec2.detach-instance-profile',
+  name: ACTION,
   description: 'Detach the instance profile (recorded so rollback can re-associate it)',
   params: z.strictObject({}),
   target: 'instance',
@@ -81,11 +83,11 @@ export const detachInstanceProfile = defineAction({
   reversible: true,
   behaviour: {
     async plan(context) {
-      const instanceId = instanceIdOf(context);
-      await assertInstanceExists(context, instanceId);
+      const instanceId = instanceIdOf(ACTION, context);
+      await assertInstanceExists(ACTION, context, instanceId);
       const association = await currentAssociation(context, instanceId);
       return {
-        action: 'ec2.detach-instance-profile',
+        action: ACTION,
         resource: instanceArnOf(context, instanceId),
         compliant: association === null,
         summary:
@@ -96,12 +98,12 @@ export const detachInstanceProfile = defineAction({
       };
     },
     async run(context) {
-      const instanceId = instanceIdOf(context);
-      await assertInstanceExists(context, instanceId);
+      const instanceId = instanceIdOf(ACTION, context);
+      await assertInstanceExists(ACTION, context, instanceId);
       const association = await currentAssociation(context, instanceId);
       if (association === null) {
         return {
-          action: 'ec2.detach-instance-profile',
+          action: ACTION,
           resource: instanceArnOf(context, instanceId),
           changed: false,
           summary: `instance ${instanceId}: no instance profile attached; nothing changed`,
@@ -111,7 +113,7 @@ export const detachInstanceProfile = defineAction({
       const ec2 = context.clients.create(EC2Client, context.target);
       await ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: association.associationId }));
       return {
-        action: 'ec2.detach-instance-profile',
+        action: ACTION,
         resource: instanceArnOf(context, instanceId),
         changed: true,
         summary: `instance ${instanceId}: detached instance profile ${association.instanceProfileArn}`,
@@ -120,8 +122,8 @@ export const detachInstanceProfile = defineAction({
       };
     },
     async verify(context) {
-      const instanceId = instanceIdOf(context);
-      await assertInstanceExists(context, instanceId);
+      const instanceId = instanceIdOf(ACTION, context);
+      await assertInstanceExists(ACTION, context, instanceId);
       const association = await currentAssociation(context, instanceId);
       return {
         compliant: association === null,
@@ -130,12 +132,12 @@ export const detachInstanceProfile = defineAction({
     },
     async rollback(context, undo: DetachInstanceProfileUndo) {
       const { instanceId, instanceProfileArn } = undo;
-      await assertInstanceExists(context, instanceId);
+      await assertInstanceExists(ACTION, context, instanceId);
       const association = await currentAssociation(context, instanceId);
       if (association !== null) {
         if (association.instanceProfileArn !== instanceProfileArn) throw new InstanceProfileConflictError(context, instanceId, association.instanceProfileArn, instanceProfileArn);
         return {
-          action: 'ec2.detach-instance-profile',
+          action: ACTION,
           resource: instanceArnOf(context, instanceId),
           changed: false,
           summary: `instance ${instanceId}: instance profile ${instanceProfileArn} already attached`,
@@ -143,9 +145,9 @@ export const detachInstanceProfile = defineAction({
         };
       }
       const ec2 = context.clients.create(EC2Client, context.target);
-      await onInstance(context, instanceId, () => ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: instanceId, IamInstanceProfile: { Arn: instanceProfileArn } })));
+      await onInstance(ACTION, context, instanceId, () => ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: instanceId, IamInstanceProfile: { Arn: instanceProfileArn } })));
       return {
-        action: 'ec2.detach-instance-profile',
+        action: ACTION,
         resource: instanceArnOf(context, instanceId),
         changed: true,
         summary: `instance ${instanceId}: re-associated instance profile ${instanceProfileArn}`,

@@ -4,7 +4,6 @@ import {
   CreateSecurityGroupCommand,
   CreateTagsCommand,
   DeleteTagsCommand,
-  DescribeInstancesCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
@@ -19,7 +18,7 @@ import {
 import { z } from 'zod';
 
 import { RiposteError } from '../errors.js';
-import { ec2Arn } from '../intake/aws-names.js';
+import { describeInstance, InstanceNotFoundError, instanceArnOf, instanceIdOf } from './ec2-instance.js';
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';
 
@@ -56,28 +55,6 @@ export interface IsolateUndo {
 }
 
 /**
- * The instance the step acts on does not exist in the member account and
- * region (EC2 answered `InvalidInstanceID.NotFound`/`.Malformed`, or
- * DescribeInstances returned nothing), or the finding names no instance.
- */
-export class InstanceNotFoundError extends RiposteError {
-  readonly code = 'EC2_INSTANCE_NOT_FOUND';
-  readonly instanceId: string | undefined;
-  constructor(context: ActionContext, instanceId: string | undefined, cause?: unknown) {
-    super(
-      instanceId === undefined
-        ? `${ACTION}: the finding names no EC2 instance to isolate (account ${context.target.account}, region ${context.target.region}, resource ${context.resource.id})`
-        : `${ACTION}: EC2 instance ${instanceId} does not exist in account ${context.target.account}, region ${context.target.region}`,
-      {
-        context: { account: context.target.account, region: context.target.region, resource: instanceId ?? context.resource.id, step: ACTION },
-        cause,
-      },
-    );
-    this.instanceId = instanceId;
-  }
-}
-
-/**
  * A security group with the name Riposte uses exists but was not created by
  * Riposte (no `riposte:managed=true` tag) and is not already as Riposte needs
  * it: Riposte will not change rules on a group it does not own.
@@ -109,31 +86,8 @@ interface GroupState {
 
 const ec2 = (context: ActionContext): EC2Client => context.clients.create(EC2Client, context.target);
 const errorName = (error: unknown): string | undefined => (error as { name?: string } | undefined)?.name;
-const instanceArnOf = (context: ActionContext, instanceId: string): string => ec2Arn(context.target.partition, context.target.region, context.target.account, 'instance', instanceId);
 const sameGroups = (groups: readonly string[], wanted: readonly string[]): boolean => groups.length === wanted.length && groups.every((group, index) => group === wanted[index]);
 const show = (groups: readonly string[]): string => `[${groups.join(', ')}]`;
-
-/** The step's instance id. @throws InstanceNotFoundError when the finding names none. */
-function instanceIdOf(context: ActionContext): string {
-  const instanceId = context.resource.instanceId;
-  if (instanceId === undefined || instanceId === '') throw new InstanceNotFoundError(context, undefined);
-  return instanceId;
-}
-
-/** @throws InstanceNotFoundError when EC2 does not know the instance. */
-async function describeInstance(context: ActionContext, instanceId: string): Promise<Instance> {
-  let instance: Instance | undefined;
-  try {
-    const answer = await ec2(context).send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    instance = answer.Reservations?.flatMap((reservation) => reservation.Instances ?? []).find((candidate) => candidate.InstanceId === instanceId);
-  } catch (error) {
-    const name = errorName(error);
-    if (name === 'InvalidInstanceID.NotFound' || name === 'InvalidInstanceID.Malformed') throw new InstanceNotFoundError(context, instanceId, error);
-    throw error;
-  }
-  if (instance === undefined) throw new InstanceNotFoundError(context, instanceId);
-  return instance;
-}
 
 async function describeInterfaces(context: ActionContext, filters: Filter[]): Promise<InterfaceState[]> {
   const found: (InterfaceState & { readonly deviceIndex: number })[] = [];
@@ -346,8 +300,8 @@ export const isolateInstance = defineAction({
   reversible: true,
   behaviour: {
     async plan(context, wanted: Params) {
-      const instanceId = instanceIdOf(context);
-      await describeInstance(context, instanceId);
+      const instanceId = instanceIdOf(ACTION, context);
+      await describeInstance(ACTION, context, instanceId);
       const interfaces = await interfacesOf(context, instanceId);
       const quarantine = await quarantineGroups(context, vpcsOf(interfaces), wanted.quarantineGroupName);
       const pending = pendingInterfaces(interfaces, quarantine, wanted.quarantineGroupName);
@@ -374,9 +328,9 @@ export const isolateInstance = defineAction({
 
     async run(context, wanted: Params) {
       // Read again, not the plan's reading: the state may have moved since.
-      const instanceId = instanceIdOf(context);
+      const instanceId = instanceIdOf(ACTION, context);
       const resource = instanceArnOf(context, instanceId);
-      const instance = await describeInstance(context, instanceId);
+      const instance = await describeInstance(ACTION, context, instanceId);
       const interfaces = await interfacesOf(context, instanceId);
       if (interfaces.length === 0) {
         return { action: ACTION, resource, changed: false, summary: `instance ${instanceId} has no network interfaces attached; nothing to isolate`, changes: [] };
@@ -455,8 +409,8 @@ export const isolateInstance = defineAction({
     },
 
     async verify(context, wanted: Params) {
-      const instanceId = instanceIdOf(context);
-      await describeInstance(context, instanceId);
+      const instanceId = instanceIdOf(ACTION, context);
+      await describeInstance(ACTION, context, instanceId);
       const interfaces = await interfacesOf(context, instanceId);
       if (interfaces.length === 0) return { compliant: true, summary: `instance ${instanceId} has no network interfaces attached: nothing can reach it` };
       const vpcs = vpcsOf(interfaces);
@@ -496,7 +450,7 @@ export const isolateInstance = defineAction({
 
       let tag: string | undefined;
       try {
-        tag = (await describeInstance(context, undo.instanceId)).Tags?.find((candidate) => candidate.Key === PREVIOUS_GROUPS_TAG)?.Value;
+        tag = (await describeInstance(ACTION, context, undo.instanceId)).Tags?.find((candidate) => candidate.Key === PREVIOUS_GROUPS_TAG)?.Value;
       } catch (error) {
         if (!(error instanceof InstanceNotFoundError)) throw error;
       }

@@ -19,7 +19,7 @@ import {
   securityGroupArnOf,
   securityGroupIdOf,
   splitPermissions,
-} from './ec2-revoke-unrestricted-ingress.js';
+} from './ec2-security-group.js';
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';
 

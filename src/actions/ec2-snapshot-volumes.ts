@@ -1,64 +1,18 @@
 import {
   CreateSnapshotCommand,
-  DescribeInstancesCommand,
   DescribeSnapshotAttributeCommand,
   EC2Client,
   ModifySnapshotAttributeCommand,
   paginateDescribeSnapshots,
   paginateDescribeVolumes,
-  type Instance,
   type Snapshot,
   type Tag,
 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 
-import { RiposteError } from '../errors.js';
+import { describeInstance, instanceArnOf } from './ec2-instance.js';
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';
-
-/**
- * The step's instance does not exist in the member account (or the step's
- * resource names no instance at all). Retrying cannot help: the instance was
- * terminated long enough ago to be gone, or the finding names another account.
- */
-export class InstanceNotFoundError extends RiposteError {
-  readonly code = 'ACTION_INSTANCE_NOT_FOUND';
-  readonly instanceId: string | undefined;
-  constructor(action: string, context: ActionContext, instanceId: string | undefined, cause?: unknown) {
-    super(
-      instanceId === undefined
-        ? `${action}: the step's resource (${context.resource.id}) names no EC2 instance`
-        : `${action}: instance ${instanceId} does not exist in account ${context.target.account} (${context.target.region})`,
-      { context: { account: context.target.account, region: context.target.region, resource: instanceId ?? context.resource.id, step: action }, cause, retryable: false },
-    );
-    this.instanceId = instanceId;
-  }
-}
-
-/** The step's instance id, or a typed error when the resource names none. */
-export function instanceIdOf(action: string, context: ActionContext): string {
-  const instanceId = context.resource.instanceId;
-  if (instanceId === undefined || instanceId === '') throw new InstanceNotFoundError(action, context, undefined);
-  return instanceId;
-}
-
-/** The instance as DescribeInstances sees it. @throws InstanceNotFoundError */
-export async function describeInstance(action: string, context: ActionContext, ec2: EC2Client): Promise<Instance> {
-  const instanceId = instanceIdOf(action, context);
-  try {
-    const { Reservations } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    const instance = Reservations?.flatMap((reservation) => reservation.Instances ?? []).find((candidate) => candidate.InstanceId === instanceId);
-    if (instance === undefined) throw new InstanceNotFoundError(action, context, instanceId);
-    return instance;
-  } catch (error) {
-    const name = (error as { name?: string }).name;
-    if (name === 'InvalidInstanceID.NotFound' || name === 'InvalidInstanceID.Malformed') throw new InstanceNotFoundError(action, context, instanceId, error);
-    throw error;
-  }
-}
-
-export const instanceArn = (context: ActionContext, instanceId: string): string =>
-  `arn:${context.target.partition}:ec2:${context.target.region}:${context.target.account}:instance/${instanceId}`;
 
 const ACTION = 'ec2.snapshot-volumes';
 
@@ -136,7 +90,7 @@ async function evidenceSnapshots(ec2: EC2Client, context: ActionContext, instanc
 }
 
 async function readState(context: ActionContext, ec2: EC2Client): Promise<EvidenceState> {
-  const instance = await describeInstance(ACTION, context, ec2);
+  const instance = await describeInstance(ACTION, context);
   const instanceId = instance.InstanceId as string;
   const [volumes, snapshots] = await Promise.all([attachedVolumes(ec2, instanceId), evidenceSnapshots(ec2, context, instanceId)]);
   return { instanceId, volumes, snapshots };
@@ -236,7 +190,7 @@ export const snapshotVolumes = defineAction({
       const share = wanted.shareWithAccount === undefined ? '' : `, shared with ${wanted.shareWithAccount}`;
       return {
         action: ACTION,
-        resource: instanceArn(context, state.instanceId),
+        resource: instanceArnOf(context, state.instanceId),
         compliant: changes.length === 0,
         summary:
           state.volumes.length === 0
@@ -295,7 +249,7 @@ export const snapshotVolumes = defineAction({
       if (changes.length === 0) {
         return {
           action: ACTION,
-          resource: instanceArn(context, state.instanceId),
+          resource: instanceArnOf(context, state.instanceId),
           changed: false,
           summary:
             state.volumes.length === 0
@@ -307,7 +261,7 @@ export const snapshotVolumes = defineAction({
       const shared = wanted.shareWithAccount === undefined || shareFailures.length > 0 ? '' : `; shared with ${wanted.shareWithAccount}`;
       return {
         action: ACTION,
-        resource: instanceArn(context, state.instanceId),
+        resource: instanceArnOf(context, state.instanceId),
         changed: true,
         summary: `${state.instanceId}: ${fresh.length === 0 ? 'no new snapshot' : `snapshotted ${fresh.map(({ volume, snapshot }) => `${volume.volumeId} (${volume.device}) -> ${snapshot.SnapshotId}`).join(', ')}`}${shared}${failures}`,
         changes,

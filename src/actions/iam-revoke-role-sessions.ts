@@ -3,9 +3,11 @@ import { z } from 'zod';
 
 import { parseArn } from '../intake/aws-names.js';
 import { currentAssociation } from './ec2-detach-instance-profile.js';
-import { assertInstanceExists, instanceArnOf, instanceIdOf } from './ec2-enable-termination-protection.js';
+import { assertInstanceExists, instanceArnOf, instanceIdOf } from './ec2-instance.js';
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';
+
+const ACTION = 'iam.revoke-role-sessions';
 
 /** The inline policy Riposte puts on the role. */
 export const REVOKE_POLICY_NAME = 'riposte-revoke-older-sessions';
@@ -49,7 +51,7 @@ async function roleOfProfile(context: ActionContext, profileArn: string, via: st
  * @throws InstanceNotFoundError
  */
 async function instanceRole(context: ActionContext, instanceId: string): Promise<InstanceRole | null> {
-  await assertInstanceExists(context, instanceId);
+  await assertInstanceExists(ACTION, context, instanceId);
   const association = await currentAssociation(context, instanceId);
   if (association !== null) {
     const role = await roleOfProfile(context, association.instanceProfileArn, 'attached instance profile');
@@ -130,7 +132,7 @@ const noRole = (instanceId: string): string => `instance ${instanceId}: no role 
  * ```
  */
 export const revokeRoleSessions = defineAction({
-  name: 'iam.revoke-role-sessions',
+  name: ACTION,
   description: "Revoke the instance role's existing sessions (deny tokens issued before now)",
   params: z.strictObject({}),
   target: 'instance',
@@ -149,13 +151,13 @@ export const revokeRoleSessions = defineAction({
   reversible: true,
   behaviour: {
     async plan(context) {
-      const instanceId = instanceIdOf(context);
+      const instanceId = instanceIdOf(ACTION, context);
       const role = await instanceRole(context, instanceId);
-      if (role === null) return { action: 'iam.revoke-role-sessions', resource: instanceArnOf(context, instanceId), compliant: true, summary: noRole(instanceId), changes: [] };
+      if (role === null) return { action: ACTION, resource: instanceArnOf(context, instanceId), compliant: true, summary: noRole(instanceId), changes: [] };
       const existing = await inlinePolicy(context, role.name);
       const cutOff = existing === null ? undefined : revokedBefore(existing);
       return {
-        action: 'iam.revoke-role-sessions',
+        action: ACTION,
         resource: role.arn,
         compliant: cutOff !== undefined,
         summary:
@@ -166,14 +168,14 @@ export const revokeRoleSessions = defineAction({
       };
     },
     async run(context) {
-      const instanceId = instanceIdOf(context);
+      const instanceId = instanceIdOf(ACTION, context);
       const role = await instanceRole(context, instanceId);
-      if (role === null) return { action: 'iam.revoke-role-sessions', resource: instanceArnOf(context, instanceId), changed: false, summary: noRole(instanceId), changes: [] };
+      if (role === null) return { action: ACTION, resource: instanceArnOf(context, instanceId), changed: false, summary: noRole(instanceId), changes: [] };
       const existing = await inlinePolicy(context, role.name);
       const cutOff = existing === null ? undefined : revokedBefore(existing);
       if (cutOff !== undefined) {
         return {
-          action: 'iam.revoke-role-sessions',
+          action: ACTION,
           resource: role.arn,
           changed: false,
           summary: `role ${role.name}: sessions issued before ${cutOff} already revoked; nothing changed`,
@@ -185,12 +187,12 @@ export const revokeRoleSessions = defineAction({
         await context.clients.create(IAMClient, context.target).send(new PutRolePolicyCommand({ RoleName: role.name, PolicyName: REVOKE_POLICY_NAME, PolicyDocument: document }));
       } catch (error) {
         // A role named only by the finding that no longer exists: its sessions died with it.
-        if (isNoSuchEntity(error)) return { action: 'iam.revoke-role-sessions', resource: role.arn, changed: false, summary: `role ${role.name} does not exist: no role to revoke`, changes: [] };
+        if (isNoSuchEntity(error)) return { action: ACTION, resource: role.arn, changed: false, summary: `role ${role.name} does not exist: no role to revoke`, changes: [] };
         throw error;
       }
       const changes: PlannedChange[] = [{ field: `RolePolicy ${REVOKE_POLICY_NAME}`, from: existing, to: document }];
       return {
-        action: 'iam.revoke-role-sessions',
+        action: ACTION,
         resource: role.arn,
         changed: true,
         summary: `role ${role.name} (from ${role.via}): sessions issued before ${revokedBefore(document) ?? 'now'} revoked`,
@@ -199,7 +201,7 @@ export const revokeRoleSessions = defineAction({
       };
     },
     async verify(context) {
-      const instanceId = instanceIdOf(context);
+      const instanceId = instanceIdOf(ACTION, context);
       const role = await instanceRole(context, instanceId);
       if (role === null) return { compliant: true, summary: noRole(instanceId) };
       const existing = await inlinePolicy(context, role.name);
@@ -216,7 +218,7 @@ export const revokeRoleSessions = defineAction({
       if (undo.previousDocument !== null) {
         await iam.send(new PutRolePolicyCommand({ RoleName: undo.roleName, PolicyName: undo.policyName, PolicyDocument: undo.previousDocument }));
         return {
-          action: 'iam.revoke-role-sessions',
+          action: ACTION,
           resource,
           changed: current !== undo.previousDocument,
           summary: `role ${undo.roleName}: previous ${undo.policyName} policy restored`,
@@ -224,11 +226,11 @@ export const revokeRoleSessions = defineAction({
         };
       }
       if (current === null) {
-        return { action: 'iam.revoke-role-sessions', resource, changed: false, summary: `role ${undo.roleName}: ${undo.policyName} already removed`, changes: [] };
+        return { action: ACTION, resource, changed: false, summary: `role ${undo.roleName}: ${undo.policyName} already removed`, changes: [] };
       }
       await iam.send(new DeleteRolePolicyCommand({ RoleName: undo.roleName, PolicyName: undo.policyName }));
       return {
-        action: 'iam.revoke-role-sessions',
+        action: ACTION,
         resource,
         changed: true,
         summary: `role ${undo.roleName}: ${undo.policyName} removed, as before the run`,

@@ -14,6 +14,14 @@ import { runCommand } from './ssm-run-command.js';
 
 export { ActionRegistry, defineAction } from './registry.js';
 export { DuplicateActionError, UnknownActionError } from './errors.js';
+export { EvidenceBucketNotConfiguredError } from './ec2-capture-metadata.js';
+export { InstanceProfileConflictError } from './ec2-detach-instance-profile.js';
+export { InstanceNotFoundError } from './ec2-instance.js';
+export { UnmanagedSecurityGroupError } from './ec2-isolate.js';
+export { NotDefaultSecurityGroupError } from './ec2-restrict-default-security-group.js';
+export { SecurityGroupNotFoundError } from './ec2-security-group.js';
+export { FindingUpdateError } from './finding-update.js';
+export { NotificationTopicMissingError } from './notify.js';
 export { ActionTarget } from './types.js';
 export { memberPermissions, memberRoleTemplate } from './member-role-template.js';
 export type { MemberRoleTemplateOptions } from './member-role-template.js';

@@ -15,7 +15,8 @@ import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjects
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import { captureMetadata, EvidenceBucketNotConfiguredError, type EvidenceManifest } from '../../src/actions/ec2-capture-metadata.js';
-import { InstanceNotFoundError, snapshotVolumes } from '../../src/actions/ec2-snapshot-volumes.js';
+import { InstanceNotFoundError } from '../../src/actions/ec2-instance.js';
+import { snapshotVolumes } from '../../src/actions/ec2-snapshot-volumes.js';
 import type { ActionBehaviour, ActionContext } from '../../src/actions/runtime.js';
 import { actionContext } from '../support/action-context.js';
 import { resetEmulator } from '../support/emulator.js';
@@ -176,7 +177,11 @@ describe('ec2.snapshot-volumes against the emulator, in member account 222222222
     const error: unknown = await snapshots.run(ctx, wanted).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(InstanceNotFoundError);
-    expect(error).toMatchObject({ code: 'ACTION_INSTANCE_NOT_FOUND', instanceId: MISSING_INSTANCE, context: { account: MEMBER, region: 'us-east-1', resource: MISSING_INSTANCE } });
+    expect(error).toMatchObject({
+      code: 'EC2_INSTANCE_NOT_FOUND',
+      instanceId: MISSING_INSTANCE,
+      context: { account: MEMBER, region: 'us-east-1', resource: `arn:aws:ec2:us-east-1:${MEMBER}:instance/${MISSING_INSTANCE}`, step: 'ec2.snapshot-volumes' },
+    });
     await expect(snapshots.plan(ctx, wanted)).rejects.toBeInstanceOf(InstanceNotFoundError);
   });
 });
@@ -287,7 +292,7 @@ describe('ec2.capture-metadata against the emulator, in member account 222222222
     const error: unknown = await capture.run(ctx, captureMetadata.params.parse({})).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(InstanceNotFoundError);
-    expect(error).toMatchObject({ context: { account: MEMBER, region: 'us-east-1', resource: MISSING_INSTANCE, step: 'ec2.capture-metadata' } });
+    expect(error).toMatchObject({ context: { account: MEMBER, region: 'us-east-1', resource: `arn:aws:ec2:us-east-1:${MEMBER}:instance/${MISSING_INSTANCE}`, step: 'ec2.capture-metadata' } });
     expect(await keysIn(ctx)).toEqual([]);
   });
 

@@ -21,13 +21,14 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { detachInstanceProfile, InstanceProfileConflictError, type DetachInstanceProfileUndo } from '../../src/actions/ec2-detach-instance-profile.js';
-import { enableTerminationProtection, InstanceNotFoundError, type TerminationProtectionUndo } from '../../src/actions/ec2-enable-termination-protection.js';
+import { enableTerminationProtection, type TerminationProtectionUndo } from '../../src/actions/ec2-enable-termination-protection.js';
+import { InstanceNotFoundError } from '../../src/actions/ec2-instance.js';
 import { REVOKE_POLICY_NAME, revokeRoleSessions, type RevokeRoleSessionsUndo } from '../../src/actions/iam-revoke-role-sessions.js';
 import type { ActionBehaviour, ActionContext } from '../../src/actions/runtime.js';
 import type { MemberClients } from '../../src/aws/index.js';
 import { actionContext } from '../support/action-context.js';
 import { resetEmulator } from '../support/emulator.js';
-import { memberRoleWith, setIamEnforcement } from '../support/least-privilege.js';
+import { memberRoleWith, setIamEnforcement, setMemberRolePermissions } from '../support/least-privilege.js';
 
 const MEMBER = '222222222222';
 const REGION = 'us-east-1';
@@ -345,13 +346,7 @@ describe('instance protection actions against the emulator, in member account 22
       ] as const) {
         // Each action alone, with exactly its own permissions (set with enforcement off, through the setup clients).
         await setIamEnforcement(false);
-        await iam(setup).send(
-          new PutRolePolicyCommand({
-            RoleName: 'RiposteMemberRole',
-            PolicyName: 'riposte-remediation',
-            PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: [...action.permissions.member], Resource: '*' }] }),
-          }),
-        );
+        await setMemberRolePermissions(MEMBER, action.permissions.member);
         await setIamEnforcement(true);
         const own = onInstance(baseContext(clients), instanceId, null);
         const b = behaviour as ActionBehaviour<NoParams, unknown>;

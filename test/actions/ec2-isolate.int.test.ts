@@ -262,7 +262,7 @@ describe('ec2.isolate against the emulator, in member account 222222222222', () 
       name: 'InstanceNotFoundError',
       code: 'EC2_INSTANCE_NOT_FOUND',
       instanceId: 'i-0a1b2c3d4e5f60718',
-      context: { account: MEMBER, region: 'us-east-1', resource: 'i-0a1b2c3d4e5f60718', step: 'ec2.isolate' },
+      context: { account: MEMBER, region: 'us-east-1', resource: `arn:aws:ec2:us-east-1:${MEMBER}:instance/i-0a1b2c3d4e5f60718`, step: 'ec2.isolate' },
     };
 
     await expect(behaviour.run(ctx, defaults)).rejects.toMatchObject(expected);

@@ -14,7 +14,8 @@ import {
   restrictDefaultSecurityGroup,
   type RestrictDefaultSecurityGroupUndo,
 } from '../../src/actions/ec2-restrict-default-security-group.js';
-import { revokeUnrestrictedIngress, SecurityGroupNotFoundError, type RevokeIngressUndo } from '../../src/actions/ec2-revoke-unrestricted-ingress.js';
+import { revokeUnrestrictedIngress, type RevokeIngressUndo } from '../../src/actions/ec2-revoke-unrestricted-ingress.js';
+import { SecurityGroupNotFoundError } from '../../src/actions/ec2-security-group.js';
 import type { ActionBehaviour, ActionContext } from '../../src/actions/runtime.js';
 import { actionContext } from '../support/action-context.js';
 import { resetEmulator } from '../support/emulator.js';

@@ -21,11 +21,33 @@ export async function setIamEnforcement(on: boolean): Promise<void> {
   if (!response.ok) throw new Error(`moto reset-auth failed: HTTP ${response.status}`);
 }
 
+/** IAM in the member `account`, through a setup role (works only while enforcement is off). */
+function setupIam(account: string): IAMClient {
+  const factory = emulatorClientFactory();
+  const setup = new MemberClients(factory, new MemberCredentials(factory, { roleName: 'RiposteSetup', sessionDurationSeconds: 900, assumeRoleInHostingAccount: true }));
+  return setup.create(IAMClient, { account, region: 'us-east-1', partition: 'aws', correlationId: 'setup' });
+}
+
+/**
+ * Allows the member role in `account` exactly `permissions`, replacing what
+ * it allowed before. Call with enforcement off.
+ */
+export async function setMemberRolePermissions(account: string, permissions: readonly string[]): Promise<void> {
+  await setupIam(account).send(
+    new PutRolePolicyCommand({
+      RoleName: ROLE,
+      PolicyName: 'riposte-remediation',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: [...permissions], Resource: '*' }] }),
+    }),
+  );
+}
+
 /**
  * Sets up, with enforcement still off: Riposte as an IAM user in the hosting
  * account (allowed only sts:AssumeRole), and in `account` the member role
  * allowed exactly `permissions`. Returns member clients acting as Riposte
- * would, through that role. Call `setIamEnforcement(true)` afterwards.
+ * would, through that role (`setMemberRolePermissions` changes what it
+ * allows). Call `setIamEnforcement(true)` afterwards.
  */
 export async function memberRoleWith(account: string, permissions: readonly string[]): Promise<MemberClients> {
   const factory = emulatorClientFactory();
@@ -39,10 +61,7 @@ export async function memberRoleWith(account: string, permissions: readonly stri
       PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::*:role/${ROLE}` }] }),
     }),
   );
-  // The role is created in the member account through a setup role (enforcement is off).
-  const setup = new MemberClients(factory, new MemberCredentials(factory, { roleName: 'RiposteSetup', sessionDurationSeconds: 900, assumeRoleInHostingAccount: true }));
-  const memberIam = setup.create(IAMClient, { account, region: 'us-east-1', partition: 'aws', correlationId: 'setup' });
-  await memberIam.send(
+  await setupIam(account).send(
     new CreateRoleCommand({
       RoleName: ROLE,
       AssumeRolePolicyDocument: JSON.stringify({
@@ -51,13 +70,7 @@ export async function memberRoleWith(account: string, permissions: readonly stri
       }),
     }),
   );
-  await memberIam.send(
-    new PutRolePolicyCommand({
-      RoleName: ROLE,
-      PolicyName: 'riposte-remediation',
-      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: [...permissions], Resource: '*' }] }),
-    }),
-  );
+  await setMemberRolePermissions(account, permissions);
   const credentials = { accessKeyId: AccessKey?.AccessKeyId as string, secretAccessKey: AccessKey?.SecretAccessKey as string };
   const asRiposte = new AwsClientFactory(factory.settings, {}, credentials);
   return new MemberClients(
