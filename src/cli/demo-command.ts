@@ -3,11 +3,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { GetAccountPasswordPolicyCommand, IAMClient, UpdateAccountPasswordPolicyCommand } from '@aws-sdk/client-iam';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 
-import { AwsClientFactory } from '../aws/client-factory.js';
-import { startEmulator } from '../aws/emulator.js';
+import { builtInActions } from '../actions/index.js';
+import { AwsClientFactory, MemberClients, MemberCredentials, startEmulator } from '../aws/index.js';
 import { IndexedMatcher } from '../engine/index.js';
 import { readEvent } from '../intake/index.js';
 import { loadPlaybooks, PlaybookCompileError } from '../playbooks/index.js';
@@ -36,28 +36,22 @@ export function registerDemoCommand(program: Command): void {
         const factory = new AwsClientFactory({ region: 'us-east-1', endpoint: emulator.endpoint, maxAttempts: 2 }, {});
         say(`Emulator at ${emulator.endpoint}`);
 
-        // The member account, reached the way production reaches it: STS AssumeRole.
-        const sts = factory.create(STSClient);
-        const { Credentials } = await sts.send(
-          new AssumeRoleCommand({
-            RoleArn: `arn:aws:iam::${MEMBER_ACCOUNT}:role/RiposteMemberRole`,
-            RoleSessionName: 'riposte-demo',
-            ExternalId: 'riposte-demo',
-          }),
+        // The member account, reached the way production reaches it: STS AssumeRole, one session per account.
+        const clients = new MemberClients(
+          factory,
+          new MemberCredentials(factory, { roleName: 'RiposteMemberRole', externalId: 'riposte-demo', sessionDurationSeconds: 900, assumeRoleInHostingAccount: false }),
         );
-        if (Credentials?.AccessKeyId === undefined || Credentials.SecretAccessKey === undefined) throw new Error('AssumeRole returned no credentials');
-        const credentials = {
-          accessKeyId: Credentials.AccessKeyId,
-          secretAccessKey: Credentials.SecretAccessKey,
-          ...(Credentials.SessionToken === undefined ? {} : { sessionToken: Credentials.SessionToken }),
-        };
-        const member = await factory.create(STSClient, { credentials }).send(new GetCallerIdentityCommand({}));
+        const target = { account: MEMBER_ACCOUNT, region: 'us-east-1', partition: 'aws' as const, correlationId: 'demo' };
+        const member = await clients.create(STSClient, target).send(new GetCallerIdentityCommand({}));
         say(`Assumed ${member.Arn}`);
 
-        const iam = factory.create(IAMClient, { credentials });
+        const iam = clients.create(IAMClient, target);
+        const describePolicy = async (): Promise<string> => {
+          const { PasswordPolicy: policy } = await iam.send(new GetAccountPasswordPolicyCommand({}));
+          return `minimum length ${policy?.MinimumPasswordLength}, symbols ${policy?.RequireSymbols ? 'required' : 'not required'}, reuse prevention ${policy?.PasswordReusePrevention || 'none'}, max age ${policy?.MaxPasswordAge || 'none'}`;
+        };
         await iam.send(new UpdateAccountPasswordPolicyCommand({ MinimumPasswordLength: 8, RequireNumbers: true }));
-        const { PasswordPolicy } = await iam.send(new GetAccountPasswordPolicyCommand({}));
-        say(`Member account ${MEMBER_ACCOUNT} password policy: minimum length ${PasswordPolicy?.MinimumPasswordLength}, symbols ${PasswordPolicy?.RequireSymbols ? 'required' : 'not required'}, reuse prevention ${PasswordPolicy?.PasswordReusePrevention ?? 'none'}`);
+        say(`Member account ${MEMBER_ACCOUNT} password policy: ${await describePolicy()}`);
         say();
 
         const { playbooks, problems } = await loadPlaybooks(join(root, 'playbooks'));
@@ -66,6 +60,7 @@ export function registerDemoCommand(program: Command): void {
         say(`Loaded ${playbooks.length} playbooks from playbooks/`);
         say();
 
+        const registry = builtInActions();
         for (const name of ['securityhub-cis-password-policy-failed.json', 'guardduty-ec2-backdoor.json']) {
           const result = readEvent(await readFile(join(examples, name), 'utf8'), { origin: name });
           say(`examples/events/${name}:`);
@@ -77,7 +72,32 @@ export function registerDemoCommand(program: Command): void {
           }
           say();
         }
-        say('Next stages (remediation in the member account, verification, the run ledger) join this demo as they land.');
+
+        // Until the pipeline lands, the demo runs the CIS playbook's remediation step by hand:
+        // plan (reads only), run, verify (reads back), the way the pipeline will.
+        const [cisFinding] = readEvent(await readFile(join(examples, 'securityhub-cis-password-policy-failed.json'), 'utf8')).findings;
+        const step = playbooks.find((compiled) => compiled.playbook.id === 'cis-password-policy')?.playbook.steps[0];
+        const behaviour = step === undefined ? undefined : registry.get(step.action).behaviour;
+        if (cisFinding !== undefined && step !== undefined && behaviour !== undefined) {
+          const context = {
+            clients,
+            hosting: { factory },
+            target: { ...target, correlationId: 'demo-cis' },
+            finding: cisFinding,
+            resource: cisFinding.resources[0] as (typeof cisFinding.resources)[number],
+            runId: 'r-demo',
+            playbookId: 'cis-password-policy',
+          };
+          say(`Remediating with ${step.action} in account ${MEMBER_ACCOUNT}:`);
+          say(`  plan       ${(await behaviour.plan(context, step.params)).summary}`);
+          say(`  run        ${(await behaviour.run(context, step.params)).summary}`);
+          const verification = await behaviour.verify(context, step.params);
+          say(`  verify     ${verification.compliant ? 'COMPLIANT' : 'NOT COMPLIANT'}: ${verification.summary}`);
+          say(`  again      ${(await behaviour.run(context, step.params)).summary}`);
+          say(`  read back  ${await describePolicy()}`);
+          say();
+        }
+        say('Next stages (guards, the run ledger, finding updates and notifications per run) join this demo with the pipeline.');
       } finally {
         await emulator.stop();
         say('Emulator stopped.');
