@@ -1,27 +1,372 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand, SSMClient, type GetCommandInvocationCommandOutput } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
 
+import { RiposteError } from '../errors.js';
+import { EvidenceBucketNotConfiguredError } from './ec2-capture-metadata.js';
+import { instanceArnOf, instanceIdOf } from './ec2-instance.js';
 import { defineAction } from './registry.js';
+import type { ActionBehaviour, ActionContext, ActionOutcome, ActionPlan } from './runtime.js';
+
+const ACTION = 'ssm.run-command';
+
+const params = z.strictObject({
+  document: z.string().min(1).default('AWS-RunShellScript'),
+  commands: z.array(z.string().min(1)).min(1),
+  /** SendCommand's TimeoutSeconds. */
+  timeoutSeconds: z.number().int().min(30).max(172_800).default(600),
+  /** How long run() waits for a terminal status before reporting the command as still running (a Lambda runs at most 900 s). */
+  waitSeconds: z.number().int().min(0).max(840).default(60),
+});
+type Params = z.output<typeof params>;
+
+/** Statuses after which GetCommandInvocation changes no more. Pending, InProgress, Delayed and Cancelling are polled on. */
+const TERMINAL = new Set(['Success', 'Failed', 'Cancelled', 'TimedOut']);
+/** Object metadata key holding the hex SHA-256 of the object's bytes (`x-amz-meta-sha256`), as ec2.capture-metadata writes it. */
+const DIGEST_METADATA = 'sha256';
+/** SendCommand's limit on Comment. */
+const COMMENT_LIMIT = 100;
 
 /**
- * Runs an SSM document on a managed instance for OS-level collection.
+ * The command ended in a status other than Success (Failed, Cancelled,
+ * TimedOut). Whatever output came back is already stored as evidence at
+ * `evidenceKey`. Not retryable: the same commands would most likely end the same way.
+ */
+export class SsmCommandFailedError extends RiposteError {
+  readonly code = 'SSM_COMMAND_FAILED';
+  readonly commandId: string;
+  readonly status: string;
+  constructor(context: ActionContext, instanceId: string, commandId: string, status: string, responseCode: number | undefined, evidence: string) {
+    super(
+      `${ACTION}: command ${commandId} on ${instanceId} ended ${status}${responseCode === undefined ? '' : ` (response code ${responseCode})`}; its output is stored at ${evidence}`,
+      {
+        context: { account: context.target.account, region: context.target.region, resource: instanceArnOf(context, instanceId), step: ACTION, instanceId, commandId, status },
+        retryable: false,
+      },
+    );
+    this.commandId = commandId;
+    this.status = status;
+  }
+}
+
+/** What the evidence object holds under `data`. */
+export interface CommandEvidence {
+  readonly document: string;
+  readonly commands: readonly string[];
+  readonly commandId: string;
+  readonly status: string;
+  readonly statusDetails?: string;
+  readonly responseCode?: number;
+  /** GetCommandInvocation returns at most the first 24,000 characters of each stream. */
+  readonly standardOutput: string;
+  readonly standardError: string;
+  readonly executionStartDateTime?: string;
+  readonly executionEndDateTime?: string;
+}
+
+/** The record written right after SendCommand, so that a later run of the same step waits for that command instead of sending another. */
+interface SentRecord {
+  readonly commandId: string;
+  readonly sentAt: string;
+}
+
+const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
+const nameOf = (error: unknown): string | undefined => (error as { name?: string } | undefined)?.name;
+
+function bucketOf(context: ActionContext): string {
+  const bucket = context.hosting.evidenceBucket;
+  if (bucket === undefined || bucket === '') throw new EvidenceBucketNotConfiguredError(ACTION, context);
+  return bucket;
+}
+
+const s3Of = (context: ActionContext): S3Client => context.hosting.factory.create(S3Client, {}, { forcePathStyle: true });
+
+/**
+ * The evidence key is deterministic: `ssm-<request>.json`, where `<request>`
+ * is the first 16 hex digits of the SHA-256 of the document, the commands
+ * and the run id. The command id is only known after SendCommand, so a key
+ * named by it could not be looked up before sending; this one can, which is
+ * what makes run() idempotent per run (the command id is inside the object).
+ */
+export function evidenceKeyOf(context: ActionContext, instanceId: string, wanted: Pick<Params, 'document' | 'commands'>): string {
+  const request = sha256(JSON.stringify([wanted.document, wanted.commands, context.runId])).slice(0, 16);
+  return `evidence/${context.target.account}/${instanceId}/${context.runId}/ssm-${request}.json`;
+}
+const sentKeyOf = (evidenceKey: string): string => evidenceKey.replace(/\.json$/, '.sent.json');
+
+async function readObject(s3: S3Client, bucket: string, key: string): Promise<{ bytes: Uint8Array; metadata: Record<string, string> } | undefined> {
+  try {
+    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return { bytes: (await response.Body?.transformToByteArray()) ?? new Uint8Array(), metadata: response.Metadata ?? {} };
+  } catch (error) {
+    if (nameOf(error) === 'NoSuchKey') return undefined;
+    throw error;
+  }
+}
+
+const readJson = async <T>(s3: S3Client, bucket: string, key: string): Promise<T | undefined> => {
+  const object = await readObject(s3, bucket, key);
+  return object === undefined ? undefined : (JSON.parse(Buffer.from(object.bytes).toString('utf8')) as T);
+};
+
+/** Writes once (If-None-Match: *), as ec2.capture-metadata does; an object an earlier attempt wrote stands, and its digest is returned. */
+async function writeOnce(s3: S3Client, bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<string> {
+  const digest = sha256(bytes);
+  try {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: bytes,
+        ContentType: contentType,
+        Metadata: { [DIGEST_METADATA]: digest },
+        ChecksumSHA256: Buffer.from(digest, 'hex').toString('base64'),
+        IfNoneMatch: '*',
+      }),
+    );
+    return digest;
+  } catch (error) {
+    if (nameOf(error) !== 'PreconditionFailed') throw error;
+    const existing = await readObject(s3, bucket, key);
+    if (existing === undefined) throw error;
+    return sha256(existing.bytes);
+  }
+}
+
+/** `<key>`, then `<key>.sha256` beside it in `sha256sum` format. Returns the digest of `<key>`. */
+async function writeEvidence(s3: S3Client, bucket: string, key: string, document: unknown): Promise<string> {
+  const digest = await writeOnce(s3, bucket, key, Buffer.from(`${JSON.stringify(document, null, 2)}\n`, 'utf8'), 'application/json');
+  await writeOnce(s3, bucket, `${key}.sha256`, Buffer.from(`${digest}  ${key.slice(key.lastIndexOf('/') + 1)}\n`, 'utf8'), 'text/plain');
+  return digest;
+}
+
+/** `undefined` when the instance is managed and Online; otherwise why it is not. */
+async function unmanagedReason(context: ActionContext, instanceId: string): Promise<string | undefined> {
+  const ssm = context.clients.create(SSMClient, context.target);
+  const { InstanceInformationList } = await ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }));
+  const information = InstanceInformationList?.find((candidate) => candidate.InstanceId === instanceId);
+  if (information === undefined) return `${instanceId} is not registered with Systems Manager`;
+  if (information.PingStatus !== 'Online') return `${instanceId}'s SSM agent is ${information.PingStatus ?? 'not reporting'}`;
+  return undefined;
+}
+
+/** The invocation, or `undefined` while SSM has not yet created it (InvocationDoesNotExist just after SendCommand). */
+async function invocation(ssm: SSMClient, commandId: string, instanceId: string): Promise<GetCommandInvocationCommandOutput | undefined> {
+  try {
+    return await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }));
+  } catch (error) {
+    if (nameOf(error) === 'InvocationDoesNotExist') return undefined;
+    throw error;
+  }
+}
+
+const evidenceOf = (wanted: Params, commandId: string, result: GetCommandInvocationCommandOutput): CommandEvidence => ({
+  document: wanted.document,
+  commands: wanted.commands,
+  commandId,
+  status: result.Status ?? 'Unknown',
+  ...(result.StatusDetails === undefined ? {} : { statusDetails: result.StatusDetails }),
+  ...(result.ResponseCode === undefined ? {} : { responseCode: result.ResponseCode }),
+  standardOutput: result.StandardOutputContent ?? '',
+  standardError: result.StandardErrorContent ?? '',
+  ...(result.ExecutionStartDateTime === undefined || result.ExecutionStartDateTime === '' ? {} : { executionStartDateTime: result.ExecutionStartDateTime }),
+  ...(result.ExecutionEndDateTime === undefined || result.ExecutionEndDateTime === '' ? {} : { executionEndDateTime: result.ExecutionEndDateTime }),
+});
+
+/** Options a test can set; the registered action uses the defaults. */
+export interface RunCommandOptions {
+  /** Time between GetCommandInvocation calls. Default 2000 ms. */
+  readonly pollIntervalMs?: number;
+}
+
+/**
+ * The behaviour of `ssm.run-command`. The registered action uses
+ * `runCommandBehaviour()`; tests build one with a short poll interval.
+ */
+export function runCommandBehaviour(options: RunCommandOptions = {}): ActionBehaviour<Params, never> {
+  const pollIntervalMs = options.pollIntervalMs ?? 2000;
+
+  /** Polls until a terminal status or until `waitSeconds` have passed; the last result read, if any. */
+  async function waitFor(ssm: SSMClient, commandId: string, instanceId: string, waitSeconds: number): Promise<GetCommandInvocationCommandOutput | undefined> {
+    const deadline = Date.now() + waitSeconds * 1000;
+    for (;;) {
+      const result = await invocation(ssm, commandId, instanceId);
+      if (result !== undefined && TERMINAL.has(result.Status ?? '')) return result;
+      if (Date.now() + pollIntervalMs > deadline) return result;
+      await sleep(pollIntervalMs);
+    }
+  }
+
+  const outcomeOf = (context: ActionContext, instanceId: string, fields: Omit<ActionOutcome<never>, 'action' | 'resource'>): ActionOutcome<never> => ({
+    action: ACTION,
+    resource: instanceArnOf(context, instanceId),
+    ...fields,
+  });
+
+  /** Throws SsmCommandFailedError for stored evidence whose status is not Success. */
+  function assertSucceeded(context: ActionContext, instanceId: string, evidence: CommandEvidence, location: string): void {
+    if (evidence.status !== 'Success') throw new SsmCommandFailedError(context, instanceId, evidence.commandId, evidence.status, evidence.responseCode, location);
+  }
+
+  return {
+    async plan(context, wanted): Promise<ActionPlan> {
+      const bucket = bucketOf(context);
+      const instanceId = instanceIdOf(ACTION, context);
+      const key = evidenceKeyOf(context, instanceId, wanted);
+      const s3 = s3Of(context);
+      const base = { action: ACTION, resource: instanceArnOf(context, instanceId) };
+      const stored = await readJson<{ data: CommandEvidence }>(s3, bucket, key);
+      if (stored !== undefined) {
+        return { ...base, compliant: true, summary: `command ${stored.data.commandId} of run ${context.runId} already ran (${stored.data.status}); output at s3://${bucket}/${key}`, changes: [] };
+      }
+      const reason = await unmanagedReason(context, instanceId);
+      if (reason !== undefined) return { ...base, compliant: true, summary: `not managed by Systems Manager: would skip (${reason})`, changes: [] };
+      const sent = await readJson<SentRecord>(s3, bucket, sentKeyOf(key));
+      return {
+        ...base,
+        compliant: false,
+        summary:
+          sent === undefined
+            ? `would run ${wanted.document} on ${instanceId} (${wanted.commands.length} command${wanted.commands.length === 1 ? '' : 's'}: ${wanted.commands.join('; ')}), wait up to ${wanted.waitSeconds}s, and store the output at s3://${bucket}/${key}`
+            : `command ${sent.commandId} was already sent; would wait up to ${wanted.waitSeconds}s for it and store the output at s3://${bucket}/${key}`,
+        changes: [{ field: 'evidence.ssm-run-command', from: null, to: key }],
+      };
+    },
+
+    async run(context, wanted) {
+      const bucket = bucketOf(context);
+      const instanceId = instanceIdOf(ACTION, context);
+      const key = evidenceKeyOf(context, instanceId, wanted);
+      const s3 = s3Of(context);
+
+      // Idempotent per run: output stored for the same document and commands means nothing is sent again.
+      const stored = await readJson<{ data: CommandEvidence }>(s3, bucket, key);
+      if (stored !== undefined) {
+        assertSucceeded(context, instanceId, stored.data, `s3://${bucket}/${key}`);
+        return outcomeOf(context, instanceId, { changed: false, summary: `command ${stored.data.commandId} of run ${context.runId} already ran; output at s3://${bucket}/${key}; nothing sent`, changes: [] });
+      }
+
+      const reason = await unmanagedReason(context, instanceId);
+      if (reason !== undefined) return outcomeOf(context, instanceId, { changed: false, summary: `not managed by Systems Manager: skipped (${reason})`, changes: [] });
+
+      const ssm = context.clients.create(SSMClient, context.target);
+      // A command an earlier attempt of this run sent (and left running) is waited for, not sent again.
+      let commandId = (await readJson<SentRecord>(s3, bucket, sentKeyOf(key)))?.commandId;
+      if (commandId === undefined) {
+        const { Command } = await ssm.send(
+          new SendCommandCommand({
+            DocumentName: wanted.document,
+            InstanceIds: [instanceId],
+            Parameters: { commands: wanted.commands },
+            TimeoutSeconds: wanted.timeoutSeconds,
+            Comment: `riposte run ${context.runId}`.slice(0, COMMENT_LIMIT),
+          }),
+        );
+        commandId = Command?.CommandId as string;
+        const sent: SentRecord = { commandId, sentAt: new Date().toISOString() };
+        await writeOnce(s3, bucket, sentKeyOf(key), Buffer.from(`${JSON.stringify(sent)}\n`, 'utf8'), 'application/json');
+      }
+
+      const result = await waitFor(ssm, commandId, instanceId, wanted.waitSeconds);
+      if (result === undefined || !TERMINAL.has(result.Status ?? '')) {
+        const status = result?.Status ?? 'Pending';
+        return outcomeOf(context, instanceId, {
+          changed: true,
+          summary: `still running after ${wanted.waitSeconds}s: command ${commandId}`,
+          changes: [{ field: 'command', from: null, to: { commandId, status } }],
+        });
+      }
+
+      const evidence = evidenceOf(wanted, commandId, result);
+      const digest = await writeEvidence(s3, bucket, key, {
+        schema: 'riposte.evidence/1',
+        name: 'ssm-run-command',
+        source: 'ssm:SendCommand, ssm:GetCommandInvocation',
+        account: context.target.account,
+        region: context.target.region,
+        instanceId,
+        findingId: context.finding.id,
+        runId: context.runId,
+        capturedAt: new Date().toISOString(),
+        data: evidence,
+      });
+      // Only after the output is stored: a failed command leaves its evidence behind.
+      assertSucceeded(context, instanceId, evidence, `s3://${bucket}/${key}`);
+      return outcomeOf(context, instanceId, {
+        changed: true,
+        summary: `command ${commandId} ran ${wanted.document} on ${instanceId} (Success, response code ${evidence.responseCode ?? 'none'}); output stored at s3://${bucket}/${key} (sha256 ${digest})`,
+        changes: [{ field: 'evidence.ssm-run-command', from: null, to: { key, sha256: digest } }],
+      });
+    },
+
+    async verify(context, wanted) {
+      const bucket = bucketOf(context);
+      const instanceId = instanceIdOf(ACTION, context);
+      const key = evidenceKeyOf(context, instanceId, wanted);
+      const s3 = s3Of(context);
+      const object = await readObject(s3, bucket, key);
+      if (object === undefined) {
+        const reason = await unmanagedReason(context, instanceId);
+        return reason === undefined
+          ? { compliant: false, summary: `no command output for run ${context.runId} at s3://${bucket}/${key}` }
+          : { compliant: true, summary: `not managed by Systems Manager: skipped, nothing to verify (${reason})` };
+      }
+      const digest = sha256(object.bytes);
+      const recorded = object.metadata[DIGEST_METADATA];
+      const sidecar = await readObject(s3, bucket, `${key}.sha256`);
+      const sidecarDigest = sidecar === undefined ? undefined : Buffer.from(sidecar.bytes).toString('utf8').split(/\s+/)[0];
+      const failing = [
+        ...(recorded === digest ? [] : [`metadata records ${recorded ?? 'no digest'}`]),
+        ...(sidecarDigest === digest ? [] : [sidecar === undefined ? `${key}.sha256 is missing` : `${key}.sha256 records ${sidecarDigest ?? 'nothing'}`]),
+      ];
+      const status = (JSON.parse(Buffer.from(object.bytes).toString('utf8')) as { data?: CommandEvidence }).data?.status ?? 'unknown';
+      return {
+        compliant: failing.length === 0,
+        summary:
+          failing.length === 0
+            ? `command output (${status}) at s3://${bucket}/${key} matches its SHA-256 ${digest}`
+            : `command output at s3://${bucket}/${key} has SHA-256 ${digest}, but ${failing.join(' and ')}`,
+      };
+    },
+  };
+}
+
+/**
+ * Runs an SSM document (by default AWS-RunShellScript) with the given
+ * commands on the instance, if it is managed by Systems Manager and Online,
+ * waits up to `waitSeconds` for a terminal status, and stores the output
+ * (stdout, stderr, status, response code, command id) as a JSON evidence
+ * object with its SHA-256 (`x-amz-meta-sha256` and a `.sha256` object
+ * beside it) at `evidence/<account>/<instanceId>/<runId>/ssm-<request>.json`
+ * in the evidence bucket; `<request>` is a hash of document, commands and
+ * run id (see evidenceKeyOf), so a second run of the step sends nothing.
+ *
+ * - Unmanaged (or not Online) instance, including an instance id Systems
+ *   Manager does not know: skipped, with the reason; never fails the playbook.
+ * - Failed, Cancelled or TimedOut: the output is stored, then
+ *   SsmCommandFailedError is thrown.
+ * - Still running after `waitSeconds`: reported as still running, with the
+ *   command id; the command id is kept (`ssm-<request>.sent.json`) so that
+ *   the next run of the step waits for it instead of sending it again.
  *
  * ```yaml
  * - ssm.run-command: { commands: ["ps auxww", "ss -tanp"] }
  * ```
  */
 export const runCommand = defineAction({
-  name: 'ssm.run-command',
+  name: ACTION,
   description: 'Run an SSM Run Command document on the instance (OS-level evidence collection)',
-  params: z.strictObject({
-    document: z.string().min(1).default('AWS-RunShellScript'),
-    commands: z.array(z.string().min(1)).min(1),
-    timeoutSeconds: z.number().int().min(30).max(172_800).default(600),
-  }),
+  params,
   target: 'instance',
   permissions: {
-    member: ['ssm:DescribeInstanceInformation', 'ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:ListCommandInvocations'],
-    hosting: [],
+    member: ['ssm:DescribeInstanceInformation', 'ssm:SendCommand', 'ssm:GetCommandInvocation'],
+    // s3:ListBucket makes GetObject of a missing key answer 404 (NoSuchKey), not 403.
+    hosting: ['s3:PutObject', 's3:GetObject', 's3:ListBucket'],
   },
   changesResources: false,
   reversible: false,
+  behaviour: runCommandBehaviour(),
 });
