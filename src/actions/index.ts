@@ -14,6 +14,8 @@ import { runCommand } from './ssm-run-command.js';
 
 export { ActionRegistry, defineAction } from './registry.js';
 export { DuplicateActionError, UnknownActionError } from './errors.js';
+export { ActionFailedError, ActionNotImplementedError, ActionParamsInvalidError, isRetryableError, planStep, rollbackStep, runStep, verifyStep } from './execute.js';
+export type { StepAction, StepPhase } from './execute.js';
 export { EvidenceBucketNotConfiguredError } from './ec2-capture-metadata.js';
 export { InstanceProfileConflictError } from './ec2-detach-instance-profile.js';
 export { InstanceNotFoundError } from './ec2-instance.js';
