@@ -8,10 +8,12 @@ import {
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
   EC2Client,
+  GetConsoleScreenshotCommand,
   RunInstancesCommand,
   type Snapshot,
 } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import { captureMetadata, EvidenceBucketNotConfiguredError, type EvidenceManifest } from '../../src/actions/ec2-capture-metadata.js';
@@ -246,6 +248,26 @@ describe('ec2.capture-metadata against the emulator, in member account 222222222
     const tampered = await capture.verify(ctx, wanted);
     expect(tampered.compliant).toBe(false);
     expect(tampered.summary).toContain(`${prefix}volumes.json`);
+  });
+
+  it('stores the console screenshot where EC2 returns one (exact request asserted)', async () => {
+    // Emulator gap: moto does not implement GetConsoleScreenshot. Only that command
+    // is mocked (aws-sdk-client-mock); every other call goes through to moto.
+    const { ctx, instanceId } = await instanceWithTwoVolumes();
+    await createEvidenceBucket(ctx);
+    const ec2 = mockClient(ec2Of(ctx));
+    ec2.send.callThrough();
+    ec2.on(GetConsoleScreenshotCommand).resolves({ InstanceId: instanceId, ImageData: 'iVBORw0KGgo=' });
+    try {
+      await capture.run(ctx, captureMetadata.params.parse({ consoleOutput: false }));
+
+      expect(ec2.commandCalls(GetConsoleScreenshotCommand).map((call) => call.args[0].input)).toEqual([{ InstanceId: instanceId, WakeUp: false }]);
+      const key = `evidence/${MEMBER}/${instanceId}/r-test/console-screenshot.json`;
+      const evidence = JSON.parse(Buffer.from((await readText(ctx, key)).bytes).toString('utf8')) as { data: unknown };
+      expect(evidence.data).toEqual({ available: true, format: 'image/jpeg;base64', imageData: 'iVBORw0KGgo=' });
+    } finally {
+      ec2.restore();
+    }
   });
 
   it('captures without console output or screenshot when asked not to', async () => {

@@ -79,6 +79,39 @@ describe('MemberCredentials and MemberClients', () => {
     expect(credentials.assumeRoleCalls).toBe(2);
   });
 
+  it('bounds the calls in flight per account, each account on its own', async () => {
+    const factory = emulatorClientFactory();
+    const clients = new MemberClients(factory, new MemberCredentials(factory, SETTINGS), { maxConcurrentCallsPerAccount: 2 });
+    let inFlight = 0;
+    let most = 0;
+    const measure = (account: string): STSClient => {
+      const sts = clients.create(STSClient, member(account));
+      sts.middlewareStack.add(
+        (next) => async (args) => {
+          inFlight += 1;
+          most = Math.max(most, inFlight);
+          try {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            return await next(args);
+          } finally {
+            inFlight -= 1;
+          }
+        },
+        { step: 'finalizeRequest', name: 'measureInFlight' },
+      );
+      return sts;
+    };
+    const one = measure('222222222222');
+
+    await Promise.all(Array.from({ length: 10 }, () => one.send(new GetCallerIdentityCommand({}))));
+    expect(most).toBe(2);
+
+    most = 0;
+    const other = measure('333333333333');
+    await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? one : other).send(new GetCallerIdentityCommand({}))));
+    expect(most).toBe(4);
+  });
+
   it('names role sessions after the run, within STS limits', () => {
     expect(sessionNameFor('r-7f3c/9a2e 1b')).toBe('riposte-r-7f3c-9a2e-1b');
     expect(sessionNameFor('x'.repeat(100))).toHaveLength(64);
