@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 import {
   DescribeSecurityGroupsCommand,
   EC2Client,
@@ -13,26 +11,15 @@ import {
   type SecurityGroup,
   type Volume,
 } from '@aws-sdk/client-ec2';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 
-import { RiposteError } from '../errors.js';
 import { describeInstance, instanceArnOf, instanceIdOf } from './ec2-instance.js';
+import { DIGEST_METADATA, evidenceBucketOf, evidenceS3Of, readObject, sha256, writeJsonEvidence } from './evidence-store.js';
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';
 
 const ACTION = 'ec2.capture-metadata';
-
-/** No evidence bucket is configured for Riposte, so evidence has nowhere to go. Fix the configuration; retrying cannot help. */
-export class EvidenceBucketNotConfiguredError extends RiposteError {
-  readonly code = 'ACTION_EVIDENCE_BUCKET_NOT_CONFIGURED';
-  constructor(action: string, context: ActionContext) {
-    super(`${action}: no evidence bucket is configured (hosting.evidenceBucket), so evidence for ${context.resource.instanceId ?? context.resource.id} cannot be stored`, {
-      context: { account: context.target.account, region: context.target.region, resource: context.resource.instanceId ?? context.resource.id, step: action, field: 'hosting.evidenceBucket' },
-      retryable: false,
-    });
-  }
-}
 
 const params = z.strictObject({
   consoleOutput: z.boolean().default(true),
@@ -45,8 +32,6 @@ const EVIDENCE_NAMES = ['instance', 'volumes', 'network-interfaces', 'security-g
 type EvidenceName = (typeof EVIDENCE_NAMES)[number];
 
 const MANIFEST = 'manifest';
-/** Object metadata key holding the hex SHA-256 of the object's bytes (`x-amz-meta-sha256`). */
-const DIGEST_METADATA = 'sha256';
 
 /** One evidence object as the manifest and the outcome record it. */
 export interface EvidenceObject {
@@ -78,17 +63,9 @@ interface Collected {
   readonly data: unknown;
 }
 
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-
 const prefixOf = (context: ActionContext, instanceId: string): string => `evidence/${context.target.account}/${instanceId}/${context.runId}/`;
 
-function bucketOf(context: ActionContext): string {
-  const bucket = context.hosting.evidenceBucket;
-  if (bucket === undefined || bucket === '') throw new EvidenceBucketNotConfiguredError(ACTION, context);
-  return bucket;
-}
-
-const s3Of = (context: ActionContext): S3Client => context.hosting.factory.create(S3Client, {}, { forcePathStyle: true });
+const bucketOf = (context: ActionContext): string => evidenceBucketOf(ACTION, context);
 
 const nameOf = (error: unknown): string | undefined => (error as { name?: string }).name;
 
@@ -169,51 +146,10 @@ async function collect(context: ActionContext, wanted: Params): Promise<{ instan
   return { instanceId, evidence };
 }
 
-/** The object's bytes, or `undefined` when there is no such object. */
-async function readObject(s3: S3Client, bucket: string, key: string): Promise<{ bytes: Uint8Array; metadata: Record<string, string> } | undefined> {
-  try {
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return { bytes: (await response.Body?.transformToByteArray()) ?? new Uint8Array(), metadata: response.Metadata ?? {} };
-  } catch (error) {
-    if (nameOf(error) === 'NoSuchKey') return undefined;
-    throw error;
-  }
-}
-
-/**
- * Writes the object only if none is there (If-None-Match: *): evidence is
- * written once and never replaced. When a failed earlier attempt of the same
- * run already wrote it, that object stands and its own digest is returned.
- */
-async function writeOnce(s3: S3Client, bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<{ sha256: string; bytes: number; written: boolean }> {
-  const digest = sha256(bytes);
-  try {
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: bytes,
-        ContentType: contentType,
-        Metadata: { [DIGEST_METADATA]: digest },
-        // S3 checks the bytes it receives against this digest (base64 of the same SHA-256).
-        ChecksumSHA256: Buffer.from(digest, 'hex').toString('base64'),
-        IfNoneMatch: '*',
-      }),
-    );
-    return { sha256: digest, bytes: bytes.byteLength, written: true };
-  } catch (error) {
-    if (nameOf(error) !== 'PreconditionFailed') throw error;
-    const existing = await readObject(s3, bucket, key);
-    if (existing === undefined) throw error;
-    return { sha256: sha256(existing.bytes), bytes: existing.bytes.byteLength, written: false };
-  }
-}
-
 /** Writes `<name>.json`, then `<name>.json.sha256` beside it (in `sha256sum` format, so `sha256sum -c` checks a download). */
 async function writeEvidence(s3: S3Client, bucket: string, prefix: string, name: string, document: unknown): Promise<EvidenceObject> {
   const key = `${prefix}${name}.json`;
-  const stored = await writeOnce(s3, bucket, key, Buffer.from(`${JSON.stringify(document, null, 2)}\n`, 'utf8'), 'application/json');
-  await writeOnce(s3, bucket, `${key}.sha256`, Buffer.from(`${stored.sha256}  ${name}.json\n`, 'utf8'), 'text/plain');
+  const stored = await writeJsonEvidence(s3, bucket, key, document);
   return { name, key, sha256: stored.sha256, bytes: stored.bytes, ...(stored.written ? {} : { keptFromEarlierAttempt: true as const }) };
 }
 
@@ -278,7 +214,7 @@ export const captureMetadata = defineAction({
       const bucket = bucketOf(context);
       const instanceId = (await describeInstance(ACTION, context)).InstanceId as string;
       const prefix = prefixOf(context, instanceId);
-      const done = await manifestExists(s3Of(context), bucket, `${prefix}${MANIFEST}.json`);
+      const done = await manifestExists(evidenceS3Of(context), bucket, `${prefix}${MANIFEST}.json`);
       const names = namesWanted(wanted);
       return {
         action: ACTION,
@@ -294,7 +230,7 @@ export const captureMetadata = defineAction({
     async run(context, wanted: Params) {
       const bucket = bucketOf(context);
       // Checked before anything is read from the member account; the instance id is checked again by collect().
-      const s3 = s3Of(context);
+      const s3 = evidenceS3Of(context);
       const earlyPrefix = prefixOf(context, instanceIdOf(ACTION, context));
       const earlyManifest = (await manifestExists(s3, bucket, `${earlyPrefix}${MANIFEST}.json`)) ? await readManifest(s3, bucket, `${earlyPrefix}${MANIFEST}.json`) : undefined;
       if (earlyManifest !== undefined) {
@@ -329,7 +265,7 @@ export const captureMetadata = defineAction({
 
     async verify(context) {
       const bucket = bucketOf(context);
-      const s3 = s3Of(context);
+      const s3 = evidenceS3Of(context);
       const prefix = prefixOf(context, instanceIdOf(ACTION, context));
       const key = `${prefix}${MANIFEST}.json`;
       const read = await readManifest(s3, bucket, key);

@@ -16,7 +16,7 @@ export { ActionRegistry, defineAction } from './registry.js';
 export { DuplicateActionError, UnknownActionError } from './errors.js';
 export { ActionFailedError, ActionNotImplementedError, ActionParamsInvalidError, isRetryableError, planStep, rollbackStep, runStep, verifyStep } from './execute.js';
 export type { StepAction, StepPhase } from './execute.js';
-export { EvidenceBucketNotConfiguredError } from './ec2-capture-metadata.js';
+export { EvidenceBucketNotConfiguredError } from './evidence-store.js';
 export { InstanceProfileConflictError } from './ec2-detach-instance-profile.js';
 export { InstanceNotFoundError } from './ec2-instance.js';
 export { UnmanagedSecurityGroupError } from './ec2-isolate.js';

@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand, SSMClient, type GetCommandInvocationCommandOutput } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
 
 import { RiposteError } from '../errors.js';
-import { EvidenceBucketNotConfiguredError } from './ec2-capture-metadata.js';
 import { instanceArnOf, instanceIdOf } from './ec2-instance.js';
+import { DIGEST_METADATA, evidenceBucketOf, evidenceS3Of, readObject, sha256, writeJsonEvidence, writeOnce } from './evidence-store.js';
 import { defineAction } from './registry.js';
 import type { ActionBehaviour, ActionContext, ActionOutcome, ActionPlan } from './runtime.js';
 
@@ -25,8 +24,6 @@ type Params = z.output<typeof params>;
 
 /** Statuses after which GetCommandInvocation changes no more. Pending, InProgress, Delayed and Cancelling are polled on. */
 const TERMINAL = new Set(['Success', 'Failed', 'Cancelled', 'TimedOut']);
-/** Object metadata key holding the hex SHA-256 of the object's bytes (`x-amz-meta-sha256`), as ec2.capture-metadata writes it. */
-const DIGEST_METADATA = 'sha256';
 /** SendCommand's limit on Comment. */
 const COMMENT_LIMIT = 100;
 
@@ -73,16 +70,9 @@ interface SentRecord {
   readonly sentAt: string;
 }
 
-const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
 const nameOf = (error: unknown): string | undefined => (error as { name?: string } | undefined)?.name;
 
-function bucketOf(context: ActionContext): string {
-  const bucket = context.hosting.evidenceBucket;
-  if (bucket === undefined || bucket === '') throw new EvidenceBucketNotConfiguredError(ACTION, context);
-  return bucket;
-}
-
-const s3Of = (context: ActionContext): S3Client => context.hosting.factory.create(S3Client, {}, { forcePathStyle: true });
+const bucketOf = (context: ActionContext): string => evidenceBucketOf(ACTION, context);
 
 /**
  * The evidence key is deterministic: `ssm-<request>.json`, where `<request>`
@@ -97,51 +87,10 @@ export function evidenceKeyOf(context: ActionContext, instanceId: string, wanted
 }
 const sentKeyOf = (evidenceKey: string): string => evidenceKey.replace(/\.json$/, '.sent.json');
 
-async function readObject(s3: S3Client, bucket: string, key: string): Promise<{ bytes: Uint8Array; metadata: Record<string, string> } | undefined> {
-  try {
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return { bytes: (await response.Body?.transformToByteArray()) ?? new Uint8Array(), metadata: response.Metadata ?? {} };
-  } catch (error) {
-    if (nameOf(error) === 'NoSuchKey') return undefined;
-    throw error;
-  }
-}
-
 const readJson = async <T>(s3: S3Client, bucket: string, key: string): Promise<T | undefined> => {
   const object = await readObject(s3, bucket, key);
   return object === undefined ? undefined : (JSON.parse(Buffer.from(object.bytes).toString('utf8')) as T);
 };
-
-/** Writes once (If-None-Match: *), as ec2.capture-metadata does; an object an earlier attempt wrote stands, and its digest is returned. */
-async function writeOnce(s3: S3Client, bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<string> {
-  const digest = sha256(bytes);
-  try {
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: bytes,
-        ContentType: contentType,
-        Metadata: { [DIGEST_METADATA]: digest },
-        ChecksumSHA256: Buffer.from(digest, 'hex').toString('base64'),
-        IfNoneMatch: '*',
-      }),
-    );
-    return digest;
-  } catch (error) {
-    if (nameOf(error) !== 'PreconditionFailed') throw error;
-    const existing = await readObject(s3, bucket, key);
-    if (existing === undefined) throw error;
-    return sha256(existing.bytes);
-  }
-}
-
-/** `<key>`, then `<key>.sha256` beside it in `sha256sum` format. Returns the digest of `<key>`. */
-async function writeEvidence(s3: S3Client, bucket: string, key: string, document: unknown): Promise<string> {
-  const digest = await writeOnce(s3, bucket, key, Buffer.from(`${JSON.stringify(document, null, 2)}\n`, 'utf8'), 'application/json');
-  await writeOnce(s3, bucket, `${key}.sha256`, Buffer.from(`${digest}  ${key.slice(key.lastIndexOf('/') + 1)}\n`, 'utf8'), 'text/plain');
-  return digest;
-}
 
 /** `undefined` when the instance is managed and Online; otherwise why it is not. */
 async function unmanagedReason(context: ActionContext, instanceId: string): Promise<string | undefined> {
@@ -216,7 +165,7 @@ export function runCommandBehaviour(options: RunCommandOptions = {}): ActionBeha
       const bucket = bucketOf(context);
       const instanceId = instanceIdOf(ACTION, context);
       const key = evidenceKeyOf(context, instanceId, wanted);
-      const s3 = s3Of(context);
+      const s3 = evidenceS3Of(context);
       const base = { action: ACTION, resource: instanceArnOf(context, instanceId) };
       const stored = await readJson<{ data: CommandEvidence }>(s3, bucket, key);
       if (stored !== undefined) {
@@ -240,7 +189,7 @@ export function runCommandBehaviour(options: RunCommandOptions = {}): ActionBeha
       const bucket = bucketOf(context);
       const instanceId = instanceIdOf(ACTION, context);
       const key = evidenceKeyOf(context, instanceId, wanted);
-      const s3 = s3Of(context);
+      const s3 = evidenceS3Of(context);
 
       // Idempotent per run: output stored for the same document and commands means nothing is sent again.
       const stored = await readJson<{ data: CommandEvidence }>(s3, bucket, key);
@@ -281,7 +230,7 @@ export function runCommandBehaviour(options: RunCommandOptions = {}): ActionBeha
       }
 
       const evidence = evidenceOf(wanted, commandId, result);
-      const digest = await writeEvidence(s3, bucket, key, {
+      const { sha256: digest } = await writeJsonEvidence(s3, bucket, key, {
         schema: 'riposte.evidence/1',
         name: 'ssm-run-command',
         source: 'ssm:SendCommand, ssm:GetCommandInvocation',
@@ -306,7 +255,7 @@ export function runCommandBehaviour(options: RunCommandOptions = {}): ActionBeha
       const bucket = bucketOf(context);
       const instanceId = instanceIdOf(ACTION, context);
       const key = evidenceKeyOf(context, instanceId, wanted);
-      const s3 = s3Of(context);
+      const s3 = evidenceS3Of(context);
       const object = await readObject(s3, bucket, key);
       if (object === undefined) {
         const reason = await unmanagedReason(context, instanceId);

@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+
+import { RiposteError } from '../errors.js';
+import type { ActionContext } from './runtime.js';
+
+/*
+ * Storing and reading evidence objects, with their SHA-256 digests, in the
+ * evidence bucket (`hosting.evidenceBucket`). Callers need `s3:PutObject`,
+ * `s3:GetObject` and `s3:ListBucket` on the hosting side: without
+ * `s3:ListBucket`, GetObject of a missing key answers 403, not 404, and
+ * readObject() could not tell "missing" from "denied".
+ */
+
+/** No evidence bucket is configured for Riposte, so evidence has nowhere to go. Fix the configuration; retrying cannot help. */
+export class EvidenceBucketNotConfiguredError extends RiposteError {
+  readonly code = 'ACTION_EVIDENCE_BUCKET_NOT_CONFIGURED';
+  constructor(action: string, context: ActionContext) {
+    super(`${action}: no evidence bucket is configured (hosting.evidenceBucket), so evidence for ${context.resource.instanceId ?? context.resource.id} cannot be stored`, {
+      context: { account: context.target.account, region: context.target.region, resource: context.resource.instanceId ?? context.resource.id, step: action, field: 'hosting.evidenceBucket' },
+      retryable: false,
+    });
+  }
+}
+
+/** Object metadata key holding the hex SHA-256 of the object's bytes (`x-amz-meta-sha256`). */
+export const DIGEST_METADATA = 'sha256';
+
+/** Hex SHA-256 of `data` (a string is hashed as UTF-8). */
+export const sha256 = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
+
+const nameOf = (error: unknown): string | undefined => (error as { name?: string } | undefined)?.name;
+
+/**
+ * The configured evidence bucket.
+ * @param action - The action asking, named in the error.
+ * @throws EvidenceBucketNotConfiguredError when `hosting.evidenceBucket` is unset or empty.
+ */
+export function evidenceBucketOf(action: string, context: ActionContext): string {
+  const bucket = context.hosting.evidenceBucket;
+  if (bucket === undefined || bucket === '') throw new EvidenceBucketNotConfiguredError(action, context);
+  return bucket;
+}
+
+/** An S3 client for the hosting account, where the evidence bucket is (path-style addressing). */
+export const evidenceS3Of = (context: ActionContext): S3Client => context.hosting.factory.create(S3Client, {}, { forcePathStyle: true });
+
+/** An object as read back from the evidence bucket. */
+export interface StoredObject {
+  readonly bytes: Uint8Array;
+  /** User metadata (`x-amz-meta-*`), keys without the prefix; the digest is under {@link DIGEST_METADATA}. */
+  readonly metadata: Record<string, string>;
+}
+
+/** The object's bytes and metadata, or `undefined` when there is no such object (NoSuchKey). */
+export async function readObject(s3: S3Client, bucket: string, key: string): Promise<StoredObject | undefined> {
+  try {
+    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return { bytes: (await response.Body?.transformToByteArray()) ?? new Uint8Array(), metadata: response.Metadata ?? {} };
+  } catch (error) {
+    if (nameOf(error) === 'NoSuchKey') return undefined;
+    throw error;
+  }
+}
+
+/** What a write-once left in the bucket. */
+export interface WriteOnceResult {
+  /** Hex SHA-256 of the bytes now stored under the key. */
+  readonly sha256: string;
+  /** Size of the bytes now stored under the key. */
+  readonly bytes: number;
+  /** `false` when an earlier attempt had already written the object, which was kept. */
+  readonly written: boolean;
+}
+
+/**
+ * Writes the object only if none is there (If-None-Match: *): evidence is
+ * written once and never replaced. The digest is stored as metadata
+ * ({@link DIGEST_METADATA}) and sent as ChecksumSHA256, so S3 checks the
+ * bytes it receives. When a failed earlier attempt of the same run already
+ * wrote the object, that object stands and its own digest is returned.
+ */
+export async function writeOnce(s3: S3Client, bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<WriteOnceResult> {
+  const digest = sha256(bytes);
+  try {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: bytes,
+        ContentType: contentType,
+        Metadata: { [DIGEST_METADATA]: digest },
+        // S3 checks the bytes it receives against this digest (base64 of the same SHA-256).
+        ChecksumSHA256: Buffer.from(digest, 'hex').toString('base64'),
+        IfNoneMatch: '*',
+      }),
+    );
+    return { sha256: digest, bytes: bytes.byteLength, written: true };
+  } catch (error) {
+    if (nameOf(error) !== 'PreconditionFailed') throw error;
+    const existing = await readObject(s3, bucket, key);
+    if (existing === undefined) throw error;
+    return { sha256: sha256(existing.bytes), bytes: existing.bytes.byteLength, written: false };
+  }
+}
+
+/**
+ * Writes `document` as pretty-printed JSON at `key` (once, see
+ * {@link writeOnce}), then `<key>.sha256` beside it in `sha256sum` format
+ * (`<digest>  <file name>`), so `sha256sum -c` checks a download. Returns
+ * what is stored at `key`.
+ */
+export async function writeJsonEvidence(s3: S3Client, bucket: string, key: string, document: unknown): Promise<WriteOnceResult> {
+  const stored = await writeOnce(s3, bucket, key, Buffer.from(`${JSON.stringify(document, null, 2)}\n`, 'utf8'), 'application/json');
+  await writeOnce(s3, bucket, `${key}.sha256`, Buffer.from(`${stored.sha256}  ${key.slice(key.lastIndexOf('/') + 1)}\n`, 'utf8'), 'text/plain');
+  return stored;
+}
