@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { LedgerStoreError, RunAlreadyExistsError, RunNotFoundError } from './errors.js';
+import { assertClaimWindow, epochSeconds, newRunRecord, withFinish, withStep } from './ledger.js';
+import type { RunLedger, RunLedgerOptions } from './ledger.js';
+import type { ClaimResult, NewRun, RunOutcome, RunRecord, StepRecord, TerminalRunStatus } from './types.js';
+
+export interface FileRunLedgerOptions extends RunLedgerOptions {
+  /** How long to wait for another writer's lock before giving up (default 10 s). */
+  readonly lockTimeoutMs?: number;
+  /** A lock older than this is taken to be left by a crashed process and removed (default 30 s). */
+  readonly staleLockMs?: number;
+}
+
+interface ClaimEntry {
+  readonly runId: string;
+  readonly claimedAt: string;
+  /** Epoch seconds, as in the DynamoDB store. */
+  readonly expiresAt: number;
+}
+
+type ClaimsFile = Record<string, ClaimEntry>;
+
+/**
+ * The CLI's local run ledger: one JSON file per run under `<dir>/runs/`, and
+ * the idempotency claims in `<dir>/claims.json`.
+ *
+ * Every write goes to a temporary file that is then renamed over the target,
+ * so a reader (or a crash) never sees half a record; a lock file per record
+ * (created with O_EXCL) keeps concurrent writers — in this process or another
+ * — from losing each other's appends. Listing by finding reads every run
+ * file: fine for a laptop's history, which is what this store is for.
+ *
+ * ```ts
+ * const ledger = new FileRunLedger('.riposte/ledger');
+ * ```
+ */
+export class FileRunLedger implements RunLedger {
+  readonly directory: string;
+  readonly #clock: () => Date;
+  readonly #lockTimeoutMs: number;
+  readonly #staleLockMs: number;
+
+  constructor(directory: string, options: FileRunLedgerOptions = {}) {
+    this.directory = directory;
+    this.#clock = options.clock ?? (() => new Date());
+    this.#lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
+    this.#staleLockMs = options.staleLockMs ?? 30_000;
+  }
+
+  async startRun(run: NewRun): Promise<RunRecord> {
+    const path = this.#runPath(run.runId);
+    await mkdir(join(this.directory, 'runs'), { recursive: true });
+    return this.#withLock(path, async () => {
+      const existing = await this.#readRun(path);
+      if (existing !== undefined) throw new RunAlreadyExistsError(existing);
+      const record = newRunRecord(run, this.#clock());
+      await writeAtomically(path, record);
+      return record;
+    });
+  }
+
+  async appendStep(runId: string, step: StepRecord, expectedVersion?: number): Promise<RunRecord> {
+    return this.#update(runId, (current) => withStep(current, step, expectedVersion, this.#clock()));
+  }
+
+  async finishRun(runId: string, status: TerminalRunStatus, outcome: RunOutcome, expectedVersion?: number): Promise<RunRecord> {
+    return this.#update(runId, (current) => withFinish(current, status, outcome, expectedVersion, this.#clock()));
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    return this.#readRun(this.#runPath(runId));
+  }
+
+  async claim(key: string, runId: string, windowSeconds: number, now: Date = this.#clock()): Promise<ClaimResult> {
+    assertClaimWindow(windowSeconds);
+    const path = join(this.directory, 'claims.json');
+    await mkdir(this.directory, { recursive: true });
+    return this.#withLock(path, async () => {
+      const claims = (await readJson<ClaimsFile>(path)) ?? {};
+      const nowSeconds = epochSeconds(now);
+      const held = claims[key];
+      if (held !== undefined && held.expiresAt > nowSeconds) {
+        return held.runId === runId ? { claimed: true } : { claimed: false, existingRunId: held.runId };
+      }
+      // Expired claims are dropped as the file is rewritten (DynamoDB's TTL does the same, lazily).
+      const kept: ClaimsFile = Object.fromEntries(Object.entries(claims).filter(([, entry]) => entry.expiresAt > nowSeconds));
+      kept[key] = { runId, claimedAt: now.toISOString(), expiresAt: nowSeconds + windowSeconds };
+      await writeAtomically(path, kept);
+      return { claimed: true };
+    });
+  }
+
+  async listRunsForFinding(findingId: string): Promise<RunRecord[]> {
+    const runsDirectory = join(this.directory, 'runs');
+    let names: string[];
+    try {
+      names = await readdir(runsDirectory);
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw new LedgerStoreError('list runs', error, { findingId });
+    }
+    const runs = await Promise.all(names.filter((name) => name.endsWith('.json')).map((name) => this.#readRun(join(runsDirectory, name))));
+    return runs
+      .filter((run): run is RunRecord => run !== undefined && run.findingId === findingId)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.runId.localeCompare(b.runId));
+  }
+
+  async #update(runId: string, change: (current: RunRecord) => RunRecord): Promise<RunRecord> {
+    const path = this.#runPath(runId);
+    await mkdir(join(this.directory, 'runs'), { recursive: true });
+    return this.#withLock(path, async () => {
+      const current = await this.#readRun(path);
+      if (current === undefined) throw new RunNotFoundError(runId);
+      const next = change(current);
+      await writeAtomically(path, next);
+      return next;
+    });
+  }
+
+  /** Run ids become file names; encoding keeps `/` and `..` from reaching outside the directory. */
+  #runPath(runId: string): string {
+    return join(this.directory, 'runs', `${encodeURIComponent(runId)}.json`);
+  }
+
+  async #readRun(path: string): Promise<RunRecord | undefined> {
+    return readJson<RunRecord>(path);
+  }
+
+  async #withLock<T>(path: string, work: () => Promise<T>): Promise<T> {
+    const lockPath = `${path}.lock`;
+    const deadline = Date.now() + this.#lockTimeoutMs;
+    for (;;) {
+      try {
+        const handle = await open(lockPath, 'wx');
+        await handle.close();
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new LedgerStoreError('take a lock', error, { resource: lockPath });
+      }
+      await this.#removeStaleLock(lockPath);
+      if (Date.now() > deadline) {
+        throw new LedgerStoreError('take a lock', new Error(`${lockPath} is still held after ${this.#lockTimeoutMs} ms`), { resource: lockPath }, true);
+      }
+      await sleep(2 + Math.floor(Math.random() * 8));
+    }
+    try {
+      return await work();
+    } finally {
+      await unlink(lockPath).catch(() => undefined);
+    }
+  }
+
+  async #removeStaleLock(lockPath: string): Promise<void> {
+    try {
+      const { mtimeMs } = await stat(lockPath);
+      if (Date.now() - mtimeMs > this.#staleLockMs) await unlink(lockPath);
+    } catch {
+      // Gone already: the holder finished.
+    }
+  }
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw new LedgerStoreError(`read ${path}`, error, { resource: path });
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new LedgerStoreError(`parse ${path}`, error, { resource: path });
+  }
+}
+
+/** Write to a temporary file in the same directory, flush it, then rename it over the target. */
+async function writeAtomically(path: string, value: unknown): Promise<void> {
+  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const handle = await open(temporary, 'wx');
+    try {
+      await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw new LedgerStoreError(`write ${path}`, error, { resource: path });
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException)?.code === 'ENOENT';
+}

@@ -1,0 +1,101 @@
+import type { ErrorContext } from '../errors.js';
+import type { TriggerKind } from '../intake/types.js';
+
+/** Every state a run can be in; `as const` so the values are data and the union derives from them. */
+export const RUN_STATUSES = ['started', 'in-progress', 'succeeded', 'failed', 'skipped', 'rolled-back'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** The states that end a run: `finishRun()` moves a run into one, and nothing is appended after. */
+export const TERMINAL_RUN_STATUSES = ['succeeded', 'failed', 'skipped', 'rolled-back'] as const;
+export type TerminalRunStatus = (typeof TERMINAL_RUN_STATUSES)[number];
+
+export const RUN_MODES = ['enforce', 'plan'] as const;
+export type RunMode = (typeof RUN_MODES)[number];
+
+export const STEP_PHASES = ['plan', 'run', 'verify', 'rollback'] as const;
+export type StepPhase = (typeof STEP_PHASES)[number];
+
+export const STEP_STATUSES = ['changed', 'compliant', 'skipped', 'failed', 'in-progress'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** A `RiposteError` as plain JSON (its `toJSON()`), the form errors take in the ledger. */
+export interface SerializedError {
+  readonly name: string;
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+  readonly context: ErrorContext;
+}
+
+/** A digest of one evidence object (metadata capture, console output), by its storage key. */
+export interface EvidenceDigest {
+  readonly key: string;
+  readonly sha256: string;
+}
+
+/** One field a step changed (or would change), from what to what. */
+export interface StepChange {
+  readonly field: string;
+  readonly from: unknown;
+  readonly to: unknown;
+}
+
+/** The outcome of one phase of one playbook step, appended to the run as it finishes. */
+export interface StepRecord {
+  /** The step's position in the playbook (several phases of one step share it). */
+  readonly index: number;
+  /** The action's name, e.g. `ec2.isolate`. */
+  readonly action: string;
+  readonly phase: StepPhase;
+  readonly status: StepStatus;
+  readonly summary: string;
+  readonly changes: readonly StepChange[];
+  /** What the change replaced: `rollback()` takes it back. */
+  readonly undo?: unknown;
+  readonly error?: SerializedError;
+  readonly evidence?: readonly EvidenceDigest[];
+  /** ISO 8601. */
+  readonly at: string;
+}
+
+/** How a run ended: what the finding was set to and why. */
+export interface RunOutcome {
+  readonly summary: string;
+  /** The Security Hub workflow status Riposte set (`RESOLVED`, `NOTIFIED`), if any. */
+  readonly workflowStatus?: string;
+  readonly error?: SerializedError;
+  /** Anything else the pipeline wants kept with the outcome (plain JSON). */
+  readonly details?: unknown;
+}
+
+/** One run of one playbook on one finding: the audit record. */
+export interface RunRecord {
+  readonly runId: string;
+  /** The id every log line of the run carries. */
+  readonly correlationId: string;
+  readonly findingId: string;
+  /** The finding's own updated-at (part of the idempotency key). */
+  readonly findingUpdatedAt?: string;
+  readonly playbookId: string;
+  readonly account: string;
+  readonly region: string;
+  readonly trigger: TriggerKind;
+  readonly mode: RunMode;
+  readonly status: RunStatus;
+  /** The envelope and record exactly as received (plain JSON), kept for audit. */
+  readonly receivedEvent: unknown;
+  readonly steps: readonly StepRecord[];
+  readonly outcome?: RunOutcome;
+  /** ISO 8601. */
+  readonly createdAt: string;
+  /** ISO 8601. */
+  readonly updatedAt: string;
+  /** Starts at 1 and grows by one on every write: the optimistic-concurrency token. */
+  readonly version: number;
+}
+
+/** What `startRun()` takes: the ledger sets status, steps, timestamps and version. */
+export type NewRun = Omit<RunRecord, 'status' | 'steps' | 'outcome' | 'createdAt' | 'updatedAt' | 'version'>;
+
+/** The answer to `claim()`: either this run owns the key, or another run already does. */
+export type ClaimResult = { readonly claimed: true } | { readonly claimed: false; readonly existingRunId: string };
