@@ -20,7 +20,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.int.test.ts'],
           globalSetup: ['test/support/emulator-global-setup.ts'],
-          setupFiles: ['test/support/emulator-per-file-reset.ts'],
+          setupFiles: ['test/support/emulator-lease.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

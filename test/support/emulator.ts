@@ -1,15 +1,18 @@
-import { inject } from 'vitest';
-
 import { AwsClientFactory } from '../../src/aws/client-factory.js';
 
-/** The moto_server endpoint that belongs to the worker running this test file. */
+let leased: string | undefined;
+
+/** Set by test/support/emulator-lease.ts: the emulator this test file holds alone. */
+export function leaseEmulator(endpoint: string): void {
+  leased = endpoint;
+}
+
+/** The moto_server endpoint leased to the running test file. */
 export function emulatorEndpoint(): string {
-  const endpoints = inject('emulatorEndpoints');
-  if (endpoints === undefined || endpoints.length === 0) {
-    throw new Error('No emulator endpoints were provided: run integration tests through vitest with the emulator global setup');
+  if (leased === undefined) {
+    throw new Error('No emulator is leased: run integration tests (*.int.test.ts) through vitest, whose setup leases one per file');
   }
-  const poolId = Number(process.env.VITEST_POOL_ID ?? '1');
-  return endpoints[(poolId - 1) % endpoints.length] as string;
+  return leased;
 }
 
 /** Clears this worker's emulator (and only this worker's). */
