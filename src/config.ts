@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { RiposteError } from './errors.js';
+import { REGION_PATTERN } from './intake/aws-names.js';
 
 /**
  * How automatic deliveries are handled, as a deployment chooses:
@@ -10,7 +11,6 @@ import { RiposteError } from './errors.js';
 export const AutomaticMode = { Off: 'off', Plan: 'plan', Enforce: 'enforce' } as const;
 export type AutomaticMode = (typeof AutomaticMode)[keyof typeof AutomaticMode];
 
-const regionPattern = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
 const optionalString = z
   .string()
@@ -22,11 +22,11 @@ const optionalString = z
 const environmentSchema = z.object({
   AWS_REGION: z
     .string()
-    .regex(regionPattern, 'must be an AWS region such as us-east-1')
+    .regex(REGION_PATTERN, 'must be an AWS region such as us-east-1')
     .optional(),
   AWS_DEFAULT_REGION: z
     .string()
-    .regex(regionPattern, 'must be an AWS region such as us-east-1')
+    .regex(REGION_PATTERN, 'must be an AWS region such as us-east-1')
     .optional(),
   RIPOSTE_AWS_ENDPOINT: optionalString.pipe(
     z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:5000' }).optional(),

@@ -6,7 +6,7 @@ import { GetAccountPasswordPolicyCommand, IAMClient, UpdateAccountPasswordPolicy
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 
-import { builtInActions } from '../actions/index.js';
+import { builtInActions, planStep, runStep, verifyStep } from '../actions/index.js';
 import { AwsClientFactory, MemberClients, MemberCredentials, startEmulator } from '../aws/index.js';
 import { IndexedMatcher } from '../engine/index.js';
 import { readEvent } from '../intake/index.js';
@@ -77,8 +77,8 @@ export function registerDemoCommand(program: Command): void {
         // plan (reads only), run, verify (reads back), the way the pipeline will.
         const [cisFinding] = readEvent(await readFile(join(examples, 'securityhub-cis-password-policy-failed.json'), 'utf8')).findings;
         const step = playbooks.find((compiled) => compiled.playbook.id === 'cis-password-policy')?.playbook.steps[0];
-        const behaviour = step === undefined ? undefined : registry.get(step.action).behaviour;
-        if (cisFinding !== undefined && step !== undefined && behaviour !== undefined) {
+        if (cisFinding !== undefined && step !== undefined) {
+          const action = { registry, action: step.action };
           const context = {
             clients,
             hosting: { factory },
@@ -89,11 +89,11 @@ export function registerDemoCommand(program: Command): void {
             playbookId: 'cis-password-policy',
           };
           say(`Remediating with ${step.action} in account ${MEMBER_ACCOUNT}:`);
-          say(`  plan       ${(await behaviour.plan(context, step.params)).summary}`);
-          say(`  run        ${(await behaviour.run(context, step.params)).summary}`);
-          const verification = await behaviour.verify(context, step.params);
+          say(`  plan       ${(await planStep(action, context, step.params)).summary}`);
+          say(`  run        ${(await runStep(action, context, step.params)).summary}`);
+          const verification = await verifyStep(action, context, step.params);
           say(`  verify     ${verification.compliant ? 'COMPLIANT' : 'NOT COMPLIANT'}: ${verification.summary}`);
-          say(`  again      ${(await behaviour.run(context, step.params)).summary}`);
+          say(`  again      ${(await runStep(action, context, step.params)).summary}`);
           say(`  read back  ${await describePolicy()}`);
           say();
         }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { afterAll, inject } from 'vitest';
 
-import { leaseEmulator } from './emulator.js';
+import { leaseEmulator, resetEmulator, setIamEnforcement } from './emulator.js';
 
 /**
  * Runs before each integration test file: takes an exclusive lease on one of
@@ -31,10 +31,8 @@ async function lease(): Promise<{ endpoint: string; lock: string }> {
 }
 
 async function clean(endpoint: string): Promise<void> {
-  const auth = await fetch(`${endpoint}/moto-api/reset-auth`, { method: 'POST', body: '1000000000', headers: { 'Content-Type': 'text/plain' } });
-  await auth.body?.cancel();
-  const reset = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
-  await reset.body?.cancel();
+  await setIamEnforcement(false, endpoint);
+  await resetEmulator(endpoint);
 }
 
 const { endpoint, lock } = await lease();

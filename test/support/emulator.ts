@@ -32,3 +32,17 @@ export async function emulatorData(endpoint = emulatorEndpoint()): Promise<Recor
   const response = await fetch(`${endpoint}/moto-api/data.json`);
   return (await response.json()) as Record<string, unknown>;
 }
+
+/**
+ * Turns moto's IAM enforcement on (every later call is authorised against
+ * IAM policies) or off, on the emulator this file holds alone.
+ */
+export async function setIamEnforcement(on: boolean, endpoint = emulatorEndpoint()): Promise<void> {
+  const response = await fetch(`${endpoint}/moto-api/reset-auth`, {
+    method: 'POST',
+    body: on ? '0' : '1000000000',
+    headers: { 'Content-Type': 'text/plain' },
+  });
+  await response.body?.cancel();
+  if (!response.ok) throw new Error(`moto reset-auth failed: HTTP ${response.status}`);
+}

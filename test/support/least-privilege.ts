@@ -7,25 +7,12 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, Checksum, HeaderBag, HttpRequest, SourceData } from '@smithy/types';
 
 import { AwsClientFactory, MemberClients, MemberCredentials, type ClientScope, type SdkClient, type SdkClientConstructor } from '../../src/aws/index.js';
-import { emulatorClientFactory, emulatorEndpoint } from './emulator.js';
+import { emulatorClientFactory } from './emulator.js';
 
 const ROLE = 'RiposteMemberRole';
 const HOSTING = '123456789012';
 
-/**
- * Turns moto's IAM enforcement on (every later call is authorised against
- * IAM policies) or off. Affects only this worker's emulator, which belongs
- * to the running test file alone.
- */
-export async function setIamEnforcement(on: boolean): Promise<void> {
-  const response = await fetch(`${emulatorEndpoint()}/moto-api/reset-auth`, {
-    method: 'POST',
-    body: on ? '0' : '1000000000',
-    headers: { 'Content-Type': 'text/plain' },
-  });
-  await response.body?.cancel();
-  if (!response.ok) throw new Error(`moto reset-auth failed: HTTP ${response.status}`);
-}
+export { setIamEnforcement } from './emulator.js';
 
 /** IAM in the member `account`, through a setup role (works only while enforcement is off). */
 function setupIam(account: string): IAMClient {
