@@ -53,6 +53,13 @@ export interface ActionOutcome<Undo = unknown> {
   readonly changes: readonly PlannedChange[];
   /** What the change replaced; `rollback()` takes it back. Absent when nothing changed. */
   readonly undo?: Undo;
+  /**
+   * Set when the action started something that is still running (an SSM
+   * command, snapshots still pending) and did not wait for it: the run is
+   * saved, and the step is run again later with the same run id, which
+   * picks up where it left off.
+   */
+  readonly inProgress?: { readonly detail: string; readonly checkAfterSeconds: number };
 }
 
 /** What `verify()` read back: does the resource comply now? */

@@ -17,6 +17,7 @@ export type {
   SerializedError,
   StepChange,
   StepPhase,
+  StepProgress,
   StepRecord,
   StepStatus,
   TerminalRunStatus,

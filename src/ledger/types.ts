@@ -56,6 +56,22 @@ export interface StepRecord {
   readonly evidence?: readonly EvidenceDigest[];
   /** ISO 8601. */
   readonly at: string;
+  /**
+   * The step finished in an earlier attempt of the same work (a failed run
+   * this one retries); its record is carried over, with its undo, instead of
+   * running the change again.
+   */
+  readonly carriedFromRunId?: string;
+  /** For status `in-progress`: what is still running and when to look again. */
+  readonly inProgress?: StepProgress;
+}
+
+/** A step that has started something long (an SSM command, many snapshots) and must be looked at again later. */
+export interface StepProgress {
+  /** What is still running, e.g. `command 1a2b… is InProgress`. */
+  readonly detail: string;
+  /** When to look again. */
+  readonly checkAfterSeconds: number;
 }
 
 /** How a run ended: what the finding was set to and why. */
@@ -84,6 +100,19 @@ export interface RunRecord {
   readonly status: RunStatus;
   /** The envelope and record exactly as received (plain JSON), kept for audit. */
   readonly receivedEvent: unknown;
+  /**
+   * The normalized finding the run acted on, without its raw copy (that is
+   * `receivedEvent`): what a resumed or rolled-back run rebuilds its context from.
+   */
+  readonly finding?: unknown;
+  /** 1 for the first attempt; a retry of a failed run is attempt 2, and so on. */
+  readonly attempt?: number;
+  /** The failed run this one retries. */
+  readonly retryOf?: string;
+  /** The run this one rolls back. */
+  readonly rollbackOf?: string;
+  /** How many times the run has been resumed after an in-progress step. */
+  readonly resumes?: number;
   readonly steps: readonly StepRecord[];
   readonly outcome?: RunOutcome;
   /** ISO 8601. */
