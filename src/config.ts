@@ -34,6 +34,28 @@ const environmentSchema = z.object({
   RIPOSTE_AUTOMATIC: z.enum(['off', 'plan', 'enforce']).default('plan'),
   RIPOSTE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   RIPOSTE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  RIPOSTE_EXCLUDED_ACCOUNTS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d{12}(\s*,\s*\d{12})*$/, 'must be 12-digit account ids separated by commas')
+      .transform((value) => value.split(',').map((id) => id.trim()))
+      .optional(),
+  ),
+  RIPOSTE_EXEMPT_TAG: z
+    .string()
+    .regex(/^[^=]{1,128}=[^=]{1,256}$/, 'must be key=value, e.g. riposte:exempt=true')
+    .default('riposte:exempt=true'),
+  RIPOSTE_IDEMPOTENCY_WINDOW_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400),
+  RIPOSTE_API_IDEMPOTENCY_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  RIPOSTE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  RIPOSTE_MAX_RESUMES: z.coerce.number().int().min(0).max(200).default(12),
+  RIPOSTE_LEDGER_TABLE: optionalString,
+  RIPOSTE_TOPIC_ARN: optionalString.pipe(z.string().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN').optional()),
+  RIPOSTE_EVENT_BUS: optionalString,
+  RIPOSTE_EVIDENCE_BUCKET: optionalString,
+  RIPOSTE_RESUME_QUEUE_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an SQS queue URL' }).optional()),
+  RIPOSTE_MEMBER_ROLE_NAME: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name').default('RiposteMemberRole'),
+  RIPOSTE_EXTERNAL_ID: optionalString,
 });
 
 export interface AwsSettings {
@@ -45,10 +67,33 @@ export interface AwsSettings {
   readonly maxAttempts: number;
 }
 
+/** How runs are guarded and paced (see `PipelineSettings`). */
+export interface RunSettings {
+  readonly excludedAccounts: readonly string[];
+  readonly exemptTags: Readonly<Record<string, string>>;
+  readonly idempotencyWindowSeconds: number;
+  readonly apiIdempotencyWindowSeconds: number;
+  readonly concurrency: number;
+  readonly maxResumes: number;
+}
+
+/** Riposte's own resources, named by the deployment (absent: that record or feature is off). */
+export interface DeploymentResources {
+  readonly ledgerTable?: string;
+  readonly topicArn?: string;
+  readonly eventBus?: string;
+  readonly evidenceBucket?: string;
+  readonly resumeQueueUrl?: string;
+  readonly memberRoleName: string;
+  readonly externalId?: string;
+}
+
 export interface Config {
   readonly aws: AwsSettings;
   readonly automatic: AutomaticMode;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  readonly run: RunSettings;
+  readonly resources: DeploymentResources;
 }
 
 export class ConfigError extends RiposteError {
@@ -59,6 +104,9 @@ export class ConfigError extends RiposteError {
 }
 
 const DEFAULT_REGION = 'us-east-1';
+
+/** `{ key: value }` when the value is set, `{}` otherwise (optional properties stay absent, not `undefined`). */
+const defined = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value === undefined ? {} : ({ [key]: value } as { [P in K]?: V }));
 
 /**
  * Parses configuration once, from an environment passed in (never read at
@@ -83,5 +131,22 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     }),
     automatic: env.RIPOSTE_AUTOMATIC,
     logLevel: env.RIPOSTE_LOG_LEVEL,
+    run: Object.freeze({
+      excludedAccounts: env.RIPOSTE_EXCLUDED_ACCOUNTS ?? [],
+      exemptTags: Object.fromEntries([env.RIPOSTE_EXEMPT_TAG.split('=') as [string, string]]),
+      idempotencyWindowSeconds: env.RIPOSTE_IDEMPOTENCY_WINDOW_SECONDS,
+      apiIdempotencyWindowSeconds: env.RIPOSTE_API_IDEMPOTENCY_WINDOW_SECONDS,
+      concurrency: env.RIPOSTE_CONCURRENCY,
+      maxResumes: env.RIPOSTE_MAX_RESUMES,
+    }),
+    resources: Object.freeze({
+      memberRoleName: env.RIPOSTE_MEMBER_ROLE_NAME,
+      ...defined('ledgerTable', env.RIPOSTE_LEDGER_TABLE),
+      ...defined('topicArn', env.RIPOSTE_TOPIC_ARN),
+      ...defined('eventBus', env.RIPOSTE_EVENT_BUS),
+      ...defined('evidenceBucket', env.RIPOSTE_EVIDENCE_BUCKET),
+      ...defined('resumeQueueUrl', env.RIPOSTE_RESUME_QUEUE_URL),
+      ...defined('externalId', env.RIPOSTE_EXTERNAL_ID),
+    }),
   });
 }

@@ -6,7 +6,45 @@ describe('loadConfig', () => {
   it('defaults to plan-only automatic remediation against real AWS', () => {
     const config = loadConfig({});
 
-    expect(config).toEqual({ aws: { region: 'us-east-1', maxAttempts: 5 }, automatic: 'plan', logLevel: 'info' });
+    expect(config).toEqual({
+      aws: { region: 'us-east-1', maxAttempts: 5 },
+      automatic: 'plan',
+      logLevel: 'info',
+      run: {
+        excludedAccounts: [],
+        exemptTags: { 'riposte:exempt': 'true' },
+        idempotencyWindowSeconds: 86_400,
+        apiIdempotencyWindowSeconds: 300,
+        concurrency: 8,
+        maxResumes: 12,
+      },
+      resources: { memberRoleName: 'RiposteMemberRole' },
+    });
+  });
+
+  it('reads the run settings and the deployment resources', () => {
+    const config = loadConfig({
+      RIPOSTE_EXCLUDED_ACCOUNTS: '111111111111, 222222222222',
+      RIPOSTE_EXEMPT_TAG: 'SecurityExempt=yes',
+      RIPOSTE_IDEMPOTENCY_WINDOW_SECONDS: '3600',
+      RIPOSTE_LEDGER_TABLE: 'riposte-ledger',
+      RIPOSTE_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:riposte',
+      RIPOSTE_EVENT_BUS: 'security',
+      RIPOSTE_RESUME_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/riposte-resume',
+      RIPOSTE_EXTERNAL_ID: 'x-1',
+    });
+
+    expect(config.run.excludedAccounts).toEqual(['111111111111', '222222222222']);
+    expect(config.run.exemptTags).toEqual({ SecurityExempt: 'yes' });
+    expect(config.run.idempotencyWindowSeconds).toBe(3600);
+    expect(config.resources).toEqual({
+      memberRoleName: 'RiposteMemberRole',
+      ledgerTable: 'riposte-ledger',
+      topicArn: 'arn:aws:sns:us-east-1:123456789012:riposte',
+      eventBus: 'security',
+      resumeQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/riposte-resume',
+      externalId: 'x-1',
+    });
   });
 
   it('reads the endpoint override, region and mode', () => {
@@ -30,6 +68,10 @@ describe('loadConfig', () => {
     ['RIPOSTE_AWS_ENDPOINT', 'not a url'],
     ['AWS_REGION', 'moon'],
     ['RIPOSTE_MAX_ATTEMPTS', '0'],
+    ['RIPOSTE_EXCLUDED_ACCOUNTS', '1234,5678'],
+    ['RIPOSTE_EXEMPT_TAG', 'no-value'],
+    ['RIPOSTE_TOPIC_ARN', 'riposte-topic'],
+    ['RIPOSTE_IDEMPOTENCY_WINDOW_SECONDS', '5'],
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

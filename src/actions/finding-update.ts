@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/client-securityhub';
 import { z } from 'zod';
 
-import { RiposteError } from '../errors.js';
+import { RiposteError, type ErrorContext } from '../errors.js';
+import type { Finding, WorkflowStatus } from '../intake/index.js';
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';
 
@@ -27,21 +28,97 @@ type Params = z.output<typeof params>;
 /** OCSF `status_id` for each workflow status (In Progress stands for NOTIFIED). */
 const OCSF_STATUS: Readonly<Record<string, number>> = { NEW: 1, NOTIFIED: 2, SUPPRESSED: 3, RESOLVED: 4 };
 
-/** Security Hub did not take the update for this finding. */
+/** Security Hub did not take the update for this finding, or the call to it failed. */
 export class FindingUpdateError extends RiposteError {
   readonly code = 'FINDING_UPDATE_FAILED';
-  constructor(message: string, context: ActionContext, cause?: unknown) {
-    super(message, { context: { account: context.target.account, region: context.target.region, resource: context.finding.id }, cause, retryable: true });
+  /** Security Hub's `UnprocessedFindings[].ErrorCode`, when it answered with one. */
+  readonly errorCode: string | undefined;
+  /**
+   * @param context where: at least the finding's account and region, and the finding id as `resource`.
+   * @param retryable defaults to true: Security Hub leaves findings unprocessed under load, too.
+   */
+  constructor(message: string, context: ErrorContext, options: { cause?: unknown; retryable?: boolean; errorCode?: string } = {}) {
+    super(message, { context, cause: options.cause, retryable: options.retryable ?? true });
+    this.errorCode = options.errorCode;
   }
 }
 
-/** The note as written: who wrote it, in which run and playbook, and the text. Within Security Hub's 512 characters. */
-export function riposteNote(context: ActionContext, text: string): string {
-  const header = `${RIPOSTE_COMMENT_MARKER} run ${context.runId}${context.playbookId === undefined ? '' : ` playbook ${context.playbookId}`}]`;
-  return `${header} ${text}`.slice(0, 512);
+/** Security Hub's limit on `Note.Text` (and on an OCSF `Comment`). */
+export const SECURITY_HUB_NOTE_MAX = 512;
+
+/**
+ * The note as written: who wrote it, in which run and playbook, and the text —
+ * `[riposte run <runId> playbook <playbookId>] text` — cut with an ellipsis
+ * to Security Hub's 512 characters.
+ */
+export function riposteNoteText(runId: string, playbookId: string | undefined, text: string): string {
+  const header = `${RIPOSTE_COMMENT_MARKER} run ${runId}${playbookId === undefined ? '' : ` playbook ${playbookId}`}]`;
+  const note = `${header} ${text}`;
+  if (note.length <= SECURITY_HUB_NOTE_MAX) return note;
+  // Cut on a code point, never inside a surrogate pair.
+  return `${note.slice(0, SECURITY_HUB_NOTE_MAX - 1).replace(/[\uD800-\uDBFF]$/, '')}…`;
 }
 
-const isSecurityHubFinding = (context: ActionContext): boolean => context.finding.source === 'securityhub' && context.finding.product.arn !== undefined;
+/** {@link riposteNoteText} for an action's run and playbook. */
+export function riposteNote(context: ActionContext, text: string): string {
+  return riposteNoteText(context.runId, context.playbookId, text);
+}
+
+/** Only findings Security Hub delivered (and knows by product ARN) can be updated there. */
+export const isSecurityHubFinding = (finding: Finding): boolean => finding.source === 'securityhub' && finding.product.arn !== undefined;
+
+/** What {@link updateSecurityHubFinding} writes: a note (already with its header), a workflow status, or both. */
+export interface SecurityHubFindingUpdate {
+  readonly note?: string;
+  readonly workflow?: WorkflowStatus;
+}
+
+/**
+ * The one Security Hub write Riposte makes: BatchUpdateFindings for ASFF
+ * findings (note authored by {@link RIPOSTE_NOTE_AUTHOR}), BatchUpdateFindingsV2
+ * for OCSF ones (the note as a comment, the workflow as a status id).
+ * Failed calls (throttling, access denied) are left to the caller to wrap.
+ *
+ * @param context added to the error's context (run id, playbook, step).
+ * @throws FindingUpdateError when Security Hub leaves the finding unprocessed
+ *   (retryable), or for a finding it did not deliver (not retryable: check
+ *   {@link isSecurityHubFinding} first).
+ */
+export async function updateSecurityHubFinding(
+  securityHub: SecurityHubClient,
+  finding: Finding,
+  update: SecurityHubFindingUpdate,
+  context: ErrorContext = {},
+): Promise<void> {
+  const productArn = finding.product.arn;
+  if (!isSecurityHubFinding(finding) || productArn === undefined) {
+    throw new FindingUpdateError(`not a Security Hub finding (${finding.source}): Security Hub cannot update it`, { account: finding.account, region: finding.region, resource: finding.id, ...context }, { retryable: false });
+  }
+  const result =
+    finding.format === 'ocsf'
+      ? await securityHub.send(
+          new BatchUpdateFindingsV2Command({
+            FindingIdentifiers: [{ CloudAccountUid: finding.account, FindingInfoUid: finding.id, MetadataProductUid: productArn }],
+            ...(update.note === undefined ? {} : { Comment: update.note }),
+            ...(update.workflow === undefined ? {} : { StatusId: OCSF_STATUS[update.workflow] }),
+          }),
+        )
+      : await securityHub.send(
+          new BatchUpdateFindingsCommand({
+            FindingIdentifiers: [{ Id: finding.id, ProductArn: productArn }],
+            ...(update.note === undefined ? {} : { Note: { Text: update.note, UpdatedBy: RIPOSTE_NOTE_AUTHOR } }),
+            ...(update.workflow === undefined ? {} : { Workflow: { Status: update.workflow } }),
+          }),
+        );
+  const failed = result.UnprocessedFindings?.[0];
+  if (failed !== undefined) {
+    throw new FindingUpdateError(
+      `Security Hub did not update the finding: ${failed.ErrorCode ?? ''} ${failed.ErrorMessage ?? ''}`.replace(/\s+/g, ' ').trim(),
+      { account: finding.account, region: finding.region, resource: finding.id, ...context, ...(failed.ErrorCode === undefined ? {} : { errorCode: failed.ErrorCode }) },
+      failed.ErrorCode === undefined ? {} : { errorCode: failed.ErrorCode },
+    );
+  }
+}
 
 function wantedChanges(context: ActionContext, wanted: Params): PlannedChange[] {
   const changes: PlannedChange[] = [];
@@ -78,12 +155,12 @@ export const updateFinding = defineAction({
   reversible: false,
   behaviour: {
     async plan(context, wanted) {
-      const changes = isSecurityHubFinding(context) ? wantedChanges(context, wanted) : [];
+      const changes = isSecurityHubFinding(context.finding) ? wantedChanges(context, wanted) : [];
       return {
         action: 'finding.update',
         resource: context.finding.id,
         compliant: changes.length === 0,
-        summary: !isSecurityHubFinding(context)
+        summary: !isSecurityHubFinding(context.finding)
           ? `not a Security Hub finding (${context.finding.source}): nothing to update`
           : changes.length === 0
             ? 'finding already carries this note and status'
@@ -93,38 +170,22 @@ export const updateFinding = defineAction({
     },
     async run(context, wanted) {
       const base = { action: 'finding.update', resource: context.finding.id };
-      if (!isSecurityHubFinding(context)) {
+      if (!isSecurityHubFinding(context.finding)) {
         return { ...base, changed: false, summary: `not a Security Hub finding (${context.finding.source}): nothing to update`, changes: [] };
       }
       const changes = wantedChanges(context, wanted);
       if (changes.length === 0) return { ...base, changed: false, summary: 'finding already carries this note and status', changes };
       const securityHub = context.hosting.factory.create(SecurityHubClient, { region: context.finding.region });
-      const note = wanted.note === undefined ? undefined : riposteNote(context, wanted.note);
-      if (context.finding.format === 'ocsf') {
-        const result = await securityHub.send(
-          new BatchUpdateFindingsV2Command({
-            FindingIdentifiers: [{ CloudAccountUid: context.finding.account, FindingInfoUid: context.finding.id, MetadataProductUid: context.finding.product.arn as string }],
-            ...(note === undefined ? {} : { Comment: note }),
-            ...(wanted.workflow === undefined ? {} : { StatusId: OCSF_STATUS[wanted.workflow] }),
-          }),
-        );
-        const failed = result.UnprocessedFindings?.[0];
-        if (failed !== undefined) throw new FindingUpdateError(`Security Hub did not update the finding: ${failed.ErrorCode} ${failed.ErrorMessage ?? ''}`.trim(), context);
-      } else {
-        const result = await securityHub.send(
-          new BatchUpdateFindingsCommand({
-            FindingIdentifiers: [{ Id: context.finding.id, ProductArn: context.finding.product.arn as string }],
-            ...(note === undefined ? {} : { Note: { Text: note, UpdatedBy: RIPOSTE_NOTE_AUTHOR } }),
-            ...(wanted.workflow === undefined ? {} : { Workflow: { Status: wanted.workflow } }),
-          }),
-        );
-        const failed = result.UnprocessedFindings?.[0];
-        if (failed !== undefined) throw new FindingUpdateError(`Security Hub did not update the finding: ${failed.ErrorCode} ${failed.ErrorMessage ?? ''}`.trim(), context);
-      }
+      await updateSecurityHubFinding(
+        securityHub,
+        context.finding,
+        { ...(wanted.note === undefined ? {} : { note: riposteNote(context, wanted.note) }), ...(wanted.workflow === undefined ? {} : { workflow: wanted.workflow }) },
+        { account: context.target.account, region: context.target.region, ...(context.playbookId === undefined ? {} : { playbook: context.playbookId }), runId: context.runId },
+      );
       return { ...base, changed: true, summary: `finding updated: ${changes.map((change) => change.field).join(' and ')}`, changes };
     },
     async verify(context, wanted) {
-      if (!isSecurityHubFinding(context)) return { compliant: true, summary: 'not a Security Hub finding: nothing to verify' };
+      if (!isSecurityHubFinding(context.finding)) return { compliant: true, summary: 'not a Security Hub finding: nothing to verify' };
       const securityHub = context.hosting.factory.create(SecurityHubClient, { region: context.finding.region });
       const note = wanted.note === undefined ? undefined : riposteNote(context, wanted.note);
       let workflow: string | undefined;

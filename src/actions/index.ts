@@ -22,7 +22,7 @@ export { InstanceNotFoundError } from './ec2-instance.js';
 export { UnmanagedSecurityGroupError } from './ec2-isolate.js';
 export { NotDefaultSecurityGroupError } from './ec2-restrict-default-security-group.js';
 export { SecurityGroupNotFoundError } from './ec2-security-group.js';
-export { FindingUpdateError } from './finding-update.js';
+export { FindingUpdateError, RIPOSTE_COMMENT_MARKER, RIPOSTE_NOTE_AUTHOR } from './finding-update.js';
 export { NotificationTopicMissingError } from './notify.js';
 export { ActionTarget } from './types.js';
 export { memberPermissions, memberRoleTemplate } from './member-role-template.js';

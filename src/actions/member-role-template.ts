@@ -1,8 +1,13 @@
+import { GUARD_PERMISSIONS } from '../pipeline/guards/resource-tags.js';
 import type { ActionRegistry } from './registry.js';
 
-/** The member-account permissions every action in the registry declares, sorted, without duplicates. */
+/**
+ * The member-account permissions Riposte needs there, sorted, without
+ * duplicates: every action's in the registry, and the guard's (the live
+ * reads of resource tags that exemptions are checked against).
+ */
 export function memberPermissions(registry: ActionRegistry): string[] {
-  return [...new Set(registry.all().flatMap((action) => action.permissions.member))].sort();
+  return [...new Set([...registry.all().flatMap((action) => action.permissions.member), ...GUARD_PERMISSIONS.member])].sort();
 }
 
 export interface MemberRoleTemplateOptions {
@@ -14,7 +19,7 @@ export interface MemberRoleTemplateOptions {
  * A CloudFormation template for the role Riposte assumes in each member
  * account, ready for StackSets: trusted only by the Riposte hosting account
  * with the external ID, and allowed exactly the IAM actions the registered
- * actions declare — nothing more.
+ * actions declare plus the guard's tag reads — nothing more.
  */
 export function memberRoleTemplate(registry: ActionRegistry, options: MemberRoleTemplateOptions = {}): Record<string, unknown> {
   const byService = new Map<string, string[]>();

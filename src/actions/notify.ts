@@ -20,14 +20,52 @@ export class NotificationTopicMissingError extends RiposteError {
   }
 }
 
+/** SNS's limit on `Subject`. */
+export const SNS_SUBJECT_MAX = 100;
+
+/** Typography SNS would reject in a subject, and its ASCII stand-in. */
+const ASCII_STAND_INS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/[\u2010-\u2015\u2212]/g, '-'],
+  [/[\u2018\u2019\u201a\u2032]/g, "'"],
+  [/[\u201c\u201d\u201e\u2033]/g, '"'],
+  [/\u2192/g, '->'],
+];
+
+/**
+ * A subject SNS accepts: ASCII without line breaks or control characters,
+ * starting with a printable character, at most 100 characters. Accents are
+ * dropped (`é` → `e`), dashes and quotes made plain, anything else replaced
+ * by a space.
+ */
+export function snsSubject(text: string): string {
+  let subject = text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
+  for (const [pattern, replacement] of ASCII_STAND_INS) subject = subject.replace(pattern, replacement);
+  subject = subject.replace(/[^\x21-\x7e]+/g, ' ').trim().slice(0, SNS_SUBJECT_MAX).trimEnd();
+  return subject === '' ? 'Riposte notification' : subject;
+}
+
+/** A message as SNS takes it: a subject (made SNS-safe on the way) and a body. */
+export interface SnsNotification {
+  readonly subject: string;
+  readonly message: string;
+}
+
+/**
+ * The one SNS publish Riposte makes, shared by the `notify` action and the
+ * pipeline's recorder: the subject is made SNS-safe ({@link snsSubject}).
+ * The client must be in the topic's region.
+ */
+export async function publishToTopic(sns: SNSClient, topicArn: string, notification: SnsNotification): Promise<{ messageId: string }> {
+  const { MessageId } = await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: snsSubject(notification.subject), Message: notification.message }));
+  return { messageId: MessageId ?? '' };
+}
+
 /** What a notification says: a few readable lines, then the same as JSON for machines. */
 export function notificationOf(context: ActionContext, wanted: Params): { subject: string; message: string; payload: Record<string, unknown> } {
   const { finding } = context;
   const resource = finding.resources[0];
   const outcomes = context.previousOutcomes ?? [];
-  const subject = (wanted.subject ?? `Riposte: ${context.playbookId ?? 'run'} on ${finding.severity.label} finding in ${finding.account}`)
-    .replace(/[\r\n]+/g, ' ')
-    .slice(0, 100);
+  const subject = snsSubject(wanted.subject ?? `Riposte: ${context.playbookId ?? 'run'} on ${finding.severity.label} finding in ${finding.account}`);
   const payload = {
     runId: context.runId,
     playbook: context.playbookId ?? null,
@@ -76,10 +114,10 @@ export const notify = defineAction({
       const topic = wanted.topicArn ?? context.hosting.topicArn;
       if (topic === undefined) throw new NotificationTopicMissingError(context);
       const { subject, message } = notificationOf(context, wanted);
-      const region = parseArn(topic)?.region ?? context.target.region;
-      const { MessageId } = await context.hosting.factory.create(SNSClient, { region }).send(new PublishCommand({ TopicArn: topic, Subject: subject, Message: message }));
+      const sns = context.hosting.factory.create(SNSClient, { region: parseArn(topic)?.region ?? context.target.region });
+      const { messageId } = await publishToTopic(sns, topic, { subject, message });
       // A notification is not a change to any resource: nothing to roll back, nothing to verify but its delivery.
-      return { action: 'notify', resource: topic, changed: false, summary: `published message ${MessageId ?? ''} to ${topic}`.trim(), changes: [] };
+      return { action: 'notify', resource: topic, changed: false, summary: `published message ${messageId} to ${topic}`, changes: [] };
     },
     async verify() {
       return { compliant: true, summary: 'a notification changes nothing to verify' };

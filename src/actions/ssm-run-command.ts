@@ -22,6 +22,9 @@ const params = z.strictObject({
 });
 type Params = z.output<typeof params>;
 
+/** How long a pipeline waits before looking at a command still running again. */
+const RECHECK_SECONDS = 30;
+
 /** Statuses after which GetCommandInvocation changes no more. Pending, InProgress, Delayed and Cancelling are polled on. */
 const TERMINAL = new Set(['Success', 'Failed', 'Cancelled', 'TimedOut']);
 /** SendCommand's limit on Comment. */
@@ -226,6 +229,8 @@ export function runCommandBehaviour(options: RunCommandOptions = {}): ActionBeha
           changed: true,
           summary: `still running after ${wanted.waitSeconds}s: command ${commandId}`,
           changes: [{ field: 'command', from: null, to: { commandId, status } }],
+          // The pipeline saves the run and runs this step again later: the same command is waited for, not sent again.
+          inProgress: { detail: `command ${commandId} on ${instanceId} is ${status}`, checkAfterSeconds: RECHECK_SECONDS },
         });
       }
 

@@ -10,18 +10,19 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { LedgerStoreError, RunAlreadyExistsError, RunNotFoundError } from './errors.js';
-import { assertClaimWindow, epochSeconds, finishableFrom, newRunRecord, withFinish, withStep } from './ledger.js';
+import { assertChangeLimit, assertClaimWindow, epochSeconds, finishableFrom, newRunRecord, withFinish, withStep } from './ledger.js';
 import type { RunLedger, RunLedgerOptions } from './ledger.js';
-import type { ClaimResult, NewRun, RunOutcome, RunRecord, StepRecord, TerminalRunStatus } from './types.js';
+import type { ChangeReservation, ClaimResult, NewRun, RunOutcome, RunRecord, StepRecord, TerminalRunStatus } from './types.js';
 
 /*
- * One table, three kinds of item:
+ * One table, four kinds of item:
  *
- * | item   | pk                  | sk                          | attributes                                         |
- * |--------|---------------------|-----------------------------|----------------------------------------------------|
- * | run    | `RUN#<runId>`       | `RUN`                       | the record's fields; `version`; `steps` a list     |
- * | index  | `FINDING#<findingId>` | `RUN#<createdAt>#<runId>` | runId, playbookId, createdAt (written with the run) |
- * | claim  | `CLAIM#<key>`       | `CLAIM`                     | runId, claimedAt, `expiresAt` (epoch s, the TTL)    |
+ * | item   | pk                    | sk                        | attributes                                                 |
+ * |--------|-----------------------|---------------------------|------------------------------------------------------------|
+ * | run    | `RUN#<runId>`         | `RUN`                     | the record's fields; `version`; `steps` a list             |
+ * | index  | `FINDING#<findingId>` | `RUN#<createdAt>#<runId>` | runId, playbookId, createdAt (written with the run)        |
+ * | claim  | `CLAIM#<key>`         | `CLAIM`                   | runId, claimedAt, `expiresAt` (epoch s, the TTL)           |
+ * | slot   | `LIMIT#<scope>`       | `SLOT#<i>`, i < limit     | resourceKey, reservedAt, `expiresAt` (epoch s, the TTL)    |
  *
  * The run and its index item are written in one transaction, so a finding
  * never lists a run that was not recorded. Appends are `list_append` updates
@@ -29,7 +30,15 @@ import type { ClaimResult, NewRun, RunOutcome, RunRecord, StepRecord, TerminalRu
  * appends never overwrite each other. A claim's window is enforced by its
  * condition (`expiresAt <= :now` lets an expired claim be taken over), not by
  * TTL: TTL deletes expired items only eventually (within days), so it merely
- * keeps the table small.
+ * keeps the table small. A transfer is an update conditioned on the current
+ * owner (and its window).
+ *
+ * A change limit of N is N slot items under the scope. A reservation reads
+ * them (one query), and takes a free or expired slot with a conditional put,
+ * moving on to the next slot when another caller got there first: N
+ * successful puts at most, whatever the concurrency. A resource that holds a
+ * slot has its `expiresAt` pushed out instead (conditioned on still holding
+ * it). Slot items at or beyond a lowered limit are ignored.
  *
  * The received event, each step and the outcome are stored as JSON strings:
  * they are arbitrary JSON (numbers beyond 2^53, floats, `undefined`s) that
@@ -38,11 +47,19 @@ import type { ClaimResult, NewRun, RunOutcome, RunRecord, StepRecord, TerminalRu
 
 const RUN_SK = 'RUN';
 const CLAIM_SK = 'CLAIM';
+const SLOT_PREFIX = 'SLOT#';
 const BATCH_GET_LIMIT = 100;
 
 const runPk = (runId: string): string => `RUN#${runId}`;
 const claimPk = (key: string): string => `CLAIM#${key}`;
 const findingPk = (findingId: string): string => `FINDING#${findingId}`;
+const limitPk = (scope: string): string => `LIMIT#${scope}`;
+
+/** A slot as read: who holds it, and until when (epoch seconds). */
+interface Slot {
+  readonly resourceKey: string;
+  readonly expiresAt: number;
+}
 
 export interface DynamoDbRunLedgerOptions extends RunLedgerOptions {
   /** How many times to re-ask for keys a BatchGetItem left unprocessed (default 5). */
@@ -199,6 +216,63 @@ export class DynamoDbRunLedger implements RunLedger {
     }
   }
 
+  async transferClaim(key: string, fromRunId: string, toRunId: string, windowSeconds: number, now: Date = this.#clock()): Promise<ClaimResult> {
+    assertClaimWindow(windowSeconds);
+    const nowSeconds = epochSeconds(now);
+    // Two tries, as in claim(): the owner read after a failed condition may be
+    // `fromRunId` again (it re-claimed an expired key in between).
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.#client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: claimPk(key), sk: CLAIM_SK },
+            UpdateExpression: 'SET #runId = :to, #claimedAt = :at, #expiresAt = :expires',
+            ConditionExpression: '#runId = :from AND #expiresAt > :now',
+            ExpressionAttributeNames: { '#runId': 'runId', '#claimedAt': 'claimedAt', '#expiresAt': 'expiresAt' },
+            ExpressionAttributeValues: { ':to': toRunId, ':from': fromRunId, ':at': now.toISOString(), ':expires': nowSeconds + windowSeconds, ':now': nowSeconds },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return { claimed: true };
+      } catch (error) {
+        if (errorName(error) !== 'ConditionalCheckFailedException') throw storeError('transfer an idempotency key', error, fromRunId, undefined, { key });
+        const item = (error as { Item?: Record<string, unknown> }).Item ?? (await this.#getClaim(key));
+        const owner = item !== undefined && Number(attributeValue(item.expiresAt)) > nowSeconds ? String(attributeValue(item.runId)) : '';
+        if (owner === toRunId) return { claimed: true };
+        if (owner !== fromRunId || attempt >= 1) return { claimed: false, existingRunId: owner };
+      }
+    }
+  }
+
+  async reserveChange(scope: string, resourceKey: string, limit: number, windowSeconds: number, now: Date = this.#clock()): Promise<ChangeReservation> {
+    assertChangeLimit(limit, windowSeconds);
+    const nowSeconds = epochSeconds(now);
+    const expiresAt = nowSeconds + windowSeconds;
+    const held = new Map<number, string>();
+    for (const [index, slot] of await this.#readSlots(scope, limit)) if (slot.expiresAt > nowSeconds) held.set(index, slot.resourceKey);
+
+    const mine = [...held].find(([, holder]) => holder === resourceKey);
+    if (mine !== undefined) {
+      if (await this.#extendSlot(scope, mine[0], resourceKey, now, expiresAt)) return { allowed: true, used: held.size, limit, alreadyHeld: true };
+      // Lost between the read and the update (it expired and was taken): a fresh slot is needed.
+      held.delete(mine[0]);
+    }
+    for (let index = 0; index < limit; index += 1) {
+      if (held.has(index)) continue;
+      const holder = await this.#takeSlot(scope, index, resourceKey, now, expiresAt);
+      if (holder === undefined) {
+        held.set(index, resourceKey);
+        return { allowed: true, used: held.size, limit, alreadyHeld: false };
+      }
+      // A concurrent reservation of the same resource took this slot first.
+      if (holder === resourceKey) return { allowed: true, used: held.size + 1, limit, alreadyHeld: true };
+      held.set(index, holder);
+    }
+    const holders = [...held].sort(([a], [b]) => a - b).map(([, holder]) => holder);
+    return { allowed: false, used: held.size, limit, holders };
+  }
+
   async listRunsForFinding(findingId: string): Promise<RunRecord[]> {
     const runIds: string[] = [];
     try {
@@ -248,6 +322,99 @@ export class DynamoDbRunLedger implements RunLedger {
       }
     }
     return found;
+  }
+
+  /** The scope's slots below `limit`, by index, read consistently. */
+  async #readSlots(scope: string, limit: number): Promise<Map<number, Slot>> {
+    const slots = new Map<number, Slot>();
+    try {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.#client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :slot)',
+            ExpressionAttributeValues: { ':pk': limitPk(scope), ':slot': SLOT_PREFIX },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const index = Number(String(item.sk).slice(SLOT_PREFIX.length));
+          if (Number.isInteger(index) && index >= 0 && index < limit) slots.set(index, slotFrom(item));
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined);
+    } catch (error) {
+      throw new LedgerStoreError('read the change-limit slots', error, { playbook: scope }, isRetryable(error));
+    }
+    return slots;
+  }
+
+  /**
+   * Takes slot `index` if it is free or expired. Answers `undefined` when
+   * taken, else the resource holding it (read from the failed condition).
+   */
+  async #takeSlot(scope: string, index: number, resourceKey: string, now: Date, expiresAt: number): Promise<string | undefined> {
+    const nowSeconds = epochSeconds(now);
+    // Two tries, as in claim(): the holder read after a failed condition may
+    // itself have expired (or been removed by TTL) in between.
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.#client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: limitPk(scope), sk: `${SLOT_PREFIX}${index}`, resourceKey, reservedAt: now.toISOString(), expiresAt },
+            ConditionExpression: 'attribute_not_exists(pk) OR #expiresAt <= :now',
+            ExpressionAttributeNames: { '#expiresAt': 'expiresAt' },
+            ExpressionAttributeValues: { ':now': nowSeconds },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return undefined;
+      } catch (error) {
+        if (errorName(error) !== 'ConditionalCheckFailedException') throw slotError('reserve a change-limit slot', error, scope, resourceKey);
+        const item = (error as { Item?: Record<string, unknown> }).Item ?? (await this.#getSlot(scope, index));
+        const slot = item === undefined ? undefined : slotFrom(item);
+        if (slot !== undefined && slot.expiresAt > nowSeconds) return slot.resourceKey;
+        if (attempt >= 1) throw slotError('reserve a change-limit slot', error, scope, resourceKey, true);
+      }
+    }
+  }
+
+  /**
+   * Keeps slot `index` for a full window from `now`, while `resourceKey`
+   * still holds it. Answers whether it does.
+   */
+  async #extendSlot(scope: string, index: number, resourceKey: string, now: Date, expiresAt: number): Promise<boolean> {
+    const nowSeconds = epochSeconds(now);
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: limitPk(scope), sk: `${SLOT_PREFIX}${index}` },
+          UpdateExpression: 'SET #reservedAt = :at, #expiresAt = :expires',
+          // Never shortens a slot (a caller whose clock runs behind).
+          ConditionExpression: '#resourceKey = :key AND #expiresAt > :now AND #expiresAt < :expires',
+          ExpressionAttributeNames: { '#resourceKey': 'resourceKey', '#reservedAt': 'reservedAt', '#expiresAt': 'expiresAt' },
+          ExpressionAttributeValues: { ':key': resourceKey, ':at': now.toISOString(), ':expires': expiresAt, ':now': nowSeconds },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (errorName(error) !== 'ConditionalCheckFailedException') throw slotError('extend a change-limit slot', error, scope, resourceKey);
+      const item = (error as { Item?: Record<string, unknown> }).Item ?? (await this.#getSlot(scope, index));
+      const slot = item === undefined ? undefined : slotFrom(item);
+      return slot !== undefined && slot.resourceKey === resourceKey && slot.expiresAt > nowSeconds;
+    }
+  }
+
+  async #getSlot(scope: string, index: number): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.#client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: limitPk(scope), sk: `${SLOT_PREFIX}${index}` }, ConsistentRead: true }),
+    );
+    return Item;
   }
 
   async #getClaim(key: string): Promise<Record<string, unknown> | undefined> {
@@ -326,27 +493,47 @@ export interface RunLedgerTableProperties {
   readonly PointInTimeRecoverySpecification: { readonly PointInTimeRecoveryEnabled: boolean };
 }
 
+/**
+ * How each field of a run record is stored. Typed over every key of
+ * `RunRecord`, so a field added to the record and not here fails to compile
+ * rather than being silently dropped. `json` fields (arbitrary JSON) and each
+ * of the `json-list` steps are JSON strings; see the layout above.
+ */
+const RUN_ATTRIBUTES = {
+  runId: 'string',
+  correlationId: 'string',
+  findingId: 'string',
+  findingUpdatedAt: 'string',
+  playbookId: 'string',
+  account: 'string',
+  region: 'string',
+  trigger: 'string',
+  mode: 'string',
+  status: 'string',
+  receivedEvent: 'json',
+  finding: 'json',
+  attempt: 'number',
+  retryOf: 'string',
+  rollbackOf: 'string',
+  resumes: 'number',
+  steps: 'json-list',
+  outcome: 'json',
+  createdAt: 'string',
+  updatedAt: 'string',
+  version: 'number',
+} as const satisfies { readonly [K in keyof RunRecord]-?: 'string' | 'number' | 'json' | 'json-list' };
+
+const RUN_FIELDS = Object.entries(RUN_ATTRIBUTES) as [keyof RunRecord, (typeof RUN_ATTRIBUTES)[keyof RunRecord]][];
+
 function toItem(record: RunRecord): Record<string, unknown> {
-  const item: Record<string, unknown> = {
-    pk: runPk(record.runId),
-    sk: RUN_SK,
-    runId: record.runId,
-    correlationId: record.correlationId,
-    findingId: record.findingId,
-    playbookId: record.playbookId,
-    account: record.account,
-    region: record.region,
-    trigger: record.trigger,
-    mode: record.mode,
-    status: record.status,
-    receivedEvent: JSON.stringify(record.receivedEvent ?? null),
-    steps: record.steps.map((step) => JSON.stringify(step)),
-    createdAt: record.createdAt,
-    updatedAt: record.updatedAt,
-    version: record.version,
-  };
-  if (record.findingUpdatedAt !== undefined) item.findingUpdatedAt = record.findingUpdatedAt;
-  if (record.outcome !== undefined) item.outcome = JSON.stringify(record.outcome);
+  const item: Record<string, unknown> = { pk: runPk(record.runId), sk: RUN_SK };
+  for (const [name, kind] of RUN_FIELDS) {
+    const value: unknown = record[name];
+    if (value === undefined) continue;
+    if (kind === 'json') item[name] = JSON.stringify(value);
+    else if (kind === 'json-list') item[name] = (value as readonly unknown[]).map((entry) => JSON.stringify(entry));
+    else item[name] = value;
+  }
   return item;
 }
 
@@ -357,33 +544,25 @@ function toItem(record: RunRecord): Record<string, unknown> {
  * does not unmarshall.
  */
 function fromItem(item: Record<string, unknown>): RunRecord {
-  const field = (name: string): unknown => attributeValue(item[name]);
-  const text = (name: string): string => String(field(name));
-  const steps = field('steps');
-  const outcome = field('outcome');
-  const findingUpdatedAt = field('findingUpdatedAt');
+  const record: Record<string, unknown> = {};
   try {
-    return {
-      runId: text('runId'),
-      correlationId: text('correlationId'),
-      findingId: text('findingId'),
-      ...(findingUpdatedAt === undefined ? {} : { findingUpdatedAt: String(findingUpdatedAt) }),
-      playbookId: text('playbookId'),
-      account: text('account'),
-      region: text('region'),
-      trigger: text('trigger') as RunRecord['trigger'],
-      mode: text('mode') as RunRecord['mode'],
-      status: text('status') as RunRecord['status'],
-      receivedEvent: JSON.parse(text('receivedEvent')) as unknown,
-      steps: (Array.isArray(steps) ? steps : []).map((step) => JSON.parse(String(step)) as StepRecord),
-      ...(outcome === undefined ? {} : { outcome: JSON.parse(String(outcome)) as RunOutcome }),
-      createdAt: text('createdAt'),
-      updatedAt: text('updatedAt'),
-      version: Number(field('version')),
-    };
+    for (const [name, kind] of RUN_FIELDS) {
+      const value = attributeValue(item[name]);
+      if (value === undefined) continue;
+      if (kind === 'string') record[name] = String(value);
+      else if (kind === 'number') record[name] = Number(value);
+      else if (kind === 'json') record[name] = JSON.parse(String(value)) as unknown;
+      else record[name] = (Array.isArray(value) ? value : []).map((entry) => JSON.parse(String(entry)) as unknown);
+    }
   } catch (error) {
-    throw new LedgerStoreError('read a run item', error, { resource: String(field('runId')) });
+    throw new LedgerStoreError('read a run item', error, { resource: String(attributeValue(item.runId)) });
   }
+  return record as unknown as RunRecord;
+}
+
+/** A slot item (plain or raw attribute values) as who holds it and until when. */
+function slotFrom(item: Record<string, unknown>): Slot {
+  return { resourceKey: String(attributeValue(item.resourceKey)), expiresAt: Number(attributeValue(item.expiresAt)) };
 }
 
 /** A plain value, or the value of a raw attribute value of the kinds the ledger writes. */
@@ -413,6 +592,10 @@ const RETRYABLE_NAMES = new Set([
 
 function isRetryable(error: unknown): boolean {
   return (error as { $retryable?: unknown })?.$retryable !== undefined || RETRYABLE_NAMES.has(errorName(error) ?? '');
+}
+
+function slotError(operation: string, error: unknown, scope: string, resourceKey: string, retryable?: boolean): LedgerStoreError {
+  return new LedgerStoreError(operation, error, { playbook: scope, resource: resourceKey }, retryable ?? isRetryable(error));
 }
 
 function storeError(operation: string, error: unknown, runId: string, retryable?: boolean, extra: Record<string, string> = {}): LedgerStoreError {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { LedgerStoreError, RunAlreadyExistsError, RunNotFoundError } from './errors.js';
-import { assertClaimWindow, epochSeconds, newRunRecord, withFinish, withStep } from './ledger.js';
+import { assertChangeLimit, assertClaimWindow, epochSeconds, newRunRecord, withFinish, withStep } from './ledger.js';
 import type { RunLedger, RunLedgerOptions } from './ledger.js';
-import type { ClaimResult, NewRun, RunOutcome, RunRecord, StepRecord, TerminalRunStatus } from './types.js';
+import type { ChangeReservation, ClaimResult, NewRun, RunOutcome, RunRecord, StepRecord, TerminalRunStatus } from './types.js';
 
 export interface FileRunLedgerOptions extends RunLedgerOptions {
   /** How long to wait for another writer's lock before giving up (default 10 s). */
@@ -24,9 +24,20 @@ interface ClaimEntry {
 
 type ClaimsFile = Record<string, ClaimEntry>;
 
+interface SlotEntry {
+  readonly resourceKey: string;
+  readonly reservedAt: string;
+  /** Epoch seconds, as in the DynamoDB store. */
+  readonly expiresAt: number;
+}
+
+/** Scope -> slot index -> the resource holding it; the DynamoDB store's slot items, in one file. */
+type LimitsFile = Record<string, Record<string, SlotEntry>>;
+
 /**
- * The CLI's local run ledger: one JSON file per run under `<dir>/runs/`, and
- * the idempotency claims in `<dir>/claims.json`.
+ * The CLI's local run ledger: one JSON file per run under `<dir>/runs/`, the
+ * idempotency claims in `<dir>/claims.json` and the change-limit slots in
+ * `<dir>/limits.json`.
  *
  * Every write goes to a temporary file that is then renamed over the target,
  * so a reader (or a crash) never sees half a record; a lock file per record
@@ -91,6 +102,59 @@ export class FileRunLedger implements RunLedger {
       kept[key] = { runId, claimedAt: now.toISOString(), expiresAt: nowSeconds + windowSeconds };
       await writeAtomically(path, kept);
       return { claimed: true };
+    });
+  }
+
+  async transferClaim(key: string, fromRunId: string, toRunId: string, windowSeconds: number, now: Date = this.#clock()): Promise<ClaimResult> {
+    assertClaimWindow(windowSeconds);
+    const path = join(this.directory, 'claims.json');
+    await mkdir(this.directory, { recursive: true });
+    return this.#withLock(path, async () => {
+      const claims = (await readJson<ClaimsFile>(path)) ?? {};
+      const nowSeconds = epochSeconds(now);
+      const held = claims[key];
+      const owner = held !== undefined && held.expiresAt > nowSeconds ? held.runId : '';
+      if (owner !== fromRunId) return owner === toRunId ? { claimed: true } : { claimed: false, existingRunId: owner };
+      const kept: ClaimsFile = Object.fromEntries(Object.entries(claims).filter(([, entry]) => entry.expiresAt > nowSeconds));
+      kept[key] = { runId: toRunId, claimedAt: now.toISOString(), expiresAt: nowSeconds + windowSeconds };
+      await writeAtomically(path, kept);
+      return { claimed: true };
+    });
+  }
+
+  async reserveChange(scope: string, resourceKey: string, limit: number, windowSeconds: number, now: Date = this.#clock()): Promise<ChangeReservation> {
+    assertChangeLimit(limit, windowSeconds);
+    const path = join(this.directory, 'limits.json');
+    await mkdir(this.directory, { recursive: true });
+    return this.#withLock(path, async () => {
+      const limits = (await readJson<LimitsFile>(path)) ?? {};
+      const nowSeconds = epochSeconds(now);
+      const expiresAt = nowSeconds + windowSeconds;
+      // Slots beyond a lowered limit are ignored, as in the DynamoDB store.
+      const held = new Map<number, SlotEntry>();
+      for (let index = 0; index < limit; index += 1) {
+        const slot = limits[scope]?.[index];
+        if (slot !== undefined && slot.expiresAt > nowSeconds) held.set(index, slot);
+      }
+      const mine = [...held].find(([, slot]) => slot.resourceKey === resourceKey);
+      let taken: number | undefined;
+      if (mine !== undefined) {
+        if (mine[1].expiresAt >= expiresAt) return { allowed: true, used: held.size, limit, alreadyHeld: true };
+        taken = mine[0];
+      } else if (held.size >= limit) {
+        return { allowed: false, used: held.size, limit, holders: [...held.values()].map((slot) => slot.resourceKey) };
+      } else {
+        taken = Array.from({ length: limit }, (_, index) => index).find((index) => !held.has(index));
+      }
+      // Expired slots are dropped as the file is rewritten (DynamoDB's TTL does the same, lazily).
+      const kept: LimitsFile = {};
+      for (const [name, slots] of Object.entries(limits)) {
+        const live = Object.entries(slots).filter(([, slot]) => slot.expiresAt > nowSeconds);
+        if (live.length > 0) kept[name] = Object.fromEntries(live);
+      }
+      kept[scope] = { ...kept[scope], [String(taken)]: { resourceKey, reservedAt: now.toISOString(), expiresAt } };
+      await writeAtomically(path, kept);
+      return { allowed: true, used: mine === undefined ? held.size + 1 : held.size, limit, alreadyHeld: mine !== undefined };
     });
   }
 

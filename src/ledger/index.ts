@@ -7,6 +7,7 @@ export { idempotencyKey, isTerminal } from './ledger.js';
 export type { RunLedger, RunLedgerOptions } from './ledger.js';
 export { RUN_MODES, RUN_STATUSES, STEP_PHASES, STEP_STATUSES, TERMINAL_RUN_STATUSES } from './types.js';
 export type {
+  ChangeReservation,
   ClaimResult,
   EvidenceDigest,
   NewRun,

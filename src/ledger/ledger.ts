@@ -1,6 +1,6 @@
 import { LedgerConflictError, RunAlreadyFinishedError } from './errors.js';
 import { TERMINAL_RUN_STATUSES } from './types.js';
-import type { ClaimResult, NewRun, RunOutcome, RunRecord, RunStatus, StepRecord, TerminalRunStatus } from './types.js';
+import type { ChangeReservation, ClaimResult, NewRun, RunOutcome, RunRecord, RunStatus, StepRecord, TerminalRunStatus } from './types.js';
 
 /**
  * The run ledger: the audit trail of every run and the idempotency store that
@@ -47,13 +47,39 @@ export interface RunLedger {
    */
   claim(key: string, runId: string, windowSeconds: number, now?: Date): Promise<ClaimResult>;
 
+  /**
+   * Moves an idempotency claim from `fromRunId` to `toRunId` (a retry of a
+   * failed run), with a fresh window. Succeeds only while `fromRunId` still
+   * owns the key (within its window); otherwise answers with the owner —
+   * `existingRunId` is `''` when no run holds the key (never claimed, or its
+   * window has passed), and the retry should `claim()` it instead. Asking
+   * again once `toRunId` owns the key answers `claimed: true` without
+   * extending the window, as `claim()` does.
+   * @param now defaults to the ledger's clock.
+   */
+  transferClaim(key: string, fromRunId: string, toRunId: string, windowSeconds: number, now?: Date): Promise<ClaimResult>;
+
   /** Every run recorded for a finding, oldest first. */
   listRunsForFinding(findingId: string): Promise<RunRecord[]>;
+
+  /**
+   * Reserves a slot for `resourceKey` under `scope` (a playbook id) within a
+   * sliding window: at most `limit` distinct resources per `windowSeconds`. A
+   * resource that already holds a slot within the window is allowed again
+   * without taking another; its slot is then kept for a full window from this
+   * call, since the resource is changed again now. Atomic across concurrent
+   * callers: the limit is never exceeded. (Two concurrent first reservations
+   * of the same resource may each take a slot — the error is on the side of
+   * refusing.) When the limit is lowered, slots beyond it are ignored.
+   * @param now defaults to the ledger's clock.
+   * @throws RangeError when `limit` or `windowSeconds` is not a whole number above zero.
+   */
+  reserveChange(scope: string, resourceKey: string, limit: number, windowSeconds: number, now?: Date): Promise<ChangeReservation>;
 }
 
 /** Options both implementations take. */
 export interface RunLedgerOptions {
-  /** Where `createdAt`, `updatedAt`, step-free timestamps and claim times come from. */
+  /** Where `createdAt`, `updatedAt`, step-free timestamps, claim and reservation times come from. */
   readonly clock?: () => Date;
 }
 
@@ -133,5 +159,15 @@ export function epochSeconds(date: Date): number {
 export function assertClaimWindow(windowSeconds: number): void {
   if (!Number.isInteger(windowSeconds) || windowSeconds <= 0) {
     throw new RangeError(`an idempotency window is a whole number of seconds above zero, not ${windowSeconds}`);
+  }
+}
+
+/** Rejects change limits that cannot mean anything, as `assertClaimWindow` does windows. */
+export function assertChangeLimit(limit: number, windowSeconds: number): void {
+  if (!Number.isInteger(limit) || limit <= 0) {
+    throw new RangeError(`a change limit is a whole number of resources above zero, not ${limit}`);
+  }
+  if (!Number.isInteger(windowSeconds) || windowSeconds <= 0) {
+    throw new RangeError(`a change-limit window is a whole number of seconds above zero, not ${windowSeconds}`);
   }
 }

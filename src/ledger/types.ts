@@ -128,3 +128,25 @@ export type NewRun = Omit<RunRecord, 'status' | 'steps' | 'outcome' | 'createdAt
 
 /** The answer to `claim()`: either this run owns the key, or another run already does. */
 export type ClaimResult = { readonly claimed: true } | { readonly claimed: false; readonly existingRunId: string };
+
+/**
+ * The answer to `reserveChange()`: either the resource may be changed (it
+ * took a slot, or already held one within the window), or the scope's limit
+ * is reached and these resources hold its slots.
+ */
+export type ChangeReservation =
+  | {
+      readonly allowed: true;
+      /** Slots held within the window after the call, as far as this call saw (exact without concurrent callers). */
+      readonly used: number;
+      readonly limit: number;
+      /** The resource already held a slot within the window, so none was taken. */
+      readonly alreadyHeld: boolean;
+    }
+  | {
+      readonly allowed: false;
+      readonly used: number;
+      readonly limit: number;
+      /** The resources holding the slots, in slot order. */
+      readonly holders: readonly string[];
+    };

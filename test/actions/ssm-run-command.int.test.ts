@@ -191,6 +191,7 @@ describe('ssm.run-command, with the evidence bucket on the emulator in the hosti
       changed: true,
       summary: `still running after 1s: command ${COMMAND_ID}`,
       changes: [{ field: 'command', from: null, to: { commandId: COMMAND_ID, status: 'InProgress' } }],
+      inProgress: { detail: `command ${COMMAND_ID} on ${INSTANCE} is InProgress`, checkAfterSeconds: 30 },
     });
     expect(ssm.commandCalls(GetCommandInvocationCommand).length).toBeGreaterThan(1);
     expect(await keysIn(ctx)).toEqual([key.replace(/\.json$/, '.sent.json')]); // no output yet, only the command id

@@ -4,6 +4,8 @@ import {
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
   UpdateContinuousBackupsCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -85,5 +87,49 @@ describe('DynamoDbRunLedger', () => {
 
     // Long expired (2020) yet still there: TTL deletion is eventual, so the window is enforced by the condition.
     expect(Item).toMatchObject({ runId: { S: 'run-x' }, expiresAt: { N: String(Date.parse('2020-01-01T00:01:00Z') / 1000) } });
+  });
+
+  it('keeps a change limit as one slot item per resource, taking over an expired one and ignoring those beyond the limit', async () => {
+    const ledger = new DynamoDbRunLedger(documents, TABLE);
+    const t0 = new Date('2020-01-01T00:00:00.000Z');
+    // Left over from a time the limit was 3, and live for an hour.
+    await dynamodb.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: { pk: { S: 'LIMIT#p-layout' }, sk: { S: 'SLOT#2' }, resourceKey: { S: 'old' }, reservedAt: { S: t0.toISOString() }, expiresAt: { N: String(t0.getTime() / 1000 + 3600) } },
+      }),
+    );
+    await ledger.reserveChange('p-layout', 'i-0', 2, 60, t0);
+    await ledger.reserveChange('p-layout', 'i-1', 2, 60, t0);
+    const later = new Date(t0.getTime() + 60_000);
+    const reservation = await ledger.reserveChange('p-layout', 'i-2', 2, 60, later);
+
+    const { Items } = await dynamodb.send(
+      new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'LIMIT#p-layout' } }, ConsistentRead: true }),
+    );
+
+    expect(reservation).toEqual({ allowed: true, used: 1, limit: 2, alreadyHeld: false });
+    expect(Items?.map((item) => [item.sk?.S, item.resourceKey?.S])).toEqual([
+      ['SLOT#0', 'i-2'],
+      ['SLOT#1', 'i-1'],
+      ['SLOT#2', 'old'],
+    ]);
+    expect(Items?.[0]).toMatchObject({ reservedAt: { S: later.toISOString() }, expiresAt: { N: String(later.getTime() / 1000 + 60) } });
+    // i-1's slot expired but is still there: as for claims, the window is the condition's, not TTL's.
+    expect(Items?.[1]).toMatchObject({ expiresAt: { N: String(t0.getTime() / 1000 + 60) } });
+  });
+
+  it('transfers a claim by rewriting its item: the new owner, a fresh claimedAt and expiresAt', async () => {
+    const ledger = new DynamoDbRunLedger(documents, TABLE);
+    const t0 = new Date('2020-01-01T00:00:00.000Z');
+    const later = new Date(t0.getTime() + 30_000);
+    await ledger.claim('finding-t|2020|p', 'run-failed', 60, t0);
+
+    await ledger.transferClaim('finding-t|2020|p', 'run-failed', 'run-retry', 60, later);
+    const { Item } = await dynamodb.send(
+      new GetItemCommand({ TableName: TABLE, Key: { pk: { S: 'CLAIM#finding-t|2020|p' }, sk: { S: 'CLAIM' } }, ConsistentRead: true }),
+    );
+
+    expect(Item).toMatchObject({ runId: { S: 'run-retry' }, claimedAt: { S: later.toISOString() }, expiresAt: { N: String(later.getTime() / 1000 + 60) } });
   });
 });

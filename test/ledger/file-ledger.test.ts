@@ -50,5 +50,30 @@ describe('FileRunLedger', () => {
     expect((await two.getRun(run.runId))?.steps).toHaveLength(10);
     expect(await one.claim('k', 'run-a', 60)).toEqual({ claimed: true });
     expect(await two.claim('k', 'run-b', 60)).toEqual({ claimed: false, existingRunId: 'run-a' });
+    expect(await two.transferClaim('k', 'run-a', 'run-c', 60)).toEqual({ claimed: true });
+    expect(await one.claim('k', 'run-a', 60)).toEqual({ claimed: false, existingRunId: 'run-c' });
+    const reservations = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? one : two).reserveChange('p', `r-${i}`, 3, 60)));
+    expect(reservations.filter((reservation) => reservation.allowed)).toHaveLength(3);
+  });
+
+  it('keeps the change-limit slots in limits.json, dropping expired ones as it rewrites the file', async () => {
+    const directory = await freshDirectory();
+    const ledger = new FileRunLedger(directory);
+    const t0 = new Date('2025-03-14T09:00:00.000Z');
+    const later = new Date(t0.getTime() + 60_000);
+    await ledger.reserveChange('p', 'r-0', 2, 60, t0);
+    await ledger.reserveChange('q', 'r-1', 2, 60, t0);
+    await ledger.reserveChange('p', 'r-2', 2, 120, t0);
+    await ledger.reserveChange('p', 'r-3', 2, 60, later);
+
+    const limits = JSON.parse(await readFile(join(directory, 'limits.json'), 'utf8')) as unknown;
+
+    expect(limits).toEqual({
+      p: {
+        0: { resourceKey: 'r-3', reservedAt: later.toISOString(), expiresAt: later.getTime() / 1000 + 60 },
+        1: { resourceKey: 'r-2', reservedAt: t0.toISOString(), expiresAt: t0.getTime() / 1000 + 120 },
+      },
+    });
+    expect((await readdir(directory)).sort()).toEqual(['limits.json']);
   });
 });

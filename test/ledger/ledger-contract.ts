@@ -279,6 +279,170 @@ export function runLedgerContract(name: string, makeLedger: LedgerFactory): void
       expect(claims).toEqual([{ claimed: true }, { claimed: false, existingRunId: 'run-0' }]);
     });
 
+    it('keeps the optional run and step fields exactly, on every path a record comes back by', async () => {
+      const clock = testClock();
+      const ledger = await makeLedger(clock);
+      const failed = uniqueId('run');
+      const run = newRun({
+        finding: { id: 'f-1', severity: { label: 'HIGH', normalized: 70 }, resources: [{ type: 'AwsIamUser', id: 'u' }], note: null, big: 9007199254740991 },
+        attempt: 2,
+        retryOf: failed,
+        rollbackOf: uniqueId('run'),
+        resumes: 1,
+      });
+      const carried = step(0, { carriedFromRunId: failed });
+      const pending = step(1, { status: 'in-progress', inProgress: { detail: 'command 1a2b is InProgress', checkAfterSeconds: 30 } });
+
+      const started = await ledger.startRun(run);
+      await ledger.appendStep(run.runId, carried);
+      const appended = await ledger.appendStep(run.runId, pending);
+      const again = await ledger.startRun(run).catch((error: unknown) => error);
+      const stale = await ledger.appendStep(run.runId, step(2), 1).catch((error: unknown) => error);
+      const finished = await ledger.finishRun(run.runId, 'failed', { summary: 'x', details: { at: 1.5 } });
+
+      const expected = { ...run, steps: [carried, pending] };
+      expect(started).toEqual({ ...run, status: 'started', steps: [], createdAt: clock.now().toISOString(), updatedAt: clock.now().toISOString(), version: 1 });
+      expect(appended).toMatchObject(expected);
+      expect(appended.steps).toEqual([carried, pending]);
+      expect((again as RunAlreadyExistsError).existing).toEqual(appended);
+      expect((stale as LedgerConflictError).current).toEqual(appended);
+      expect(finished).toEqual({ ...appended, status: 'failed', outcome: { summary: 'x', details: { at: 1.5 } }, version: 4 });
+      expect(await ledger.getRun(run.runId)).toEqual(finished);
+      expect(await ledger.listRunsForFinding(run.findingId)).toEqual([finished]);
+    });
+
+    it('transfers a claim to a retry once, with a fresh window', async () => {
+      const ledger = await makeLedger(testClock());
+      const key = idempotencyKey(uniqueId('finding'), undefined, 'p');
+      const t0 = new Date('2025-03-14T09:00:00.000Z');
+      const at = (seconds: number): Date => new Date(t0.getTime() + seconds * 1000);
+      await ledger.claim(key, 'run-a', 3600, t0);
+
+      expect(await ledger.transferClaim(key, 'run-a', 'run-b', 3600, at(3000))).toEqual({ claimed: true });
+      expect(await ledger.transferClaim(key, 'run-a', 'run-c', 3600, at(3001))).toEqual({ claimed: false, existingRunId: 'run-b' });
+      // Asked again by the retry that owns it (a redelivery): yes, without extending the window.
+      expect(await ledger.transferClaim(key, 'run-a', 'run-b', 3600, at(3002))).toEqual({ claimed: true });
+      // Past run-a's window, inside the fresh one.
+      expect(await ledger.claim(key, 'run-a', 3600, at(3700))).toEqual({ claimed: false, existingRunId: 'run-b' });
+      expect(await ledger.claim(key, 'run-b', 3600, at(3700))).toEqual({ claimed: true });
+      expect(await ledger.claim(key, 'run-d', 3600, at(6599))).toEqual({ claimed: false, existingRunId: 'run-b' });
+      expect(await ledger.claim(key, 'run-d', 3600, at(6600))).toEqual({ claimed: true });
+      await expect(ledger.transferClaim(key, 'run-d', 'run-e', 0, at(6600))).rejects.toBeInstanceOf(RangeError);
+    });
+
+    it('answers a transfer of a key nobody holds with no owner', async () => {
+      const ledger = await makeLedger(testClock());
+      const unclaimed = idempotencyKey(uniqueId('finding'), undefined, 'p');
+      const expired = idempotencyKey(uniqueId('finding'), undefined, 'p');
+      const t0 = new Date('2025-03-14T09:00:00.000Z');
+      await ledger.claim(expired, 'run-a', 60, t0);
+
+      expect(await ledger.transferClaim(unclaimed, 'run-a', 'run-b', 60, t0)).toEqual({ claimed: false, existingRunId: '' });
+      expect(await ledger.transferClaim(expired, 'run-a', 'run-b', 60, new Date(t0.getTime() + 60_000))).toEqual({ claimed: false, existingRunId: '' });
+      // Nothing was written: the key is free to claim.
+      expect(await ledger.claim(unclaimed, 'run-c', 60, t0)).toEqual({ claimed: true });
+    });
+
+    it('lets one of many concurrent transfers from the same owner win', async () => {
+      const ledger = await makeLedger(testClock());
+      const key = idempotencyKey(uniqueId('finding'), undefined, 'p');
+      await ledger.claim(key, 'run-failed', 3600);
+
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => ledger.transferClaim(key, 'run-failed', `retry-${i}`, 3600)));
+
+      const winners = results.flatMap((result, i) => (result.claimed ? [`retry-${i}`] : []));
+      expect(winners).toHaveLength(1);
+      expect(new Set(results.flatMap((result) => (result.claimed ? [] : [result.existingRunId])))).toEqual(new Set(winners));
+      expect(await ledger.claim(key, 'someone-else', 3600)).toEqual({ claimed: false, existingRunId: winners[0] });
+    });
+
+    it('allows a limit of distinct resources per window and refuses the next, naming the holders', async () => {
+      const ledger = await makeLedger(testClock());
+      const scope = uniqueId('playbook');
+      const t0 = new Date('2025-03-14T09:00:00.000Z');
+
+      const allowed = [];
+      for (const resource of ['r-0', 'r-1', 'r-2']) allowed.push(await ledger.reserveChange(scope, resource, 3, 3600, t0));
+      const refused = await ledger.reserveChange(scope, 'r-3', 3, 3600, t0);
+
+      expect(allowed).toEqual([1, 2, 3].map((used) => ({ allowed: true, used, limit: 3, alreadyHeld: false })));
+      expect(refused).toEqual({ allowed: false, used: 3, limit: 3, holders: ['r-0', 'r-1', 'r-2'] });
+    });
+
+    it('allows a resource that holds a slot again without taking another', async () => {
+      const ledger = await makeLedger(testClock());
+      const scope = uniqueId('playbook');
+      const t0 = new Date('2025-03-14T09:00:00.000Z');
+      await ledger.reserveChange(scope, 'r-0', 2, 3600, t0);
+
+      expect(await ledger.reserveChange(scope, 'r-0', 2, 3600, t0)).toEqual({ allowed: true, used: 1, limit: 2, alreadyHeld: true });
+      expect(await ledger.reserveChange(scope, 'r-1', 2, 3600, t0)).toEqual({ allowed: true, used: 2, limit: 2, alreadyHeld: false });
+      expect(await ledger.reserveChange(scope, 'r-0', 2, 3600, t0)).toEqual({ allowed: true, used: 2, limit: 2, alreadyHeld: true });
+      expect(await ledger.reserveChange(scope, 'r-2', 2, 3600, t0)).toMatchObject({ allowed: false, used: 2 });
+    });
+
+    it('frees slots once the window has passed, counting from a resource\'s latest reservation', async () => {
+      const ledger = await makeLedger(testClock());
+      const scope = uniqueId('playbook');
+      const t0 = new Date('2025-03-14T09:00:00.000Z');
+      const at = (seconds: number): Date => new Date(t0.getTime() + seconds * 1000);
+      await ledger.reserveChange(scope, 'r-0', 2, 3600, t0);
+      await ledger.reserveChange(scope, 'r-1', 2, 3600, at(10));
+      // r-1 is changed again late in its window: in the hour before 3660 it was changed, so it still counts then.
+      await ledger.reserveChange(scope, 'r-1', 2, 3600, at(3000));
+
+      expect(await ledger.reserveChange(scope, 'r-2', 2, 3600, at(3599))).toEqual({ allowed: false, used: 2, limit: 2, holders: ['r-0', 'r-1'] });
+      expect(await ledger.reserveChange(scope, 'r-2', 2, 3600, at(3600))).toEqual({ allowed: true, used: 2, limit: 2, alreadyHeld: false });
+      expect(await ledger.reserveChange(scope, 'r-3', 2, 3600, at(3660))).toEqual({ allowed: false, used: 2, limit: 2, holders: ['r-2', 'r-1'] });
+      expect(await ledger.reserveChange(scope, 'r-3', 2, 3600, at(6600))).toEqual({ allowed: true, used: 2, limit: 2, alreadyHeld: false });
+      expect(await ledger.reserveChange(scope, 'r-0', 2, 3600, at(7200))).toEqual({ allowed: true, used: 2, limit: 2, alreadyHeld: false });
+    });
+
+    it('lets exactly a limit of 20 concurrent reservations of distinct resources through', async () => {
+      const ledger = await makeLedger(testClock());
+      const scope = uniqueId('playbook');
+
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => ledger.reserveChange(scope, `r-${i}`, 5, 3600)));
+
+      const allowed = results.flatMap((result, i) => (result.allowed ? [`r-${i}`] : []));
+      expect(allowed).toHaveLength(5);
+      for (const result of results) {
+        if (!result.allowed) expect([...result.holders].sort()).toEqual([...allowed].sort());
+      }
+      expect(await ledger.reserveChange(scope, 'late', 5, 3600)).toEqual({ allowed: false, used: 5, limit: 5, holders: expect.arrayContaining(allowed) });
+    });
+
+    it('keeps scopes apart', async () => {
+      const ledger = await makeLedger(testClock());
+      const [one, two] = [uniqueId('playbook'), uniqueId('playbook')];
+      await ledger.reserveChange(one, 'r-0', 1, 3600);
+
+      expect(await ledger.reserveChange(one, 'r-1', 1, 3600)).toMatchObject({ allowed: false, holders: ['r-0'] });
+      expect(await ledger.reserveChange(two, 'r-1', 1, 3600)).toEqual({ allowed: true, used: 1, limit: 1, alreadyHeld: false });
+      expect(await ledger.reserveChange(two, 'r-0', 1, 3600)).toMatchObject({ allowed: false, holders: ['r-1'] });
+    });
+
+    it('ignores slots beyond a lowered limit', async () => {
+      const ledger = await makeLedger(testClock());
+      const scope = uniqueId('playbook');
+      for (const resource of ['r-0', 'r-1', 'r-2']) await ledger.reserveChange(scope, resource, 3, 3600);
+
+      expect(await ledger.reserveChange(scope, 'r-3', 2, 3600)).toEqual({ allowed: false, used: 2, limit: 2, holders: ['r-0', 'r-1'] });
+      expect(await ledger.reserveChange(scope, 'r-2', 2, 3600)).toMatchObject({ allowed: false, holders: ['r-0', 'r-1'] });
+      expect(await ledger.reserveChange(scope, 'r-2', 3, 3600)).toEqual({ allowed: true, used: 3, limit: 3, alreadyHeld: true });
+    });
+
+    it('rejects limits and windows that cannot mean anything', async () => {
+      const ledger = await makeLedger(testClock());
+      const scope = uniqueId('playbook');
+
+      for (const [limit, window] of [[0, 60], [-1, 60], [1.5, 60], [Number.NaN, 60], [1, 0], [1, 0.5], [1, Number.POSITIVE_INFINITY]] as const) {
+        await expect(ledger.reserveChange(scope, 'r', limit, window)).rejects.toThrow(RangeError);
+      }
+      await expect(ledger.reserveChange(scope, 'r', 0, 60)).rejects.toThrow(/change limit is a whole number of resources above zero, not 0/);
+      await expect(ledger.reserveChange(scope, 'r', 1, -5)).rejects.toThrow(/window is a whole number of seconds above zero, not -5/);
+    });
+
     it('lists the runs of a finding, oldest first', async () => {
       const clock = testClock();
       const ledger = await makeLedger(clock);

@@ -1,0 +1,41 @@
+import { RiposteError } from '../errors.js';
+
+/** A resume or rollback names a run the ledger does not hold. */
+export class RunUnknownError extends RiposteError {
+  readonly code = 'RUN_UNKNOWN';
+  constructor(runId: string, purpose: string) {
+    super(`no run ${runId} in the ledger: cannot ${purpose}`, { context: { runId } });
+  }
+}
+
+/** A recorded run names a playbook that is no longer loaded. */
+export class PlaybookNotLoadedError extends RiposteError {
+  readonly code = 'PLAYBOOK_NOT_LOADED';
+  constructor(playbookId: string, runId: string, purpose: string) {
+    super(`run ${runId} belongs to playbook ${playbookId}, which is not loaded: cannot ${purpose}`, { context: { runId, playbook: playbookId } });
+  }
+}
+
+/** A recorded run cannot be rolled back (still running, already rolled back, or a plan). */
+export class RollbackRefusedError extends RiposteError {
+  readonly code = 'ROLLBACK_REFUSED';
+  constructor(runId: string, reason: string) {
+    super(`run ${runId} cannot be rolled back: ${reason}`, { context: { runId } });
+  }
+}
+
+/** A run record's stored finding cannot be read back (written by another version, or damaged). */
+export class StoredFindingInvalidError extends RiposteError {
+  readonly code = 'STORED_FINDING_INVALID';
+  constructor(runId: string, field: string) {
+    super(`run ${runId}: the stored finding has no valid ${field}`, { context: { runId, field } });
+  }
+}
+
+/** A step stayed in progress past its bound. */
+export class StepTimedOutError extends RiposteError {
+  readonly code = 'STEP_TIMED_OUT';
+  constructor(runId: string, action: string, index: number, detail: string, bound: string) {
+    super(`step ${index + 1} (${action}) of run ${runId} is still in progress after ${bound}: ${detail}`, { context: { runId, step: action, index }, retryable: true });
+  }
+}

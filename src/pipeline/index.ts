@@ -1,0 +1,15 @@
+export { decideMode } from './mode.js';
+export type { ModeDecision } from './mode.js';
+export { findingSkip, isOwnUpdate } from './finding-guards.js';
+export type { FindingSkip } from './finding-guards.js';
+export { Pipeline } from './pipeline.js';
+export { PlaybookNotLoadedError, RollbackRefusedError, RunUnknownError, StepTimedOutError, StoredFindingInvalidError } from './errors.js';
+export { AwsRunRecorder } from './recorder.js';
+export type { AwsRunRecorderOptions, RecordingItem, RecordingReport, RecordOptions, RunRecorder } from './recorder.js';
+export { newCorrelationId, newRunId } from './run-id.js';
+export { primaryResource, resourceForStep, resourceKey } from './targets.js';
+export { DEFAULT_PIPELINE_SETTINGS } from './types.js';
+export type { FindingResult, GuardCode, PipelineOptions, PipelineResult, PipelineServices, PipelineSettings, PlaybookRunResult } from './types.js';
+export * from './log/index.js';
+export * from './record/index.js';
+export * from './guards/index.js';

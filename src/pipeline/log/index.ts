@@ -1,0 +1,10 @@
+export { LOG_LEVELS, LogLevel, levelEnabled } from './types.js';
+export type { LogAttributes, RunLogger } from './types.js';
+export { toLogAttributes, toLogValue } from './serialize.js';
+export { powertoolsRunLogger } from './powertools-run-logger.js';
+export type { PowertoolsRunLoggerOptions } from './powertools-run-logger.js';
+export { consoleRunLogger } from './console-run-logger.js';
+export type { ConsoleRunLoggerOptions, LogStream } from './console-run-logger.js';
+export { MemoryRunLogger } from './memory-run-logger.js';
+export type { MemoryLogEntry, MemoryRunLoggerOptions } from './memory-run-logger.js';
+export { silentRunLogger } from './silent-run-logger.js';

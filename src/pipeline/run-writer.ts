@@ -1,0 +1,41 @@
+import type { RunLedger, RunOutcome, RunRecord, StepRecord, TerminalRunStatus } from '../ledger/index.js';
+
+/**
+ * Writes one run's records in order, each write naming the version it
+ * follows: if another worker writes to the same run meanwhile (a duplicate
+ * resume message), this one gets `LedgerConflictError` and stops, instead
+ * of the two interleaving.
+ */
+export class RunWriter {
+  readonly #ledger: RunLedger;
+  #record: RunRecord;
+  /** Steps appended by this writer (a resumed run's earlier steps are in `record`). */
+  readonly #appended: StepRecord[] = [];
+
+  constructor(ledger: RunLedger, record: RunRecord) {
+    this.#ledger = ledger;
+    this.#record = record;
+  }
+
+  get record(): RunRecord {
+    return this.#record;
+  }
+
+  get runId(): string {
+    return this.#record.runId;
+  }
+
+  get appended(): readonly StepRecord[] {
+    return this.#appended;
+  }
+
+  async append(step: StepRecord): Promise<void> {
+    this.#record = await this.#ledger.appendStep(this.#record.runId, step, this.#record.version);
+    this.#appended.push(step);
+  }
+
+  async finish(status: TerminalRunStatus, outcome: RunOutcome): Promise<RunRecord> {
+    this.#record = await this.#ledger.finishRun(this.#record.runId, status, outcome, this.#record.version);
+    return this.#record;
+  }
+}

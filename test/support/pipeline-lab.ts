@@ -1,0 +1,226 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  AssociateIamInstanceProfileCommand,
+  AttachVolumeCommand,
+  AttachNetworkInterfaceCommand,
+  CreateNetworkInterfaceCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateTagsCommand,
+  CreateVolumeCommand,
+  CreateVpcCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import { join } from 'node:path';
+
+import { builtInActions, type ActionRegistry } from '../../src/actions/index.js';
+import type { MemberClients } from '../../src/aws/index.js';
+import { IndexedMatcher } from '../../src/engine/index.js';
+import { readEvent, type IntakeResult } from '../../src/intake/index.js';
+import { DynamoDbRunLedger, runLedgerTableProperties } from '../../src/ledger/index.js';
+import { compilePlaybooks, loadPlaybooks, type CompiledPlaybook } from '../../src/playbooks/index.js';
+import { AwsRunRecorder, DEFAULT_PIPELINE_SETTINGS, MemoryResumeQueue, MemoryRunLogger, Pipeline, type PipelineSettings, type ResumeQueue } from '../../src/pipeline/index.js';
+import { memberClients } from './action-context.js';
+import { emulatorClientFactory, emulatorData, resetEmulator } from './emulator.js';
+import { fixture } from './fixtures.js';
+
+export const HOSTING_ACCOUNT = '123456789012';
+export const EVIDENCE_BUCKET = 'riposte-evidence-e2e';
+export const LEDGER_TABLE = 'riposte-ledger-e2e';
+/** An AMI moto 5.2.1 ships. */
+const AMI = 'ami-12c6146b';
+const root = join(import.meta.dirname, '..', '..');
+
+/** The library in playbooks/, compiled. */
+export async function libraryPlaybooks(): Promise<readonly CompiledPlaybook[]> {
+  const { playbooks, problems } = await loadPlaybooks(join(root, 'playbooks'));
+  if (problems.length > 0) throw new Error(problems.map((problem) => problem.message).join('\n'));
+  return playbooks;
+}
+
+/** Playbooks from YAML text (a test's own), compiled against the built-in actions. */
+export function playbooksFromYaml(text: string, registry: ActionRegistry = builtInActions()): CompiledPlaybook[] {
+  return compilePlaybooks([{ path: 'test.yml', text }], registry);
+}
+
+export interface PipelineLab {
+  readonly pipeline: Pipeline;
+  readonly ledger: DynamoDbRunLedger;
+  readonly logger: MemoryRunLogger;
+  readonly resumeQueue: ResumeQueue;
+  readonly clients: MemberClients;
+  /** Security Hub, mocked: moto 5.2.1 does not implement BatchUpdateFindings. */
+  readonly securityHub: AwsClientStub<SecurityHubClient>;
+  readonly topicArn: string;
+  /** SNS messages moto recorded as sent to the topic (from /moto-api/data.json). */
+  sentNotifications(): Promise<Array<{ subject: string; message: string }>>;
+  /** The BatchUpdateFindings requests Riposte made, in order. */
+  findingUpdates(): Array<NonNullable<ConstructorParameters<typeof BatchUpdateFindingsCommand>[0]>>;
+}
+
+export interface PipelineLabOptions {
+  readonly playbooks?: readonly CompiledPlaybook[];
+  readonly settings?: Partial<PipelineSettings>;
+  readonly registry?: ActionRegistry;
+  readonly clients?: MemberClients;
+  readonly resumeQueue?: ResumeQueue;
+}
+
+/**
+ * A pipeline wired as production wires it, against this file's emulator:
+ * the ledger on a DynamoDB table, the evidence bucket and SNS topic in the
+ * hosting account, member accounts through AssumeRole. Security Hub's
+ * BatchUpdateFindings is the one mocked call (moto lacks it); callers must
+ * `securityHub.restore()` when done.
+ */
+export async function pipelineLab(options: PipelineLabOptions = {}): Promise<PipelineLab> {
+  // Each test starts from an empty emulator (this file's own: the lease gives it no other user).
+  await resetEmulator();
+  const factory = emulatorClientFactory();
+  const table = runLedgerTableProperties();
+  await factory.create(DynamoDBClient).send(
+    new CreateTableCommand({
+      TableName: LEDGER_TABLE,
+      KeySchema: [...table.KeySchema],
+      AttributeDefinitions: [...table.AttributeDefinitions],
+      BillingMode: table.BillingMode,
+    }),
+  );
+  await factory.create(S3Client, {}, { forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: EVIDENCE_BUCKET }));
+  const { TopicArn } = await factory.create(SNSClient).send(new CreateTopicCommand({ Name: 'riposte-e2e' }));
+  const topicArn = TopicArn as string;
+
+  const securityHub = mockClient(SecurityHubClient);
+  securityHub.on(BatchUpdateFindingsCommand).callsFake((input: { FindingIdentifiers?: Array<{ Id?: string; ProductArn?: string }> }) => ({
+    ProcessedFindings: input.FindingIdentifiers ?? [],
+    UnprocessedFindings: [],
+  }));
+
+  const ledger = new DynamoDbRunLedger(DynamoDBDocumentClient.from(factory.create(DynamoDBClient)), LEDGER_TABLE);
+  const logger = new MemoryRunLogger({ level: 'debug' });
+  const resumeQueue = options.resumeQueue ?? new MemoryResumeQueue();
+  const registry = options.registry ?? builtInActions();
+  const playbooks = options.playbooks ?? (await libraryPlaybooks());
+  const clients = options.clients ?? memberClients();
+  const pipeline = new Pipeline({
+    settings: { ...DEFAULT_PIPELINE_SETTINGS, ...options.settings },
+    playbooks,
+    matcher: new IndexedMatcher(playbooks),
+    registry,
+    ledger,
+    clients,
+    hosting: { factory, evidenceBucket: EVIDENCE_BUCKET, topicArn },
+    recorder: new AwsRunRecorder(factory, { topicArn }),
+    resumeQueue,
+    logger,
+  });
+
+  return {
+    pipeline,
+    ledger,
+    logger,
+    resumeQueue,
+    clients,
+    securityHub,
+    topicArn,
+    async sentNotifications() {
+      const data = (await emulatorData()) as { sns?: { Topic?: Record<string, { sent_notifications?: Array<[string, string, string | null]> }> } };
+      const topics = Object.values(data.sns?.Topic ?? {}) as Array<{ arn?: string; sent_notifications?: Array<[string, string, string | null]> }>;
+      return topics
+        .filter((topic) => topic.arn === undefined || topic.arn === topicArn)
+        .flatMap((topic) => topic.sent_notifications ?? [])
+        .map(([, message, subject]) => ({ subject: subject ?? '', message }));
+    },
+    findingUpdates() {
+      return securityHub.commandCalls(BatchUpdateFindingsCommand).map((call) => call.args[0].input);
+    },
+  };
+}
+
+/** A fixture event moved to `account` (the fixtures' member account 111122223333 replaced everywhere), with more replacements if given. */
+export function eventFor(name: string, account: string, replacements: Readonly<Record<string, string>> = {}): Record<string, unknown> {
+  let text = JSON.stringify(fixture(name)).replaceAll('111122223333', account);
+  for (const [from, to] of Object.entries(replacements)) text = text.replaceAll(from, to);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+/** Intake of a fixture event moved to `account`. */
+export function intakeFor(name: string, account: string, replacements: Readonly<Record<string, string>> = {}): IntakeResult {
+  return readEvent(eventFor(name, account, replacements));
+}
+
+export interface CompromisedInstance {
+  readonly instanceId: string;
+  readonly vpcId: string;
+  /** The groups each interface had: primary in `web`, secondary in `admin` and `web`. */
+  readonly interfaces: Readonly<Record<string, readonly string[]>>;
+  readonly volumeIds: readonly string[];
+  readonly roleName: string;
+  readonly profileArn: string;
+}
+
+/**
+ * In a member account: an instance with two interfaces, two volumes and an
+ * instance profile (named as the GuardDuty fixture names it:
+ * `web-prod-instance-profile`) — what a compromise response acts on.
+ */
+export async function compromisedInstance(clients: MemberClients, account: string, options: { tags?: Record<string, string>; suffix?: string } = {}): Promise<CompromisedInstance> {
+  const target = { account, region: 'us-east-1', partition: 'aws' as const, correlationId: 'lab' };
+  const ec2 = clients.create(EC2Client, target);
+  const iam = clients.create(IAMClient, target);
+  const suffix = options.suffix ?? '';
+  const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }))).Vpc?.VpcId as string;
+  const subnetId = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.20.3.0/24', AvailabilityZone: 'us-east-1b' }))).Subnet?.SubnetId as string;
+  const web = (await ec2.send(new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: `web${suffix}`, Description: 'web servers' }))).GroupId as string;
+  const admin = (await ec2.send(new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: `admin${suffix}`, Description: 'admin access' }))).GroupId as string;
+  const { Instances } = await ec2.send(
+    new RunInstancesCommand({ ImageId: AMI, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1, NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnetId, Groups: [web] }] }),
+  );
+  const instance = Instances?.[0];
+  const instanceId = instance?.InstanceId as string;
+  const primary = instance?.NetworkInterfaces?.[0]?.NetworkInterfaceId as string;
+  const secondary = (await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, Groups: [admin, web] }))).NetworkInterface?.NetworkInterfaceId as string;
+  await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: secondary, InstanceId: instanceId, DeviceIndex: 1 }));
+  const rootVolume = instance?.BlockDeviceMappings?.[0]?.Ebs?.VolumeId as string;
+  const { VolumeId: dataVolume } = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: instance?.Placement?.AvailabilityZone as string, Size: 10 }));
+  await ec2.send(new AttachVolumeCommand({ VolumeId: dataVolume, InstanceId: instanceId, Device: '/dev/sdf' }));
+  if (options.tags !== undefined) {
+    await ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })) }));
+  }
+
+  const roleName = `web-prod${suffix}`;
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: roleName,
+      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+    }),
+  );
+  const profileName = `web-prod${suffix}-instance-profile`;
+  const { InstanceProfile } = await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: profileName }));
+  await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: profileName, RoleName: roleName }));
+  await ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: instanceId, IamInstanceProfile: { Arn: InstanceProfile?.Arn as string } }));
+  return {
+    instanceId,
+    vpcId,
+    interfaces: { [primary]: [web], [secondary]: [admin, web] },
+    volumeIds: [rootVolume, dataVolume as string],
+    roleName,
+    profileArn: InstanceProfile?.Arn as string,
+  };
+}
+
+/** The GuardDuty backdoor fixture, about `instance` in `account`. */
+export function guardDutyEventFor(account: string, instance: CompromisedInstance, extra: Readonly<Record<string, string>> = {}): Record<string, unknown> {
+  return eventFor('guardduty-ec2-backdoor.json', account, {
+    'i-0a1b2c3d4e5f60718': instance.instanceId,
+    'web-prod-instance-profile': instance.profileArn.split('/').pop() as string,
+    ...extra,
+  });
+}
