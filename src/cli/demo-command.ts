@@ -6,7 +6,16 @@ import { GetAccountPasswordPolicyCommand, IAMClient, UpdateAccountPasswordPolicy
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 
-import { builtInActions, planStep, runStep, verifyStep } from '../actions/index.js';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+import { builtInActions } from '../actions/index.js';
+import { loadConfig } from '../config.js';
+import { DynamoDbRunLedger, runLedgerTableProperties } from '../ledger/index.js';
+import { assemblePipeline, MemoryResumeQueue, MemoryRunLogger, RESULT_EVENT_DETAIL_TYPE, RESULT_EVENT_SOURCE, type PlaybookRunResult } from '../pipeline/index.js';
 import { AwsClientFactory, MemberClients, MemberCredentials, startEmulator } from '../aws/index.js';
 import { IndexedMatcher } from '../engine/index.js';
 import { readEvent } from '../intake/index.js';
@@ -16,6 +25,50 @@ import { describeFinding, describeMatch } from './format.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const examples = join(root, 'examples', 'events');
 const MEMBER_ACCOUNT = '111122223333';
+
+interface DemoResources {
+  readonly table: string;
+  readonly topicArn: string;
+  readonly bus: string;
+  readonly queueUrl: string;
+}
+
+/** What a deployment creates, on the emulator: the ledger table, the SNS topic, a result-event bus with a rule into SQS. */
+async function demoResources(factory: AwsClientFactory): Promise<DemoResources> {
+  const table = 'riposte-demo-ledger';
+  const properties = runLedgerTableProperties();
+  await factory
+    .create(DynamoDBClient)
+    .send(new CreateTableCommand({ TableName: table, KeySchema: [...properties.KeySchema], AttributeDefinitions: [...properties.AttributeDefinitions], BillingMode: properties.BillingMode }));
+  const { TopicArn } = await factory.create(SNSClient).send(new CreateTopicCommand({ Name: 'riposte-demo' }));
+  const bus = 'riposte-demo';
+  const events = factory.create(EventBridgeClient);
+  await events.send(new CreateEventBusCommand({ Name: bus }));
+  const sqs = factory.create(SQSClient);
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'riposte-demo-results' }));
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  await events.send(new PutRuleCommand({ Name: 'results', EventBusName: bus, EventPattern: JSON.stringify({ source: [RESULT_EVENT_SOURCE], 'detail-type': [RESULT_EVENT_DETAIL_TYPE] }) }));
+  await events.send(new PutTargetsCommand({ Rule: 'results', EventBusName: bus, Targets: [{ Id: 'queue', Arn: Attributes?.QueueArn as string }] }));
+  return { table, topicArn: TopicArn as string, bus, queueUrl: QueueUrl as string };
+}
+
+async function resultEvents(factory: AwsClientFactory, queueUrl: string): Promise<unknown[]> {
+  const { Messages } = await factory.create(SQSClient).send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
+  return (Messages ?? []).map((message) => JSON.parse(message.Body ?? 'null') as unknown);
+}
+
+/** A run as the demo prints it: status, each step record, what was recorded. */
+function describeRun(run: PlaybookRunResult): string {
+  const lines = [`  run        ${run.playbookId} ${run.runId ?? ''} — ${run.status} (${run.mode}: ${run.modeReason})`];
+  for (const step of run.steps) lines.push(`  ${step.phase.padEnd(10)} ${step.action}: ${step.status} — ${step.summary}`);
+  lines.push(`  outcome    ${run.summary}`);
+  if (run.recording !== undefined) {
+    for (const [kind, item] of Object.entries(run.recording)) {
+      lines.push(`  ${kind.padEnd(10)} ${item.status === 'failed' ? `not recorded: ${item.error.message}` : `${item.status}: ${item.detail}`}`);
+    }
+  }
+  return lines.join('\n');
+}
 
 /**
  * `riposte demo`: runs against the embedded AWS emulator (moto_server), so it
@@ -73,31 +126,46 @@ export function registerDemoCommand(program: Command): void {
           say();
         }
 
-        // Until the pipeline lands, the demo runs the CIS playbook's remediation step by hand:
-        // plan (reads only), run, verify (reads back), the way the pipeline will.
-        const [cisFinding] = readEvent(await readFile(join(examples, 'securityhub-cis-password-policy-failed.json'), 'utf8')).findings;
-        const step = playbooks.find((compiled) => compiled.playbook.id === 'cis-password-policy')?.playbook.steps[0];
-        if (cisFinding !== undefined && step !== undefined) {
-          const action = { registry, action: step.action };
-          const context = {
-            clients,
-            hosting: { factory },
-            target: { ...target, correlationId: 'demo-cis' },
-            finding: cisFinding,
-            resource: cisFinding.resources[0] as (typeof cisFinding.resources)[number],
-            runId: 'r-demo',
-            playbookId: 'cis-password-policy',
-          };
-          say(`Remediating with ${step.action} in account ${MEMBER_ACCOUNT}:`);
-          say(`  plan       ${(await planStep(action, context, step.params)).summary}`);
-          say(`  run        ${(await runStep(action, context, step.params)).summary}`);
-          const verification = await verifyStep(action, context, step.params);
-          say(`  verify     ${verification.compliant ? 'COMPLIANT' : 'NOT COMPLIANT'}: ${verification.summary}`);
-          say(`  again      ${(await runStep(action, context, step.params)).summary}`);
-          say(`  read back  ${await describePolicy()}`);
-          say();
+        // The CIS story end to end, through the pipeline a deployment runs: a DynamoDB ledger, SNS and
+        // EventBridge records, all on the emulator. First as a deployment starts (automatic: plan), then enforced.
+        const resources = await demoResources(factory);
+        const config = loadConfig({
+          AWS_REGION: 'us-east-1',
+          RIPOSTE_AWS_ENDPOINT: emulator.endpoint,
+          RIPOSTE_LEDGER_TABLE: resources.table,
+          RIPOSTE_TOPIC_ARN: resources.topicArn,
+          RIPOSTE_EVENT_BUS: resources.bus,
+          RIPOSTE_EXTERNAL_ID: 'riposte-demo',
+        });
+        const logger = new MemoryRunLogger();
+        const parts = { factory, playbooks, logger, registry, resumeQueue: new MemoryResumeQueue() };
+        const event = JSON.parse(await readFile(join(examples, 'securityhub-cis-password-policy-failed.json'), 'utf8')) as unknown;
+
+        say('Delivering the CIS finding with automatic remediation plan-only (the default):');
+        const planned = await assemblePipeline(config, parts).handleEvent(event, { correlationId: 'demo-plan' });
+        for (const run of planned.findings.flatMap((finding) => finding.runs)) say(describeRun(run));
+        say(`  read back  ${await describePolicy()} (unchanged)`);
+        say();
+
+        say('Delivering it again with automatic remediation enforced:');
+        const enforcing = assemblePipeline({ ...config, automatic: 'enforce' }, parts);
+        const enforced = await enforcing.handleEvent(event, { correlationId: 'demo-enforce' });
+        const runs = enforced.findings.flatMap((finding) => finding.runs);
+        for (const run of runs) say(describeRun(run));
+        say(`  read back  ${await describePolicy()}`);
+        const again = await enforcing.handleEvent(event, { correlationId: 'demo-again' });
+        for (const run of again.findings.flatMap((finding) => finding.runs)) say(`  again      ${run.status}: ${run.summary}`);
+        const runId = runs[0]?.runId;
+        if (runId !== undefined) {
+          const ledger = new DynamoDbRunLedger(DynamoDBDocumentClient.from(factory.create(DynamoDBClient)), resources.table);
+          const record = await ledger.getRun(runId);
+          say(`  ledger     run ${runId}: ${record?.status}, ${record?.steps.length} step records, outcome ${record?.outcome?.workflowStatus ?? '(no status)'} (DynamoDB table ${resources.table})`);
         }
-        say('Next stages (guards, the run ledger, finding updates and notifications per run) join this demo with the pipeline.');
+        const delivered = await resultEvents(factory, resources.queueUrl);
+        say(`  event      ${delivered.length} "Riposte Remediation Result" event${delivered.length === 1 ? '' : 's'} delivered through EventBridge to SQS`);
+        const correlated = logger.entries.filter((entry) => entry.attributes.correlationId === 'demo-enforce').length;
+        say(`  logs       ${correlated} structured log lines carry correlation id demo-enforce`);
+        say();
       } finally {
         await emulator.stop();
         say('Emulator stopped.');

@@ -3,6 +3,8 @@ export type { ModeDecision } from './mode.js';
 export { findingSkip, isOwnUpdate } from './finding-guards.js';
 export type { FindingSkip } from './finding-guards.js';
 export { Pipeline } from './pipeline.js';
+export { assemblePipeline } from './assemble.js';
+export type { PipelineParts } from './assemble.js';
 export { PlaybookNotLoadedError, RollbackRefusedError, RunUnknownError, StepTimedOutError, StoredFindingInvalidError } from './errors.js';
 export { AwsRunRecorder } from './recorder.js';
 export type { AwsRunRecorderOptions, RecordingItem, RecordingReport, RecordOptions, RunRecorder } from './recorder.js';
