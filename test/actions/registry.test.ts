@@ -75,5 +75,6 @@ describe('the member-account role template', () => {
 
     expect(`${lint.stdout}${lint.stderr}`).toBe('');
     expect(lint.status).toBe(0);
-  });
+    // cfn-lint takes ~2 s alone, far longer while the integration files run beside it.
+  }, 60_000);
 });
