@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import type { RunRecord } from '../../src/ledger/index.js';
 import type { PlaybookRunResult } from '../../src/pipeline/index.js';
+import { builtInActions, memberPermissions } from '../../src/actions/index.js';
+import { riposteWith, setIamEnforcement } from '../support/least-privilege.js';
 import { compromisedInstance, eventFor, guardDutyEventFor, pipelineLab, playbooksFromYaml, type CompromisedInstance, type PipelineLab } from '../support/pipeline-lab.js';
 
 const MEMBER = '222222222222';
@@ -135,6 +137,32 @@ describe('exemptions', () => {
     expect(run.status).toBe('succeeded');
     expect(await instanceState(lab, instance)).toMatchObject({ snapshots: 2, terminationProtection: true });
     expect(lab.logger.entries.some((entry) => entry.message === 'exemption no longer protects' && String(entry.attributes.reason).includes('2020-01-31'))).toBe(true);
+  });
+
+  it('changes nothing when the resource’s tags cannot be read (the member role may not read them), and records why', async () => {
+    lab = await pipelineLab({ settings: { automatic: 'enforce' } });
+    const instance = await compromisedInstance(lab.clients, MEMBER);
+    const before = await instanceState(lab, instance);
+    const everything = memberPermissions(builtInActions());
+    const riposte = await riposteWith(MEMBER, {
+      member: everything.filter((permission) => permission !== 'ec2:DescribeInstances'),
+      hosting: ['dynamodb:*', 's3:*', 'sns:Publish'],
+    });
+    await setIamEnforcement(true);
+    let run: PlaybookRunResult;
+    try {
+      run = onlyRun((await lab.as({ clients: riposte.clients, factory: riposte.hosting }).handleEvent(guardDutyEventFor(MEMBER, instance))).findings[0]?.runs);
+    } finally {
+      await setIamEnforcement(false);
+    }
+
+    expect(run).toMatchObject({ status: 'skipped', guard: { code: 'tags-unreadable' } });
+    expect(run.summary).toContain('could not be read');
+    expect(run.summary).toContain('AccessDenied');
+    expect(await instanceState(lab, instance)).toEqual(before);
+    const record = (await lab.ledger.getRun(run.runId as string)) as RunRecord;
+    expect(record).toMatchObject({ status: 'skipped', outcome: { details: { guard: { code: 'tags-unreadable' } } } });
+    expect(record.steps).toEqual([]);
   });
 
   it('never changes an excluded account', async () => {

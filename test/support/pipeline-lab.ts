@@ -21,7 +21,7 @@ import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { join } from 'node:path';
 
 import { builtInActions, type ActionRegistry } from '../../src/actions/index.js';
-import type { MemberClients } from '../../src/aws/index.js';
+import type { AwsClientFactory, MemberClients } from '../../src/aws/index.js';
 import { IndexedMatcher } from '../../src/engine/index.js';
 import { readEvent, type IntakeResult } from '../../src/intake/index.js';
 import { DynamoDbRunLedger, runLedgerTableProperties } from '../../src/ledger/index.js';
@@ -52,6 +52,8 @@ export function playbooksFromYaml(text: string, registry: ActionRegistry = built
 
 export interface PipelineLab {
   readonly pipeline: Pipeline;
+  /** The same pipeline acting as another identity (member clients and hosting factory, e.g. least-privileged ones). */
+  as(identity: { clients: MemberClients; factory: AwsClientFactory }): Pipeline;
   readonly ledger: DynamoDbRunLedger;
   readonly logger: MemoryRunLogger;
   readonly resumeQueue: ResumeQueue;
@@ -109,21 +111,24 @@ export async function pipelineLab(options: PipelineLabOptions = {}): Promise<Pip
   const registry = options.registry ?? builtInActions();
   const playbooks = options.playbooks ?? (await libraryPlaybooks());
   const clients = options.clients ?? memberClients();
-  const pipeline = new Pipeline({
-    settings: { ...DEFAULT_PIPELINE_SETTINGS, ...options.settings },
-    playbooks,
-    matcher: new IndexedMatcher(playbooks),
-    registry,
-    ledger,
-    clients,
-    hosting: { factory, evidenceBucket: EVIDENCE_BUCKET, topicArn },
-    recorder: new AwsRunRecorder(factory, { topicArn }),
-    resumeQueue,
-    logger,
-  });
+  const build = (as: { clients: MemberClients; factory: AwsClientFactory }): Pipeline =>
+    new Pipeline({
+      settings: { ...DEFAULT_PIPELINE_SETTINGS, ...options.settings },
+      playbooks,
+      matcher: new IndexedMatcher(playbooks),
+      registry,
+      ledger: as.factory === factory ? ledger : new DynamoDbRunLedger(DynamoDBDocumentClient.from(as.factory.create(DynamoDBClient)), LEDGER_TABLE),
+      clients: as.clients,
+      hosting: { factory: as.factory, evidenceBucket: EVIDENCE_BUCKET, topicArn },
+      recorder: new AwsRunRecorder(as.factory, { topicArn }),
+      resumeQueue,
+      logger,
+    });
+  const pipeline = build({ clients, factory });
 
   return {
     pipeline,
+    as: build,
     ledger,
     logger,
     resumeQueue,
