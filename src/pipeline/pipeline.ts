@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 
 import type { PlaybookMatch } from '../engine/index.js';
 import { IntakeError, readEvent, type Finding, type IntakeResult } from '../intake/index.js';
-import { idempotencyKey, isTerminal, LedgerConflictError, type RunRecord } from '../ledger/index.js';
+import { idempotencyKey, isTerminal, LedgerConflictError, RunAlreadyFinishedError, type RunRecord } from '../ledger/index.js';
 import type { CompiledPlaybook } from '../playbooks/index.js';
 import { PlaybookNotLoadedError, RollbackRefusedError, RunUnknownError } from './errors.js';
 import { findingSkip } from './finding-guards.js';
@@ -15,6 +15,9 @@ import { RunWriter } from './run-writer.js';
 import { serializeError } from './serialize-error.js';
 import { restoreFinding, storedFinding } from './stored-finding.js';
 import type { FindingResult, PipelineOptions, PipelineResult, PipelineServices, PlaybookRunResult } from './types.js';
+
+/** How long one worker holds a resume message: above the function timeout (60 s), under the resume queue's visibility timeout (360 s). */
+const RESUME_LEASE_SECONDS = 300;
 
 /**
  * The one entry point handlers, the CLI and tests call:
@@ -169,9 +172,11 @@ export class Pipeline {
   /** A run the pipeline itself could not carry on (the ledger unreachable, a conflicting writer): recorded as failed where possible. */
   async #failed(runId: string, base: Omit<PlaybookRunResult, 'status' | 'mode' | 'summary'>, mode: PlaybookRunResult['mode'], error: unknown, logger: RunLogger): Promise<PlaybookRunResult> {
     const serialized = serializeError(error);
-    if (error instanceof LedgerConflictError) {
+    // A duplicate resume loses the race either way: to a write (conflict), or to the whole run being finished meanwhile.
+    if (error instanceof LedgerConflictError || error instanceof RunAlreadyFinishedError) {
       logger.warn('another worker is writing this run: leaving it to them', { error });
-      return { ...base, runId, status: 'duplicate', mode, summary: `another worker is carrying on run ${runId}`, error: serialized };
+      const summary = error instanceof RunAlreadyFinishedError ? `another worker finished run ${runId} (${error.current.status})` : `another worker is carrying on run ${runId}`;
+      return { ...base, runId, status: 'duplicate', mode, summary, error: serialized };
     }
     logger.error('run failed', { error });
     const existing = await this.#services.ledger.getRun(runId).catch(() => undefined);
@@ -192,6 +197,13 @@ export class Pipeline {
       return { ...base, status: 'duplicate', duplicateOf: record.runId, summary: `run ${record.runId} already ${record.status}` };
     }
     const runLogger = logger.child({ findingId: record.findingId, playbookId: record.playbookId, account: record.account, region: record.region });
+    // SQS delivers at least once: one worker per resume message. The lease outlasts a Lambda's run, and
+    // lapses before the queue's visibility timeout redelivers a message whose worker died.
+    const lease = await this.#services.ledger.claim(`resume|${request.runId}|${request.resumes}`, newCorrelationId(), RESUME_LEASE_SECONDS, this.#now());
+    if (!lease.claimed) {
+      logger.info('resume: another worker holds this resume', { resumes: request.resumes });
+      return { ...base, status: 'duplicate', duplicateOf: record.runId, summary: `resume ${request.resumes} of run ${record.runId} is being carried out by another worker` };
+    }
     try {
       const compiled = this.#playbooks.get(record.playbookId);
       if (compiled === undefined) throw new PlaybookNotLoadedError(record.playbookId, record.runId, 'resume it');

@@ -103,7 +103,7 @@ export class RunExecution {
     const planned = await this.#plan();
 
     if (this.#mode === 'plan') {
-      const summary = `plan only (${this.#input.modeReason}): ${this.#describePlan(planned)}`;
+      const summary = `plan only, nothing changed: ${this.#describePlan(planned)}`;
       return this.#end('succeeded', summary, undefined, { notify: false });
     }
 
@@ -197,8 +197,10 @@ export class RunExecution {
     const { services, logger } = this.#input;
     const runs = latestByIndex(this.#writer.record.steps, 'run');
     for (const [index, step] of this.#playbook.steps.entries()) {
-      if (!succeeded(runs.get(index))) continue;
-      const context = this.#context(this.#actions[index] as ActionDefinition);
+      const run = runs.get(index);
+      if (!succeeded(run)) continue;
+      // A step carried from an earlier attempt did its work under that attempt's run id (evidence keys, snapshot tags): verify that work.
+      const context = this.#context(this.#actions[index] as ActionDefinition, run?.carriedFromRunId);
       try {
         const verification = await verifyStep({ registry: services.registry, action: step.action }, context, step.params);
         await this.#append(index, step, 'verify', verification.compliant ? 'compliant' : 'failed', verification.summary);
@@ -273,7 +275,7 @@ export class RunExecution {
     return { account: finding.account, region: finding.region, partition: finding.partition, correlationId: record.correlationId };
   }
 
-  #context(action: ActionDefinition): ActionContext {
+  #context(action: ActionDefinition, runId: string = this.#writer.runId): ActionContext {
     const { services, finding } = this.#input;
     return {
       clients: services.clients,
@@ -281,7 +283,7 @@ export class RunExecution {
       target: this.#target(),
       finding,
       resource: resourceForStep(finding, action),
-      runId: this.#writer.runId,
+      runId,
       playbookId: this.#playbook.id,
       previousOutcomes: [...this.#outcomes],
     };

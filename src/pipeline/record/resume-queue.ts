@@ -9,7 +9,7 @@ import { describeCause, InvalidResumeRequestError, ResumeQueueError } from './er
 export interface ResumeRequest {
   readonly kind: 'riposte.resume';
   readonly runId: string;
-  /** How many times the run has been resumed before this request (0 for the first). */
+  /** Which resume this is: 1 for the first message a run schedules, 2 for the next… (bounded by `maxResumes`). */
   readonly resumes: number;
   readonly correlationId: string;
 }
