@@ -104,6 +104,10 @@ export class Pipeline {
     const api = finding.trigger.kind === 'api';
     const resource = finding.resources[0];
     // The same finding version, playbook, trigger and mode: once. API requests carry no finding of their own: their resource is the key.
+    // Not Powertools idempotency: it keys one function call and caches its result, and forgets a call that threw. A run
+    // needs more — one key per finding *and* playbook inside a batch, the owning run id to report a duplicate against,
+    // and a failed run's key handed to its retry so completed steps carry over — so the claim lives in the run ledger.
+    // (Its DynamoDB layer's conditional-put-with-expiry is the same technique.)
     const subject = api ? `api/${finding.account}/${finding.region}/${resource?.instanceId ?? resource?.id ?? finding.id}` : finding.id;
     const key = idempotencyKey(subject, api ? undefined : finding.updatedAt, `${playbook.id}|${finding.trigger.kind}|${decision.mode}`);
     const window = api ? settings.apiIdempotencyWindowSeconds : settings.idempotencyWindowSeconds;

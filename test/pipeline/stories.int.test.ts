@@ -83,6 +83,15 @@ describe('story: a failed CIS password-policy control in a member account', () =
     expect(sent[0]?.message).toContain(run.runId);
     expect(sent[0]?.message).toContain('iam.set-password-policy');
 
+    // The result event, delivered through EventBridge (a rule on the configured bus feeds a queue).
+    const events = await lab.resultEvents();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      source: 'riposte',
+      'detail-type': 'Riposte Remediation Result',
+      detail: { runId: run.runId, playbookId: 'cis-password-policy', status: 'succeeded', workflowStatus: 'RESOLVED', mode: 'enforce', correlationId: 'corr-cis-1' },
+    });
+
     // Every log line of the run carries the correlation id; run lines carry finding, playbook, account and region.
     expect(lab.logger.entries.length).toBeGreaterThan(3);
     for (const entry of lab.logger.entries) expect(entry.attributes.correlationId).toBe('corr-cis-1');

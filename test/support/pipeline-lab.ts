@@ -15,7 +15,9 @@ import {
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { join } from 'node:path';
@@ -26,7 +28,7 @@ import { IndexedMatcher } from '../../src/engine/index.js';
 import { readEvent, type IntakeResult } from '../../src/intake/index.js';
 import { DynamoDbRunLedger, runLedgerTableProperties } from '../../src/ledger/index.js';
 import { compilePlaybooks, loadPlaybooks, type CompiledPlaybook } from '../../src/playbooks/index.js';
-import { AwsRunRecorder, DEFAULT_PIPELINE_SETTINGS, MemoryResumeQueue, MemoryRunLogger, Pipeline, type PipelineSettings, type ResumeQueue } from '../../src/pipeline/index.js';
+import { AwsRunRecorder, DEFAULT_PIPELINE_SETTINGS, RESULT_EVENT_DETAIL_TYPE, RESULT_EVENT_SOURCE, MemoryResumeQueue, MemoryRunLogger, Pipeline, type PipelineSettings, type ResumeQueue } from '../../src/pipeline/index.js';
 import { memberClients } from './action-context.js';
 import { emulatorClientFactory, emulatorData, resetEmulator } from './emulator.js';
 import { fixture } from './fixtures.js';
@@ -34,6 +36,7 @@ import { fixture } from './fixtures.js';
 export const HOSTING_ACCOUNT = '123456789012';
 export const EVIDENCE_BUCKET = 'riposte-evidence-e2e';
 export const LEDGER_TABLE = 'riposte-ledger-e2e';
+export const EVENT_BUS = 'riposte-e2e';
 /** An AMI moto 5.2.1 ships. */
 const AMI = 'ami-12c6146b';
 const root = join(import.meta.dirname, '..', '..');
@@ -63,6 +66,8 @@ export interface PipelineLab {
   readonly topicArn: string;
   /** SNS messages moto recorded as sent to the topic (from /moto-api/data.json). */
   sentNotifications(): Promise<Array<{ subject: string; message: string }>>;
+  /** `Riposte Remediation Result` events delivered so far (received from the queue the bus's rule feeds; each is read once). */
+  resultEvents(): Promise<Array<{ 'detail-type': string; source: string; detail: Record<string, unknown> }>>;
   /** The BatchUpdateFindings requests Riposte made, in order. */
   findingUpdates(): Array<NonNullable<ConstructorParameters<typeof BatchUpdateFindingsCommand>[0]>>;
 }
@@ -98,6 +103,14 @@ export async function pipelineLab(options: PipelineLabOptions = {}): Promise<Pip
   await factory.create(S3Client, {}, { forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: EVIDENCE_BUCKET }));
   const { TopicArn } = await factory.create(SNSClient).send(new CreateTopicCommand({ Name: 'riposte-e2e' }));
   const topicArn = TopicArn as string;
+  // The result-event bus, with a rule delivering Riposte's events to a queue the test reads.
+  const events = factory.create(EventBridgeClient);
+  await events.send(new CreateEventBusCommand({ Name: EVENT_BUS }));
+  const sqs = factory.create(SQSClient);
+  const resultQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'riposte-e2e-results' }))).QueueUrl as string;
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: resultQueueUrl, AttributeNames: ['QueueArn'] }));
+  await events.send(new PutRuleCommand({ Name: 'results', EventBusName: EVENT_BUS, EventPattern: JSON.stringify({ source: [RESULT_EVENT_SOURCE], 'detail-type': [RESULT_EVENT_DETAIL_TYPE] }) }));
+  await events.send(new PutTargetsCommand({ Rule: 'results', EventBusName: EVENT_BUS, Targets: [{ Id: 'queue', Arn: Attributes?.QueueArn as string }] }));
 
   const securityHub = mockClient(SecurityHubClient);
   securityHub.on(BatchUpdateFindingsCommand).callsFake((input: { FindingIdentifiers?: Array<{ Id?: string; ProductArn?: string }> }) => ({
@@ -120,7 +133,7 @@ export async function pipelineLab(options: PipelineLabOptions = {}): Promise<Pip
       ledger: as.factory === factory ? ledger : new DynamoDbRunLedger(DynamoDBDocumentClient.from(as.factory.create(DynamoDBClient)), LEDGER_TABLE),
       clients: as.clients,
       hosting: { factory: as.factory, evidenceBucket: EVIDENCE_BUCKET, topicArn },
-      recorder: new AwsRunRecorder(as.factory, { topicArn }),
+      recorder: new AwsRunRecorder(as.factory, { topicArn, eventBus: { name: EVENT_BUS, region: 'us-east-1' } }),
       resumeQueue,
       logger,
     });
@@ -142,6 +155,10 @@ export async function pipelineLab(options: PipelineLabOptions = {}): Promise<Pip
         .filter((topic) => topic.arn === undefined || topic.arn === topicArn)
         .flatMap((topic) => topic.sent_notifications ?? [])
         .map(([, message, subject]) => ({ subject: subject ?? '', message }));
+    },
+    async resultEvents() {
+      const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: resultQueueUrl, MaxNumberOfMessages: 10 }));
+      return (Messages ?? []).map((message) => JSON.parse(message.Body as string) as { 'detail-type': string; source: string; detail: Record<string, unknown> });
     },
     findingUpdates() {
       return securityHub.commandCalls(BatchUpdateFindingsCommand).map((call) => call.args[0].input);
