@@ -10,10 +10,12 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DynamoDbRunLedger, runLedgerTableProperties } from '../../src/ledger/index.js';
-import { emulatorClientFactory } from '../support/emulator.js';
+import { AwsClientFactory } from '../../src/aws/index.js';
+import { emulatorClientFactory, emulatorEndpoint } from '../support/emulator.js';
+import { flakyProxy, type FlakyProxy } from '../support/flaky-proxy.js';
 import { newRun, runLedgerContract, step, testClock } from './ledger-contract.js';
 
 const TABLE = 'riposte-ledger-test';
@@ -35,13 +37,23 @@ async function createLedgerTable(client: DynamoDBClient, tableName: string): Pro
   await client.send(new UpdateContinuousBackupsCommand({ TableName: tableName, PointInTimeRecoverySpecification: { ...PointInTimeRecoverySpecification } }));
 }
 
+let proxy: FlakyProxy;
+/** The contract's ledger reaches the emulator through a serial proxy: its race tests rely on DynamoDB applying writes to one item one at a time, which moto does not (see flaky-proxy.ts). */
+let serialDocuments: DynamoDBDocumentClient;
+
 beforeAll(async () => {
   dynamodb = emulatorClientFactory().create(DynamoDBClient);
   documents = DynamoDBDocumentClient.from(dynamodb);
   await createLedgerTable(dynamodb, TABLE);
+  proxy = await flakyProxy(emulatorEndpoint(), { serial: true });
+  serialDocuments = DynamoDBDocumentClient.from(new AwsClientFactory({ ...emulatorClientFactory().settings, endpoint: proxy.endpoint }, {}).create(DynamoDBClient));
 });
 
-runLedgerContract('DynamoDbRunLedger', async (clock) => new DynamoDbRunLedger(documents, TABLE, { clock: clock.now }));
+afterAll(async () => {
+  await proxy.close();
+});
+
+runLedgerContract('DynamoDbRunLedger', async (clock) => new DynamoDbRunLedger(serialDocuments, TABLE, { clock: clock.now }));
 
 describe('DynamoDbRunLedger', () => {
   it('creates its table as CloudFormation would: TTL on expiresAt, point-in-time recovery on', async () => {

@@ -10,8 +10,8 @@ const FIXTURE_INSTANCE = 'i-0a1b2c3d4e5f60718';
 const MISSING_INSTANCE = 'i-0fedcba9876543210';
 
 let lab: PipelineLab | undefined;
-afterEach(() => {
-  lab?.securityHub.restore();
+afterEach(async () => {
+  await lab?.close();
   lab = undefined;
 });
 

@@ -22,7 +22,7 @@ const target = { account: MEMBER, region: 'us-east-1', partition: 'aws' as const
 let lab: PipelineLab | undefined;
 let proxy: FlakyProxy | undefined;
 afterEach(async () => {
-  lab?.securityHub.restore();
+  await lab?.close();
   lab?.clients.destroy();
   lab = undefined;
   await proxy?.close();

@@ -14,8 +14,8 @@ const CIS = 'securityhub-imported-cis-password-policy.json';
 const target = { account: MEMBER, region: 'us-east-1', partition: 'aws' as const, correlationId: 'readback' };
 
 let lab: PipelineLab | undefined;
-afterEach(() => {
-  lab?.securityHub.restore();
+afterEach(async () => {
+  await lab?.close();
   lab = undefined;
 });
 

@@ -14,8 +14,8 @@ const target = { account: MEMBER, region: 'us-east-1', partition: 'aws' as const
 const SLOW = 'test.wait-for-job';
 
 let lab: PipelineLab | undefined;
-afterEach(() => {
-  lab?.securityHub.restore();
+afterEach(async () => {
+  await lab?.close();
   lab = undefined;
 });
 

@@ -9,8 +9,8 @@ const MEMBER = '222222222222';
 const target = { account: MEMBER, region: 'us-east-1', partition: 'aws' as const, correlationId: 'readback' };
 
 let lab: PipelineLab | undefined;
-afterEach(() => {
-  lab?.securityHub.restore();
+afterEach(async () => {
+  await lab?.close();
   lab = undefined;
 });
 

@@ -37,8 +37,21 @@ export interface FlakyProxy {
  * run. Method, path, headers and body are forwarded as received (moto ignores
  * the Host the SDK signed for); the answer is streamed back as it comes.
  */
-export async function flakyProxy(target: string): Promise<FlakyProxy> {
+export interface ProxyOptions {
+  /**
+   * Forward one request at a time. DynamoDB applies writes to one item one
+   * after another; moto's threaded server does not (measured: 20 concurrent
+   * `list_append` updates of one item lost one, in about one full test run of
+   * four). Tests that race on one item go through a serial proxy, so the
+   * emulator keeps the guarantee the code relies on, while the callers still
+   * race, fail their conditions and retry for real.
+   */
+  readonly serial?: boolean;
+}
+
+export async function flakyProxy(target: string, options: ProxyOptions = {}): Promise<FlakyProxy> {
   const upstream = new URL(target);
+  let queue: Promise<void> = Promise.resolve();
   const requests: ProxiedRequest[] = [];
   let server: Server | undefined;
   let port = 0;
@@ -70,15 +83,25 @@ export async function flakyProxy(target: string): Promise<FlakyProxy> {
           void stop(current).then(() => sprung?.(received));
           return;
         }
-        const proxied = forward(
-          { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method: received.method, path: received.path, headers: incoming.headers },
-          (answer) => {
-            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(outgoing);
-          },
-        );
-        proxied.on('error', () => outgoing.destroy());
-        proxied.end(body);
+        const send = (): Promise<void> =>
+          new Promise<void>((settled) => {
+            const proxied = forward(
+              { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method: received.method, path: received.path, headers: incoming.headers },
+              (answer) => {
+                outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+                answer.pipe(outgoing);
+                answer.on('end', () => settled());
+                answer.on('error', () => settled());
+              },
+            );
+            proxied.on('error', () => {
+              outgoing.destroy();
+              settled();
+            });
+            proxied.end(body);
+          });
+        if (options.serial === true) queue = queue.then(send);
+        else void send();
       });
     });
     await new Promise<void>((resolve, reject) => {

@@ -30,7 +30,8 @@ import { DynamoDbRunLedger, runLedgerTableProperties } from '../../src/ledger/in
 import { compilePlaybooks, loadPlaybooks, type CompiledPlaybook } from '../../src/playbooks/index.js';
 import { AwsRunRecorder, DEFAULT_PIPELINE_SETTINGS, RESULT_EVENT_DETAIL_TYPE, RESULT_EVENT_SOURCE, MemoryResumeQueue, MemoryRunLogger, Pipeline, type PipelineSettings, type ResumeQueue } from '../../src/pipeline/index.js';
 import { memberClients } from './action-context.js';
-import { emulatorClientFactory, emulatorData, resetEmulator } from './emulator.js';
+import { emulatorClientFactory, emulatorData, emulatorEndpoint, resetEmulator } from './emulator.js';
+import { flakyProxy } from './flaky-proxy.js';
 import { fixture } from './fixtures.js';
 
 export const HOSTING_ACCOUNT = '123456789012';
@@ -66,6 +67,8 @@ export interface PipelineLab {
   readonly topicArn: string;
   /** SNS messages moto recorded as sent to the topic (from /moto-api/data.json). */
   sentNotifications(): Promise<Array<{ subject: string; message: string }>>;
+  /** Restores Security Hub and closes the ledger's proxy: call after each test. */
+  close(): Promise<void>;
   /** `Riposte Remediation Result` events delivered so far (received from the queue the bus's rule feeds; each is read once). */
   resultEvents(): Promise<Array<{ 'detail-type': string; source: string; detail: Record<string, unknown> }>>;
   /** The BatchUpdateFindings requests Riposte made, in order. */
@@ -118,7 +121,11 @@ export async function pipelineLab(options: PipelineLabOptions = {}): Promise<Pip
     UnprocessedFindings: [],
   }));
 
-  const ledger = new DynamoDbRunLedger(DynamoDBDocumentClient.from(factory.create(DynamoDBClient)), LEDGER_TABLE);
+  // The ledger goes through a serial proxy: races on one run record rely on DynamoDB applying writes to one item in turn, which moto does not (see flaky-proxy.ts).
+  const serial = await flakyProxy(emulatorEndpoint(), { serial: true });
+  const ledgerClient = (through: AwsClientFactory): DynamoDBDocumentClient =>
+    DynamoDBDocumentClient.from(through.create(DynamoDBClient, {}, { endpoint: serial.endpoint }));
+  const ledger = new DynamoDbRunLedger(ledgerClient(factory), LEDGER_TABLE);
   const logger = new MemoryRunLogger({ level: 'debug' });
   const resumeQueue = options.resumeQueue ?? new MemoryResumeQueue();
   const registry = options.registry ?? builtInActions();
@@ -130,7 +137,7 @@ export async function pipelineLab(options: PipelineLabOptions = {}): Promise<Pip
       playbooks,
       matcher: new IndexedMatcher(playbooks),
       registry,
-      ledger: as.factory === factory ? ledger : new DynamoDbRunLedger(DynamoDBDocumentClient.from(as.factory.create(DynamoDBClient)), LEDGER_TABLE),
+      ledger: as.factory === factory ? ledger : new DynamoDbRunLedger(ledgerClient(as.factory), LEDGER_TABLE),
       clients: as.clients,
       hosting: { factory: as.factory, evidenceBucket: EVIDENCE_BUCKET, topicArn },
       recorder: new AwsRunRecorder(as.factory, { topicArn, eventBus: { name: EVENT_BUS, region: 'us-east-1' } }),
@@ -155,6 +162,10 @@ export async function pipelineLab(options: PipelineLabOptions = {}): Promise<Pip
         .filter((topic) => topic.arn === undefined || topic.arn === topicArn)
         .flatMap((topic) => topic.sent_notifications ?? [])
         .map(([, message, subject]) => ({ subject: subject ?? '', message }));
+    },
+    async close() {
+      securityHub.restore();
+      await serial.close();
     },
     async resultEvents() {
       const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: resultQueueUrl, MaxNumberOfMessages: 10 }));
