@@ -8,8 +8,8 @@ import { PlaybookNotLoadedError, RollbackRefusedError, RunUnknownError } from '.
 import { findingSkip } from './finding-guards.js';
 import type { RunLogger } from './log/index.js';
 import { decideMode } from './mode.js';
-import type { ResumeRequest } from './record/index.js';
-import { carriedSteps, rollbackChanges, RunExecution, toRunSummary } from './run-execution.js';
+import { summarizeRun, type ResumeRequest } from './record/index.js';
+import { carriedSteps, rollbackChanges, RunExecution } from './run-execution.js';
 import { newCorrelationId, newRunId } from './run-id.js';
 import { RunWriter } from './run-writer.js';
 import { serializeError } from './serialize-error.js';
@@ -270,7 +270,7 @@ export class Pipeline {
     const summary = failed === 0 ? `rolled back run ${runId}: ${rolledBack} change${rolledBack === 1 ? '' : 's'} undone` : `rollback of run ${runId} incomplete: ${failed} undo${failed === 1 ? '' : 's'} failed, ${rolledBack} done`;
     const recording = await recorder.record(
       finding,
-      toRunSummary(finding, writer.record.steps, { runId: newId, correlationId, playbookId: original.playbookId, trigger: 'api', mode: 'enforce', status, summary }, this.#now()),
+      summarizeRun(finding, writer.record.steps, { runId: newId, correlationId, playbookId: original.playbookId, trigger: 'api', mode: 'enforce', status, summary }, this.#now().toISOString()),
       { notify: true },
     );
     await writer.finish(status, { summary, details: { recording, rollbackOf: runId } });

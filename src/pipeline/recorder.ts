@@ -61,15 +61,15 @@ export class AwsRunRecorder implements RunRecorder {
   async record(finding: Finding, summary: RunSummary, options: RecordOptions): Promise<RecordingReport> {
     const { topicArn, eventBus } = this.#options;
     const [note, notification, event] = await Promise.all([
-      attempt(async () => {
-        const result = await recordOnFinding(this.#factory, finding, {
-          runId: summary.runId,
-          playbookId: summary.playbookId,
-          text: summaryNoteText(summary),
-          ...(options.workflow === undefined ? {} : { workflow: options.workflow }),
-        });
-        return result.summary;
-      }).then((item): RecordingItem => (item.status === 'done' && item.detail.startsWith('not a Security Hub finding') ? { status: 'skipped', detail: item.detail } : item)),
+      recordOnFinding(this.#factory, finding, {
+        runId: summary.runId,
+        playbookId: summary.playbookId,
+        text: summaryNoteText(summary),
+        ...(options.workflow === undefined ? {} : { workflow: options.workflow }),
+      }).then(
+        (result): RecordingItem => ({ status: result.updated ? 'done' : 'skipped', detail: result.summary }),
+        (error: unknown): RecordingItem => ({ status: 'failed', error: serializeError(error) }),
+      ),
       !options.notify
         ? Promise.resolve<RecordingItem>({ status: 'skipped', detail: 'nothing worth a message (a plan or a skip)' })
         : topicArn === undefined

@@ -1,10 +1,11 @@
 import { planStep, rollbackStep, runStep, verifyStep, type ActionContext, type ActionDefinition, type ActionOutcome } from '../actions/index.js';
+import type { MemberTarget } from '../aws/index.js';
 import type { Finding } from '../intake/index.js';
 import type { RunMode, RunRecord, SerializedError, StepRecord, StepStatus } from '../ledger/index.js';
 import type { CompiledPlaybook, PlaybookStep } from '../playbooks/index.js';
 import { accountExemption, readResourceTags, resourceExemption } from './guards/index.js';
 import type { RunLogger } from './log/index.js';
-import type { RunSummary } from './record/index.js';
+import { summarizeRun, type RunSummary } from './record/index.js';
 import type { RecordingReport } from './recorder.js';
 import { RunWriter } from './run-writer.js';
 import { serializeError } from './serialize-error.js';
@@ -33,6 +34,14 @@ export interface RunExecutionInput {
 }
 
 const now = (services: PipelineServices): Date => (services.clock ?? (() => new Date()))();
+
+/** Where a finding's steps act: its member account and region, under the run's correlation id. */
+const targetOf = (finding: Finding, correlationId: string): MemberTarget => ({ account: finding.account, region: finding.region, partition: finding.partition, correlationId });
+
+/** The context one step of a run (or of its rollback) acts in. */
+function stepContext(services: PipelineServices, finding: Finding, action: ActionDefinition, target: MemberTarget, runId: string, playbookId: string): ActionContext {
+  return { clients: services.clients, hosting: services.hosting, target, finding, resource: resourceForStep(finding, action), runId, playbookId };
+}
 
 /** The latest record of a phase for each step index. */
 function latestByIndex(steps: readonly StepRecord[], phase: StepRecord['phase']): Map<number, StepRecord> {
@@ -270,23 +279,12 @@ export class RunExecution {
     return { action: step.action, resource: '', changed: step.status === 'changed', summary: step.summary, changes: step.changes };
   }
 
-  #target() {
-    const { finding, record } = this.#input;
-    return { account: finding.account, region: finding.region, partition: finding.partition, correlationId: record.correlationId };
+  #target(): MemberTarget {
+    return targetOf(this.#input.finding, this.#input.record.correlationId);
   }
 
   #context(action: ActionDefinition, runId: string = this.#writer.runId): ActionContext {
-    const { services, finding } = this.#input;
-    return {
-      clients: services.clients,
-      hosting: services.hosting,
-      target: this.#target(),
-      finding,
-      resource: resourceForStep(finding, action),
-      runId,
-      playbookId: this.#playbook.id,
-      previousOutcomes: [...this.#outcomes],
-    };
+    return { ...stepContext(this.#input.services, this.#input.finding, action, this.#target(), runId, this.#playbook.id), previousOutcomes: [...this.#outcomes] };
   }
 
   async #pause(delaySeconds: number, detail: string): Promise<PlaybookRunResult> {
@@ -329,7 +327,12 @@ export class RunExecution {
 
   #summary(status: string, summary: string, workflow: 'RESOLVED' | 'NOTIFIED' | undefined): RunSummary {
     const { finding, record } = this.#input;
-    return toRunSummary(finding, this.#writer.record.steps, { runId: record.runId, correlationId: record.correlationId, playbookId: this.#playbook.id, playbookTitle: this.#playbook.title, trigger: record.trigger, mode: record.mode, status, summary, ...(workflow === undefined ? {} : { workflowStatus: workflow }) }, now(this.#input.services));
+    return summarizeRun(
+      finding,
+      this.#writer.record.steps,
+      { runId: record.runId, correlationId: record.correlationId, playbookId: this.#playbook.id, playbookTitle: this.#playbook.title, trigger: record.trigger, mode: record.mode, status, summary, ...(workflow === undefined ? {} : { workflowStatus: workflow }) },
+      now(this.#input.services).toISOString(),
+    );
   }
 
   #result(status: PlaybookRunResult['status'], summary: string, extra: Partial<PlaybookRunResult>): PlaybookRunResult {
@@ -356,29 +359,6 @@ function evidenceOf(outcome: ActionOutcome): Pick<StepRecord, 'evidence'> {
   return evidence.length === 0 ? {} : { evidence };
 }
 
-/** The plain description of a run every recorder uses. */
-export function toRunSummary(
-  finding: Finding,
-  steps: readonly StepRecord[],
-  run: Omit<RunSummary, 'finding' | 'steps' | 'at'>,
-  at: Date,
-): RunSummary {
-  return {
-    ...run,
-    finding: {
-      id: finding.id,
-      title: finding.title,
-      severity: finding.severity.label,
-      product: finding.product.name,
-      account: finding.account,
-      region: finding.region,
-      resources: finding.resources.map((resource) => ({ type: resource.type, id: resource.id })),
-    },
-    steps: steps.map((step) => ({ index: step.index, action: step.action, phase: step.phase, status: step.status, summary: step.summary, ...(step.changes.length === 0 ? {} : { changes: [...step.changes] }) })),
-    at: at.toISOString(),
-  };
-}
-
 /** Rolls back one recorded run's reversible changes, newest first, as a run of its own. */
 export async function rollbackChanges(
   services: PipelineServices,
@@ -391,25 +371,17 @@ export async function rollbackChanges(
   let failed = 0;
   let rolledBack = 0;
   for (const step of changes) {
-    const action = services.registry.get(step.action);
-    const context: ActionContext = {
-      clients: services.clients,
-      hosting: services.hosting,
-      target: { account: finding.account, region: finding.region, partition: finding.partition, correlationId: writer.record.correlationId },
-      finding,
-      resource: resourceForStep(finding, action),
-      runId: writer.runId,
-      playbookId: original.playbookId,
-    };
-    const base = { index: step.index, action: step.action, phase: 'rollback' as const, at: '' };
+    const target = targetOf(finding, writer.record.correlationId);
+    const context = stepContext(services, finding, services.registry.get(step.action), target, writer.runId, original.playbookId);
+    const base = { index: step.index, action: step.action, phase: 'rollback' as const };
     try {
       const outcome = await rollbackStep({ registry: services.registry, action: step.action }, context, step.undo);
-      await writer.append({ ...base, status: outcome.changed ? 'changed' : 'compliant', summary: outcome.summary, changes: outcome.changes, at: (services.clock ?? (() => new Date()))().toISOString() });
+      await writer.append({ ...base, status: outcome.changed ? 'changed' : 'compliant', summary: outcome.summary, changes: outcome.changes, at: now(services).toISOString() });
       rolledBack += 1;
       logger.info('step rolled back', { step: step.action, index: step.index, summary: outcome.summary });
     } catch (error) {
       failed += 1;
-      await writer.append({ ...base, status: 'failed', summary: serializeError(error).message, changes: [], error: serializeError(error), at: (services.clock ?? (() => new Date()))().toISOString() });
+      await writer.append({ ...base, status: 'failed', summary: serializeError(error).message, changes: [], error: serializeError(error), at: now(services).toISOString() });
       logger.error('rolling back a step failed', { step: step.action, index: step.index, error });
     }
   }

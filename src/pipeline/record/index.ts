@@ -16,7 +16,7 @@ export { eventEntryBytes, publishResultEvent, resultEventEntry } from './result-
 export type { ResultEventDetail, ResultEventTarget } from './result-event.js';
 export { clampDelaySeconds, MemoryResumeQueue, readResumeRequests, resumeRequestSchema, SqsResumeQueue } from './resume-queue.js';
 export type { ReceivedResumeRequest, ResumeQueue, ResumeRequest, ScheduledResume } from './resume-queue.js';
-export { runSummaryOf, summaryNoteText } from './run-summary.js';
+export { runSummaryOf, summarizeRun, summaryNoteText } from './run-summary.js';
 export type { RunSummary, RunSummaryChange, RunSummaryStep } from './run-summary.js';
 export { recordOnFinding } from './security-hub-record.js';
 export type { FindingRecord, FindingRecordResult } from './security-hub-record.js';

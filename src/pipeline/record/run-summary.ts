@@ -1,5 +1,5 @@
 import type { Finding } from '../../intake/index.js';
-import type { RunRecord } from '../../ledger/index.js';
+import type { RunRecord, StepRecord } from '../../ledger/index.js';
 import { NOTE_TEXT_MAX } from './constants.js';
 
 /**
@@ -31,17 +31,12 @@ export type RunSummaryChange = NonNullable<RunSummaryStep['changes']>[number];
 const WORKFLOW_STATUSES = new Set(['RESOLVED', 'NOTIFIED']);
 
 /**
- * A run record and the finding it acted on, as a {@link RunSummary}. A run
- * still `started` is reported as `in-progress`.
+ * The summary of a run from its parts: the finding, the step records so far,
+ * and what the run is (`at`: when the summary was taken).
  */
-export function runSummaryOf(run: RunRecord, finding: Finding, playbookTitle?: string): RunSummary {
-  const workflow = run.outcome?.workflowStatus;
-  const status = run.status === 'started' ? 'in-progress' : run.status;
+export function summarizeRun(finding: Finding, steps: readonly StepRecord[], run: Omit<RunSummary, 'finding' | 'steps' | 'at'>, at: string): RunSummary {
   return {
-    runId: run.runId,
-    correlationId: run.correlationId,
-    playbookId: run.playbookId,
-    ...(playbookTitle === undefined ? {} : { playbookTitle }),
+    ...run,
     finding: {
       id: finding.id,
       title: finding.title,
@@ -51,12 +46,7 @@ export function runSummaryOf(run: RunRecord, finding: Finding, playbookTitle?: s
       region: finding.region,
       resources: finding.resources.map((resource) => ({ type: resource.type, id: resource.id })),
     },
-    trigger: run.trigger,
-    mode: run.mode,
-    status,
-    ...(workflow !== undefined && WORKFLOW_STATUSES.has(workflow) ? { workflowStatus: workflow as 'RESOLVED' | 'NOTIFIED' } : {}),
-    summary: run.outcome?.summary ?? status,
-    steps: run.steps.map((step) => ({
+    steps: steps.map((step) => ({
       index: step.index,
       action: step.action,
       phase: step.phase,
@@ -64,8 +54,33 @@ export function runSummaryOf(run: RunRecord, finding: Finding, playbookTitle?: s
       summary: step.summary,
       ...(step.changes.length === 0 ? {} : { changes: step.changes.map((change) => ({ field: change.field, from: change.from, to: change.to })) }),
     })),
-    at: run.updatedAt,
+    at,
   };
+}
+
+/**
+ * A run record and the finding it acted on, as a {@link RunSummary}. A run
+ * still `started` is reported as `in-progress`.
+ */
+export function runSummaryOf(run: RunRecord, finding: Finding, playbookTitle?: string): RunSummary {
+  const workflow = run.outcome?.workflowStatus;
+  const status = run.status === 'started' ? 'in-progress' : run.status;
+  return summarizeRun(
+    finding,
+    run.steps,
+    {
+      runId: run.runId,
+      correlationId: run.correlationId,
+      playbookId: run.playbookId,
+      ...(playbookTitle === undefined ? {} : { playbookTitle }),
+      trigger: run.trigger,
+      mode: run.mode,
+      status,
+      ...(workflow !== undefined && WORKFLOW_STATUSES.has(workflow) ? { workflowStatus: workflow as 'RESOLVED' | 'NOTIFIED' } : {}),
+      summary: run.outcome?.summary ?? status,
+    },
+    run.updatedAt,
+  );
 }
 
 /** `text`, cut to `max` characters with an ellipsis (never inside a surrogate pair). */
