@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
+import { regionSchema } from './aws-names.js';
 import { RiposteError } from './errors.js';
-import { REGION_PATTERN } from './intake/aws-names.js';
 
 /**
  * How automatic deliveries are handled, as a deployment chooses:
@@ -11,7 +11,6 @@ import { REGION_PATTERN } from './intake/aws-names.js';
 export const AutomaticMode = { Off: 'off', Plan: 'plan', Enforce: 'enforce' } as const;
 export type AutomaticMode = (typeof AutomaticMode)[keyof typeof AutomaticMode];
 
-
 const optionalString = z
   .string()
   .trim()
@@ -20,17 +19,9 @@ const optionalString = z
 
 /** The environment variables Riposte reads, and how each is validated. */
 const environmentSchema = z.object({
-  AWS_REGION: z
-    .string()
-    .regex(REGION_PATTERN, 'must be an AWS region such as us-east-1')
-    .optional(),
-  AWS_DEFAULT_REGION: z
-    .string()
-    .regex(REGION_PATTERN, 'must be an AWS region such as us-east-1')
-    .optional(),
-  RIPOSTE_AWS_ENDPOINT: optionalString.pipe(
-    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:5000' }).optional(),
-  ),
+  AWS_REGION: regionSchema.optional(),
+  AWS_DEFAULT_REGION: regionSchema.optional(),
+  RIPOSTE_AWS_ENDPOINT: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:5000' }).optional()),
   RIPOSTE_AUTOMATIC: z.enum(['off', 'plan', 'enforce']).default('plan'),
   RIPOSTE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   RIPOSTE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -45,16 +36,29 @@ const environmentSchema = z.object({
     .string()
     .regex(/^[^=]{1,128}=[^=]{1,256}$/, 'must be key=value, e.g. riposte:exempt=true')
     .default('riposte:exempt=true'),
-  RIPOSTE_IDEMPOTENCY_WINDOW_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400),
+  RIPOSTE_IDEMPOTENCY_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .default(86_400),
   RIPOSTE_API_IDEMPOTENCY_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   RIPOSTE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   RIPOSTE_MAX_RESUMES: z.coerce.number().int().min(0).max(200).default(12),
   RIPOSTE_LEDGER_TABLE: optionalString,
-  RIPOSTE_TOPIC_ARN: optionalString.pipe(z.string().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN').optional()),
+  RIPOSTE_TOPIC_ARN: optionalString.pipe(
+    z
+      .string()
+      .regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN')
+      .optional(),
+  ),
   RIPOSTE_EVENT_BUS: optionalString,
   RIPOSTE_EVIDENCE_BUCKET: optionalString,
   RIPOSTE_RESUME_QUEUE_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an SQS queue URL' }).optional()),
-  RIPOSTE_MEMBER_ROLE_NAME: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name').default('RiposteMemberRole'),
+  RIPOSTE_MEMBER_ROLE_NAME: z
+    .string()
+    .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')
+    .default('RiposteMemberRole'),
   RIPOSTE_EXTERNAL_ID: optionalString,
 });
 
@@ -117,9 +121,9 @@ const defined = <K extends string, V>(key: K, value: V | undefined): { [P in K]?
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
   const parsed = environmentSchema.safeParse(environment);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') ?? '(environment)';
-    throw new ConfigError(`Invalid configuration: ${field} ${issue?.message ?? 'is invalid'}`, field);
+    // The schema is flat (one key a variable), which is the shape flattenError reports.
+    const [field, messages] = Object.entries(z.flattenError(parsed.error).fieldErrors)[0] ?? ['(environment)', ['is invalid']];
+    throw new ConfigError(`Invalid configuration: ${field} ${messages.join('; ')}`, field);
   }
   const env = parsed.data;
   const endpoint = env.RIPOSTE_AWS_ENDPOINT;

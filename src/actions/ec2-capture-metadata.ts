@@ -14,7 +14,9 @@ import {
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 
-import { describeInstance, instanceArnOf, instanceIdOf } from './ec2-instance.js';
+import { errorName } from '../errors.js';
+import { instanceArnOf } from './arns.js';
+import { describeInstance, instanceIdOf } from './ec2-instance.js';
 import { DIGEST_METADATA, evidenceBucketOf, evidenceS3Of, readObject, sha256, writeJsonEvidence } from './evidence-store.js';
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';
@@ -67,8 +69,6 @@ const prefixOf = (context: ActionContext, instanceId: string): string => `eviden
 
 const bucketOf = (context: ActionContext): string => evidenceBucketOf(ACTION, context);
 
-const nameOf = (error: unknown): string | undefined => (error as { name?: string }).name;
-
 /**
  * Console output as received and, when it is base64 (as AWS sends it) of
  * mostly printable text, decoded. Some emulators send the text itself.
@@ -80,7 +80,9 @@ export function readConsoleOutput(received: string | undefined): { format: 'base
     const decoded = Buffer.from(compact, 'base64').toString('utf8');
     const characters = Array.from(decoded);
     // Tabs and line ends are printable here; control characters and U+FFFD (invalid UTF-8) are not.
-    const printable = characters.filter((character) => /[\t\n\r]/.test(character) || (character >= ' ' && character !== '\u007f' && character !== '\ufffd' && !(character >= '\u0080' && character < '\u00a0'))).length;
+    const printable = characters.filter(
+      (character) => /[\t\n\r]/.test(character) || (character >= ' ' && character !== '\u007f' && character !== '\ufffd' && !(character >= '\u0080' && character < '\u00a0')),
+    ).length;
     if (characters.length > 0 && printable / characters.length >= 0.9) return { format: 'base64', output: decoded };
   }
   return { format: 'text', output: received };
@@ -138,7 +140,7 @@ async function collect(context: ActionContext, wanted: Params): Promise<{ instan
       const response = await ec2.send(new GetConsoleScreenshotCommand({ InstanceId: instanceId, WakeUp: false }));
       data = { available: true, format: 'image/jpeg;base64', imageData: response.ImageData };
     } catch (error) {
-      data = { available: false, reason: `screenshot unavailable: ${nameOf(error) ?? 'Error'}: ${(error as Error).message ?? String(error)}` };
+      data = { available: false, reason: `screenshot unavailable: ${errorName(error) ?? 'Error'}: ${(error as Error).message ?? String(error)}` };
     }
     evidence.push({ name: 'console-screenshot', source: 'ec2:GetConsoleScreenshot', data });
   }
@@ -164,11 +166,9 @@ async function readManifest(s3: S3Client, bucket: string, key: string): Promise<
   return { manifest: JSON.parse(Buffer.from(object.bytes).toString('utf8')) as EvidenceManifest, sha256: sha256(object.bytes), recorded: object.metadata[DIGEST_METADATA] };
 }
 
-const changesOf = (objects: readonly EvidenceObject[]): PlannedChange[] =>
-  objects.map((object) => ({ field: `evidence.${object.name}`, from: null, to: { key: object.key, sha256: object.sha256 } }));
+const changesOf = (objects: readonly EvidenceObject[]): PlannedChange[] => objects.map((object) => ({ field: `evidence.${object.name}`, from: null, to: { key: object.key, sha256: object.sha256 } }));
 
-const namesWanted = (wanted: Params): EvidenceName[] =>
-  EVIDENCE_NAMES.filter((name) => (name === 'console-output' ? wanted.consoleOutput : name === 'console-screenshot' ? wanted.screenshot : true));
+const namesWanted = (wanted: Params): EvidenceName[] => EVIDENCE_NAMES.filter((name) => (name === 'console-output' ? wanted.consoleOutput : name === 'console-screenshot' ? wanted.screenshot : true));
 
 /**
  * Captures the instance's description, volumes, network interfaces, their
@@ -208,7 +208,6 @@ export const captureMetadata = defineAction({
     hosting: ['s3:PutObject', 's3:GetObject', 's3:ListBucket'],
   },
   changesResources: false,
-  reversible: false,
   behaviour: {
     async plan(context, wanted: Params) {
       const bucket = bucketOf(context);

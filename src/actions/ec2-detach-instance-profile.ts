@@ -1,13 +1,9 @@
-import {
-  AssociateIamInstanceProfileCommand,
-  DescribeIamInstanceProfileAssociationsCommand,
-  DisassociateIamInstanceProfileCommand,
-  EC2Client,
-} from '@aws-sdk/client-ec2';
+import { AssociateIamInstanceProfileCommand, DescribeIamInstanceProfileAssociationsCommand, DisassociateIamInstanceProfileCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 
-import { RiposteError } from '../errors.js';
-import { assertInstanceExists, instanceArnOf, instanceIdOf, onInstance } from './ec2-instance.js';
+import { instanceArnOf } from './arns.js';
+import { assertInstanceExists, instanceIdOf, onInstance } from './ec2-instance.js';
+import { InstanceProfileConflictError } from './errors.js';
 import { defineAction } from './registry.js';
 import type { ActionContext } from './runtime.js';
 
@@ -21,16 +17,6 @@ export interface ProfileAssociation {
 
 /** What the run removed: the profile to re-associate on rollback, and the association it ended. */
 export type DetachInstanceProfileUndo = { readonly instanceId: string; readonly instanceProfileArn: string; readonly associationId: string };
-
-/** Rollback found a different profile on the instance than the one it would restore, and left it alone. */
-export class InstanceProfileConflictError extends RiposteError {
-  readonly code = 'EC2_INSTANCE_PROFILE_CONFLICT';
-  constructor(context: ActionContext, instanceId: string, current: string, wanted: string) {
-    super(`instance ${instanceId} now has instance profile ${current}; not replacing it with ${wanted} on rollback`, {
-      context: { account: context.target.account, region: context.target.region, resource: instanceArnOf(context, instanceId), instanceId },
-    });
-  }
-}
 
 /**
  * The instance's live profile association (state `associating` or
@@ -50,9 +36,7 @@ export async function currentAssociation(context: ActionContext, instanceId: str
       }),
     ),
   );
-  const live = associations.find(
-    (association) => association.InstanceId === instanceId && (association.State === 'associated' || association.State === 'associating'),
-  );
+  const live = associations.find((association) => association.InstanceId === instanceId && (association.State === 'associated' || association.State === 'associating'));
   if (live?.AssociationId === undefined || live.IamInstanceProfile?.Arn === undefined) return null;
   return { associationId: live.AssociationId, instanceProfileArn: live.IamInstanceProfile.Arn };
 }
@@ -70,17 +54,10 @@ export const detachInstanceProfile = defineAction({
   params: z.strictObject({}),
   target: 'instance',
   permissions: {
-    member: [
-      'ec2:DescribeInstances',
-      'ec2:DescribeIamInstanceProfileAssociations',
-      'ec2:DisassociateIamInstanceProfile',
-      'ec2:AssociateIamInstanceProfile',
-      'iam:PassRole',
-    ],
+    member: ['ec2:DescribeInstances', 'ec2:DescribeIamInstanceProfileAssociations', 'ec2:DisassociateIamInstanceProfile', 'ec2:AssociateIamInstanceProfile', 'iam:PassRole'],
     hosting: [],
   },
   changesResources: true,
-  reversible: true,
   behaviour: {
     async plan(context) {
       const instanceId = instanceIdOf(ACTION, context);

@@ -1,7 +1,8 @@
 import { DescribeInstanceAttributeCommand, EC2Client, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 
-import { instanceArnOf, instanceIdOf, onInstance } from './ec2-instance.js';
+import { instanceArnOf } from './arns.js';
+import { instanceIdOf, onInstance } from './ec2-instance.js';
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';
 
@@ -78,7 +79,6 @@ export const enableTerminationProtection = defineAction({
     hosting: [],
   },
   changesResources: true,
-  reversible: true,
   behaviour: {
     async plan(context) {
       const instanceId = instanceIdOf(ACTION, context);
@@ -87,10 +87,7 @@ export const enableTerminationProtection = defineAction({
         action: ACTION,
         resource: instanceArnOf(context, instanceId),
         compliant: changes.length === 0,
-        summary:
-          changes.length === 0
-            ? `instance ${instanceId}: termination protection already on, shutdown behaviour already stop`
-            : `instance ${instanceId}: would set ${describeChanges(changes)}`,
+        summary: changes.length === 0 ? `instance ${instanceId}: termination protection already on, shutdown behaviour already stop` : `instance ${instanceId}: would set ${describeChanges(changes)}`,
         changes,
       };
     },

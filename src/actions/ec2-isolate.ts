@@ -4,10 +4,10 @@ import {
   CreateSecurityGroupCommand,
   CreateTagsCommand,
   DeleteTagsCommand,
-  DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
   ModifyNetworkInterfaceAttributeCommand,
+  paginateDescribeNetworkInterfaces,
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
   type Filter,
@@ -17,8 +17,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 
-import { RiposteError } from '../errors.js';
-import { describeInstance, InstanceNotFoundError, instanceArnOf, instanceIdOf } from './ec2-instance.js';
+import { instanceArnOf } from './arns.js';
+import { describeInstance, instanceIdOf } from './ec2-instance.js';
+import { InstanceNotFoundError, isEc2Error, UnmanagedSecurityGroupError } from './errors.js';
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';
 
@@ -54,21 +55,6 @@ export interface IsolateUndo {
   readonly quarantineGroups: Readonly<Record<string, string>>;
 }
 
-/**
- * A security group with the name Riposte uses exists but was not created by
- * Riposte (no `riposte:managed=true` tag) and is not already as Riposte needs
- * it: Riposte will not change rules on a group it does not own.
- */
-export class UnmanagedSecurityGroupError extends RiposteError {
-  readonly code = 'EC2_SECURITY_GROUP_UNMANAGED';
-  constructor(context: ActionContext, group: { readonly id: string; readonly name: string; readonly vpcId: string }, problem: string) {
-    super(
-      `${ACTION}: security group ${group.id} ("${group.name}") in ${group.vpcId} ${problem}, and it is not managed by Riposte (no ${MANAGED_TAG}=true tag): fix or rename it, or choose another quarantineGroupName`,
-      { context: { account: context.target.account, region: context.target.region, resource: group.id, step: ACTION, vpcId: group.vpcId } },
-    );
-  }
-}
-
 interface InterfaceState {
   readonly id: string;
   readonly vpcId: string;
@@ -85,15 +71,12 @@ interface GroupState {
 }
 
 const ec2 = (context: ActionContext): EC2Client => context.clients.create(EC2Client, context.target);
-const errorName = (error: unknown): string | undefined => (error as { name?: string } | undefined)?.name;
 const sameGroups = (groups: readonly string[], wanted: readonly string[]): boolean => groups.length === wanted.length && groups.every((group, index) => group === wanted[index]);
 const show = (groups: readonly string[]): string => `[${groups.join(', ')}]`;
 
 async function describeInterfaces(context: ActionContext, filters: Filter[]): Promise<InterfaceState[]> {
   const found: (InterfaceState & { readonly deviceIndex: number })[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await ec2(context).send(new DescribeNetworkInterfacesCommand({ Filters: filters, NextToken }));
+  for await (const page of paginateDescribeNetworkInterfaces({ client: ec2(context) }, { Filters: filters })) {
     for (const eni of page.NetworkInterfaces ?? []) {
       if (eni.NetworkInterfaceId === undefined) continue;
       found.push({
@@ -103,8 +86,7 @@ async function describeInterfaces(context: ActionContext, filters: Filter[]): Pr
         deviceIndex: eni.Attachment?.DeviceIndex ?? Number.MAX_SAFE_INTEGER,
       });
     }
-    NextToken = page.NextToken;
-  } while (NextToken !== undefined && NextToken !== '');
+  }
   return found.sort((a, b) => a.deviceIndex - b.deviceIndex || a.id.localeCompare(b.id)).map(({ id, vpcId, groups }) => ({ id, vpcId, groups }));
 }
 
@@ -126,7 +108,12 @@ function groupState(group: SecurityGroup): GroupState {
 
 async function findGroup(context: ActionContext, vpcId: string, name: string): Promise<GroupState | undefined> {
   const { SecurityGroups } = await ec2(context).send(
-    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: [name] }] }),
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'vpc-id', Values: [vpcId] },
+        { Name: 'group-name', Values: [name] },
+      ],
+    }),
   );
   const group = SecurityGroups?.find((candidate) => candidate.GroupName === name && candidate.VpcId === vpcId);
   return group === undefined ? undefined : groupState(group);
@@ -172,7 +159,7 @@ async function createGroup(context: ActionContext, vpcId: string, name: string, 
   try {
     await ec2(context).send(new CreateSecurityGroupCommand({ GroupName: name, Description: description, VpcId: vpcId, TagSpecifications: [groupTags(purpose)] }));
   } catch (error) {
-    if (errorName(error) !== 'InvalidGroup.Duplicate') throw error;
+    if (!isEc2Error(error, ['InvalidGroup.Duplicate'])) throw error;
   }
   const group = await findGroup(context, vpcId, name);
   if (group === undefined) throw new Error(`${ACTION}: security group "${name}" in ${vpcId} was created but cannot be read back`);
@@ -187,7 +174,7 @@ async function createGroup(context: ActionContext, vpcId: string, name: string, 
 async function ensureQuarantineGroup(context: ActionContext, vpcId: string, name: string): Promise<{ group: GroupState; before: GroupState | undefined }> {
   const existing = await findGroup(context, vpcId, name);
   if (existing !== undefined && !existing.managed && ruleCount(existing) > 0) {
-    throw new UnmanagedSecurityGroupError(context, existing, `has ${existing.ingress.length} inbound and ${existing.egress.length} outbound rules`);
+    throw new UnmanagedSecurityGroupError(ACTION, context, existing, MANAGED_TAG, `has ${existing.ingress.length} inbound and ${existing.egress.length} outbound rules`);
   }
   const group = existing ?? (await createGroup(context, vpcId, name, 'quarantine', 'Riposte quarantine: no inbound and no outbound traffic'));
   if (group.ingress.length > 0) await ec2(context).send(new RevokeSecurityGroupIngressCommand({ GroupId: group.id, IpPermissions: group.ingress.map(asRequest) }));
@@ -222,7 +209,7 @@ async function ensureAllowAllGroup(context: ActionContext, vpcId: string): Promi
   });
   if (existing !== undefined && !existing.managed) {
     const missing = missingOn(existing);
-    if (missing.ingress.length + missing.egress.length > 0) throw new UnmanagedSecurityGroupError(context, existing, 'does not allow all traffic in both directions');
+    if (missing.ingress.length + missing.egress.length > 0) throw new UnmanagedSecurityGroupError(ACTION, context, existing, MANAGED_TAG, 'does not allow all traffic in both directions');
   }
   const group = existing ?? (await createGroup(context, vpcId, ALLOW_ALL_GROUP_NAME, 'allow-all', 'Riposte: all traffic both ways, so tracked connections become untracked before quarantine'));
   const missing = missingOn(group);
@@ -239,9 +226,7 @@ function previousGroupsTag(instance: Instance): Record<string, string[]> {
   try {
     const parsed = JSON.parse(value) as unknown;
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
-    return Object.fromEntries(
-      Object.entries(parsed).filter((entry): entry is [string, string[]] => Array.isArray(entry[1]) && entry[1].every((group) => typeof group === 'string')),
-    );
+    return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string[]] => Array.isArray(entry[1]) && entry[1].every((group) => typeof group === 'string')));
   } catch {
     return {};
   }
@@ -297,7 +282,6 @@ export const isolateInstance = defineAction({
     hosting: [],
   },
   changesResources: true,
-  reversible: true,
   behaviour: {
     async plan(context, wanted: Params) {
       const instanceId = instanceIdOf(ACTION, context);
@@ -305,10 +289,7 @@ export const isolateInstance = defineAction({
       const interfaces = await interfacesOf(context, instanceId);
       const quarantine = await quarantineGroups(context, vpcsOf(interfaces), wanted.quarantineGroupName);
       const pending = pendingInterfaces(interfaces, quarantine, wanted.quarantineGroupName);
-      const changes = [
-        ...pending.map(({ eni, to }) => interfaceChange(eni, [to])),
-        ...[...quarantine.values()].filter((group) => group.managed && ruleCount(group) > 0).map(rulesChange),
-      ];
+      const changes = [...pending.map(({ eni, to }) => interfaceChange(eni, [to])), ...[...quarantine.values()].filter((group) => group.managed && ruleCount(group) > 0).map(rulesChange)];
       const through = wanted.allowAllFirst ? ` (through ${ALLOW_ALL_GROUP_NAME} first)` : '';
       return {
         action: ACTION,
@@ -417,9 +398,7 @@ export const isolateInstance = defineAction({
       const quarantine = await quarantineGroups(context, vpcs, wanted.quarantineGroupName);
       const failing = [
         ...vpcs.filter((vpcId) => !quarantine.has(vpcId)).map((vpcId) => `no ${wanted.quarantineGroupName} group in ${vpcId}`),
-        ...[...quarantine.values()]
-          .filter((group) => ruleCount(group) > 0)
-          .map((group) => `${group.id} has ${group.ingress.length} inbound and ${group.egress.length} outbound rules`),
+        ...[...quarantine.values()].filter((group) => ruleCount(group) > 0).map((group) => `${group.id} has ${group.ingress.length} inbound and ${group.egress.length} outbound rules`),
         ...interfaces.filter((eni) => quarantine.has(eni.vpcId) && !sameGroups(eni.groups, [quarantine.get(eni.vpcId)?.id ?? ''])).map((eni) => `${eni.id} is in ${show(eni.groups)}`),
       ];
       return {

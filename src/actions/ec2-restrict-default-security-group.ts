@@ -9,46 +9,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 
-import { RiposteError } from '../errors.js';
-import {
-  mergePermissions,
-  onSecurityGroup,
-  readSecurityGroup,
-  ruleKey,
-  ruleLabel,
-  securityGroupArnOf,
-  securityGroupIdOf,
-  splitPermissions,
-} from './ec2-security-group.js';
+import { securityGroupArnOf } from './arns.js';
+import { mergePermissions, onSecurityGroup, readSecurityGroup, ruleKey, ruleLabel, securityGroupIdOf, splitPermissions } from './ec2-security-group.js';
+import { NotDefaultSecurityGroupError } from './errors.js';
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';
-
-/**
- * The step's security group is not a VPC's default security group (its
- * name is not `default`): emptying it could cut traffic the group exists
- * to allow, so the action refuses to plan, run or verify against it.
- */
-export class NotDefaultSecurityGroupError extends RiposteError {
-  readonly code = 'EC2_NOT_DEFAULT_SECURITY_GROUP';
-  readonly groupId: string;
-  readonly groupName: string | undefined;
-  constructor(context: ActionContext, groupId: string, groupName: string | undefined) {
-    super(
-      `security group ${groupId} (${groupName ?? 'no name'}) in account ${context.target.account}, region ${context.target.region} is not a default security group; ec2.restrict-default-security-group empties only groups named "default"`,
-      {
-        context: {
-          account: context.target.account,
-          region: context.target.region,
-          resource: securityGroupArnOf(context, groupId),
-          groupId,
-          ...(groupName === undefined ? {} : { groupName }),
-        },
-      },
-    );
-    this.groupId = groupId;
-    this.groupName = groupName;
-  }
-}
 
 /** What the run removed, in full IpPermissions form (descriptions and group pairs kept), by direction. */
 export type RestrictDefaultSecurityGroupUndo = {
@@ -97,17 +62,10 @@ export const restrictDefaultSecurityGroup = defineAction({
   params: z.strictObject({}),
   target: 'security-group',
   permissions: {
-    member: [
-      'ec2:DescribeSecurityGroups',
-      'ec2:RevokeSecurityGroupIngress',
-      'ec2:RevokeSecurityGroupEgress',
-      'ec2:AuthorizeSecurityGroupIngress',
-      'ec2:AuthorizeSecurityGroupEgress',
-    ],
+    member: ['ec2:DescribeSecurityGroups', 'ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress', 'ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress'],
     hosting: [],
   },
   changesResources: true,
-  reversible: true,
   behaviour: {
     async plan(context) {
       const { groupId, ingress, egress } = await defaultGroup(context);
@@ -166,14 +124,10 @@ export const restrictDefaultSecurityGroup = defineAction({
       const egress = missing(undo.egress, group.IpPermissionsEgress);
       const ec2 = context.clients.create(EC2Client, context.target);
       if (ingress.length > 0) {
-        await onSecurityGroup(context, undo.groupId, () =>
-          ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: undo.groupId, IpPermissions: mergePermissions(ingress) })),
-        );
+        await onSecurityGroup(context, undo.groupId, () => ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: undo.groupId, IpPermissions: mergePermissions(ingress) })));
       }
       if (egress.length > 0) {
-        await onSecurityGroup(context, undo.groupId, () =>
-          ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: undo.groupId, IpPermissions: mergePermissions(egress) })),
-        );
+        await onSecurityGroup(context, undo.groupId, () => ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: undo.groupId, IpPermissions: mergePermissions(egress) })));
       }
       const count = ingress.length + egress.length;
       return {
@@ -184,10 +138,7 @@ export const restrictDefaultSecurityGroup = defineAction({
           count === 0
             ? `default security group ${undo.groupId}: the removed rules are already back; nothing changed`
             : `default security group ${undo.groupId}: restored ${ingress.length} ingress and ${egress.length} egress rule(s): ${labels(ingress, egress)}`,
-        changes: [
-          ...ingress.map((rule) => ({ field: ruleLabel(rule, 'ingress'), from: null, to: rule })),
-          ...egress.map((rule) => ({ field: ruleLabel(rule, 'egress'), from: null, to: rule })),
-        ],
+        changes: [...ingress.map((rule) => ({ field: ruleLabel(rule, 'ingress'), from: null, to: rule })), ...egress.map((rule) => ({ field: ruleLabel(rule, 'egress'), from: null, to: rule }))],
       };
     },
   },

@@ -1,23 +1,12 @@
 import { AuthorizeSecurityGroupIngressCommand, EC2Client, RevokeSecurityGroupIngressCommand, type IpPermission } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 
-import {
-  mergePermissions,
-  onSecurityGroup,
-  protocolOf,
-  readSecurityGroup,
-  ruleKey,
-  ruleLabel,
-  securityGroupArnOf,
-  securityGroupIdOf,
-  splitPermissions,
-} from './ec2-security-group.js';
+import { securityGroupArnOf } from './arns.js';
+import { mergePermissions, onSecurityGroup, protocolOf, readSecurityGroup, ruleKey, ruleLabel, securityGroupIdOf, splitPermissions } from './ec2-security-group.js';
 import { defineAction } from './registry.js';
-import type { ActionContext, PlannedChange } from './runtime.js';
+import type { PlannedChange } from './runtime.js';
 
-const cidr = z
-  .string()
-  .regex(/^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/, 'must be an IPv4 or IPv6 CIDR');
+const cidr = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/, 'must be an IPv4 or IPv6 CIDR');
 
 const params = z.strictObject({
   ports: z.array(z.number().int().min(0).max(65535)).min(1).default([22, 3389]),
@@ -81,7 +70,6 @@ export const revokeUnrestrictedIngress = defineAction({
     hosting: [],
   },
   changesResources: true,
-  reversible: true,
   behaviour: {
     async plan(context, wanted) {
       const groupId = securityGroupIdOf(context);
@@ -122,10 +110,7 @@ export const revokeUnrestrictedIngress = defineAction({
       const offending = offendingRules((await readSecurityGroup(context, groupId)).IpPermissions, wanted);
       return {
         compliant: offending.length === 0,
-        summary:
-          offending.length === 0
-            ? `security group ${groupId}: no ingress open to ${scope(wanted)}`
-            : `security group ${groupId} still allows: ${labels(offending)}`,
+        summary: offending.length === 0 ? `security group ${groupId}: no ingress open to ${scope(wanted)}` : `security group ${groupId} still allows: ${labels(offending)}`,
       };
     },
     async rollback(context, undo: RevokeIngressUndo) {
@@ -133,9 +118,7 @@ export const revokeUnrestrictedIngress = defineAction({
       const missing = splitPermissions(undo.removed).filter((rule) => !present.has(ruleKey(rule)));
       if (missing.length > 0) {
         const ec2 = context.clients.create(EC2Client, context.target);
-        await onSecurityGroup(context, undo.groupId, () =>
-          ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: undo.groupId, IpPermissions: mergePermissions(missing) })),
-        );
+        await onSecurityGroup(context, undo.groupId, () => ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: undo.groupId, IpPermissions: mergePermissions(missing) })));
       }
       return {
         action: 'ec2.revoke-unrestricted-ingress',

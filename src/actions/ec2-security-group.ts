@@ -1,41 +1,7 @@
 import { DescribeSecurityGroupsCommand, EC2Client, type IpPermission, type SecurityGroup, type UserIdGroupPair } from '@aws-sdk/client-ec2';
 
-import { RiposteError } from '../errors.js';
-import { ec2Arn } from '../intake/aws-names.js';
+import { SecurityGroupNotFoundError, isEc2Error } from './errors.js';
 import type { ActionContext } from './runtime.js';
-
-/**
- * The security group the step acts on does not exist in the member account
- * and region (EC2 answered `InvalidGroup.NotFound` or
- * `InvalidGroupId.Malformed`, or DescribeSecurityGroups returned nothing),
- * or the finding names no security group at all.
- */
-export class SecurityGroupNotFoundError extends RiposteError {
-  readonly code = 'EC2_SECURITY_GROUP_NOT_FOUND';
-  readonly groupId: string | undefined;
-  constructor(context: ActionContext, groupId: string | undefined, cause?: unknown) {
-    super(
-      groupId === undefined
-        ? `the finding names no security group to act on (account ${context.target.account}, region ${context.target.region}, resource ${context.resource.id})`
-        : `security group ${groupId} does not exist in account ${context.target.account}, region ${context.target.region}`,
-      {
-        context: {
-          account: context.target.account,
-          region: context.target.region,
-          resource: groupId === undefined ? context.resource.id : securityGroupArnOf(context, groupId),
-          ...(groupId === undefined ? {} : { groupId }),
-        },
-        cause,
-      },
-    );
-    this.groupId = groupId;
-  }
-}
-
-/** The security group ARN in the member account, as an outcome's `resource`. */
-export function securityGroupArnOf(context: ActionContext, groupId: string): string {
-  return ec2Arn(context.target.partition, context.target.region, context.target.account, 'security-group', groupId);
-}
 
 /** The step's security group id (the finding resource's first group). @throws SecurityGroupNotFoundError when it names none. */
 export function securityGroupIdOf(context: ActionContext): string {
@@ -44,11 +10,8 @@ export function securityGroupIdOf(context: ActionContext): string {
   return groupId;
 }
 
-const errorName = (error: unknown): string | undefined => (error as { name?: string } | undefined)?.name;
-
 /** EC2's answers for a group id that names no group. */
-export const isSecurityGroupNotFound = (error: unknown): boolean =>
-  errorName(error) === 'InvalidGroup.NotFound' || errorName(error) === 'InvalidGroupId.Malformed' || errorName(error) === 'InvalidGroupId.NotFound';
+const isSecurityGroupNotFound = (error: unknown): boolean => isEc2Error(error, ['InvalidGroup.NotFound', 'InvalidGroupId.Malformed', 'InvalidGroupId.NotFound']);
 
 /** Runs `call`, turning EC2's "no such group" answers into SecurityGroupNotFoundError. */
 export async function onSecurityGroup<T>(context: ActionContext, groupId: string, call: () => Promise<T>): Promise<T> {

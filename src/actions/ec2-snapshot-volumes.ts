@@ -10,7 +10,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 
-import { describeInstance, instanceArnOf } from './ec2-instance.js';
+import { instanceArnOf } from './arns.js';
+import { describeInstance } from './ec2-instance.js';
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';
 
@@ -18,7 +19,10 @@ const ACTION = 'ec2.snapshot-volumes';
 
 const params = z.strictObject({
   copyTags: z.boolean().default(true),
-  shareWithAccount: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
+  shareWithAccount: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+    .optional(),
 });
 type Params = z.output<typeof params>;
 
@@ -119,9 +123,7 @@ function snapshotTags(context: ActionContext, instanceId: string, volume: Attach
     { Key: EvidenceTag.Evidence, Value: 'true' },
   ];
   // `aws:` keys are reserved (CreateSnapshot rejects them); Riposte's own keys win over copied ones.
-  const copied = copyTags
-    ? volume.tags.filter((tag) => tag.Key !== undefined && !tag.Key.startsWith('aws:') && !tag.Key.startsWith('riposte:')).slice(0, MAX_TAGS - own.length)
-    : [];
+  const copied = copyTags ? volume.tags.filter((tag) => tag.Key !== undefined && !tag.Key.startsWith('aws:') && !tag.Key.startsWith('riposte:')).slice(0, MAX_TAGS - own.length) : [];
   return [...copied.map((tag) => ({ Key: tag.Key, Value: tag.Value ?? '' })), ...own];
 }
 
@@ -130,8 +132,7 @@ const description = (context: ActionContext, instanceId: string, volume: Attache
 
 const listed = (volumes: readonly AttachedVolume[]): string => volumes.map((volume) => `${volume.volumeId} (${volume.device})`).join(', ');
 
-const snapshotList = (state: EvidenceState): string =>
-  state.volumes.map((volume) => `${volume.volumeId} -> ${state.snapshots.get(volume.volumeId)?.SnapshotId ?? 'none'}`).join(', ');
+const snapshotList = (state: EvidenceState): string => state.volumes.map((volume) => `${volume.volumeId} -> ${state.snapshots.get(volume.volumeId)?.SnapshotId ?? 'none'}`).join(', ');
 
 /**
  * Snapshots every EBS volume attached to the instance, tagged as evidence
@@ -176,7 +177,6 @@ export const snapshotVolumes = defineAction({
     hosting: [],
   },
   changesResources: false,
-  reversible: false,
   behaviour: {
     async plan(context, wanted: Params) {
       const ec2 = context.clients.create(EC2Client, context.target);

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 
-import { RiposteError } from '../errors.js';
+import { EvidenceBucketNotConfiguredError } from './errors.js';
 import type { ActionContext } from './runtime.js';
 
 /*
@@ -13,24 +13,11 @@ import type { ActionContext } from './runtime.js';
  * readObject() could not tell "missing" from "denied".
  */
 
-/** No evidence bucket is configured for Riposte, so evidence has nowhere to go. Fix the configuration; retrying cannot help. */
-export class EvidenceBucketNotConfiguredError extends RiposteError {
-  readonly code = 'ACTION_EVIDENCE_BUCKET_NOT_CONFIGURED';
-  constructor(action: string, context: ActionContext) {
-    super(`${action}: no evidence bucket is configured (hosting.evidenceBucket), so evidence for ${context.resource.instanceId ?? context.resource.id} cannot be stored`, {
-      context: { account: context.target.account, region: context.target.region, resource: context.resource.instanceId ?? context.resource.id, step: action, field: 'hosting.evidenceBucket' },
-      retryable: false,
-    });
-  }
-}
-
 /** Object metadata key holding the hex SHA-256 of the object's bytes (`x-amz-meta-sha256`). */
 export const DIGEST_METADATA = 'sha256';
 
 /** Hex SHA-256 of `data` (a string is hashed as UTF-8). */
 export const sha256 = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
-
-const nameOf = (error: unknown): string | undefined => (error as { name?: string } | undefined)?.name;
 
 /**
  * The configured evidence bucket.
@@ -59,7 +46,7 @@ export async function readObject(s3: S3Client, bucket: string, key: string): Pro
     const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return { bytes: (await response.Body?.transformToByteArray()) ?? new Uint8Array(), metadata: response.Metadata ?? {} };
   } catch (error) {
-    if (nameOf(error) === 'NoSuchKey') return undefined;
+    if (error instanceof NoSuchKey) return undefined;
     throw error;
   }
 }
@@ -98,7 +85,8 @@ export async function writeOnce(s3: S3Client, bucket: string, key: string, bytes
     );
     return { sha256: digest, bytes: bytes.byteLength, written: true };
   } catch (error) {
-    if (nameOf(error) !== 'PreconditionFailed') throw error;
+    // S3 models no PreconditionFailed shape: the conditional write's refusal is told by its code.
+    if (!(error instanceof S3ServiceException && error.name === 'PreconditionFailed')) throw error;
     const existing = await readObject(s3, bucket, key);
     if (existing === undefined) throw error;
     return { sha256: sha256(existing.bytes), bytes: existing.bytes.byteLength, written: false };

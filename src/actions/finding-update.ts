@@ -1,14 +1,9 @@
-import {
-  BatchUpdateFindingsCommand,
-  BatchUpdateFindingsV2Command,
-  GetFindingsCommand,
-  GetFindingsV2Command,
-  SecurityHubClient,
-} from '@aws-sdk/client-securityhub';
+import { BatchUpdateFindingsCommand, BatchUpdateFindingsV2Command, GetFindingsCommand, GetFindingsV2Command, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { z } from 'zod';
 
-import { RiposteError, type ErrorContext } from '../errors.js';
+import type { ErrorContext } from '../errors.js';
 import type { Finding, WorkflowStatus } from '../intake/index.js';
+import { FindingUpdateError } from './errors.js';
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';
 
@@ -27,21 +22,6 @@ type Params = z.output<typeof params>;
 
 /** OCSF `status_id` for each workflow status (In Progress stands for NOTIFIED). */
 const OCSF_STATUS: Readonly<Record<string, number>> = { NEW: 1, NOTIFIED: 2, SUPPRESSED: 3, RESOLVED: 4 };
-
-/** Security Hub did not take the update for this finding, or the call to it failed. */
-export class FindingUpdateError extends RiposteError {
-  readonly code = 'FINDING_UPDATE_FAILED';
-  /** Security Hub's `UnprocessedFindings[].ErrorCode`, when it answered with one. */
-  readonly errorCode: string | undefined;
-  /**
-   * @param context where: at least the finding's account and region, and the finding id as `resource`.
-   * @param retryable defaults to true: Security Hub leaves findings unprocessed under load, too.
-   */
-  constructor(message: string, context: ErrorContext, options: { cause?: unknown; retryable?: boolean; errorCode?: string } = {}) {
-    super(message, { context, cause: options.cause, retryable: options.retryable ?? true });
-    this.errorCode = options.errorCode;
-  }
-}
 
 /** Security Hub's limit on `Note.Text` (and on an OCSF `Comment`). */
 export const SECURITY_HUB_NOTE_MAX = 512;
@@ -84,15 +64,14 @@ export interface SecurityHubFindingUpdate {
  *   (retryable), or for a finding it did not deliver (not retryable: check
  *   {@link isSecurityHubFinding} first).
  */
-export async function updateSecurityHubFinding(
-  securityHub: SecurityHubClient,
-  finding: Finding,
-  update: SecurityHubFindingUpdate,
-  context: ErrorContext = {},
-): Promise<void> {
+export async function updateSecurityHubFinding(securityHub: SecurityHubClient, finding: Finding, update: SecurityHubFindingUpdate, context: ErrorContext = {}): Promise<void> {
   const productArn = finding.product.arn;
   if (!isSecurityHubFinding(finding) || productArn === undefined) {
-    throw new FindingUpdateError(`not a Security Hub finding (${finding.source}): Security Hub cannot update it`, { account: finding.account, region: finding.region, resource: finding.id, ...context }, { retryable: false });
+    throw new FindingUpdateError(
+      `not a Security Hub finding (${finding.source}): Security Hub cannot update it`,
+      { account: finding.account, region: finding.region, resource: finding.id, ...context },
+      { retryable: false },
+    );
   }
   const result =
     finding.format === 'ocsf'
@@ -152,7 +131,6 @@ export const updateFinding = defineAction({
     hosting: ['securityhub:BatchUpdateFindings', 'securityhub:BatchUpdateFindingsV2', 'securityhub:GetFindings', 'securityhub:GetFindingsV2'],
   },
   changesResources: false,
-  reversible: false,
   behaviour: {
     async plan(context, wanted) {
       const changes = isSecurityHubFinding(context.finding) ? wantedChanges(context, wanted) : [];
@@ -203,7 +181,7 @@ export const updateFinding = defineAction({
       } else {
         const { Findings } = await securityHub.send(
           new GetFindingsCommand({
-            Filters: { Id: [{ Value: context.finding.id, Comparison: 'EQUALS' }], ProductArn: [{ Value: context.finding.product.arn as string, Comparison: 'EQUALS' }] },
+            Filters: { Id: [{ Value: context.finding.id, Comparison: 'EQUALS' }], ProductArn: [{ Value: context.finding.product.arn, Comparison: 'EQUALS' }] },
             MaxResults: 1,
           }),
         );

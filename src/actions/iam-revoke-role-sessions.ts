@@ -1,9 +1,10 @@
-import { DeleteRolePolicyCommand, GetInstanceProfileCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { DeleteRolePolicyCommand, GetInstanceProfileCommand, GetRolePolicyCommand, IAMClient, NoSuchEntityException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { z } from 'zod';
 
-import { parseArn } from '../intake/aws-names.js';
+import { parseArn } from '../aws-names.js';
 import { currentAssociation } from './ec2-detach-instance-profile.js';
-import { assertInstanceExists, instanceArnOf, instanceIdOf } from './ec2-instance.js';
+import { instanceArnOf } from './arns.js';
+import { assertInstanceExists, instanceIdOf } from './ec2-instance.js';
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';
 
@@ -22,9 +23,6 @@ interface InstanceRole {
   readonly via: string;
 }
 
-const errorName = (error: unknown): string | undefined => (error as { name?: string } | undefined)?.name;
-const isNoSuchEntity = (error: unknown): boolean => errorName(error) === 'NoSuchEntityException' || errorName(error) === 'NoSuchEntity';
-
 /** The last segment of an IAM ARN's resource (`instance-profile/path/name` -> `name`). */
 const lastSegment = (arn: string | undefined): string | undefined => parseArn(arn)?.resource.split('/').at(-1) || undefined;
 
@@ -39,7 +37,7 @@ async function roleOfProfile(context: ActionContext, profileArn: string, via: st
     if (role?.RoleName === undefined) return null;
     return { name: role.RoleName, arn: role.Arn ?? roleArnFor(context, role.RoleName), via: `${via} ${profileArn}` };
   } catch (error) {
-    if (isNoSuchEntity(error)) return null;
+    if (error instanceof NoSuchEntityException) return null;
     throw error;
   }
 }
@@ -109,12 +107,27 @@ async function inlinePolicy(context: ActionContext, roleName: string, policyName
     const { PolicyDocument } = await context.clients.create(IAMClient, context.target).send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }));
     return PolicyDocument === undefined ? null : decodeDocument(PolicyDocument);
   } catch (error) {
-    if (isNoSuchEntity(error)) return null;
+    if (error instanceof NoSuchEntityException) return null;
     throw error;
   }
 }
 
 const noRole = (instanceId: string): string => `instance ${instanceId}: no role to revoke (no instance profile role on the instance or in the finding)`;
+
+/** What plan, run and verify read: the step's instance, its role, and the policy under Riposte's name with its cut-off, if it is a revoke policy. */
+interface RevocationState {
+  readonly instanceId: string;
+  readonly role: InstanceRole | null;
+  readonly existing: string | null;
+  readonly cutOff: string | undefined;
+}
+
+async function revocationState(context: ActionContext): Promise<RevocationState> {
+  const instanceId = instanceIdOf(ACTION, context);
+  const role = await instanceRole(context, instanceId);
+  const existing = role === null ? null : await inlinePolicy(context, role.name);
+  return { instanceId, role, existing, cutOff: existing === null ? undefined : revokedBefore(existing) };
+}
 
 /**
  * Denies everything to sessions of the instance's role issued before now
@@ -137,25 +150,14 @@ export const revokeRoleSessions = defineAction({
   params: z.strictObject({}),
   target: 'instance',
   permissions: {
-    member: [
-      'ec2:DescribeInstances',
-      'ec2:DescribeIamInstanceProfileAssociations',
-      'iam:GetInstanceProfile',
-      'iam:GetRolePolicy',
-      'iam:PutRolePolicy',
-      'iam:DeleteRolePolicy',
-    ],
+    member: ['ec2:DescribeInstances', 'ec2:DescribeIamInstanceProfileAssociations', 'iam:GetInstanceProfile', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
     hosting: [],
   },
   changesResources: true,
-  reversible: true,
   behaviour: {
     async plan(context) {
-      const instanceId = instanceIdOf(ACTION, context);
-      const role = await instanceRole(context, instanceId);
+      const { instanceId, role, existing, cutOff } = await revocationState(context);
       if (role === null) return { action: ACTION, resource: instanceArnOf(context, instanceId), compliant: true, summary: noRole(instanceId), changes: [] };
-      const existing = await inlinePolicy(context, role.name);
-      const cutOff = existing === null ? undefined : revokedBefore(existing);
       return {
         action: ACTION,
         resource: role.arn,
@@ -168,11 +170,8 @@ export const revokeRoleSessions = defineAction({
       };
     },
     async run(context) {
-      const instanceId = instanceIdOf(ACTION, context);
-      const role = await instanceRole(context, instanceId);
+      const { instanceId, role, existing, cutOff } = await revocationState(context);
       if (role === null) return { action: ACTION, resource: instanceArnOf(context, instanceId), changed: false, summary: noRole(instanceId), changes: [] };
-      const existing = await inlinePolicy(context, role.name);
-      const cutOff = existing === null ? undefined : revokedBefore(existing);
       if (cutOff !== undefined) {
         return {
           action: ACTION,
@@ -187,7 +186,7 @@ export const revokeRoleSessions = defineAction({
         await context.clients.create(IAMClient, context.target).send(new PutRolePolicyCommand({ RoleName: role.name, PolicyName: REVOKE_POLICY_NAME, PolicyDocument: document }));
       } catch (error) {
         // A role named only by the finding that no longer exists: its sessions died with it.
-        if (isNoSuchEntity(error)) return { action: ACTION, resource: role.arn, changed: false, summary: `role ${role.name} does not exist: no role to revoke`, changes: [] };
+        if (error instanceof NoSuchEntityException) return { action: ACTION, resource: role.arn, changed: false, summary: `role ${role.name} does not exist: no role to revoke`, changes: [] };
         throw error;
       }
       const changes: PlannedChange[] = [{ field: `RolePolicy ${REVOKE_POLICY_NAME}`, from: existing, to: document }];
@@ -201,11 +200,8 @@ export const revokeRoleSessions = defineAction({
       };
     },
     async verify(context) {
-      const instanceId = instanceIdOf(ACTION, context);
-      const role = await instanceRole(context, instanceId);
+      const { instanceId, role, cutOff } = await revocationState(context);
       if (role === null) return { compliant: true, summary: noRole(instanceId) };
-      const existing = await inlinePolicy(context, role.name);
-      const cutOff = existing === null ? undefined : revokedBefore(existing);
       return {
         compliant: cutOff !== undefined,
         summary: cutOff !== undefined ? `role ${role.name}: sessions issued before ${cutOff} are denied` : `role ${role.name}: no ${REVOKE_POLICY_NAME} deny policy`,

@@ -1,10 +1,4 @@
-import {
-  DeleteAccountPasswordPolicyCommand,
-  GetAccountPasswordPolicyCommand,
-  IAMClient,
-  UpdateAccountPasswordPolicyCommand,
-  type PasswordPolicy,
-} from '@aws-sdk/client-iam';
+import { DeleteAccountPasswordPolicyCommand, GetAccountPasswordPolicyCommand, IAMClient, NoSuchEntityException, UpdateAccountPasswordPolicyCommand, type PasswordPolicy } from '@aws-sdk/client-iam';
 import { z } from 'zod';
 
 import { defineAction } from './registry.js';
@@ -57,7 +51,7 @@ async function currentPolicy(context: ActionContext): Promise<AccountPasswordPol
     const { PasswordPolicy: policy } = await iam.send(new GetAccountPasswordPolicyCommand({}));
     return policy === undefined ? null : normalize(policy);
   } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchEntityException' || (error as { name?: string }).name === 'NoSuchEntity') return null;
+    if (error instanceof NoSuchEntityException) return null;
     throw error;
   }
 }
@@ -123,7 +117,6 @@ export const setPasswordPolicy = defineAction({
     hosting: [],
   },
   changesResources: true,
-  reversible: true,
   behaviour: {
     async plan(context, wanted) {
       const current = await currentPolicy(context);

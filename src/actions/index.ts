@@ -13,22 +13,41 @@ import { ActionRegistry } from './registry.js';
 import { runCommand } from './ssm-run-command.js';
 
 export { ActionRegistry, defineAction } from './registry.js';
-export { DuplicateActionError, UnknownActionError } from './errors.js';
-export { ActionFailedError, ActionNotImplementedError, ActionParamsInvalidError, isRetryableError, planStep, rollbackStep, runStep, verifyStep } from './execute.js';
-export type { StepAction, StepPhase } from './execute.js';
-export { EvidenceBucketNotConfiguredError } from './evidence-store.js';
-export { InstanceProfileConflictError } from './ec2-detach-instance-profile.js';
-export { InstanceNotFoundError } from './ec2-instance.js';
-export { UnmanagedSecurityGroupError } from './ec2-isolate.js';
-export { NotDefaultSecurityGroupError } from './ec2-restrict-default-security-group.js';
-export { SecurityGroupNotFoundError } from './ec2-security-group.js';
-export { FindingUpdateError, RIPOSTE_COMMENT_MARKER, RIPOSTE_NOTE_AUTHOR } from './finding-update.js';
-export { NotificationTopicMissingError } from './notify.js';
+export { planStep, rollbackStep, runStep, verifyStep } from './execute.js';
+export type { StepAction } from './execute.js';
+export {
+  ActionFailedError,
+  ActionNotReversibleError,
+  ActionParamsInvalidError,
+  DuplicateActionError,
+  EvidenceBucketNotConfiguredError,
+  FindingUpdateError,
+  InstanceNotFoundError,
+  InstanceProfileConflictError,
+  NotDefaultSecurityGroupError,
+  NotificationTopicMissingError,
+  SecurityGroupNotFoundError,
+  SsmCommandFailedError,
+  UnknownActionError,
+  UnmanagedSecurityGroupError,
+} from './errors.js';
+// The Security Hub and SNS writes the `finding.update` and `notify` actions
+// make, which the pipeline's record stage makes too.
+export { isSecurityHubFinding, RIPOSTE_COMMENT_MARKER, RIPOSTE_NOTE_AUTHOR, riposteNoteText, SECURITY_HUB_NOTE_MAX, updateSecurityHubFinding } from './finding-update.js';
+export type { SecurityHubFindingUpdate } from './finding-update.js';
+export { publishToTopic, SNS_SUBJECT_MAX, snsSubject } from './notify.js';
+export type { SnsNotification } from './notify.js';
+// What the actions leave on resources, for whoever reads them back.
+export { MANAGED_TAG, PREVIOUS_GROUPS_TAG } from './ec2-isolate.js';
+export { EvidenceTag } from './ec2-snapshot-volumes.js';
+export { REVOKE_POLICY_NAME } from './iam-revoke-role-sessions.js';
 export { ActionTarget } from './types.js';
+export type { ActionDefinition, ActionPermissions, StepPhase } from './types.js';
 export { memberPermissions, memberRoleTemplate } from './member-role-template.js';
 export type { MemberRoleTemplateOptions } from './member-role-template.js';
+export { readResourceTags, ResourceTagsUnreadableError, TAG_READ_PERMISSIONS, TAGGED_RESOURCE_TYPES } from './resource-tags.js';
+export type { ResourceTags, ResourceTagsUnreadableDetails } from './resource-tags.js';
 export type { ActionBehaviour, ActionContext, ActionOutcome, ActionPlan, HostingServices, PlannedChange, Verification } from './runtime.js';
-export type { ActionDefinition, ActionPermissions } from './types.js';
 
 /** Every action Riposte ships, in one list the registry and the tests share. */
 export const BUILT_IN_ACTIONS = [

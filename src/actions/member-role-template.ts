@@ -1,4 +1,4 @@
-import { GUARD_PERMISSIONS } from '../pipeline/guards/resource-tags.js';
+import { TAG_READ_PERMISSIONS } from './resource-tags.js';
 import type { ActionRegistry } from './registry.js';
 
 /**
@@ -7,7 +7,7 @@ import type { ActionRegistry } from './registry.js';
  * reads of resource tags that exemptions are checked against).
  */
 export function memberPermissions(registry: ActionRegistry): string[] {
-  return [...new Set([...registry.all().flatMap((action) => action.permissions.member), ...GUARD_PERMISSIONS.member])].sort();
+  return [...new Set([...registry.all().flatMap((action) => action.permissions.member), ...TAG_READ_PERMISSIONS.member])].sort();
 }
 
 export interface MemberRoleTemplateOptions {

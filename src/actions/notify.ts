@@ -1,24 +1,19 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 
-import { parseArn } from '../intake/aws-names.js';
-import { RiposteError } from '../errors.js';
+import { parseArn } from '../aws-names.js';
+import { NotificationTopicMissingError } from './errors.js';
 import { defineAction } from './registry.js';
 import type { ActionContext } from './runtime.js';
 
 const params = z.strictObject({
-  topicArn: z.string().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN').optional(),
+  topicArn: z
+    .string()
+    .regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN')
+    .optional(),
   subject: z.string().min(1).max(100).optional(),
 });
 type Params = z.output<typeof params>;
-
-/** Neither the step nor the deployment names a topic. */
-export class NotificationTopicMissingError extends RiposteError {
-  readonly code = 'NOTIFY_TOPIC_MISSING';
-  constructor(context: ActionContext) {
-    super('no SNS topic to notify: set the deployment topic or the step’s topicArn', { context: { account: context.target.account, region: context.target.region, resource: context.finding.id } });
-  }
-}
 
 /** SNS's limit on `Subject`. */
 export const SNS_SUBJECT_MAX = 100;
@@ -40,7 +35,11 @@ const ASCII_STAND_INS: ReadonlyArray<readonly [RegExp, string]> = [
 export function snsSubject(text: string): string {
   let subject = text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
   for (const [pattern, replacement] of ASCII_STAND_INS) subject = subject.replace(pattern, replacement);
-  subject = subject.replace(/[^\x21-\x7e]+/g, ' ').trim().slice(0, SNS_SUBJECT_MAX).trimEnd();
+  subject = subject
+    .replace(/[^\x21-\x7e]+/g, ' ')
+    .trim()
+    .slice(0, SNS_SUBJECT_MAX)
+    .trimEnd();
   return subject === '' ? 'Riposte notification' : subject;
 }
 
@@ -98,7 +97,6 @@ export const notify = defineAction({
   target: 'finding',
   permissions: { member: [], hosting: ['sns:Publish'] },
   changesResources: false,
-  reversible: false,
   behaviour: {
     async plan(context, wanted) {
       const topic = wanted.topicArn ?? context.hosting.topicArn;
@@ -112,7 +110,7 @@ export const notify = defineAction({
     },
     async run(context, wanted) {
       const topic = wanted.topicArn ?? context.hosting.topicArn;
-      if (topic === undefined) throw new NotificationTopicMissingError(context);
+      if (topic === undefined) throw new NotificationTopicMissingError('notify', context);
       const { subject, message } = notificationOf(context, wanted);
       const sns = context.hosting.factory.create(SNSClient, { region: parseArn(topic)?.region ?? context.target.region });
       const { messageId } = await publishToTopic(sns, topic, { subject, message });

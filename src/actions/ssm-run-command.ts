@@ -1,11 +1,18 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-
 import type { S3Client } from '@aws-sdk/client-s3';
-import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand, SSMClient, type GetCommandInvocationCommandOutput } from '@aws-sdk/client-ssm';
+import {
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  InvocationDoesNotExist,
+  SendCommandCommand,
+  SSMClient,
+  waitUntilCommandExecuted,
+  type GetCommandInvocationCommandOutput,
+} from '@aws-sdk/client-ssm';
 import { z } from 'zod';
 
-import { RiposteError } from '../errors.js';
-import { instanceArnOf, instanceIdOf } from './ec2-instance.js';
+import { instanceArnOf } from './arns.js';
+import { instanceIdOf } from './ec2-instance.js';
+import { SsmCommandFailedError } from './errors.js';
 import { DIGEST_METADATA, evidenceBucketOf, evidenceS3Of, readObject, sha256, writeJsonEvidence, writeOnce } from './evidence-store.js';
 import { defineAction } from './registry.js';
 import type { ActionBehaviour, ActionContext, ActionOutcome, ActionPlan } from './runtime.js';
@@ -25,32 +32,11 @@ type Params = z.output<typeof params>;
 /** How long a pipeline waits before looking at a command still running again. */
 const RECHECK_SECONDS = 30;
 
-/** Statuses after which GetCommandInvocation changes no more. Pending, InProgress, Delayed and Cancelling are polled on. */
+/** Statuses after which GetCommandInvocation changes no more. Pending, InProgress, Delayed and Cancelling are waited on. */
 const TERMINAL = new Set(['Success', 'Failed', 'Cancelled', 'TimedOut']);
+const isTerminal = (result: GetCommandInvocationCommandOutput | undefined): boolean => TERMINAL.has(result?.Status ?? '');
 /** SendCommand's limit on Comment. */
 const COMMENT_LIMIT = 100;
-
-/**
- * The command ended in a status other than Success (Failed, Cancelled,
- * TimedOut). Whatever output came back is already stored as evidence at
- * `evidenceKey`. Not retryable: the same commands would most likely end the same way.
- */
-export class SsmCommandFailedError extends RiposteError {
-  readonly code = 'SSM_COMMAND_FAILED';
-  readonly commandId: string;
-  readonly status: string;
-  constructor(context: ActionContext, instanceId: string, commandId: string, status: string, responseCode: number | undefined, evidence: string) {
-    super(
-      `${ACTION}: command ${commandId} on ${instanceId} ended ${status}${responseCode === undefined ? '' : ` (response code ${responseCode})`}; its output is stored at ${evidence}`,
-      {
-        context: { account: context.target.account, region: context.target.region, resource: instanceArnOf(context, instanceId), step: ACTION, instanceId, commandId, status },
-        retryable: false,
-      },
-    );
-    this.commandId = commandId;
-    this.status = status;
-  }
-}
 
 /** What the evidence object holds under `data`. */
 export interface CommandEvidence {
@@ -72,8 +58,6 @@ interface SentRecord {
   readonly commandId: string;
   readonly sentAt: string;
 }
-
-const nameOf = (error: unknown): string | undefined => (error as { name?: string } | undefined)?.name;
 
 const bucketOf = (context: ActionContext): string => evidenceBucketOf(ACTION, context);
 
@@ -110,7 +94,7 @@ async function invocation(ssm: SSMClient, commandId: string, instanceId: string)
   try {
     return await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }));
   } catch (error) {
-    if (nameOf(error) === 'InvocationDoesNotExist') return undefined;
+    if (error instanceof InvocationDoesNotExist) return undefined;
     throw error;
   }
 }
@@ -130,7 +114,7 @@ const evidenceOf = (wanted: Params, commandId: string, result: GetCommandInvocat
 
 /** Options a test can set; the registered action uses the defaults. */
 export interface RunCommandOptions {
-  /** Time between GetCommandInvocation calls. Default 2000 ms. */
+  /** Time between GetCommandInvocation calls while waiting (the SDK waiter's delay). Default 2000 ms. */
   readonly pollIntervalMs?: number;
 }
 
@@ -141,14 +125,24 @@ export interface RunCommandOptions {
 export function runCommandBehaviour(options: RunCommandOptions = {}): ActionBehaviour<Params, never> {
   const pollIntervalMs = options.pollIntervalMs ?? 2000;
 
-  /** Polls until a terminal status or until `waitSeconds` have passed; the last result read, if any. */
+  /**
+   * Waits (SSM's CommandExecuted waiter) until a terminal status or until
+   * `waitSeconds` have passed; the last invocation read, if SSM has made it yet.
+   */
   async function waitFor(ssm: SSMClient, commandId: string, instanceId: string, waitSeconds: number): Promise<GetCommandInvocationCommandOutput | undefined> {
     const deadline = Date.now() + waitSeconds * 1000;
-    for (;;) {
-      const result = await invocation(ssm, commandId, instanceId);
-      if (result !== undefined && TERMINAL.has(result.Status ?? '')) return result;
-      if (Date.now() + pollIntervalMs > deadline) return result;
-      await sleep(pollIntervalMs);
+    // One read before the waiter: it retries every error until its deadline, so an
+    // error other than "not there yet" (access denied) would surface only then.
+    const first = await invocation(ssm, commandId, instanceId);
+    const interval = pollIntervalMs / 1000;
+    const remaining = (deadline - Date.now()) / 1000;
+    if (isTerminal(first) || remaining <= interval) return first;
+    try {
+      const { final } = await waitUntilCommandExecuted({ client: ssm, maxWaitTime: remaining, minDelay: interval, maxDelay: interval }, { CommandId: commandId, InstanceId: instanceId });
+      return final;
+    } catch {
+      // Ended other than Success (the waiter's failure), or still running at the deadline: the state as it is now says which.
+      return (await invocation(ssm, commandId, instanceId)) ?? first;
     }
   }
 
@@ -160,7 +154,9 @@ export function runCommandBehaviour(options: RunCommandOptions = {}): ActionBeha
 
   /** Throws SsmCommandFailedError for stored evidence whose status is not Success. */
   function assertSucceeded(context: ActionContext, instanceId: string, evidence: CommandEvidence, location: string): void {
-    if (evidence.status !== 'Success') throw new SsmCommandFailedError(context, instanceId, evidence.commandId, evidence.status, evidence.responseCode, location);
+    if (evidence.status !== 'Success') {
+      throw new SsmCommandFailedError(ACTION, context, instanceId, { commandId: evidence.commandId, status: evidence.status, responseCode: evidence.responseCode, evidence: location });
+    }
   }
 
   return {
@@ -198,7 +194,11 @@ export function runCommandBehaviour(options: RunCommandOptions = {}): ActionBeha
       const stored = await readJson<{ data: CommandEvidence }>(s3, bucket, key);
       if (stored !== undefined) {
         assertSucceeded(context, instanceId, stored.data, `s3://${bucket}/${key}`);
-        return outcomeOf(context, instanceId, { changed: false, summary: `command ${stored.data.commandId} of run ${context.runId} already ran; output at s3://${bucket}/${key}; nothing sent`, changes: [] });
+        return outcomeOf(context, instanceId, {
+          changed: false,
+          summary: `command ${stored.data.commandId} of run ${context.runId} already ran; output at s3://${bucket}/${key}; nothing sent`,
+          changes: [],
+        });
       }
 
       const reason = await unmanagedReason(context, instanceId);
@@ -217,13 +217,13 @@ export function runCommandBehaviour(options: RunCommandOptions = {}): ActionBeha
             Comment: `riposte run ${context.runId}`.slice(0, COMMENT_LIMIT),
           }),
         );
-        commandId = Command?.CommandId as string;
-        const sent: SentRecord = { commandId, sentAt: new Date().toISOString() };
+        const sent: SentRecord = { commandId: Command?.CommandId as string, sentAt: new Date().toISOString() };
+        commandId = sent.commandId;
         await writeOnce(s3, bucket, sentKeyOf(key), Buffer.from(`${JSON.stringify(sent)}\n`, 'utf8'), 'application/json');
       }
 
       const result = await waitFor(ssm, commandId, instanceId, wanted.waitSeconds);
-      if (result === undefined || !TERMINAL.has(result.Status ?? '')) {
+      if (result === undefined || !isTerminal(result)) {
         const status = result?.Status ?? 'Pending';
         return outcomeOf(context, instanceId, {
           changed: true,
@@ -321,6 +321,5 @@ export const runCommand = defineAction({
     hosting: ['s3:PutObject', 's3:GetObject', 's3:ListBucket'],
   },
   changesResources: false,
-  reversible: false,
   behaviour: runCommandBehaviour(),
 });

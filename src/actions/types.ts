@@ -21,10 +21,12 @@ export interface ActionPermissions {
   readonly hosting: readonly string[];
 }
 
+/** Which part of an action's behaviour a step runs. */
+export type StepPhase = 'plan' | 'run' | 'verify' | 'rollback';
+
 /**
- * An action as the playbook compiler sees it: its name, parameter schema,
- * target and permissions. Behaviour (`plan`, `run`, `verify`, `rollback`)
- * is added to the same definition when the action is implemented.
+ * An action: its name, parameter schema, target and permissions (what the
+ * playbook compiler checks and the member role grants), and its behaviour.
  */
 export interface ActionDefinition<Params extends z.ZodType = z.ZodType, Undo = unknown> {
   /** `family.verb-object`, e.g. `ec2.isolate`. */
@@ -36,8 +38,6 @@ export interface ActionDefinition<Params extends z.ZodType = z.ZodType, Undo = u
   readonly permissions: ActionPermissions;
   /** Whether the action changes anything (false for evidence capture, notification). */
   readonly changesResources: boolean;
-  /** Whether `rollback()` can undo it. */
-  readonly reversible: boolean;
-  /** plan / run / verify / rollback, for the actions implemented so far. */
-  readonly behaviour?: ActionBehaviour<z.output<Params>, Undo>;
+  /** plan / run / verify, and rollback where what it changes can be undone. */
+  readonly behaviour: ActionBehaviour<z.output<Params>, Undo>;
 }

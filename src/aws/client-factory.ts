@@ -1,12 +1,6 @@
-import type {
-  AwsCredentialIdentity,
-  AwsCredentialIdentityProvider,
-  MetadataBearer,
-  Pluggable,
-} from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, MetadataBearer, Pluggable } from '@smithy/types';
 
 import type { AwsSettings } from '../config.js';
-import { emulatorGapPlugin } from './emulator-gap-middleware.js';
 
 export type AwsCredentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;
 
@@ -30,20 +24,21 @@ export type SdkClientConstructor<Client extends SdkClient, ClientConfig> = new (
 export interface ClientScope {
   /** Defaults to the hosting region from configuration. */
   readonly region?: string;
-  /** Defaults to the SDK's provider chain (or, against the emulator, test credentials). */
+  /** Defaults to the factory's credentials, else the SDK's provider chain. */
   readonly credentials?: AwsCredentials;
 }
 
-/**
- * moto accepts any signature; the access key only chooses the emulated
- * account (this one maps to moto's default account, 123456789012). A fresh
- * object each time: the SDK annotates the credentials it is given.
- */
-const emulatorCredentials = (): AwsCredentialIdentity => ({ accessKeyId: 'testing', secretAccessKey: 'testing' });
+/** How a factory's clients differ from the SDK's defaults, besides the settings from configuration. */
+export interface AwsClientFactoryOptions {
+  /** Riposte's own credentials, when not the SDK's provider chain (a scope's credentials still win). */
+  readonly credentials?: AwsCredentials;
+  /** Added to every client made, e.g. the emulator's diagnostics, which the demo and the tests pass in. */
+  readonly plugins?: readonly Pluggable<object, MetadataBearer>[];
+}
 
 /**
  * The one place SDK clients are made. Every module asks it for clients, so the
- * endpoint override, retry strategy and emulator diagnostics apply everywhere.
+ * endpoint override, the retry strategy and the caller's plugins apply everywhere.
  *
  * ```ts
  * const ec2 = factory.create(EC2Client, { region: 'eu-west-1', credentials });
@@ -51,33 +46,18 @@ const emulatorCredentials = (): AwsCredentialIdentity => ({ accessKeyId: 'testin
  */
 export class AwsClientFactory {
   readonly settings: AwsSettings;
-  readonly #environment: NodeJS.ProcessEnv;
-  readonly #credentials: AwsCredentials | undefined;
+  readonly options: AwsClientFactoryOptions;
 
-  /**
-   * @param credentials Riposte's own credentials, when not the SDK's provider
-   *   chain (a scope's credentials still win).
-   */
-  constructor(settings: AwsSettings, environment: NodeJS.ProcessEnv = process.env, credentials?: AwsCredentials) {
+  constructor(settings: AwsSettings, options: AwsClientFactoryOptions = {}) {
     this.settings = settings;
-    this.#environment = environment;
-    this.#credentials = credentials;
-  }
-
-  /** Whether clients talk to an emulator (an endpoint override is configured). */
-  get usesEmulator(): boolean {
-    return this.settings.endpoint !== undefined;
+    this.options = options;
   }
 
   /**
    * @param extra client-specific settings (e.g. `forcePathStyle` for S3),
    *   merged over the factory's own.
    */
-  create<Client extends SdkClient, ClientConfig>(
-    Client: SdkClientConstructor<Client, ClientConfig>,
-    scope: ClientScope = {},
-    extra: Partial<ClientConfig> = {},
-  ): Client {
+  create<Client extends SdkClient, ClientConfig>(Client: SdkClientConstructor<Client, ClientConfig>, scope: ClientScope = {}, extra: Partial<ClientConfig> = {}): Client {
     const config: BaseClientConfig = {
       region: scope.region ?? this.settings.region,
       maxAttempts: this.settings.maxAttempts,
@@ -85,19 +65,12 @@ export class AwsClientFactory {
       // exponential backoff, which is what a burst of findings needs.
       retryMode: 'adaptive',
     };
-    const credentials = scope.credentials ?? this.#credentials ?? this.#emulatorCredentials();
+    const credentials = scope.credentials ?? this.options.credentials;
     if (credentials !== undefined) config.credentials = credentials;
     if (this.settings.endpoint !== undefined) config.endpoint = this.settings.endpoint;
 
     const client = new Client({ ...config, ...extra } as ClientConfig);
-    if (this.usesEmulator) {
-      client.middlewareStack.use(emulatorGapPlugin);
-    }
+    for (const plugin of this.options.plugins ?? []) client.middlewareStack.use(plugin);
     return client;
-  }
-
-  #emulatorCredentials(): AwsCredentials | undefined {
-    if (!this.usesEmulator || this.#environment.AWS_ACCESS_KEY_ID !== undefined) return undefined;
-    return emulatorCredentials();
   }
 }

@@ -1,10 +1,7 @@
 export { AwsClientFactory } from './client-factory.js';
-export type { AwsCredentials, BaseClientConfig, ClientScope, SdkClient, SdkClientConstructor } from './client-factory.js';
-export { EmulatorUnsupportedOperationError } from './errors.js';
-export { EmulatorStartError, startEmulator } from './emulator.js';
-export type { Emulator, EmulatorOptions } from './emulator.js';
-export { MemberCredentials, memberRoleArn, sessionNameFor } from './member-credentials.js';
-export type { MemberRoleSettings, MemberTarget } from './member-credentials.js';
+export type { AwsClientFactoryOptions, AwsCredentials, BaseClientConfig, ClientScope, SdkClient, SdkClientConstructor } from './client-factory.js';
+export { AssumeRoleDeniedError, AssumeRoleFailedError } from './errors.js';
 export { MemberClients } from './member-clients.js';
 export type { MemberClientsOptions } from './member-clients.js';
-export { AssumeRoleDeniedError, AssumeRoleFailedError, EmulatorAccessDeniedError } from './errors.js';
+export { MemberCredentials, memberRoleArn, sessionNameFor } from './member-credentials.js';
+export type { MemberRoleSettings, MemberTarget } from './member-credentials.js';

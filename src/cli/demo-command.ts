@@ -15,12 +15,15 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { builtInActions } from '../actions/index.js';
 import { loadConfig } from '../config.js';
 import { DynamoDbRunLedger, runLedgerTableProperties } from '../ledger/index.js';
-import { assemblePipeline, MemoryResumeQueue, MemoryRunLogger, RESULT_EVENT_DETAIL_TYPE, RESULT_EVENT_SOURCE, type PlaybookRunResult } from '../pipeline/index.js';
-import { AwsClientFactory, MemberClients, MemberCredentials, startEmulator } from '../aws/index.js';
+import { MemoryLogSink, RiposteLogger } from '../log/index.js';
+import { assemblePipeline, MemoryResumeQueue, RESULT_EVENT_DETAIL_TYPE, RESULT_EVENT_SOURCE, type PlaybookRunResult } from '../pipeline/index.js';
+import { AwsClientFactory, MemberClients, MemberCredentials } from '../aws/index.js';
+import { emulatorClientOptions, startEmulator } from '../emulator/index.js';
 import { IndexedMatcher } from '../engine/index.js';
 import { readEvent } from '../intake/index.js';
 import { loadPlaybooks, PlaybookCompileError } from '../playbooks/index.js';
 import { describeFinding, describeMatch } from './format.js';
+import type { CommandIo } from './io.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const examples = join(root, 'examples', 'events');
@@ -77,16 +80,16 @@ function describeRun(run: PlaybookRunResult): string {
  * Hub and GuardDuty findings as intake reads them; the playbooks they match
  * and why. Remediation joins as it lands.
  */
-export function registerDemoCommand(program: Command): void {
+export function registerDemoCommand(program: Command, io: CommandIo): void {
   program
     .command('demo')
     .description('run Riposte against the embedded AWS emulator (moto_server)')
     .action(async () => {
-      const say = (line = ''): boolean => process.stdout.write(`${line}\n`);
+      const say = (line = ''): unknown => io.stdout.write(`${line}\n`);
       say('Starting the AWS emulator (moto_server)…');
       const emulator = await startEmulator();
       try {
-        const factory = new AwsClientFactory({ region: 'us-east-1', endpoint: emulator.endpoint, maxAttempts: 2 }, {});
+        const factory = new AwsClientFactory({ region: 'us-east-1', endpoint: emulator.endpoint, maxAttempts: 2 }, emulatorClientOptions());
         say(`Emulator at ${emulator.endpoint}`);
 
         // The member account, reached the way production reaches it: STS AssumeRole, one session per account.
@@ -137,7 +140,8 @@ export function registerDemoCommand(program: Command): void {
           RIPOSTE_EVENT_BUS: resources.bus,
           RIPOSTE_EXTERNAL_ID: 'riposte-demo',
         });
-        const logger = new MemoryRunLogger();
+        const logs = new MemoryLogSink();
+        const logger = new RiposteLogger({ logLevel: 'debug', stream: logs });
         const parts = { factory, playbooks, logger, registry, resumeQueue: new MemoryResumeQueue() };
         const event = JSON.parse(await readFile(join(examples, 'securityhub-cis-password-policy-failed.json'), 'utf8')) as unknown;
 
@@ -163,7 +167,7 @@ export function registerDemoCommand(program: Command): void {
         }
         const delivered = await resultEvents(factory, resources.queueUrl);
         say(`  event      ${delivered.length} "Riposte Remediation Result" event${delivered.length === 1 ? '' : 's'} delivered through EventBridge to SQS`);
-        const correlated = logger.entries.filter((entry) => entry.attributes.correlationId === 'demo-enforce').length;
+        const correlated = logs.entries.filter((entry) => entry.attributes.correlationId === 'demo-enforce').length;
         say(`  logs       ${correlated} structured log lines carry correlation id demo-enforce`);
         say();
       } finally {

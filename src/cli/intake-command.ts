@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 
 import { IntakeError, readApiRequest, readEvent, type IntakeResult } from '../intake/index.js';
 import { describeIntakeResult } from './format.js';
+import type { CommandIo } from './io.js';
 
 interface IntakeOptions {
   readonly json?: boolean;
@@ -17,7 +18,7 @@ interface IntakeOptions {
  * `--api`, an on-demand request body) — the findings, and why any were
  * rejected. `-` reads standard input.
  */
-export function registerIntakeCommand(program: Command): void {
+export function registerIntakeCommand(program: Command, io: CommandIo): void {
   program
     .command('intake')
     .description('read an EventBridge event (or an on-demand request) and print the findings Riposte sees')
@@ -26,21 +27,21 @@ export function registerIntakeCommand(program: Command): void {
     .option('--api', 'the file is an on-demand request body ({ instanceId, account, region, … })')
     .option('--requester <principal>', 'who asks, for --api', process.env.USER ?? 'cli')
     .action(async (file: string, options: IntakeOptions) => {
-      const input = file === '-' ? await text(process.stdin) : await readFile(file, 'utf8');
+      const input = file === '-' ? await text(io.stdin) : await readFile(file, 'utf8');
       let result: IntakeResult;
       try {
         result = options.api === true ? readApiRequest(input, { principal: options.requester ?? 'cli' }) : readEvent(input, { origin: file });
       } catch (error) {
         if (!(error instanceof IntakeError)) throw error;
-        process.stderr.write(`${error.name}: ${error.message}\n`);
-        process.exitCode = 2;
+        io.stderr.write(`${error.name}: ${error.message}\n`);
+        io.exitCode = 2;
         return;
       }
       if (options.json === true) {
-        process.stdout.write(`${JSON.stringify({ findings: result.findings, rejected: result.rejected }, null, 2)}\n`);
+        io.stdout.write(`${JSON.stringify({ findings: result.findings, rejected: result.rejected }, null, 2)}\n`);
       } else {
-        process.stdout.write(`${describeIntakeResult(result)}\n`);
+        io.stdout.write(`${describeIntakeResult(result)}\n`);
       }
-      if (result.rejected.length > 0) process.exitCode = 1;
+      if (result.rejected.length > 0) io.exitCode = 1;
     });
 }

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 
 import { formatProblem, loadPlaybooks } from '../playbooks/index.js';
+import type { CommandIo } from './io.js';
 
 /**
  * `riposte validate [path]`: compiles every playbook under `path` (default
  * `playbooks/`) and prints every problem as file:line:column. Exits 1 when
  * there is any.
  */
-export function registerValidateCommand(program: Command): void {
+export function registerValidateCommand(program: Command, io: CommandIo): void {
   program
     .command('validate')
     .description('check playbooks: schema, match fields and types, actions and parameters, custom actions')
@@ -15,7 +16,7 @@ export function registerValidateCommand(program: Command): void {
     .option('--verbose', 'also print each playbook’s triggers, event patterns and permissions')
     .action(async (path: string, options: { verbose?: boolean }) => {
       const { playbooks, problems } = await loadPlaybooks(path);
-      for (const problem of problems) process.stderr.write(`${formatProblem(problem)}\n`);
+      for (const problem of problems) io.stderr.write(`${formatProblem(problem)}\n`);
       if (options.verbose === true) {
         for (const compiled of playbooks) {
           const { playbook } = compiled;
@@ -24,16 +25,16 @@ export function registerValidateCommand(program: Command): void {
             playbook.triggers.customAction === undefined ? undefined : `custom action ${playbook.triggers.customAction.id}`,
             playbook.triggers.api ? 'api' : undefined,
           ].filter(Boolean);
-          process.stdout.write(`${playbook.id} (${compiled.source.file}:${compiled.source.line}): ${triggers.join(', ')}; ${playbook.steps.length} steps\n`);
-          process.stdout.write(`  member-account permissions: ${compiled.permissions.member.join(' ') || 'none'}\n`);
-          process.stdout.write(`  event patterns: ${JSON.stringify(compiled.eventPatterns)}\n`);
+          io.stdout.write(`${playbook.id} (${compiled.source.file}:${compiled.source.line}): ${triggers.join(', ')}; ${playbook.steps.length} steps\n`);
+          io.stdout.write(`  member-account permissions: ${compiled.permissions.member.join(' ') || 'none'}\n`);
+          io.stdout.write(`  event patterns: ${JSON.stringify(compiled.eventPatterns)}\n`);
         }
       }
       if (problems.length > 0) {
-        process.stderr.write(`${problems.length} problem${problems.length === 1 ? '' : 's'}\n`);
-        process.exitCode = 1;
+        io.stderr.write(`${problems.length} problem${problems.length === 1 ? '' : 's'}\n`);
+        io.exitCode = 1;
       } else {
-        process.stdout.write(`${playbooks.length} playbook${playbooks.length === 1 ? '' : 's'} valid\n`);
+        io.stdout.write(`${playbooks.length} playbook${playbooks.length === 1 ? '' : 's'} valid\n`);
       }
     });
 }

@@ -1,9 +1,8 @@
 import { Engine, type RuleProperties } from 'json-rules-engine';
 
 import type { Finding } from '../intake/index.js';
-import { FIELD_NAMES, factsOf, type CompiledPlaybook } from '../playbooks/index.js';
+import { CUSTOM_OPERATORS, FIELD_NAMES, factsOf, type CompiledPlaybook } from '../playbooks/index.js';
 import { explain, type ConditionOutcome } from './explain.js';
-import { registerOperators } from './operators.js';
 import { PlaybookIndex } from './playbook-index.js';
 
 /** A playbook that matched a finding, and why: the conditions that held, with the fact values they saw. */
@@ -21,19 +20,17 @@ export interface Matcher {
 export function createEngine(playbooks: readonly CompiledPlaybook[]): Engine {
   // Undefined facts are absent fields (a finding without a control): they fail
   // the conditions on them instead of aborting the run.
-  const engine = registerOperators(new Engine([], { allowUndefinedFacts: true }));
+  const engine = new Engine([], { allowUndefinedFacts: true });
+  for (const operator of CUSTOM_OPERATORS) engine.addOperator(operator);
   for (const compiled of playbooks) engine.addRule(compiled.rule as unknown as RuleProperties);
   return engine;
 }
 
-const byPriorityThenId = (a: PlaybookMatch, b: PlaybookMatch): number =>
-  b.playbook.playbook.priority - a.playbook.playbook.priority || a.playbook.playbook.id.localeCompare(b.playbook.playbook.id);
+const byPriorityThenId = (a: PlaybookMatch, b: PlaybookMatch): number => b.playbook.playbook.priority - a.playbook.playbook.priority || a.playbook.playbook.id.localeCompare(b.playbook.playbook.id);
 
 async function run(engine: Engine, playbooks: ReadonlyMap<string, CompiledPlaybook>, facts: Record<string, unknown>): Promise<PlaybookMatch[]> {
   const { results } = await engine.run(facts);
-  return results
-    .map((result): PlaybookMatch => ({ playbook: playbooks.get(result.name) as CompiledPlaybook, conditions: explain(result.conditions) }))
-    .sort(byPriorityThenId);
+  return results.map((result): PlaybookMatch => ({ playbook: playbooks.get(result.name) as CompiledPlaybook, conditions: explain(result.conditions) })).sort(byPriorityThenId);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Finding } from '../intake/index.js';
-import { FIELDS, isFactCondition, necessaryConditions, type CompiledPlaybook, type Condition } from '../playbooks/index.js';
+import { FIELDS, firstDisjunction, isFactCondition, necessaryConditions, type CompiledPlaybook, type Condition } from '../playbooks/index.js';
 
 /**
  * Fields a playbook can be filed under, when one of its trigger branches
@@ -35,25 +35,12 @@ function keysOf(condition: Condition): Key[] {
   const keys: Key[] = [];
   for (const { fact, operator, value } of necessaryConditions(condition)) {
     if (!(INDEX_FIELDS as readonly string[]).includes(fact)) continue;
-    const strings = Array.isArray(value) && value.every((item) => typeof item === 'string') ? (value as string[]) : undefined;
+    const strings = Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : undefined;
     if ((operator === 'equal' || operator === 'contains') && typeof value === 'string') keys.push({ field: fact, values: [value], prefix: false });
     else if ((operator === 'in' || operator === 'containsAny') && strings !== undefined) keys.push({ field: fact, values: strings, prefix: false });
     else if (operator === 'prefix' && strings !== undefined) keys.push({ field: fact, values: strings, prefix: true });
   }
   return keys;
-}
-
-/** The first `any` reached through `all` only: alternatives, one of which must hold. */
-function disjunctionIn(condition: Condition): readonly Condition[] | undefined {
-  if (isFactCondition(condition)) return undefined;
-  if ('any' in condition) return condition.any.length > 1 ? condition.any : undefined;
-  if ('all' in condition) {
-    for (const child of condition.all) {
-      const found = disjunctionIn(child);
-      if (found !== undefined) return found;
-    }
-  }
-  return undefined;
 }
 
 const branchesOf = (condition: Condition): readonly Condition[] => (!isFactCondition(condition) && 'any' in condition ? condition.any : [condition]);
@@ -75,7 +62,7 @@ export class PlaybookIndex {
     const branches = playbooks.map((compiled) =>
       branchesOf(compiled.rule.conditions).map((branch) => ({
         keys: keysOf(branch),
-        alternatives: (disjunctionIn(branch) ?? []).map((alternative) => [...keysOf(branch), ...keysOf(alternative)]),
+        alternatives: (firstDisjunction(branch) ?? []).map((alternative) => [...keysOf(branch), ...keysOf(alternative)]),
       })),
     );
     // How many playbooks a (field, value) already selects.
@@ -97,7 +84,7 @@ export class PlaybookIndex {
         const perAlternative = branch.alternatives.map(best);
         let chosen: Key[] = whole === undefined ? [] : [whole];
         if (perAlternative.length > 0 && perAlternative.every((key) => key !== undefined)) {
-          const keys = perAlternative as Key[];
+          const keys = perAlternative;
           const worstRank = Math.max(...keys.map(rank));
           const total = keys.reduce((sum, key) => sum + size(key), 0);
           if (whole === undefined || worstRank < rank(whole) || (worstRank === rank(whole) && total < size(whole))) chosen = keys;

@@ -2,22 +2,12 @@ import { randomUUID } from 'node:crypto';
 
 import { z } from 'zod';
 
-import { accountIdSchema, ec2Arn, partitionOfRegion, regionSchema } from './aws-names.js';
+import { accountIdSchema, ec2Arn, partitionOfRegion, regionSchema } from '../aws-names.js';
 import { InvalidApiRequestError, IntakeError, MalformedEventError } from './errors.js';
-import { describeIssue } from './field-path.js';
+import { parseOrThrow } from './field-path.js';
 import { readJsonObject } from './raw-input.js';
 import { assumedSeverity } from './severity.js';
-import {
-  FindingFormat,
-  FindingSource,
-  RecordState,
-  SeverityLabel,
-  WorkflowStatus,
-  type EventEnvelope,
-  type Finding,
-  type IntakeResult,
-  type Requester,
-} from './types.js';
+import { FindingFormat, FindingSource, RecordState, SeverityLabel, WorkflowStatus, type EventEnvelope, type Finding, type IntakeResult, type Requester } from './types.js';
 
 /** The body of an on-demand request. Strict: a misspelt field is an error, not a silently ignored option. */
 export const apiRequestSchema = z.strictObject({
@@ -59,17 +49,9 @@ export function readApiRequest(body: unknown, requester: Requester, options: Api
     if (error instanceof IntakeError) throw new InvalidApiRequestError(error.message.replace(/^api request: /, ''), error.field);
     throw error;
   }
-  const parsed = apiRequestSchema.safeParse(object);
-  if (!parsed.success) {
-    const { field, message } = describeIssue(parsed.error);
-    throw new InvalidApiRequestError(message, field);
-  }
-  const who = requesterSchema.safeParse(requester);
-  if (!who.success) {
-    const { field, message } = describeIssue(who.error, 'requestedBy');
-    throw new InvalidApiRequestError(message, field);
-  }
-  const request = parsed.data;
+  const invalid = (message: string, field: string): InvalidApiRequestError => new InvalidApiRequestError(message, field);
+  const request = parseOrThrow(apiRequestSchema, object, invalid);
+  const requestedBy = parseOrThrow(requesterSchema, requester, invalid, 'requestedBy');
   const requestId = options.requestId ?? randomUUID();
   const partition = partitionOfRegion(request.region);
   const arn = ec2Arn(partition, request.region, request.account, 'instance', request.instanceId);
@@ -112,7 +94,7 @@ export function readApiRequest(body: unknown, requester: Requester, options: Api
     ],
     trigger: {
       kind: 'api',
-      requestedBy: who.data,
+      requestedBy,
       requestId,
       ...(request.playbook === undefined ? {} : { playbook: request.playbook }),
       ...(request.reason === undefined ? {} : { reason: request.reason }),
@@ -159,12 +141,7 @@ const apiGatewayEventSchema = z.looseObject({
  */
 export function readApiGatewayEvent(event: unknown): IntakeResult {
   const object = readJsonObject(event, 'apigateway');
-  const parsed = apiGatewayEventSchema.safeParse(object);
-  if (!parsed.success) {
-    const { field, message } = describeIssue(parsed.error);
-    throw new MalformedEventError(message, 'apigateway', field);
-  }
-  const { body, isBase64Encoded, requestContext } = parsed.data;
+  const { body, isBase64Encoded, requestContext } = parseOrThrow(apiGatewayEventSchema, object, (message, field) => new MalformedEventError(message, 'apigateway', field));
   if (body === undefined || body === null || body === '') throw new InvalidApiRequestError('is missing: send the request as a JSON body', 'body');
   const text = isBase64Encoded === true ? Buffer.from(body, 'base64').toString('utf8') : body;
   const identity = requestContext.identity;
@@ -180,10 +157,7 @@ export function readApiGatewayEvent(event: unknown): IntakeResult {
     identity?.user ??
     undefined;
   if (principal === undefined || principal === null) {
-    throw new InvalidApiRequestError(
-      'is unknown: the request carries no authenticated identity (deploy the API with IAM or an authorizer)',
-      'requestContext.identity',
-    );
+    throw new InvalidApiRequestError('is unknown: the request carries no authenticated identity (deploy the API with IAM or an authorizer)', 'requestContext.identity');
   }
   const sourceIp = identity?.sourceIp ?? requestContext.http?.sourceIp ?? undefined;
   const userAgent = identity?.userAgent ?? requestContext.http?.userAgent ?? undefined;

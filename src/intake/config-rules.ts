@@ -1,31 +1,11 @@
 import { z } from 'zod';
 
-import {
-  accountIdSchema,
-  asffResourceType,
-  ec2Arn,
-  instanceIdIn,
-  partitionOfArn,
-  partitionOfRegion,
-  regionSchema,
-  securityGroupIdIn,
-} from './aws-names.js';
+import { accountIdSchema, asffResourceType, ec2Arn, instanceIdIn, partitionOfArn, partitionOfRegion, regionSchema, securityGroupIdIn, type Partition } from '../aws-names.js';
 import { MalformedEventError } from './errors.js';
-import { describeIssue } from './field-path.js';
+import { parseOrThrow } from './field-path.js';
 import type { ParsedEnvelope } from './envelope.js';
 import { assumedSeverity } from './severity.js';
-import {
-  ComplianceStatus,
-  FindingFormat,
-  FindingSource,
-  RecordState,
-  SeverityLabel,
-  WorkflowStatus,
-  type Finding,
-  type IntakeResult,
-  type Partition,
-  type Resource,
-} from './types.js';
+import { ComplianceStatus, FindingFormat, FindingSource, RecordState, SeverityLabel, WorkflowStatus, type Finding, type IntakeResult, type Resource } from './types.js';
 
 const complianceTypes = ['COMPLIANT', 'NON_COMPLIANT', 'NOT_APPLICABLE', 'INSUFFICIENT_DATA'] as const;
 
@@ -34,9 +14,7 @@ const evaluationSchema = z.looseObject({
   resultRecordedTime: z.string().optional(),
   configRuleInvokedTime: z.string().optional(),
   annotation: z.string().optional(),
-  evaluationResultIdentifier: z
-    .looseObject({ orderingTimestamp: z.string().optional() })
-    .optional(),
+  evaluationResultIdentifier: z.looseObject({ orderingTimestamp: z.string().optional() }).optional(),
 });
 
 /** The `detail` of a `Config Rules Compliance Change` event. */
@@ -97,12 +75,7 @@ function resourceOf(detail: ConfigDetail, partition: Partition): Resource {
  */
 export function readConfigComplianceChange(parsed: ParsedEnvelope): IntakeResult {
   const source = parsed.envelope.source;
-  const result = configDetailSchema.safeParse(parsed.detail);
-  if (!result.success) {
-    const { field, message } = describeIssue(result.error, 'detail');
-    throw new MalformedEventError(message, source, field);
-  }
-  const detail = result.data;
+  const detail = parseOrThrow(configDetailSchema, parsed.detail, (message, field) => new MalformedEventError(message, source, field), 'detail');
   const malformedId =
     (detail.resourceType === 'AWS::EC2::Instance' && instanceIdIn(detail.resourceId) !== detail.resourceId) ||
     (detail.resourceType === 'AWS::EC2::SecurityGroup' && securityGroupIdIn(detail.resourceId) !== detail.resourceId) ||

@@ -1,4 +1,4 @@
-import { parseArn } from './aws-names.js';
+import { parseArn } from '../aws-names.js';
 import { MalformedEventError } from './errors.js';
 import type { ParsedEnvelope } from './envelope.js';
 import type { Trigger } from './types.js';

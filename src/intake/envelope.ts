@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
-import { accountIdSchema, regionSchema } from './aws-names.js';
+import { accountIdSchema, regionSchema } from '../aws-names.js';
 import { MalformedEventError } from './errors.js';
-import { describeIssue } from './field-path.js';
+import { parseOrThrow } from './field-path.js';
 import type { JsonObject } from './raw-input.js';
 import type { EventEnvelope } from './types.js';
 
@@ -27,12 +27,7 @@ export interface ParsedEnvelope {
 /** Reads the envelope; errors name the field (`account`, `detail-type`, `detail`…) and the event's source when known. */
 export function parseEnvelope(event: JsonObject, origin: string): ParsedEnvelope {
   const source = typeof event.source === 'string' && event.source !== '' ? event.source : origin;
-  const parsed = envelopeSchema.safeParse(event);
-  if (!parsed.success) {
-    const { field, message } = describeIssue(parsed.error);
-    throw new MalformedEventError(message, source, field);
-  }
-  const value = parsed.data;
+  const value = parseOrThrow(envelopeSchema, event, (message, field) => new MalformedEventError(message, source, field));
   return {
     envelope: {
       id: value.id,

@@ -30,12 +30,7 @@ export class UnsupportedEventError extends IntakeError {
   readonly code = 'INTAKE_UNSUPPORTED_EVENT';
   readonly detailType: string;
   constructor(source: string, detailType: string, supported: readonly string[]) {
-    super(
-      `${source}: unsupported event "${detailType}"; Riposte consumes: ${supported.join('; ')}`,
-      source,
-      'detail-type',
-      { detailType },
-    );
+    super(`${source}: unsupported event "${detailType}"; Riposte consumes: ${supported.join('; ')}`, source, 'detail-type', { detailType });
     this.detailType = detailType;
   }
 }
@@ -55,8 +50,11 @@ export class EventTooLargeError extends IntakeError {
 /** A key such as `__proto__` or `constructor` that could poison objects built from the event. */
 export class ForbiddenKeyError extends IntakeError {
   readonly code = 'INTAKE_FORBIDDEN_KEY';
+  readonly key: string;
   constructor(source: string, field: string, key: string) {
-    super(`${source}: ${field} uses the forbidden key "${key}"`, source, field, { key });
+    // `field` ends with the key: the context needs nothing more.
+    super(`${source}: ${field} uses the forbidden key "${key}"`, source, field);
+    this.key = key;
   }
 }
 
@@ -70,9 +68,9 @@ export class InvalidFindingError extends IntakeError {
   readonly findingId: string | undefined;
   constructor(message: string, source: string, field: string, details: { index?: number; findingId?: string; account?: string } = {}) {
     super(`${source}: ${field} ${message}${details.findingId === undefined ? '' : ` (finding ${details.findingId})`}`, source, field, {
-      ...(details.index === undefined ? {} : { index: details.index }),
-      ...(details.findingId === undefined ? {} : { resource: details.findingId }),
-      ...(details.account === undefined ? {} : { account: details.account }),
+      findingIndex: details.index,
+      findingId: details.findingId,
+      account: details.account,
     });
     this.index = details.index;
     this.findingId = details.findingId;

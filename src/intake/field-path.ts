@@ -25,3 +25,14 @@ export function describeIssue(error: z.ZodError, prefix = ''): { field: string; 
   const missing = issue.code === 'invalid_type' && issue.message.includes('received undefined');
   return { field: formatPath(issue.path, prefix), message: missing ? 'is missing' : issue.message.replace(/^Invalid input: /, 'is invalid: ') };
 }
+
+/**
+ * What `schema` reads from `value`; else the error `reject` makes of the
+ * first issue (see {@link describeIssue}), its field placed under `prefix`.
+ */
+export function parseOrThrow<Schema extends z.ZodType>(schema: Schema, value: unknown, reject: (message: string, field: string) => Error, prefix = ''): z.output<Schema> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const { field, message } = describeIssue(parsed.error, prefix);
+  throw reject(message, field);
+}

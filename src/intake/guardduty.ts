@@ -1,21 +1,11 @@
 import { z } from 'zod';
 
-import { accountIdSchema, ec2Arn, partitionOfRegion, partitionSchema, regionSchema } from './aws-names.js';
+import { accountIdSchema, ec2Arn, partitionOfRegion, partitionSchema, regionSchema, type Partition } from '../aws-names.js';
 import { MalformedEventError } from './errors.js';
-import { describeIssue } from './field-path.js';
+import { parseOrThrow } from './field-path.js';
 import type { ParsedEnvelope } from './envelope.js';
 import { guardDutySeverity } from './severity.js';
-import {
-  FindingFormat,
-  FindingSource,
-  RecordState,
-  WorkflowStatus,
-  type Finding,
-  type IntakeResult,
-  type NetworkInterface,
-  type Partition,
-  type Resource,
-} from './types.js';
+import { FindingFormat, FindingSource, RecordState, WorkflowStatus, type Finding, type IntakeResult, type NetworkInterface, type Resource } from './types.js';
 
 const tagListSchema = z.array(z.looseObject({ key: z.string(), value: z.string().nullable().optional() })).optional();
 
@@ -93,8 +83,7 @@ const RESOURCE_TYPES: Readonly<Record<string, string>> = {
   EC2NetworkInterface: 'AwsEc2NetworkInterface',
 };
 
-const tagsOf = (tags: z.infer<typeof tagListSchema>): Record<string, string> | undefined =>
-  tags === undefined ? undefined : Object.fromEntries(tags.map(({ key, value }) => [key, value ?? '']));
+const tagsOf = (tags: z.infer<typeof tagListSchema>): Record<string, string> | undefined => (tags === undefined ? undefined : Object.fromEntries(tags.map(({ key, value }) => [key, value ?? ''])));
 
 function instanceResource(detail: GuardDutyDetail, instance: z.infer<typeof instanceDetailsSchema>, partition: Partition): Resource {
   const interfaces: NetworkInterface[] = (instance.networkInterfaces ?? []).map((eni) => {
@@ -177,12 +166,7 @@ function resourcesOf(detail: GuardDutyDetail, partition: Partition): Resource[] 
 /** A native `GuardDuty Finding` event: one finding, GuardDuty's schema. */
 export function readGuardDutyFinding(parsed: ParsedEnvelope): IntakeResult {
   const source = parsed.envelope.source;
-  const result = guardDutyDetailSchema.safeParse(parsed.detail);
-  if (!result.success) {
-    const { field, message } = describeIssue(result.error, 'detail');
-    throw new MalformedEventError(message, source, field);
-  }
-  const detail = result.data;
+  const detail = parseOrThrow(guardDutyDetailSchema, parsed.detail, (message, field) => new MalformedEventError(message, source, field), 'detail');
   const partition = detail.partition ?? partitionOfRegion(detail.region);
   const finding: Finding = {
     id: detail.id,

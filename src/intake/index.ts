@@ -3,24 +3,8 @@ export type { EventReader, ReadEventOptions } from './read-event.js';
 export { readApiGatewayEvent, readApiRequest, apiRequestSchema, API_DETAIL_TYPE, API_SOURCE } from './api-request.js';
 export type { ApiRequest, ApiRequestOptions } from './api-request.js';
 export { MAX_EVENT_BYTES } from './raw-input.js';
-export {
-  EventTooLargeError,
-  ForbiddenKeyError,
-  IntakeError,
-  InvalidApiRequestError,
-  InvalidFindingError,
-  MalformedEventError,
-  UnsupportedEventError,
-} from './errors.js';
-export {
-  ComplianceStatus,
-  FindingFormat,
-  FindingSource,
-  Partition,
-  RecordState,
-  SeverityLabel,
-  WorkflowStatus,
-} from './types.js';
+export { EventTooLargeError, ForbiddenKeyError, IntakeError, InvalidApiRequestError, InvalidFindingError, MalformedEventError, UnsupportedEventError } from './errors.js';
+export { ComplianceStatus, FindingFormat, FindingSource, RecordState, SeverityLabel, WorkflowStatus } from './types.js';
 export type {
   AccessKeyRef,
   Compliance,

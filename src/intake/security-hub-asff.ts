@@ -1,17 +1,6 @@
 import { z } from 'zod';
 
-import {
-  accountIdSchema,
-  ec2Arn,
-  instanceIdIn,
-  parseArn,
-  partitionOfArn,
-  partitionOfRegion,
-  partitionSchema,
-  REGION_PATTERN,
-  regionSchema,
-  securityGroupIdIn,
-} from './aws-names.js';
+import { accountIdSchema, ec2Arn, instanceIdIn, parseArn, partitionOfArn, partitionOfRegion, partitionSchema, REGION_PATTERN, regionSchema, securityGroupIdIn, type Partition } from '../aws-names.js';
 import { cisRulesOfRequirements, cisVersionOfStandard } from './cis.js';
 import { readFindingBatch } from './finding-batch.js';
 import type { ParsedEnvelope } from './envelope.js';
@@ -25,7 +14,6 @@ import {
   type Finding,
   type IntakeResult,
   type NetworkInterface,
-  type Partition,
   type ProductRef,
   type Resource,
   type Trigger,
@@ -109,7 +97,6 @@ const WORKFLOW_OF_STATE: Readonly<Record<string, WorkflowStatus>> = {
   RESOLVED: WorkflowStatus.Resolved,
 };
 
-
 /** `arn:aws:securityhub:…:control/cis-aws-foundations-benchmark/v/1.2.0/1.9` -> standard + control id. */
 function parseStandardsControlArn(arn: string | undefined): { standard: string; controlId: string } | undefined {
   const resource = parseArn(arn)?.resource;
@@ -161,8 +148,7 @@ function controlOf(finding: AsffFinding): Control | undefined {
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
-const record = (value: unknown): Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+const record = (value: unknown): Record<string, unknown> => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
 
 function resourceOf(resource: AsffResource, finding: { account: string; region: string; partition: Partition }): Resource {
   const details = resource.Details ?? {};
@@ -254,9 +240,7 @@ function resourceOf(resource: AsffResource, finding: { account: string; region: 
     if (userType === 'AssumedRole' && userName !== undefined) iamRole = { name: userName };
   }
 
-  const resolvedArn =
-    arn ??
-    (resource.Type === 'AwsEc2Instance' && instanceId !== undefined ? ec2Arn(partition, region, account, 'instance', instanceId) : undefined);
+  const resolvedArn = arn ?? (resource.Type === 'AwsEc2Instance' && instanceId !== undefined ? ec2Arn(partition, region, account, 'instance', instanceId) : undefined);
 
   return {
     type: resource.Type,
@@ -292,13 +276,9 @@ function guardDutyTypesOf(types: readonly string[]): string[] {
 function normalize(finding: AsffFinding, parsed: ParsedEnvelope, index: number, trigger: Trigger, item: unknown): Finding {
   const productArn = parseArn(finding.ProductArn);
   const arnRegion = productArn?.region;
-  const region =
-    finding.Region ??
-    (arnRegion !== undefined && REGION_PATTERN.test(arnRegion) ? arnRegion : undefined) ??
-    finding.Resources[0]?.Region ??
-    (parsed.envelope.region as string);
-  const partition =
-    partitionOfArn(finding.ProductArn) ?? finding.Resources[0]?.Partition ?? partitionOfRegion(region);
+  // The envelope of a Security Hub event always names a region (parseEnvelope requires it).
+  const region: string = finding.Region ?? (arnRegion !== undefined && REGION_PATTERN.test(arnRegion) ? arnRegion : undefined) ?? finding.Resources[0]?.Region ?? (parsed.envelope.region as string);
+  const partition = partitionOfArn(finding.ProductArn) ?? finding.Resources[0]?.Partition ?? partitionOfRegion(region);
   const control = controlOf(finding);
   const product = productOf(finding);
   const types = product.id === 'guardduty' ? [...new Set([...finding.Types, ...guardDutyTypesOf(finding.Types)])] : finding.Types;

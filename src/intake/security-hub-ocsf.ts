@@ -1,35 +1,11 @@
 import { z } from 'zod';
 
-import {
-  accountIdSchema,
-  asffResourceType,
-  ec2Arn,
-  instanceIdIn,
-  parseArn,
-  partitionOfArn,
-  partitionOfRegion,
-  PARTITIONS,
-  regionSchema,
-  securityGroupIdIn,
-} from './aws-names.js';
+import { accountIdSchema, asffResourceType, ec2Arn, instanceIdIn, parseArn, partitionNamed, partitionOfArn, partitionOfRegion, regionSchema, securityGroupIdIn, type Partition } from '../aws-names.js';
 import { cisRulesOfRequirements } from './cis.js';
 import { readFindingBatch } from './finding-batch.js';
 import type { ParsedEnvelope } from './envelope.js';
 import { ocsfSeverity } from './severity.js';
-import {
-  ComplianceStatus,
-  FindingFormat,
-  FindingSource,
-  RecordState,
-  WorkflowStatus,
-  type Control,
-  type Finding,
-  type IntakeResult,
-  type Partition,
-  type ProductRef,
-  type Resource,
-  type Trigger,
-} from './types.js';
+import { ComplianceStatus, FindingFormat, FindingSource, RecordState, WorkflowStatus, type Control, type Finding, type IntakeResult, type ProductRef, type Resource, type Trigger } from './types.js';
 
 const ocsfResourceSchema = z.looseObject({
   type: z.string().min(1),
@@ -130,13 +106,11 @@ function productOf(finding: OcsfFinding): ProductRef {
   };
 }
 
-const knownPartition = (value: string | undefined): Partition | undefined => PARTITIONS.find((partition) => partition === value);
-
 function resourceOf(resource: z.infer<typeof ocsfResourceSchema>, finding: { account: string; region: string; partition: Partition }): Resource {
   const account = resource.owner?.account?.uid ?? finding.account;
   // IAM resources say "global"; the finding's region is where they were evaluated.
   const region = resource.region !== undefined && regionSchema.safeParse(resource.region).success ? resource.region : finding.region;
-  const partition = knownPartition(resource.cloud_partition) ?? finding.partition;
+  const partition = partitionNamed(resource.cloud_partition) ?? finding.partition;
   const arn = [resource.uid_alt, resource.uid].find((candidate) => candidate?.startsWith('arn:'));
   const tags = resource.tags === undefined ? undefined : Object.fromEntries(resource.tags.map(({ name, value }) => [name, value ?? '']));
   const base = {
@@ -168,7 +142,7 @@ function resourceOf(resource: z.infer<typeof ocsfResourceSchema>, finding: { acc
     }
     case 'AWS::IAM::AccessKey': {
       const data = resource.data ?? {};
-      const text = (key: string): string | undefined => (typeof data[key] === 'string' ? (data[key] as string) : undefined);
+      const text = (key: string): string | undefined => (typeof data[key] === 'string' ? data[key] : undefined);
       const userName = text('user_name');
       const userType = text('user_type');
       const principalId = text('principal_id');
@@ -192,16 +166,11 @@ function resourceOf(resource: z.infer<typeof ocsfResourceSchema>, finding: { acc
 function normalize(finding: OcsfFinding, parsed: ParsedEnvelope, index: number, trigger: Trigger, item: unknown): Finding {
   const account = finding.cloud.account.uid;
   const region = finding.cloud.region;
-  const partition =
-    knownPartition(finding.cloud.cloud_partition) ??
-    knownPartition(finding.resources[0]?.cloud_partition) ??
-    partitionOfArn(finding.finding_info.uid) ??
-    partitionOfRegion(region);
+  const partition = partitionNamed(finding.cloud.cloud_partition) ?? partitionNamed(finding.resources[0]?.cloud_partition) ?? partitionOfArn(finding.finding_info.uid) ?? partitionOfRegion(region);
   const control = controlOf(finding);
   const complianceStatusId = finding.compliance?.status_id;
   const closed = finding.activity_id === ACTIVITY_CLOSE || CLOSED_STATUS_IDS.has(finding.status_id ?? 0);
-  const configRuleName =
-    finding.finding_info.analytic?.category === 'AWS::Config::ConfigRule' ? finding.finding_info.analytic.name : undefined;
+  const configRuleName = finding.finding_info.analytic?.category === 'AWS::Config::ConfigRule' ? finding.finding_info.analytic.name : undefined;
   const updatedAt = finding.finding_info.modified_time_dt ?? finding.time_dt;
   const base = { account, region, partition };
   return {
@@ -227,9 +196,7 @@ function normalize(finding: OcsfFinding, parsed: ParsedEnvelope, index: number, 
     recordState: closed ? RecordState.Archived : RecordState.Active,
     ...base,
     resources: finding.resources.map((resource) => resourceOf(resource, base)),
-    ...(finding.comment === undefined || finding.comment === null || finding.comment === ''
-      ? {}
-      : { note: { text: finding.comment } }),
+    ...(finding.comment === undefined || finding.comment === null || finding.comment === '' ? {} : { note: { text: finding.comment } }),
     trigger,
     ...(finding.finding_info.created_time_dt === undefined ? {} : { createdAt: finding.finding_info.created_time_dt }),
     ...(updatedAt === undefined ? {} : { updatedAt }),

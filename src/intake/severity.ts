@@ -35,12 +35,7 @@ export function asffSeverity(severity: { Label?: SeverityLabel; Normalized?: num
  * value is the score times ten).
  */
 export function guardDutySeverity(score: number): Severity {
-  const label =
-    score >= 9 ? SeverityLabel.Critical
-    : score >= 7 ? SeverityLabel.High
-    : score >= 4 ? SeverityLabel.Medium
-    : score >= 1 ? SeverityLabel.Low
-    : SeverityLabel.Informational;
+  const label = score >= 9 ? SeverityLabel.Critical : score >= 7 ? SeverityLabel.High : score >= 4 ? SeverityLabel.Medium : score >= 1 ? SeverityLabel.Low : SeverityLabel.Informational;
   const normalized = Math.min(100, Math.round(score * 100) / 10);
   return { label, normalized, original: String(score), basis: 'derived' };
 }

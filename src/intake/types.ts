@@ -1,3 +1,4 @@
+import type { Partition } from '../aws-names.js';
 import type { InvalidFindingError } from './errors.js';
 
 /**
@@ -74,9 +75,6 @@ export type WorkflowStatus = (typeof WorkflowStatus)[keyof typeof WorkflowStatus
 
 export const RecordState = { Active: 'ACTIVE', Archived: 'ARCHIVED' } as const;
 export type RecordState = (typeof RecordState)[keyof typeof RecordState];
-
-export const Partition = { Aws: 'aws', GovCloud: 'aws-us-gov', China: 'aws-cn' } as const;
-export type Partition = (typeof Partition)[keyof typeof Partition];
 
 /** A compliance control, as Security Hub and its standards name it. */
 export interface Control {

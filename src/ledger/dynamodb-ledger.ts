@@ -1,17 +1,39 @@
+import { ConditionalCheckFailedException, TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   GetCommand,
+  paginateQuery,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
+  type QueryCommandInput,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { isRetryableError, type ErrorContext } from '../errors.js';
 import { LedgerStoreError, RunAlreadyExistsError, RunNotFoundError } from './errors.js';
-import { assertChangeLimit, assertClaimWindow, epochSeconds, finishableFrom, newRunRecord, withFinish, withStep } from './ledger.js';
 import type { RunLedger, RunLedgerOptions } from './ledger.js';
+import {
+  assertChangeLimit,
+  assertClaimWindow,
+  claimOutcome,
+  epochSeconds,
+  finishableFrom,
+  freeSlot,
+  limitReached,
+  liveHolder,
+  newRunRecord,
+  TAKE,
+  transferOutcome,
+  withFinish,
+  withState,
+  withStep,
+  type Holder,
+} from './rules.js';
+import { hasEnded, stagesBefore, type RunState } from './run-state.js';
 import type { ChangeReservation, ClaimResult, NewRun, RunOutcome, RunRecord, StepRecord, TerminalRunStatus } from './types.js';
 
 /*
@@ -19,7 +41,7 @@ import type { ChangeReservation, ClaimResult, NewRun, RunOutcome, RunRecord, Ste
  *
  * | item   | pk                    | sk                        | attributes                                                 |
  * |--------|-----------------------|---------------------------|------------------------------------------------------------|
- * | run    | `RUN#<runId>`         | `RUN`                     | the record's fields; `version`; `steps` a list             |
+ * | run    | `RUN#<runId>`         | `RUN`                     | the record's fields; `version`; `steps`, `history` lists   |
  * | index  | `FINDING#<findingId>` | `RUN#<createdAt>#<runId>` | runId, playbookId, createdAt (written with the run)        |
  * | claim  | `CLAIM#<key>`         | `CLAIM`                   | runId, claimedAt, `expiresAt` (epoch s, the TTL)           |
  * | slot   | `LIMIT#<scope>`       | `SLOT#<i>`, i < limit     | resourceKey, reservedAt, `expiresAt` (epoch s, the TTL)    |
@@ -27,11 +49,12 @@ import type { ChangeReservation, ClaimResult, NewRun, RunOutcome, RunRecord, Ste
  * The run and its index item are written in one transaction, so a finding
  * never lists a run that was not recorded. Appends are `list_append` updates
  * guarded by the run's status (and, when asked, its version), so concurrent
- * appends never overwrite each other. A claim's window is enforced by its
- * condition (`expiresAt <= :now` lets an expired claim be taken over), not by
- * TTL: TTL deletes expired items only eventually (within days), so it merely
- * keeps the table small. A transfer is an update conditioned on the current
- * owner (and its window).
+ * appends never overwrite each other; a move to another stage is guarded by
+ * the stage it comes from (`state.stage`, a map attribute for that reason).
+ * A claim's window is enforced by its condition (`expiresAt <= :now` lets an
+ * expired claim be taken over), not by TTL: TTL deletes expired items only
+ * eventually (within days), so it merely keeps the table small. A transfer
+ * is an update conditioned on the current owner (and its window).
  *
  * A change limit of N is N slot items under the scope. A reservation reads
  * them (one query), and takes a free or expired slot with a conditional put,
@@ -40,9 +63,14 @@ import type { ChangeReservation, ClaimResult, NewRun, RunOutcome, RunRecord, Ste
  * slot has its `expiresAt` pushed out instead (conditioned on still holding
  * it). Slot items at or beyond a lowered limit are ignored.
  *
- * The received event, each step and the outcome are stored as JSON strings:
- * they are arbitrary JSON (numbers beyond 2^53, floats, `undefined`s) that
- * DynamoDB's number and map types would not keep exactly.
+ * Every conditional write goes through one loop (`#conditionally`): write;
+ * when the condition fails, look at the item as it is and let the rule in
+ * `rules.ts` answer.
+ *
+ * The received event, each step, each history entry and the outcome are
+ * stored as JSON strings: they are arbitrary JSON (numbers beyond 2^53,
+ * floats, `undefined`s) that DynamoDB's number and map types would not keep
+ * exactly.
  */
 
 const RUN_SK = 'RUN';
@@ -54,12 +82,12 @@ const runPk = (runId: string): string => `RUN#${runId}`;
 const claimPk = (key: string): string => `CLAIM#${key}`;
 const findingPk = (findingId: string): string => `FINDING#${findingId}`;
 const limitPk = (scope: string): string => `LIMIT#${scope}`;
+const slotSk = (index: number): string => `${SLOT_PREFIX}${index}`;
 
-/** A slot as read: who holds it, and until when (epoch seconds). */
-interface Slot {
-  readonly resourceKey: string;
-  readonly expiresAt: number;
-}
+type Item = Record<string, unknown>;
+
+/** What a settle function answers for one more try of the write. */
+const RETRY = Symbol('retry');
 
 export interface DynamoDbRunLedgerOptions extends RunLedgerOptions {
   /** How many times to re-ask for keys a BatchGetItem left unprocessed (default 5). */
@@ -104,13 +132,7 @@ export class DynamoDbRunLedger implements RunLedger {
             {
               Put: {
                 TableName: this.tableName,
-                Item: {
-                  pk: findingPk(record.findingId),
-                  sk: `RUN#${record.createdAt}#${record.runId}`,
-                  runId: record.runId,
-                  playbookId: record.playbookId,
-                  createdAt: record.createdAt,
-                },
+                Item: { pk: findingPk(record.findingId), sk: `RUN#${record.createdAt}#${record.runId}`, runId: record.runId, playbookId: record.playbookId, createdAt: record.createdAt },
               },
             },
           ],
@@ -118,58 +140,103 @@ export class DynamoDbRunLedger implements RunLedger {
       );
       return record;
     } catch (error) {
-      if (errorName(error) !== 'TransactionCanceledException') throw storeError('record the run', error, record.runId);
-      const reasons = (error as { CancellationReasons?: { Code?: string; Item?: Record<string, unknown> }[] }).CancellationReasons ?? [];
-      const runReason = reasons[0];
+      if (!(error instanceof TransactionCanceledException)) throw storeError('record the run', error, { runId: record.runId });
+      const runReason = error.CancellationReasons?.[0];
       // ALL_OLD puts the existing record in the cancellation reason; a transaction
       // that lost a race to a concurrent one (TransactionConflict) carries none, so read it.
-      const existing =
-        runReason?.Code === 'ConditionalCheckFailed' && runReason.Item !== undefined ? fromItem(runReason.Item) : await this.getRun(record.runId);
+      const existing = runReason?.Code === 'ConditionalCheckFailed' && runReason.Item !== undefined ? fromItem(unmarshall(runReason.Item)) : await this.getRun(record.runId);
       if (existing !== undefined) throw new RunAlreadyExistsError(existing);
-      throw storeError('record the run', error, record.runId, true);
+      throw storeError('record the run', error, { runId: record.runId }, true);
     }
   }
 
-  async appendStep(runId: string, step: StepRecord, expectedVersion?: number): Promise<RunRecord> {
+  async appendStep(runId: string, step: StepRecord, expectedVersion?: number, next?: RunState): Promise<RunRecord> {
     const now = this.#clock();
+    const at = now.toISOString();
     const versionCheck = expectedVersion === undefined ? '' : ' AND #version = :expected';
-    return this.#update(
+    const from = next === undefined ? [] : stagesBefore(next.stage);
+    const stageCheck = next === undefined ? '' : ` AND #state.#stage IN (${from.map((_, i) => `:from${i}`).join(', ')})`;
+    return this.#updateRun(
       runId,
       'append a step',
       {
-        UpdateExpression: 'SET #steps = list_append(#steps, :step), #version = #version + :one, #updatedAt = :now, #status = :inProgress',
-        ConditionExpression: `attribute_exists(pk) AND #status IN (:started, :inProgress)${versionCheck}`,
-        ExpressionAttributeNames: { '#steps': 'steps', '#version': 'version', '#updatedAt': 'updatedAt', '#status': 'status' },
+        UpdateExpression: `SET #steps = list_append(#steps, :step), #version = #version + :one, #updatedAt = :now, #status = :inProgress${
+          next === undefined ? '' : ', #state = :state, #history = list_append(#history, :moved)'
+        }`,
+        ConditionExpression: `attribute_exists(pk) AND #status IN (:started, :inProgress)${versionCheck}${stageCheck}`,
+        ExpressionAttributeNames: {
+          '#steps': 'steps',
+          '#version': 'version',
+          '#updatedAt': 'updatedAt',
+          '#status': 'status',
+          ...(next === undefined ? {} : { '#state': 'state', '#stage': 'stage', '#history': 'history' }),
+        },
         ExpressionAttributeValues: {
           ':step': [JSON.stringify(step)],
           ':one': 1,
-          ':now': now.toISOString(),
+          ':now': at,
           ':started': 'started',
           ':inProgress': 'in-progress',
           ...(expectedVersion === undefined ? {} : { ':expected': expectedVersion }),
+          ...(next === undefined ? {} : { ':state': next, ':moved': [JSON.stringify({ state: next, at })], ...Object.fromEntries(from.map((stage, i) => [`:from${i}`, stage])) }),
         },
       },
-      (current) => withStep(current, step, expectedVersion, now),
+      (current) => withStep(current, step, expectedVersion, now, next),
+    );
+  }
+
+  async advanceRun(runId: string, next: RunState, expectedVersion: number): Promise<RunRecord> {
+    const now = this.#clock();
+    if (hasEnded(next.stage)) {
+      // No condition can say why: the rule does, on the record as it is.
+      const current = await this.getRun(runId);
+      if (current === undefined) throw new RunNotFoundError(runId);
+      return withState(current, next, expectedVersion, now);
+    }
+    const at = now.toISOString();
+    const from = stagesBefore(next.stage);
+    return this.#updateRun(
+      runId,
+      `move the run to ${next.stage}`,
+      {
+        UpdateExpression: 'SET #state = :state, #history = list_append(#history, :moved), #version = #version + :one, #updatedAt = :now',
+        ConditionExpression: `attribute_exists(pk) AND #status IN (:started, :inProgress) AND #version = :expected AND #state.#stage IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+        ExpressionAttributeNames: { '#state': 'state', '#stage': 'stage', '#history': 'history', '#version': 'version', '#updatedAt': 'updatedAt', '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':state': next,
+          ':moved': [JSON.stringify({ state: next, at })],
+          ':one': 1,
+          ':now': at,
+          ':started': 'started',
+          ':inProgress': 'in-progress',
+          ':expected': expectedVersion,
+          ...Object.fromEntries(from.map((stage, i) => [`:from${i}`, stage])),
+        },
+      },
+      (current) => withState(current, next, expectedVersion, now),
     );
   }
 
   async finishRun(runId: string, status: TerminalRunStatus, outcome: RunOutcome, expectedVersion?: number): Promise<RunRecord> {
     const now = this.#clock();
-    const from = finishableFrom(status);
-    const fromValues = Object.fromEntries(from.map((value, i) => [`:from${i}`, value]));
+    const at = now.toISOString();
+    const state: RunState = { stage: status };
+    const fromValues = Object.fromEntries(finishableFrom(status).map((value, i) => [`:from${i}`, value]));
     const versionCheck = expectedVersion === undefined ? '' : ' AND #version = :expected';
-    return this.#update(
+    return this.#updateRun(
       runId,
       `finish the run as ${status}`,
       {
-        UpdateExpression: 'SET #status = :status, #outcome = :outcome, #version = #version + :one, #updatedAt = :now',
+        UpdateExpression: 'SET #status = :status, #state = :state, #history = list_append(#history, :moved), #outcome = :outcome, #version = #version + :one, #updatedAt = :now',
         ConditionExpression: `attribute_exists(pk) AND #status IN (${Object.keys(fromValues).join(', ')})${versionCheck}`,
-        ExpressionAttributeNames: { '#status': 'status', '#outcome': 'outcome', '#version': 'version', '#updatedAt': 'updatedAt' },
+        ExpressionAttributeNames: { '#status': 'status', '#state': 'state', '#history': 'history', '#outcome': 'outcome', '#version': 'version', '#updatedAt': 'updatedAt' },
         ExpressionAttributeValues: {
           ':status': status,
+          ':state': state,
+          ':moved': [JSON.stringify({ state, at })],
           ':outcome': JSON.stringify(outcome),
           ':one': 1,
-          ':now': now.toISOString(),
+          ':now': at,
           ...fromValues,
           ...(expectedVersion === undefined ? {} : { ':expected': expectedVersion }),
         },
@@ -179,23 +246,18 @@ export class DynamoDbRunLedger implements RunLedger {
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
-    try {
-      const { Item } = await this.#client.send(
-        new GetCommand({ TableName: this.tableName, Key: { pk: runPk(runId), sk: RUN_SK }, ConsistentRead: true }),
-      );
-      return Item === undefined ? undefined : fromItem(Item);
-    } catch (error) {
-      throw storeError('read the run', error, runId);
-    }
+    const item = await this.#get({ pk: runPk(runId), sk: RUN_SK }, 'read the run', { runId });
+    return item === undefined ? undefined : fromItem(item);
   }
 
   async claim(key: string, runId: string, windowSeconds: number, now: Date = this.#clock()): Promise<ClaimResult> {
     assertClaimWindow(windowSeconds);
     const nowSeconds = epochSeconds(now);
-    // Two tries: the holder read after a failed condition may itself expire (or be
-    // removed by TTL) in between, and then the key is free to take.
-    for (let attempt = 0; ; attempt += 1) {
-      try {
+    const context = { runId, idempotencyKey: key };
+    return this.#conditionally(
+      'claim an idempotency key',
+      context,
+      async () => {
         await this.#client.send(
           new PutCommand({
             TableName: this.tableName,
@@ -206,23 +268,24 @@ export class DynamoDbRunLedger implements RunLedger {
           }),
         );
         return { claimed: true };
-      } catch (error) {
-        if (errorName(error) !== 'ConditionalCheckFailedException') throw storeError('claim an idempotency key', error, runId, undefined, { key });
-        const item = (error as { Item?: Record<string, unknown> }).Item ?? (await this.#getClaim(key));
-        const holder = item === undefined ? undefined : attributeValue(item.runId);
-        if (typeof holder === 'string') return holder === runId ? { claimed: true } : { claimed: false, existingRunId: holder };
-        if (attempt >= 1) throw storeError('claim an idempotency key', error, runId, true, { key });
-      }
-    }
+      },
+      () => this.#get({ pk: claimPk(key), sk: CLAIM_SK }, 'read an idempotency key', context),
+      // The holder read after a failed condition may itself have expired (or been removed by TTL) in between: then the key is free to take.
+      (item) => {
+        const outcome = claimOutcome(claimHolder(item), runId, nowSeconds);
+        return outcome === TAKE ? RETRY : outcome;
+      },
+    );
   }
 
   async transferClaim(key: string, fromRunId: string, toRunId: string, windowSeconds: number, now: Date = this.#clock()): Promise<ClaimResult> {
     assertClaimWindow(windowSeconds);
     const nowSeconds = epochSeconds(now);
-    // Two tries, as in claim(): the owner read after a failed condition may be
-    // `fromRunId` again (it re-claimed an expired key in between).
-    for (let attempt = 0; ; attempt += 1) {
-      try {
+    const context = { runId: fromRunId, idempotencyKey: key };
+    return this.#conditionally(
+      'transfer an idempotency key',
+      context,
+      async () => {
         await this.#client.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -235,14 +298,16 @@ export class DynamoDbRunLedger implements RunLedger {
           }),
         );
         return { claimed: true };
-      } catch (error) {
-        if (errorName(error) !== 'ConditionalCheckFailedException') throw storeError('transfer an idempotency key', error, fromRunId, undefined, { key });
-        const item = (error as { Item?: Record<string, unknown> }).Item ?? (await this.#getClaim(key));
-        const owner = item !== undefined && Number(attributeValue(item.expiresAt)) > nowSeconds ? String(attributeValue(item.runId)) : '';
-        if (owner === toRunId) return { claimed: true };
-        if (owner !== fromRunId || attempt >= 1) return { claimed: false, existingRunId: owner };
-      }
-    }
+      },
+      () => this.#get({ pk: claimPk(key), sk: CLAIM_SK }, 'read an idempotency key', context),
+      // The owner read after a failed condition may be `fromRunId` again (it re-claimed an expired key in between): one more try.
+      (item, lastTry) => {
+        const holder = claimHolder(item);
+        const outcome = transferOutcome(holder, fromRunId, toRunId, nowSeconds);
+        if (outcome !== TAKE) return outcome;
+        return lastTry ? { claimed: false, existingRunId: liveHolder(holder, nowSeconds) ?? '' } : RETRY;
+      },
+    );
   }
 
   async reserveChange(scope: string, resourceKey: string, limit: number, windowSeconds: number, now: Date = this.#clock()): Promise<ChangeReservation> {
@@ -250,7 +315,10 @@ export class DynamoDbRunLedger implements RunLedger {
     const nowSeconds = epochSeconds(now);
     const expiresAt = nowSeconds + windowSeconds;
     const held = new Map<number, string>();
-    for (const [index, slot] of await this.#readSlots(scope, limit)) if (slot.expiresAt > nowSeconds) held.set(index, slot.resourceKey);
+    for (const [index, slot] of await this.#readSlots(scope, limit)) {
+      const holder = liveHolder(slot, nowSeconds);
+      if (holder !== undefined) held.set(index, holder);
+    }
 
     const mine = [...held].find(([, holder]) => holder === resourceKey);
     if (mine !== undefined) {
@@ -258,8 +326,7 @@ export class DynamoDbRunLedger implements RunLedger {
       // Lost between the read and the update (it expired and was taken): a fresh slot is needed.
       held.delete(mine[0]);
     }
-    for (let index = 0; index < limit; index += 1) {
-      if (held.has(index)) continue;
+    for (let index = freeSlot(held, limit); index !== undefined; index = freeSlot(held, limit)) {
       const holder = await this.#takeSlot(scope, index, resourceKey, now, expiresAt);
       if (holder === undefined) {
         held.set(index, resourceKey);
@@ -269,30 +336,12 @@ export class DynamoDbRunLedger implements RunLedger {
       if (holder === resourceKey) return { allowed: true, used: held.size + 1, limit, alreadyHeld: true };
       held.set(index, holder);
     }
-    const holders = [...held].sort(([a], [b]) => a - b).map(([, holder]) => holder);
-    return { allowed: false, used: held.size, limit, holders };
+    return limitReached(held, limit);
   }
 
   async listRunsForFinding(findingId: string): Promise<RunRecord[]> {
-    const runIds: string[] = [];
-    try {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.#client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
-            ExpressionAttributeValues: { ':pk': findingPk(findingId), ':run': 'RUN#' },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) runIds.push(String(item.runId));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey !== undefined);
-    } catch (error) {
-      throw new LedgerStoreError('list the runs of a finding', error, { findingId }, isRetryable(error));
-    }
+    const items = await this.#query({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)', ExpressionAttributeValues: { ':pk': findingPk(findingId), ':run': 'RUN#' } }, 'list the runs of a finding', { findingId });
+    const runIds = items.map((item) => String(item.runId));
     const runs = await this.#batchGetRuns(runIds);
     // The index is sorted by creation time; keep that order.
     return runIds.map((runId) => runs.get(runId)).filter((run): run is RunRecord => run !== undefined);
@@ -301,23 +350,22 @@ export class DynamoDbRunLedger implements RunLedger {
   async #batchGetRuns(runIds: readonly string[]): Promise<Map<string, RunRecord>> {
     const found = new Map<string, RunRecord>();
     for (let start = 0; start < runIds.length; start += BATCH_GET_LIMIT) {
-      let keys: Record<string, unknown>[] = runIds.slice(start, start + BATCH_GET_LIMIT).map((runId) => ({ pk: runPk(runId), sk: RUN_SK }));
+      let keys: Item[] = runIds.slice(start, start + BATCH_GET_LIMIT).map((runId) => ({ pk: runPk(runId), sk: RUN_SK }));
+      // BatchGetItem has no paginator: keys it leaves unprocessed are asked for again, with a growing pause.
       for (let attempt = 0; keys.length > 0; attempt += 1) {
         if (attempt > this.#maxBatchRetries) {
           throw new LedgerStoreError('read runs', new Error(`${keys.length} keys stayed unprocessed`), {}, true);
         }
         if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
         try {
-          const { Responses, UnprocessedKeys } = await this.#client.send(
-            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-          );
+          const { Responses, UnprocessedKeys } = await this.#client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
           for (const item of Responses?.[this.tableName] ?? []) {
             const run = fromItem(item);
             found.set(run.runId, run);
           }
           keys = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
         } catch (error) {
-          throw new LedgerStoreError('read runs', error, {}, isRetryable(error));
+          throw storeError('read runs', error);
         }
       }
     }
@@ -325,28 +373,17 @@ export class DynamoDbRunLedger implements RunLedger {
   }
 
   /** The scope's slots below `limit`, by index, read consistently. */
-  async #readSlots(scope: string, limit: number): Promise<Map<number, Slot>> {
-    const slots = new Map<number, Slot>();
-    try {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.#client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :slot)',
-            ExpressionAttributeValues: { ':pk': limitPk(scope), ':slot': SLOT_PREFIX },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          const index = Number(String(item.sk).slice(SLOT_PREFIX.length));
-          if (Number.isInteger(index) && index >= 0 && index < limit) slots.set(index, slotFrom(item));
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey !== undefined);
-    } catch (error) {
-      throw new LedgerStoreError('read the change-limit slots', error, { playbook: scope }, isRetryable(error));
+  async #readSlots(scope: string, limit: number): Promise<Map<number, Holder>> {
+    const items = await this.#query(
+      { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :slot)', ExpressionAttributeValues: { ':pk': limitPk(scope), ':slot': SLOT_PREFIX } },
+      'read the change-limit slots',
+      { limitScope: scope },
+    );
+    const slots = new Map<number, Holder>();
+    for (const item of items) {
+      const index = Number(String(item.sk).slice(SLOT_PREFIX.length));
+      const slot = slotHolder(item);
+      if (Number.isInteger(index) && index >= 0 && index < limit && slot !== undefined) slots.set(index, slot);
     }
     return slots;
   }
@@ -357,14 +394,15 @@ export class DynamoDbRunLedger implements RunLedger {
    */
   async #takeSlot(scope: string, index: number, resourceKey: string, now: Date, expiresAt: number): Promise<string | undefined> {
     const nowSeconds = epochSeconds(now);
-    // Two tries, as in claim(): the holder read after a failed condition may
-    // itself have expired (or been removed by TTL) in between.
-    for (let attempt = 0; ; attempt += 1) {
-      try {
+    const context = { limitScope: scope, resource: resourceKey };
+    return this.#conditionally<string | undefined>(
+      'reserve a change-limit slot',
+      context,
+      async () => {
         await this.#client.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: { pk: limitPk(scope), sk: `${SLOT_PREFIX}${index}`, resourceKey, reservedAt: now.toISOString(), expiresAt },
+            Item: { pk: limitPk(scope), sk: slotSk(index), resourceKey, reservedAt: now.toISOString(), expiresAt },
             ConditionExpression: 'attribute_not_exists(pk) OR #expiresAt <= :now',
             ExpressionAttributeNames: { '#expiresAt': 'expiresAt' },
             ExpressionAttributeValues: { ':now': nowSeconds },
@@ -372,14 +410,11 @@ export class DynamoDbRunLedger implements RunLedger {
           }),
         );
         return undefined;
-      } catch (error) {
-        if (errorName(error) !== 'ConditionalCheckFailedException') throw slotError('reserve a change-limit slot', error, scope, resourceKey);
-        const item = (error as { Item?: Record<string, unknown> }).Item ?? (await this.#getSlot(scope, index));
-        const slot = item === undefined ? undefined : slotFrom(item);
-        if (slot !== undefined && slot.expiresAt > nowSeconds) return slot.resourceKey;
-        if (attempt >= 1) throw slotError('reserve a change-limit slot', error, scope, resourceKey, true);
-      }
-    }
+      },
+      () => this.#get({ pk: limitPk(scope), sk: slotSk(index) }, 'read a change-limit slot', context),
+      // The holder read after a failed condition may itself have expired (or been removed by TTL) in between: one more try.
+      (item) => liveHolder(slotHolder(item), nowSeconds) ?? RETRY,
+    );
   }
 
   /**
@@ -388,77 +423,97 @@ export class DynamoDbRunLedger implements RunLedger {
    */
   async #extendSlot(scope: string, index: number, resourceKey: string, now: Date, expiresAt: number): Promise<boolean> {
     const nowSeconds = epochSeconds(now);
-    try {
-      await this.#client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: limitPk(scope), sk: `${SLOT_PREFIX}${index}` },
-          UpdateExpression: 'SET #reservedAt = :at, #expiresAt = :expires',
-          // Never shortens a slot (a caller whose clock runs behind).
-          ConditionExpression: '#resourceKey = :key AND #expiresAt > :now AND #expiresAt < :expires',
-          ExpressionAttributeNames: { '#resourceKey': 'resourceKey', '#reservedAt': 'reservedAt', '#expiresAt': 'expiresAt' },
-          ExpressionAttributeValues: { ':key': resourceKey, ':at': now.toISOString(), ':expires': expiresAt, ':now': nowSeconds },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (errorName(error) !== 'ConditionalCheckFailedException') throw slotError('extend a change-limit slot', error, scope, resourceKey);
-      const item = (error as { Item?: Record<string, unknown> }).Item ?? (await this.#getSlot(scope, index));
-      const slot = item === undefined ? undefined : slotFrom(item);
-      return slot !== undefined && slot.resourceKey === resourceKey && slot.expiresAt > nowSeconds;
-    }
-  }
-
-  async #getSlot(scope: string, index: number): Promise<Record<string, unknown> | undefined> {
-    const { Item } = await this.#client.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: limitPk(scope), sk: `${SLOT_PREFIX}${index}` }, ConsistentRead: true }),
+    const context = { limitScope: scope, resource: resourceKey };
+    return this.#conditionally(
+      'extend a change-limit slot',
+      context,
+      async () => {
+        await this.#client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: limitPk(scope), sk: slotSk(index) },
+            UpdateExpression: 'SET #reservedAt = :at, #expiresAt = :expires',
+            // Never shortens a slot (a caller whose clock runs behind).
+            ConditionExpression: '#resourceKey = :key AND #expiresAt > :now AND #expiresAt < :expires',
+            ExpressionAttributeNames: { '#resourceKey': 'resourceKey', '#reservedAt': 'reservedAt', '#expiresAt': 'expiresAt' },
+            ExpressionAttributeValues: { ':key': resourceKey, ':at': now.toISOString(), ':expires': expiresAt, ':now': nowSeconds },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return true;
+      },
+      () => this.#get({ pk: limitPk(scope), sk: slotSk(index) }, 'read a change-limit slot', context),
+      (item) => liveHolder(slotHolder(item), nowSeconds) === resourceKey,
     );
-    return Item;
-  }
-
-  async #getClaim(key: string): Promise<Record<string, unknown> | undefined> {
-    const { Item } = await this.#client.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: claimPk(key), sk: CLAIM_SK }, ConsistentRead: true }),
-    );
-    return Item;
   }
 
   /**
-   * A conditional update of the run item. When the condition fails, the record
-   * DynamoDB returns (ALL_OLD) goes through the same rule the file store uses,
-   * which throws the typed error that explains the refusal.
+   * A conditional update of the run item. When the condition fails, the
+   * record as it is goes through the same rule the file store uses, which
+   * throws the typed error that explains the refusal.
    */
-  async #update(
-    runId: string,
-    operation: string,
-    update: Pick<
-      ConstructorParameters<typeof UpdateCommand>[0],
-      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
-    >,
-    explain: (current: RunRecord) => RunRecord,
-  ): Promise<RunRecord> {
-    try {
-      const { Attributes } = await this.#client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: runPk(runId), sk: RUN_SK },
-          ...update,
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      if (Attributes === undefined) throw new Error('the update returned no attributes');
-      return fromItem(Attributes);
-    } catch (error) {
-      if (errorName(error) !== 'ConditionalCheckFailedException') throw storeError(operation, error, runId);
-      const old = (error as { Item?: Record<string, unknown> }).Item;
-      const current = old === undefined ? await this.getRun(runId) : fromItem(old);
-      if (current === undefined) throw new RunNotFoundError(runId);
-      explain(current);
-      // Only reachable when the record had to be re-read and has changed since.
-      throw storeError(operation, error, runId, true);
+  async #updateRun(runId: string, operation: string, update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>, explain: (current: RunRecord) => RunRecord): Promise<RunRecord> {
+    const context = { runId };
+    return this.#conditionally(
+      operation,
+      context,
+      async () => {
+        const { Attributes } = await this.#client.send(
+          new UpdateCommand({ TableName: this.tableName, Key: { pk: runPk(runId), sk: RUN_SK }, ...update, ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+        );
+        if (Attributes === undefined) throw new Error('the update returned no attributes');
+        return fromItem(Attributes);
+      },
+      () => this.#get({ pk: runPk(runId), sk: RUN_SK }, 'read the run', context),
+      (item) => {
+        if (item === undefined) throw new RunNotFoundError(runId);
+        explain(fromItem(item));
+        // Only reachable when the record had to be re-read and has changed since the refusal.
+        throw new LedgerStoreError(operation, new Error('the run changed while the refusal was read'), context, true);
+      },
+    );
+  }
+
+  /**
+   * The one conditional-write loop of this store: write; when DynamoDB
+   * refuses the condition, look at the item as it is (the copy the refusal
+   * carries, `ALL_OLD`, or else a consistent read) and let `settle` answer —
+   * or ask for one more try when the item changed between the refusal and
+   * the read (a holder that expired meanwhile). A second refusal that still
+   * asks for a try is a store error a retry may cure.
+   */
+  async #conditionally<T>(operation: string, context: ErrorContext, write: () => Promise<T>, reread: () => Promise<Item | undefined>, settle: (item: Item | undefined, lastTry: boolean) => T | typeof RETRY): Promise<T> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await write();
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw storeError(operation, error, context);
+        const item = error.Item === undefined ? await reread() : unmarshall(error.Item as Record<string, AttributeValue>);
+        const answer = settle(item, attempt >= 1);
+        if (answer !== RETRY) return answer;
+        if (attempt >= 1) throw storeError(operation, error, context, true);
+      }
     }
+  }
+
+  async #get(key: Item, operation: string, context: ErrorContext): Promise<Item | undefined> {
+    try {
+      const { Item } = await this.#client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+      return Item;
+    } catch (error) {
+      throw storeError(operation, error, context);
+    }
+  }
+
+  /** Every item of a key condition, read consistently, page after page. */
+  async #query(input: Pick<QueryCommandInput, 'KeyConditionExpression' | 'ExpressionAttributeValues'>, operation: string, context: ErrorContext): Promise<Item[]> {
+    const items: Item[] = [];
+    try {
+      for await (const page of paginateQuery({ client: this.#client }, { TableName: this.tableName, ConsistentRead: true, ...input })) items.push(...(page.Items ?? []));
+    } catch (error) {
+      throw storeError(operation, error, context);
+    }
+    return items;
   }
 }
 
@@ -496,8 +551,9 @@ export interface RunLedgerTableProperties {
 /**
  * How each field of a run record is stored. Typed over every key of
  * `RunRecord`, so a field added to the record and not here fails to compile
- * rather than being silently dropped. `json` fields (arbitrary JSON) and each
- * of the `json-list` steps are JSON strings; see the layout above.
+ * rather than being silently dropped. `json` fields (arbitrary JSON) and the
+ * entries of `json-list` fields are JSON strings; `map` is a DynamoDB map the
+ * conditions can look into; see the layout above.
  */
 const RUN_ATTRIBUTES = {
   runId: 'string',
@@ -510,6 +566,8 @@ const RUN_ATTRIBUTES = {
   trigger: 'string',
   mode: 'string',
   status: 'string',
+  state: 'map',
+  history: 'json-list',
   receivedEvent: 'json',
   finding: 'json',
   attempt: 'number',
@@ -521,12 +579,12 @@ const RUN_ATTRIBUTES = {
   createdAt: 'string',
   updatedAt: 'string',
   version: 'number',
-} as const satisfies { readonly [K in keyof RunRecord]-?: 'string' | 'number' | 'json' | 'json-list' };
+} as const satisfies { readonly [K in keyof RunRecord]-?: 'string' | 'number' | 'map' | 'json' | 'json-list' };
 
 const RUN_FIELDS = Object.entries(RUN_ATTRIBUTES) as [keyof RunRecord, (typeof RUN_ATTRIBUTES)[keyof RunRecord]][];
 
-function toItem(record: RunRecord): Record<string, unknown> {
-  const item: Record<string, unknown> = { pk: runPk(record.runId), sk: RUN_SK };
+function toItem(record: RunRecord): Item {
+  const item: Item = { pk: runPk(record.runId), sk: RUN_SK };
   for (const [name, kind] of RUN_FIELDS) {
     const value: unknown = record[name];
     if (value === undefined) continue;
@@ -537,67 +595,33 @@ function toItem(record: RunRecord): Record<string, unknown> {
   return item;
 }
 
-/**
- * A run item back into a record. Accepts both the document client's plain
- * values and raw attribute values (`{ S: … }`), because the item a failed
- * condition returns (ALL_OLD) comes on the error, which the document client
- * does not unmarshall.
- */
-function fromItem(item: Record<string, unknown>): RunRecord {
+/** A run item (plain values: the document client's, or `unmarshall`ed from a refusal) back into a record. */
+function fromItem(item: Item): RunRecord {
   const record: Record<string, unknown> = {};
   try {
     for (const [name, kind] of RUN_FIELDS) {
-      const value = attributeValue(item[name]);
+      const value = item[name];
       if (value === undefined) continue;
-      if (kind === 'string') record[name] = String(value);
-      else if (kind === 'number') record[name] = Number(value);
-      else if (kind === 'json') record[name] = JSON.parse(String(value)) as unknown;
-      else record[name] = (Array.isArray(value) ? value : []).map((entry) => JSON.parse(String(entry)) as unknown);
+      if (kind === 'json') record[name] = JSON.parse(String(value));
+      else if (kind === 'json-list') record[name] = (Array.isArray(value) ? value : []).map((entry) => JSON.parse(String(entry)) as unknown);
+      else record[name] = value;
     }
   } catch (error) {
-    throw new LedgerStoreError('read a run item', error, { resource: String(attributeValue(item.runId)) });
+    throw new LedgerStoreError('read a run item', error, { runId: String(item.runId) });
   }
   return record as unknown as RunRecord;
 }
 
-/** A slot item (plain or raw attribute values) as who holds it and until when. */
-function slotFrom(item: Record<string, unknown>): Slot {
-  return { resourceKey: String(attributeValue(item.resourceKey)), expiresAt: Number(attributeValue(item.expiresAt)) };
+/** The run holding a claim item, until when. */
+function claimHolder(item: Item | undefined): Holder | undefined {
+  return item === undefined || typeof item.runId !== 'string' ? undefined : { holder: item.runId, expiresAt: Number(item.expiresAt) };
 }
 
-/** A plain value, or the value of a raw attribute value of the kinds the ledger writes. */
-function attributeValue(value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  const raw = value as { S?: string; N?: string; L?: unknown[]; BOOL?: boolean; NULL?: boolean };
-  if (raw.S !== undefined) return raw.S;
-  if (raw.N !== undefined) return Number(raw.N);
-  if (raw.L !== undefined) return raw.L.map(attributeValue);
-  if (raw.BOOL !== undefined) return raw.BOOL;
-  if (raw.NULL !== undefined) return null;
-  return value;
+/** The resource holding a slot item, until when. */
+function slotHolder(item: Item | undefined): Holder | undefined {
+  return item === undefined || typeof item.resourceKey !== 'string' ? undefined : { holder: item.resourceKey, expiresAt: Number(item.expiresAt) };
 }
 
-function errorName(error: unknown): string | undefined {
-  return (error as { name?: string } | undefined)?.name;
-}
-
-const RETRYABLE_NAMES = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'TransactionInProgressException',
-  'TransactionCanceledException',
-]);
-
-function isRetryable(error: unknown): boolean {
-  return (error as { $retryable?: unknown })?.$retryable !== undefined || RETRYABLE_NAMES.has(errorName(error) ?? '');
-}
-
-function slotError(operation: string, error: unknown, scope: string, resourceKey: string, retryable?: boolean): LedgerStoreError {
-  return new LedgerStoreError(operation, error, { playbook: scope, resource: resourceKey }, retryable ?? isRetryable(error));
-}
-
-function storeError(operation: string, error: unknown, runId: string, retryable?: boolean, extra: Record<string, string> = {}): LedgerStoreError {
-  return new LedgerStoreError(operation, error, { resource: runId, ...extra }, retryable ?? isRetryable(error));
+function storeError(operation: string, error: unknown, context: ErrorContext = {}, retryable?: boolean): LedgerStoreError {
+  return new LedgerStoreError(operation, error, context, retryable ?? isRetryableError(error));
 }

@@ -2,7 +2,7 @@ import { RiposteError, type ErrorContext } from '../errors.js';
 import type { RunRecord } from './types.js';
 
 function runContext(run: RunRecord): ErrorContext {
-  return { resource: run.runId, playbook: run.playbookId, account: run.account, region: run.region, findingId: run.findingId };
+  return { runId: run.runId, playbook: run.playbookId, account: run.account, region: run.region, findingId: run.findingId };
 }
 
 /**
@@ -46,7 +46,7 @@ export class RunNotFoundError extends RiposteError {
   readonly code = 'LEDGER_RUN_NOT_FOUND';
   readonly runId: string;
   constructor(runId: string) {
-    super(`no run ${runId} is recorded`, { context: { resource: runId }, retryable: false });
+    super(`no run ${runId} is recorded`, { context: { runId }, retryable: false });
     this.runId = runId;
   }
 }
@@ -62,6 +62,22 @@ export class RunAlreadyFinishedError extends RiposteError {
   constructor(current: RunRecord, attempted: string) {
     super(`run ${current.runId} already ended as ${current.status}: cannot ${attempted}`, {
       context: { ...runContext(current), status: current.status },
+      retryable: false,
+    });
+    this.current = current;
+  }
+}
+
+/**
+ * The move is not one the run lifecycle allows (`run-state.ts`): a stage
+ * skipped, or a run moved back. A bug in the caller, never retried.
+ */
+export class IllegalRunTransitionError extends RiposteError {
+  readonly code = 'LEDGER_ILLEGAL_TRANSITION';
+  readonly current: RunRecord;
+  constructor(current: RunRecord, to: string, why?: string) {
+    super(`run ${current.runId} cannot move from ${current.state.stage} to ${to}${why === undefined ? '' : `: ${why}`}`, {
+      context: { ...runContext(current), stage: current.state.stage },
       retryable: false,
     });
     this.current = current;

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { LedgerStoreError, RunAlreadyExistsError, RunNotFoundError } from './errors.js';
-import { assertChangeLimit, assertClaimWindow, epochSeconds, newRunRecord, withFinish, withStep } from './ledger.js';
 import type { RunLedger, RunLedgerOptions } from './ledger.js';
+import { assertChangeLimit, assertClaimWindow, claimOutcome, epochSeconds, freeSlot, limitReached, newRunRecord, TAKE, transferOutcome, withFinish, withState, withStep } from './rules.js';
+import type { RunState } from './run-state.js';
 import type { ChangeReservation, ClaimResult, NewRun, RunOutcome, RunRecord, StepRecord, TerminalRunStatus } from './types.js';
 
 export interface FileRunLedgerOptions extends RunLedgerOptions {
@@ -74,8 +75,12 @@ export class FileRunLedger implements RunLedger {
     });
   }
 
-  async appendStep(runId: string, step: StepRecord, expectedVersion?: number): Promise<RunRecord> {
-    return this.#update(runId, (current) => withStep(current, step, expectedVersion, this.#clock()));
+  async appendStep(runId: string, step: StepRecord, expectedVersion?: number, next?: RunState): Promise<RunRecord> {
+    return this.#update(runId, (current) => withStep(current, step, expectedVersion, this.#clock(), next));
+  }
+
+  async advanceRun(runId: string, next: RunState, expectedVersion: number): Promise<RunRecord> {
+    return this.#update(runId, (current) => withState(current, next, expectedVersion, this.#clock()));
   }
 
   async finishRun(runId: string, status: TerminalRunStatus, outcome: RunOutcome, expectedVersion?: number): Promise<RunRecord> {
@@ -88,35 +93,36 @@ export class FileRunLedger implements RunLedger {
 
   async claim(key: string, runId: string, windowSeconds: number, now: Date = this.#clock()): Promise<ClaimResult> {
     assertClaimWindow(windowSeconds);
-    const path = join(this.directory, 'claims.json');
-    await mkdir(this.directory, { recursive: true });
-    return this.#withLock(path, async () => {
-      const claims = (await readJson<ClaimsFile>(path)) ?? {};
-      const nowSeconds = epochSeconds(now);
-      const held = claims[key];
-      if (held !== undefined && held.expiresAt > nowSeconds) {
-        return held.runId === runId ? { claimed: true } : { claimed: false, existingRunId: held.runId };
-      }
-      // Expired claims are dropped as the file is rewritten (DynamoDB's TTL does the same, lazily).
-      const kept: ClaimsFile = Object.fromEntries(Object.entries(claims).filter(([, entry]) => entry.expiresAt > nowSeconds));
-      kept[key] = { runId, claimedAt: now.toISOString(), expiresAt: nowSeconds + windowSeconds };
-      await writeAtomically(path, kept);
-      return { claimed: true };
-    });
+    return this.#updateClaim(key, windowSeconds, now, runId, (held, nowSeconds) => claimOutcome(held, runId, nowSeconds));
   }
 
   async transferClaim(key: string, fromRunId: string, toRunId: string, windowSeconds: number, now: Date = this.#clock()): Promise<ClaimResult> {
     assertClaimWindow(windowSeconds);
+    return this.#updateClaim(key, windowSeconds, now, toRunId, (held, nowSeconds) => transferOutcome(held, fromRunId, toRunId, nowSeconds));
+  }
+
+  /**
+   * Claims and transfers, under the claims file's lock: the rule answers
+   * from who holds the key now, or says to take it for `runId`.
+   */
+  async #updateClaim(
+    key: string,
+    windowSeconds: number,
+    now: Date,
+    runId: string,
+    rule: (held: { holder: string; expiresAt: number } | undefined, nowSeconds: number) => ClaimResult | typeof TAKE,
+  ): Promise<ClaimResult> {
     const path = join(this.directory, 'claims.json');
     await mkdir(this.directory, { recursive: true });
     return this.#withLock(path, async () => {
       const claims = (await readJson<ClaimsFile>(path)) ?? {};
       const nowSeconds = epochSeconds(now);
       const held = claims[key];
-      const owner = held !== undefined && held.expiresAt > nowSeconds ? held.runId : '';
-      if (owner !== fromRunId) return owner === toRunId ? { claimed: true } : { claimed: false, existingRunId: owner };
+      const outcome = rule(held === undefined ? undefined : { holder: held.runId, expiresAt: held.expiresAt }, nowSeconds);
+      if (outcome !== TAKE) return outcome;
+      // Expired claims are dropped as the file is rewritten (DynamoDB's TTL does the same, lazily).
       const kept: ClaimsFile = Object.fromEntries(Object.entries(claims).filter(([, entry]) => entry.expiresAt > nowSeconds));
-      kept[key] = { runId: toRunId, claimedAt: now.toISOString(), expiresAt: nowSeconds + windowSeconds };
+      kept[key] = { runId, claimedAt: now.toISOString(), expiresAt: nowSeconds + windowSeconds };
       await writeAtomically(path, kept);
       return { claimed: true };
     });
@@ -141,10 +147,9 @@ export class FileRunLedger implements RunLedger {
       if (mine !== undefined) {
         if (mine[1].expiresAt >= expiresAt) return { allowed: true, used: held.size, limit, alreadyHeld: true };
         taken = mine[0];
-      } else if (held.size >= limit) {
-        return { allowed: false, used: held.size, limit, holders: [...held.values()].map((slot) => slot.resourceKey) };
       } else {
-        taken = Array.from({ length: limit }, (_, index) => index).find((index) => !held.has(index));
+        taken = freeSlot(held, limit);
+        if (taken === undefined) return limitReached(new Map([...held].map(([index, slot]) => [index, slot.resourceKey])), limit);
       }
       // Expired slots are dropped as the file is rewritten (DynamoDB's TTL does the same, lazily).
       const kept: LimitsFile = {};
@@ -203,11 +208,11 @@ export class FileRunLedger implements RunLedger {
         await handle.close();
         break;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new LedgerStoreError('take a lock', error, { resource: lockPath });
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new LedgerStoreError('take a lock', error, { file: lockPath });
       }
       await this.#removeStaleLock(lockPath);
       if (Date.now() > deadline) {
-        throw new LedgerStoreError('take a lock', new Error(`${lockPath} is still held after ${this.#lockTimeoutMs} ms`), { resource: lockPath }, true);
+        throw new LedgerStoreError('take a lock', new Error(`${lockPath} is still held after ${this.#lockTimeoutMs} ms`), { file: lockPath }, true);
       }
       await sleep(2 + Math.floor(Math.random() * 8));
     }
@@ -234,12 +239,12 @@ async function readJson<T>(path: string): Promise<T | undefined> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if (isNotFound(error)) return undefined;
-    throw new LedgerStoreError(`read ${path}`, error, { resource: path });
+    throw new LedgerStoreError(`read ${path}`, error, { file: path });
   }
   try {
     return JSON.parse(text) as T;
   } catch (error) {
-    throw new LedgerStoreError(`parse ${path}`, error, { resource: path });
+    throw new LedgerStoreError(`parse ${path}`, error, { file: path });
   }
 }
 
@@ -257,7 +262,7 @@ async function writeAtomically(path: string, value: unknown): Promise<void> {
     await rename(temporary, path);
   } catch (error) {
     await unlink(temporary).catch(() => undefined);
-    throw new LedgerStoreError(`write ${path}`, error, { resource: path });
+    throw new LedgerStoreError(`write ${path}`, error, { file: path });
   }
 }
 

@@ -1,5 +1,6 @@
-import type { ErrorContext } from '../errors.js';
+import type { SerializedError } from '../errors.js';
 import type { TriggerKind } from '../intake/types.js';
+import type { RunState, RunTransition } from './run-state.js';
 
 /** Every state a run can be in; `as const` so the values are data and the union derives from them. */
 export const RUN_STATUSES = ['started', 'in-progress', 'succeeded', 'failed', 'skipped', 'rolled-back'] as const;
@@ -17,15 +18,6 @@ export type StepPhase = (typeof STEP_PHASES)[number];
 
 export const STEP_STATUSES = ['changed', 'compliant', 'skipped', 'failed', 'in-progress'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
-
-/** A `RiposteError` as plain JSON (its `toJSON()`), the form errors take in the ledger. */
-export interface SerializedError {
-  readonly name: string;
-  readonly code: string;
-  readonly message: string;
-  readonly retryable: boolean;
-  readonly context: ErrorContext;
-}
 
 /** A digest of one evidence object (metadata capture, console output), by its storage key. */
 export interface EvidenceDigest {
@@ -97,7 +89,12 @@ export interface RunRecord {
   readonly region: string;
   readonly trigger: TriggerKind;
   readonly mode: RunMode;
+  /** The coarse status: `started` until the first step record, `in-progress` after, then how the run ended. */
   readonly status: RunStatus;
+  /** Where the run stands in its lifecycle (`run-state.ts`). */
+  readonly state: RunState;
+  /** Every state the run has moved to, oldest first: `claimed` and on. */
+  readonly history: readonly RunTransition[];
   /** The envelope and record exactly as received (plain JSON), kept for audit. */
   readonly receivedEvent: unknown;
   /**
@@ -123,8 +120,8 @@ export interface RunRecord {
   readonly version: number;
 }
 
-/** What `startRun()` takes: the ledger sets status, steps, timestamps and version. */
-export type NewRun = Omit<RunRecord, 'status' | 'steps' | 'outcome' | 'createdAt' | 'updatedAt' | 'version'>;
+/** What `startRun()` takes: the ledger sets status, state and history, steps, timestamps and version. */
+export type NewRun = Omit<RunRecord, 'status' | 'state' | 'history' | 'steps' | 'outcome' | 'createdAt' | 'updatedAt' | 'version'>;
 
 /** The answer to `claim()`: either this run owns the key, or another run already does. */
 export type ClaimResult = { readonly claimed: true } | { readonly claimed: false; readonly existingRunId: string };

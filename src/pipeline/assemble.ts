@@ -8,10 +8,9 @@ import { ConfigError, type Config } from '../config.js';
 import { IndexedMatcher } from '../engine/index.js';
 import { DynamoDbRunLedger, type RunLedger } from '../ledger/index.js';
 import type { CompiledPlaybook } from '../playbooks/index.js';
-import type { RunLogger } from './log/index.js';
+import type { RunLogger } from '../log/index.js';
 import { Pipeline } from './pipeline.js';
-import { SqsResumeQueue, type ResumeQueue } from './record/index.js';
-import { AwsRunRecorder } from './recorder.js';
+import { AwsRunRecorder, SqsResumeQueue, type ResumeQueue } from './record/index.js';
 import type { PipelineSettings } from './types.js';
 
 /** What a caller supplies besides the configuration. */

@@ -36,6 +36,14 @@ export class StoredFindingInvalidError extends RiposteError {
 export class StepTimedOutError extends RiposteError {
   readonly code = 'STEP_TIMED_OUT';
   constructor(runId: string, action: string, index: number, detail: string, bound: string) {
-    super(`step ${index + 1} (${action}) of run ${runId} is still in progress after ${bound}: ${detail}`, { context: { runId, step: action, index }, retryable: true });
+    super(`step ${index + 1} (${action}) of run ${runId} is still in progress after ${bound}: ${detail}`, { context: { runId, step: action, stepIndex: index }, retryable: true });
+  }
+}
+
+/** A resume names a run that is not part-way through its steps (never started them, or is undoing another run). */
+export class RunNotResumableError extends RiposteError {
+  readonly code = 'RUN_NOT_RESUMABLE';
+  constructor(runId: string, stage: string) {
+    super(`run ${runId} is ${stage}: there is nothing to resume`, { context: { runId, stage } });
   }
 }

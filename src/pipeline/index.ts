@@ -1,17 +1,29 @@
-export { decideMode } from './mode.js';
-export type { ModeDecision } from './mode.js';
-export { findingSkip, isOwnUpdate } from './finding-guards.js';
-export type { FindingSkip } from './finding-guards.js';
+// The run, stage by stage (read in this order): pipeline.ts (entry points) → guard.ts → plan.ts → execute.ts
+// → verify.ts → record.ts, with rollback.ts, driven by machine.ts over the states of run-state.ts.
 export { Pipeline } from './pipeline.js';
 export { assemblePipeline } from './assemble.js';
 export type { PipelineParts } from './assemble.js';
-export { PlaybookNotLoadedError, RollbackRefusedError, RunUnknownError, StepTimedOutError, StoredFindingInvalidError } from './errors.js';
-export { AwsRunRecorder } from './recorder.js';
-export type { AwsRunRecorderOptions, RecordingItem, RecordingReport, RecordOptions, RunRecorder } from './recorder.js';
-export { newCorrelationId, newRunId } from './run-id.js';
-export { primaryResource, resourceForStep, resourceKey } from './targets.js';
 export { DEFAULT_PIPELINE_SETTINGS } from './types.js';
 export type { FindingResult, GuardCode, PipelineOptions, PipelineResult, PipelineServices, PipelineSettings, PlaybookRunResult } from './types.js';
-export * from './log/index.js';
-export * from './record/index.js';
-export * from './guards/index.js';
+export type { GuardDecision } from './guard.js';
+export type { Plan, PlannedStep } from './plan.js';
+export { PlaybookNotLoadedError, RollbackRefusedError, RunNotResumableError, RunUnknownError, StepTimedOutError, StoredFindingInvalidError } from './errors.js';
+export { decideMode } from './guards/mode.js';
+export type { ModeDecision } from './guards/mode.js';
+export { findingSkip, isOwnUpdate } from './guards/finding.js';
+export type { FindingSkip } from './guards/finding.js';
+export { accountExemption, EXEMPTION_TAGS, resourceExemption } from './guards/exemption.js';
+export type { ExemptionDecision } from './guards/exemption.js';
+export { primaryResource, resourceForStep, resourceKey } from './targets.js';
+export { newCorrelationId, newRunId } from './run-id.js';
+export {
+  AwsRunRecorder,
+  MemoryResumeQueue,
+  readResumeRequests,
+  RESULT_EVENT_DETAIL_TYPE,
+  RESULT_EVENT_SOURCE,
+  RESUME_REQUEST_KIND,
+  resumeRequestSchema,
+  SqsResumeQueue,
+} from './record/index.js';
+export type { AwsRunRecorderOptions, ReceivedResumeRequest, RecordingItem, RecordingReport, RecordOptions, ResumeQueue, ResumeRequest, RunRecorder, RunSummary, ScheduledResume } from './record/index.js';

@@ -1,10 +1,11 @@
-import type { RunLedger, RunOutcome, RunRecord, StepRecord, TerminalRunStatus } from '../ledger/index.js';
+import type { RunLedger, RunOutcome, RunRecord, RunState, StepRecord, TerminalRunStatus } from '../ledger/index.js';
 
 /**
- * Writes one run's records in order, each write naming the version it
+ * Writes one run's record in order, each write naming the version it
  * follows: if another worker writes to the same run meanwhile (a duplicate
  * resume message), this one gets `LedgerConflictError` and stops, instead
- * of the two interleaving.
+ * of the two interleaving. Moves between stages go through it too, so the
+ * ledger's state and history follow the run.
  */
 export class RunWriter {
   readonly #ledger: RunLedger;
@@ -29,9 +30,15 @@ export class RunWriter {
     return this.#appended;
   }
 
-  async append(step: StepRecord): Promise<void> {
-    this.#record = await this.#ledger.appendStep(this.#record.runId, step, this.#record.version);
+  /** Appends a step record; with `next`, the run moves to that state in the same write. */
+  async append(step: StepRecord, next?: RunState): Promise<void> {
+    this.#record = await this.#ledger.appendStep(this.#record.runId, step, this.#record.version, next);
     this.#appended.push(step);
+  }
+
+  /** Moves the run to its next stage. */
+  async advance(next: RunState): Promise<void> {
+    this.#record = await this.#ledger.advanceRun(this.#record.runId, next, this.#record.version);
   }
 
   async finish(status: TerminalRunStatus, outcome: RunOutcome): Promise<RunRecord> {

@@ -1,5 +1,7 @@
-import type { ActionDefinition } from '../actions/index.js';
+import type { ActionContext, ActionDefinition } from '../actions/index.js';
+import type { MemberTarget } from '../aws/index.js';
 import type { Finding, Resource } from '../intake/index.js';
+import type { PipelineServices } from './types.js';
 
 /** Resource types each action target acts on, most specific first. */
 const fits: Record<ActionDefinition['target'], (resource: Resource) => boolean> = {
@@ -48,4 +50,27 @@ export function primaryResource(finding: Finding, actions: readonly ActionDefini
 /** A stable name for a resource across deliveries and accounts: what change limits count. */
 export function resourceKey(resource: Resource): string {
   return resource.arn ?? `${resource.account}/${resource.region}/${resource.id}`;
+}
+
+/** Where a finding's steps act: its member account and region, under the run's correlation id (which names the role session). */
+export function memberTarget(finding: Finding, correlationId: string): MemberTarget {
+  return { account: finding.account, region: finding.region, partition: finding.partition, correlationId };
+}
+
+/** The context one step of a run (or of its rollback) acts in. */
+export function stepContext(
+  services: PipelineServices,
+  finding: Finding,
+  action: ActionDefinition,
+  run: { readonly runId: string; readonly correlationId: string; readonly playbookId: string },
+): ActionContext {
+  return {
+    clients: services.clients,
+    hosting: services.hosting,
+    target: memberTarget(finding, run.correlationId),
+    finding,
+    resource: resourceForStep(finding, action),
+    runId: run.runId,
+    playbookId: run.playbookId,
+  };
 }

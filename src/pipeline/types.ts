@@ -2,11 +2,11 @@ import type { ActionRegistry, HostingServices } from '../actions/index.js';
 import type { MemberClients } from '../aws/index.js';
 import type { AutomaticMode } from '../config.js';
 import type { ConditionOutcome, Matcher } from '../engine/index.js';
-import type { RunLedger, RunMode, SerializedError, StepRecord } from '../ledger/index.js';
+import type { SerializedError } from '../errors.js';
+import type { RunLedger, RunMode, StepRecord } from '../ledger/index.js';
 import type { CompiledPlaybook } from '../playbooks/index.js';
-import type { RunLogger } from './log/index.js';
-import type { RunRecorder, RecordingReport } from './recorder.js';
-import type { ResumeQueue } from './record/index.js';
+import type { RunLogger } from '../log/index.js';
+import type { RecordingReport, ResumeQueue, RunRecorder } from './record/index.js';
 
 /** The settings the pipeline runs under (from `loadConfig`, or chosen by a test or the CLI). */
 export interface PipelineSettings {
@@ -105,6 +105,8 @@ export interface FindingResult {
   /** Set when the finding was not considered at all (Riposte's own update, a closed finding), with why. */
   readonly skipped?: { readonly code: 'own-update' | 'closed'; readonly reason: string };
   readonly runs: readonly PlaybookRunResult[];
+  /** Set when matching the finding failed: no playbook was considered. */
+  readonly error?: SerializedError;
 }
 
 /** What the pipeline made of one delivery. */

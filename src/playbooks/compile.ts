@@ -39,7 +39,9 @@ function schemaProblems(error: z.ZodError, base: DocumentPath): Problem[] {
     if (issue.code === 'unrecognized_keys') {
       const parent = [...path].reverse().find((part) => typeof part === 'string') ?? '';
       const known = KNOWN_KEYS[path.length === base.length ? '' : parent] ?? [];
-      return issue.keys.map((key) => problem([...path, key], `"${key}" is not a known field here${known.length > 0 ? ` (${known.join(', ')})` : ''}`, { suggestion: nearest(key, known), atKey: true }));
+      return issue.keys.map((key) =>
+        problem([...path, key], `"${key}" is not a known field here${known.length > 0 ? ` (${known.join(', ')})` : ''}`, { suggestion: nearest(key, known), atKey: true }),
+      );
     }
     // Steps are checked against the registry below, with better messages.
     if (path[base.length] === 'steps' && path.length > base.length + 1) return [];
@@ -79,7 +81,12 @@ function compileSteps(raw: unknown, base: DocumentPath, registry: ActionRegistry
         if (issue.code === 'unrecognized_keys') {
           const known = Object.keys((action.params as unknown as { shape?: Record<string, unknown> }).shape ?? {});
           for (const key of issue.keys) {
-            problems.push(problem([...issuePath, key], `"${key}" is not a parameter of ${name}${known.length > 0 ? ` (${known.join(', ')})` : ' (it takes none)'}`, { suggestion: nearest(key, known), atKey: true }));
+            problems.push(
+              problem([...issuePath, key], `"${key}" is not a parameter of ${name}${known.length > 0 ? ` (${known.join(', ')})` : ' (it takes none)'}`, {
+                suggestion: nearest(key, known),
+                atKey: true,
+              }),
+            );
           }
         } else {
           problems.push(problem(issuePath, issue.message.replace(/^Invalid input: /, '')));
@@ -205,7 +212,9 @@ function libraryProblems(playbooks: readonly CompiledPlaybook[]): PlaybookProble
     const first = actions.get(action.id);
     if (first === undefined) actions.set(action.id, compiled);
     else if (first.playbook.triggers.customAction?.name !== action.name) {
-      problems.push(at(compiled, 'triggers.customAction.name', `custom action ${action.id} is named "${first.playbook.triggers.customAction?.name}" by playbook ${first.playbook.id}; one action has one name`));
+      problems.push(
+        at(compiled, 'triggers.customAction.name', `custom action ${action.id} is named "${first.playbook.triggers.customAction?.name}" by playbook ${first.playbook.id}; one action has one name`),
+      );
     }
   }
   if (actions.size > MAX_CUSTOM_ACTIONS) {
@@ -228,9 +237,7 @@ export function compilePlaybookFiles(files: readonly PlaybookFile[], registry: A
       problems.push(...source.syntaxErrors.map((error) => ({ file: file.path, ...error.position, path: '', message: `YAML: ${error.message}` })));
       continue;
     }
-    const documents: Array<[unknown, DocumentPath]> = Array.isArray(source.value)
-      ? source.value.map((value, index): [unknown, DocumentPath] => [value, [index]])
-      : [[source.value, []]];
+    const documents: Array<[unknown, DocumentPath]> = Array.isArray(source.value) ? source.value.map((value, index): [unknown, DocumentPath] => [value, [index]]) : [[source.value, []]];
     if (source.value === undefined || source.value === null) {
       problems.push({ file: file.path, line: 1, column: 1, path: '', message: 'is empty: a playbook file holds one playbook or a list of them' });
       continue;

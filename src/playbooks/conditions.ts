@@ -6,11 +6,7 @@ export interface FactCondition {
 }
 
 /** json-rules-engine's condition tree, as the compiler writes it. */
-export type Condition =
-  | FactCondition
-  | { readonly all: readonly Condition[] }
-  | { readonly any: readonly Condition[] }
-  | { readonly not: Condition };
+export type Condition = FactCondition | { readonly all: readonly Condition[] } | { readonly any: readonly Condition[] } | { readonly not: Condition };
 
 export const isFactCondition = (condition: Condition): condition is FactCondition => 'fact' in condition;
 
@@ -21,6 +17,22 @@ export function factNamesIn(condition: Condition, into = new Set<string>()): Set
   else if ('any' in condition) condition.any.forEach((child) => factNamesIn(child, into));
   else factNamesIn(condition.not, into);
   return into;
+}
+
+/**
+ * The first `any` reached through `all` only: alternatives, one of which must
+ * hold. What indexes and event patterns follow branch by branch.
+ */
+export function firstDisjunction(condition: Condition): readonly Condition[] | undefined {
+  if (isFactCondition(condition)) return undefined;
+  if ('any' in condition) return condition.any.length > 1 ? condition.any : undefined;
+  if ('all' in condition) {
+    for (const child of condition.all) {
+      const found = firstDisjunction(child);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { isFactCondition, necessaryConditions, type Condition, type FactCondition } from './conditions.js';
+import { firstDisjunction, necessaryConditions, type Condition, type FactCondition } from './conditions.js';
 
 /**
  * An EventBridge event pattern (the subset Riposte writes): values are lists
@@ -6,14 +6,7 @@ import { isFactCondition, necessaryConditions, type Condition, type FactConditio
  * matchers; `$or` lists alternatives.
  */
 export type EventPattern = { readonly [key: string]: EventPattern | readonly PatternValue[] | readonly EventPattern[] };
-export type PatternValue =
-  | string
-  | number
-  | boolean
-  | { readonly prefix: string }
-  | { readonly suffix: string }
-  | { readonly numeric: readonly (string | number)[] }
-  | { readonly exists: boolean };
+export type PatternValue = string | number | boolean | { readonly prefix: string } | { readonly suffix: string } | { readonly numeric: readonly (string | number)[] } | { readonly exists: boolean };
 
 type Constraint = { readonly values?: readonly string[]; readonly prefixes?: readonly string[] };
 
@@ -37,7 +30,7 @@ function constraintsOf(conditions: readonly FactCondition[]): Map<string, Constr
   for (const condition of conditions) {
     const { fact, operator, value } = condition;
     if ((operator === 'equal' || operator === 'contains') && typeof value === 'string') narrow(fact, { values: [value] });
-    else if ((operator === 'in' || operator === 'containsAny') && Array.isArray(value) && value.every((v) => typeof v === 'string')) narrow(fact, { values: value as string[] });
+    else if ((operator === 'in' || operator === 'containsAny') && Array.isArray(value) && value.every((v) => typeof v === 'string')) narrow(fact, { values: value });
     else if (operator === 'prefix' && Array.isArray(value)) narrow(fact, { prefixes: value as string[] });
   }
   return constraints;
@@ -77,10 +70,14 @@ const NORMALIZED_SEVERITY: Record<string, readonly (string | number)[]> = {
 
 /** Suffixes every requirement text naming a CIS rule ends with ("… v1.2.0/1.9", "CIS AWS Foundations 1.9"). */
 const cisRequirementSuffixes = (rules: readonly string[]): PatternValue[] =>
-  [...new Set(rules.flatMap((rule) => {
-    const number = rule.split('/').pop() ?? rule;
-    return [`/${number}`, ` ${number}`];
-  }))].map((suffix) => ({ suffix }));
+  [
+    ...new Set(
+      rules.flatMap((rule) => {
+        const number = rule.split('/').pop() ?? rule;
+        return [`/${number}`, ` ${number}`];
+      }),
+    ),
+  ].map((suffix) => ({ suffix }));
 const cisRuleNumbers = (rules: readonly string[]): string[] => [...new Set(rules.map((rule) => rule.split('/').pop() ?? rule))];
 /** OCSF severity_id per label; INFORMATIONAL also covers unknown ids, so it never narrows. */
 const OCSF_SEVERITY: Record<string, readonly number[]> = { LOW: [2], MEDIUM: [3], HIGH: [4], CRITICAL: [5, 6] };
@@ -254,7 +251,11 @@ export const MAX_PATTERN_CHARACTERS = 2_048;
 function withoutAlternatives(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutAlternatives);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).filter(([key]) => key !== '$or').map(([key, child]) => [key, withoutAlternatives(child)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => key !== '$or')
+      .map(([key, child]) => [key, withoutAlternatives(child)]),
+  );
 }
 
 /**
@@ -278,19 +279,6 @@ export function customActionEventPattern(actionId: string): EventPattern {
   };
 }
 
-/** The first `any` reached through `all` only: its branches are alternatives the patterns can follow. */
-function topLevelDisjunction(condition: Condition): readonly Condition[] | undefined {
-  if (isFactCondition(condition)) return undefined;
-  if ('any' in condition) return condition.any.length > 1 ? condition.any : undefined;
-  if ('all' in condition) {
-    for (const child of condition.all) {
-      const found = topLevelDisjunction(child);
-      if (found !== undefined) return found;
-    }
-  }
-  return undefined;
-}
-
 const BASE_KEYS = new Set(['source', 'detail-type']);
 
 /**
@@ -301,7 +289,7 @@ const BASE_KEYS = new Set(['source', 'detail-type']);
  */
 export function eventPatternsForMatch(condition: Condition): EventPattern[] {
   const necessary = necessaryConditions(condition);
-  const branches = topLevelDisjunction(condition);
+  const branches = firstDisjunction(condition);
   if (branches === undefined) return automaticEventPatterns(necessary).map(withinSizeLimit);
   const byKind = new Map<string, EventPattern[]>();
   for (const branch of branches) {
@@ -312,14 +300,12 @@ export function eventPatternsForMatch(condition: Condition): EventPattern[] {
   }
   return [...byKind.values()].map((patterns) => {
     const first = patterns[0] as EventPattern;
-    const rests = patterns.map((pattern) => Object.fromEntries(Object.entries(pattern).filter(([key]) => !BASE_KEYS.has(key))) as EventPattern);
+    const rests = patterns.map((pattern): EventPattern => Object.fromEntries(Object.entries(pattern).filter(([key]) => !BASE_KEYS.has(key))));
     // A branch with nothing to narrow on accepts every event of this kind.
     if (rests.some((rest) => Object.keys(rest).length === 0)) return { source: first.source, 'detail-type': first['detail-type'] } as EventPattern;
     const unique = [...new Map(rests.map((rest) => [JSON.stringify(rest), rest])).values()];
     return withinSizeLimit(
-      (unique.length === 1
-        ? { source: first.source, 'detail-type': first['detail-type'], ...unique[0] }
-        : { source: first.source, 'detail-type': first['detail-type'], $or: unique }) as EventPattern,
+      (unique.length === 1 ? { source: first.source, 'detail-type': first['detail-type'], ...unique[0] } : { source: first.source, 'detail-type': first['detail-type'], $or: unique }) as EventPattern,
     );
   });
 }

@@ -1,13 +1,5 @@
-import {
-  ComplianceStatus,
-  FindingFormat,
-  FindingSource,
-  Partition,
-  RecordState,
-  SeverityLabel,
-  WorkflowStatus,
-  type Finding,
-} from '../intake/index.js';
+import { Partition } from '../aws-names.js';
+import { ComplianceStatus, FindingFormat, FindingSource, RecordState, SeverityLabel, WorkflowStatus, type Finding } from '../intake/index.js';
 
 /**
  * `string[]` fields hold several values (a finding's types, its resources'

@@ -6,18 +6,11 @@ export type { PlaybookProblem } from './errors.js';
 export { FIELDS, FIELD_NAMES, MATCHABLE_FIELD_NAMES, factsOf } from './fields.js';
 export type { FieldSpec, FieldType } from './fields.js';
 export { MATCH_OPERATORS } from './match.js';
+export { BUILT_IN_OPERATORS, CUSTOM_OPERATORS, CustomOperator, KNOWN_OPERATORS } from './operators.js';
 export { automaticEventPatterns, customActionEventPattern, eventPatternsForMatch } from './event-patterns.js';
 export type { EventPattern, PatternValue } from './event-patterns.js';
-export { factNamesIn, necessaryConditions, isFactCondition } from './conditions.js';
+export { factNamesIn, firstDisjunction, isFactCondition, necessaryConditions } from './conditions.js';
 export type { Condition, FactCondition } from './conditions.js';
 export { playbookSchema, playbookFileSchema } from './schema.js';
-export type {
-  AccountExemption,
-  CompiledPlaybook,
-  CompiledRule,
-  CustomActionBinding,
-  Playbook,
-  PlaybookStep,
-  PlaybookTriggers,
-} from './types.js';
+export type { AccountExemption, CompiledPlaybook, CompiledRule, CustomActionBinding, Playbook, PlaybookStep, PlaybookTriggers } from './types.js';
 export { playbookJsonSchema, playbookJsonSchemaText } from './json-schema.js';

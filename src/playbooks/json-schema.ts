@@ -9,8 +9,7 @@ const TARGET = 'draft-07';
 const MATCH_BLOCK_REF = '#/definitions/MatchBlock';
 
 function fieldValueSchema(name: string, spec: FieldSpec): JsonSchema {
-  const scalar: JsonSchema =
-    spec.type === 'number' ? { type: 'number' } : { type: 'string', ...(spec.values === undefined ? {} : { enum: [...spec.values] }) };
+  const scalar: JsonSchema = spec.type === 'number' ? { type: 'number' } : { type: 'string', ...(spec.values === undefined ? {} : { enum: [...spec.values] }) };
   const operators: Record<string, JsonSchema> = {
     equals: scalar,
     in: { type: 'array', items: scalar, minItems: 1 },

@@ -1,7 +1,7 @@
-import { CustomOperator, KNOWN_OPERATORS } from '../engine/operators.js';
 import { nearest } from '../suggest.js';
 import type { Condition } from './conditions.js';
 import { FIELDS, MATCHABLE_FIELD_NAMES, type FieldSpec } from './fields.js';
+import { CustomOperator, KNOWN_OPERATORS } from './operators.js';
 import { problem, type DocumentPath, type Problem } from './problems.js';
 
 /**
@@ -25,10 +25,8 @@ const COMBINATORS = ['all', 'any', 'not'] as const;
 
 type Scalar = string | number | boolean;
 const isScalar = (value: unknown): value is Scalar => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
-const isMapping = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
-const describe = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`;
+const isMapping = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+const describe = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`);
 
 /** What each operator's value must be, so a raw condition cannot fail (or throw) at run time instead of compiling. */
 const RAW_VALUE_SHAPES: Readonly<Record<string, { readonly wanted: string; check(value: unknown): boolean }>> = {

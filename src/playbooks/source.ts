@@ -37,7 +37,7 @@ export function parseSource(file: string, text: string): ParsedSource {
 
   const locate = (path: DocumentPath, atKey = false): Position => {
     let node: unknown = document.contents;
-    let offset = (document.contents as Node | null)?.range?.[0] ?? 0;
+    let offset = document.contents?.range?.[0] ?? 0;
     for (const [index, part] of path.entries()) {
       const last = index === path.length - 1;
       if (isMap(node)) {

@@ -17,9 +17,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import { captureMetadata, type EvidenceManifest } from '../../src/actions/ec2-capture-metadata.js';
-import { InstanceNotFoundError } from '../../src/actions/ec2-instance.js';
 import { snapshotVolumes } from '../../src/actions/ec2-snapshot-volumes.js';
-import { EvidenceBucketNotConfiguredError } from '../../src/actions/evidence-store.js';
+import { EvidenceBucketNotConfiguredError, InstanceNotFoundError } from '../../src/actions/index.js';
 import type { ActionBehaviour, ActionContext } from '../../src/actions/runtime.js';
 import { actionContext } from '../support/action-context.js';
 import { resetEmulator } from '../support/emulator.js';

@@ -20,10 +20,10 @@ import {
 } from '@aws-sdk/client-iam';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { detachInstanceProfile, InstanceProfileConflictError, type DetachInstanceProfileUndo } from '../../src/actions/ec2-detach-instance-profile.js';
+import { detachInstanceProfile, type DetachInstanceProfileUndo } from '../../src/actions/ec2-detach-instance-profile.js';
 import { enableTerminationProtection, type TerminationProtectionUndo } from '../../src/actions/ec2-enable-termination-protection.js';
-import { InstanceNotFoundError } from '../../src/actions/ec2-instance.js';
 import { REVOKE_POLICY_NAME, revokeRoleSessions, type RevokeRoleSessionsUndo } from '../../src/actions/iam-revoke-role-sessions.js';
+import { InstanceNotFoundError, InstanceProfileConflictError } from '../../src/actions/index.js';
 import type { ActionBehaviour, ActionContext } from '../../src/actions/runtime.js';
 import type { MemberClients } from '../../src/aws/index.js';
 import { actionContext } from '../support/action-context.js';

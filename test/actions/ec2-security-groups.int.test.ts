@@ -9,13 +9,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { beforeEach, describe, expect, it } from 'vitest';
 
-import {
-  NotDefaultSecurityGroupError,
-  restrictDefaultSecurityGroup,
-  type RestrictDefaultSecurityGroupUndo,
-} from '../../src/actions/ec2-restrict-default-security-group.js';
+import { restrictDefaultSecurityGroup, type RestrictDefaultSecurityGroupUndo } from '../../src/actions/ec2-restrict-default-security-group.js';
 import { revokeUnrestrictedIngress, type RevokeIngressUndo } from '../../src/actions/ec2-revoke-unrestricted-ingress.js';
-import { SecurityGroupNotFoundError } from '../../src/actions/ec2-security-group.js';
+import { NotDefaultSecurityGroupError, SecurityGroupNotFoundError } from '../../src/actions/index.js';
 import type { ActionBehaviour, ActionContext } from '../../src/actions/runtime.js';
 import { actionContext } from '../support/action-context.js';
 import { resetEmulator } from '../support/emulator.js';

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isolateInstance } from '../../src/actions/ec2-isolate.js';
 import {
   ActionFailedError,
-  ActionNotImplementedError,
+  ActionNotReversibleError,
   ActionParamsInvalidError,
   InstanceNotFoundError,
   builtInActions,
@@ -24,7 +24,8 @@ import {
 } from '../../src/actions/index.js';
 import { setPasswordPolicy } from '../../src/actions/iam-set-password-policy.js';
 import type { ActionContext } from '../../src/actions/runtime.js';
-import { AwsClientFactory, EmulatorUnsupportedOperationError, MemberClients, MemberCredentials, startEmulator, type Emulator } from '../../src/aws/index.js';
+import { AwsClientFactory, MemberClients, MemberCredentials } from '../../src/aws/index.js';
+import { emulatorClientOptions, EmulatorUnsupportedOperationError, startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { actionContext, memberClients } from '../support/action-context.js';
 import { emulatorEndpoint, resetEmulator } from '../support/emulator.js';
 
@@ -36,7 +37,7 @@ const AMI = 'ami-12c6146b';
 
 /** Member clients through AssumeRole, as test/support/action-context.ts makes them, on `endpoint` with `maxAttempts`. */
 function clientsOn(endpoint: string, maxAttempts: number): MemberClients {
-  const factory = new AwsClientFactory({ region: 'us-east-1', endpoint, maxAttempts }, {});
+  const factory = new AwsClientFactory({ region: 'us-east-1', endpoint, maxAttempts }, emulatorClientOptions());
   return new MemberClients(
     factory,
     new MemberCredentials(factory, { roleName: 'RiposteMemberRole', externalId: 'riposte-test', sessionDurationSeconds: 900, assumeRoleInHostingAccount: false, hostingAccount: '123456789012' }),
@@ -185,20 +186,11 @@ describe('runStep and friends: every failure a typed error with the step’s con
     expect(seen.attempts).toBe(0);
   });
 
-  it('refuses an action without behaviour, or without rollback, with ActionNotImplementedError', async () => {
+  it('refuses to roll back an action without rollback, with ActionNotReversibleError', async () => {
     const ctx = actionContext(PASSWORD_FIXTURE, MEMBER);
-    const bare = defineAction({
-      name: 'test.bare',
-      description: 'no behaviour',
-      params: setPasswordPolicy.params,
-      target: 'account',
-      permissions: { member: [], hosting: [] },
-      changesResources: false,
-      reversible: false,
-    });
-    await expect(runStep(bare, ctx, {})).rejects.toMatchObject({ name: 'ActionNotImplementedError', code: 'ACTION_NOT_IMPLEMENTED', context: { account: MEMBER, step: 'test.bare' } });
-    const noRollback = defineAction({ ...setPasswordPolicy, name: 'test.no-rollback', behaviour: { ...setPasswordPolicy.behaviour!, rollback: undefined } });
-    await expect(rollbackStep(noRollback, ctx, { previous: null })).rejects.toBeInstanceOf(ActionNotImplementedError);
+    const noRollback = defineAction({ ...setPasswordPolicy, name: 'test.no-rollback', behaviour: { ...setPasswordPolicy.behaviour, rollback: undefined } });
+    await expect(rollbackStep(noRollback, ctx, { previous: null })).rejects.toBeInstanceOf(ActionNotReversibleError);
+    await expect(rollbackStep(noRollback, ctx, { previous: null })).rejects.toMatchObject({ code: 'ACTION_NOT_REVERSIBLE', context: { account: MEMBER, step: 'test.no-rollback' } });
   });
 
   it('passes the action’s own InstanceNotFoundError through unchanged', async () => {

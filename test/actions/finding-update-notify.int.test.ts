@@ -3,8 +3,9 @@ import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { RIPOSTE_NOTE_AUTHOR, updateFinding, FindingUpdateError } from '../../src/actions/finding-update.js';
-import { notify, NotificationTopicMissingError } from '../../src/actions/notify.js';
+import { RIPOSTE_NOTE_AUTHOR, updateFinding } from '../../src/actions/finding-update.js';
+import { FindingUpdateError, NotificationTopicMissingError } from '../../src/actions/index.js';
+import { notify } from '../../src/actions/notify.js';
 import type { ActionBehaviour, ActionContext } from '../../src/actions/runtime.js';
 import { actionContext } from '../support/action-context.js';
 import { emulatorData, resetEmulator } from '../support/emulator.js';

@@ -23,6 +23,7 @@ import { snapshotVolumes } from '../../src/actions/ec2-snapshot-volumes.js';
 import { notify } from '../../src/actions/notify.js';
 import type { ActionBehaviour, ActionContext } from '../../src/actions/runtime.js';
 import { AssumeRoleDeniedError, AwsClientFactory, MemberCredentials } from '../../src/aws/index.js';
+import { emulatorClientOptions } from '../../src/emulator/index.js';
 import { actionContext } from '../support/action-context.js';
 import { emulatorData, resetEmulator } from '../support/emulator.js';
 import { hostingFactoryWith, memberRoleWith, riposteWith, setHostingPermissions, setIamEnforcement, setMemberRolePermissions } from '../support/least-privilege.js';
@@ -267,7 +268,7 @@ describe('least privilege of each action, with IAM enforcement on', () => {
     const wanted = captureMetadata.params.parse({});
 
     async function prepare(): Promise<string> {
-      await new AwsClientFactory(setupContext('guardduty-ec2-backdoor.json').hosting.factory.settings, {})
+      await new AwsClientFactory(setupContext('guardduty-ec2-backdoor.json').hosting.factory.settings, emulatorClientOptions())
         .create(S3Client, {}, { forcePathStyle: true })
         .send(new CreateBucketCommand({ Bucket: BUCKET }));
       return instanceWithTwoVolumes();
@@ -301,7 +302,7 @@ describe('least privilege of each action, with IAM enforcement on', () => {
       await expect(capture.run(contextAs(clients, hosting, instanceId), wanted)).rejects.toMatchObject({ name: 'AccessDenied' });
 
       await setIamEnforcement(false);
-      const { Contents } = await new AwsClientFactory(hosting.settings, {}).create(S3Client, {}, { forcePathStyle: true }).send(new ListObjectsV2Command({ Bucket: BUCKET }));
+      const { Contents } = await new AwsClientFactory(hosting.settings, emulatorClientOptions()).create(S3Client, {}, { forcePathStyle: true }).send(new ListObjectsV2Command({ Bucket: BUCKET }));
       expect(Contents ?? []).toEqual([]);
     });
 
@@ -390,7 +391,7 @@ describe('the member role refuses a wrong external ID (STS mocked: moto ignores 
   afterEach(() => sts.restore());
 
   const credentialsWith = (externalId: string) =>
-    new MemberCredentials(new AwsClientFactory({ region: 'us-east-1', maxAttempts: 1 }, {}, { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' }), {
+    new MemberCredentials(new AwsClientFactory({ region: 'us-east-1', maxAttempts: 1 }, { credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' } }), {
       roleName: 'RiposteMemberRole',
       externalId,
       sessionDurationSeconds: 900,

@@ -5,9 +5,9 @@ import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, Invoca
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { InstanceNotFoundError } from '../../src/actions/ec2-instance.js';
+import { InstanceNotFoundError, SsmCommandFailedError } from '../../src/actions/index.js';
 import type { ActionBehaviour, ActionContext } from '../../src/actions/runtime.js';
-import { evidenceKeyOf, runCommand, runCommandBehaviour, SsmCommandFailedError, type CommandEvidence } from '../../src/actions/ssm-run-command.js';
+import { evidenceKeyOf, runCommand, runCommandBehaviour, type CommandEvidence } from '../../src/actions/ssm-run-command.js';
 import { actionContext } from '../support/action-context.js';
 import { resetEmulator } from '../support/emulator.js';
 

@@ -2,6 +2,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 
 import { AwsClientFactory } from '../../src/aws/index.js';
+import { emulatorClientOptions } from '../../src/emulator/index.js';
 
 describe('AwsClientFactory', () => {
   it('gives clients the configured region, adaptive retries and attempts', async () => {
@@ -12,7 +13,7 @@ describe('AwsClientFactory', () => {
     expect(await client.config.region()).toBe('eu-central-1');
     expect(await client.config.maxAttempts()).toBe(4);
     expect(await client.config.retryStrategy()).toMatchObject({ mode: 'adaptive' });
-    expect(factory.usesEmulator).toBe(false);
+    expect(factory.settings.endpoint).toBeUndefined();
   });
 
   it('lets a scope choose the region and credentials (a member account)', async () => {
@@ -25,8 +26,8 @@ describe('AwsClientFactory', () => {
     expect(await client.config.credentials()).toMatchObject(credentials);
   });
 
-  it('points every client at the emulator, with test credentials when none are set, and names missing operations', async () => {
-    const factory = new AwsClientFactory({ region: 'us-east-1', endpoint: 'http://127.0.0.1:1', maxAttempts: 1 }, {});
+  it('points every client at the emulator, with the emulator’s test credentials and its plugin naming missing operations', async () => {
+    const factory = new AwsClientFactory({ region: 'us-east-1', endpoint: 'http://127.0.0.1:1', maxAttempts: 1 }, emulatorClientOptions());
 
     const client = factory.create(EC2Client);
 

@@ -3,6 +3,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
 
 import { AssumeRoleFailedError, AwsClientFactory, MemberClients, MemberCredentials, sessionNameFor, type MemberRoleSettings } from '../../src/aws/index.js';
+import { emulatorClientOptions } from '../../src/emulator/index.js';
 import { emulatorClientFactory } from '../support/emulator.js';
 
 const SETTINGS: MemberRoleSettings = {
@@ -67,7 +68,7 @@ describe('MemberCredentials and MemberClients', () => {
   });
 
   it('reports an STS failure as a typed, retryable error naming the role and account', async () => {
-    const unreachable = new AwsClientFactory({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', maxAttempts: 1 }, {});
+    const unreachable = new AwsClientFactory({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', maxAttempts: 1 }, emulatorClientOptions());
     const credentials = new MemberCredentials(unreachable, SETTINGS);
 
     const error: unknown = await credentials.credentials(member('222222222222')).catch((e: unknown) => e);

@@ -6,12 +6,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 
+import { Partition } from '../../src/aws-names.js';
 import { IndexedMatcher, NaiveMatcher, PlaybookIndex, type PlaybookMatch } from '../../src/engine/index.js';
 import {
   ComplianceStatus,
   FindingFormat,
   FindingSource,
-  Partition,
   readApiRequest,
   readEvent,
   RecordState,
@@ -32,6 +32,7 @@ import {
   type PlaybookFile,
 } from '../../src/playbooks/index.js';
 import { findingStream, playbookLibrary } from '../../bench/workload.js';
+import { propertyTimeout, runs } from '../support/fast-check.js';
 import { fixtureText } from '../support/fixtures.js';
 
 /*
@@ -41,9 +42,10 @@ import { fixtureText } from '../support/fixtures.js';
  * generated playbook libraries and findings drawn from one small shared
  * vocabulary, so that matches actually happen (the test asserts they do).
  *
- * No seed is fixed: every run explores new inputs. On failure fast-check
- * prints the seed and the shrunk counterexample; replay it with
- * `fc.assert(property, { seed, path, endOnFailure: true })`.
+ * The seed comes from FC_SEED (pinned in CI, fresh in each local run:
+ * test/support/fast-check.ts). On failure the report gives the seed, the
+ * shrunk counterexample and the command that replays it. FC_RUNS_SCALE=10
+ * (npm run test:deep) explores further.
  */
 
 const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -465,7 +467,8 @@ const findingArb: fc.Arbitrary<Finding> = fc
       account: pick(ACCOUNTS),
       region: pick(REGIONS),
       partition: pick(Object.values(Partition)),
-      resources: fc.array(resourceArb, { maxLength: 3 }),
+      // Intake never yields a finding without a resource (ASFF and OCSF require one; the others name one).
+      resources: fc.array(resourceArb, { minLength: 1, maxLength: 3 }),
       note: fc.record({ text: fc.constant('Looked at it.'), updatedBy: pick(NOTE_AUTHORS) }, { requiredKeys: ['text'] }),
       trigger: triggerArb,
     },
@@ -591,12 +594,15 @@ const summary = (coverage: Coverage): string =>
   `${coverage.matches} matches (${(coverage.matches / coverage.findings).toFixed(2)} per finding, ${percent(coverage.matches, coverage.pairs)} of pairs); ` +
   `the index offered ${percent(coverage.candidates, coverage.pairs)} of the playbooks as candidates`;
 
-/**
- * Libraries of hundreds of playbooks: the naive engine costs ~25 µs per rule
- * per finding, so a few runs take seconds; raise for a longer search, e.g.
- * RIPOSTE_DIFFERENTIAL_RUNS=50 npx vitest run test/engine/matcher.differential.test.ts
+/*
+ * Run counts sized for the suite's time budget on 2 cores; FC_RUNS_SCALE
+ * multiplies them for a longer search, e.g.
+ * FC_RUNS_SCALE=10 npx vitest run test/engine/matcher.differential.test.ts
  */
-const LARGE_RUNS = Number(process.env.RIPOSTE_DIFFERENTIAL_RUNS ?? 10);
+const SMALL_RUNS = runs(60);
+/** Libraries of hundreds of playbooks: the naive engine costs ~25 µs per rule per finding, so one run takes a second or two. */
+const LARGE_RUNS = runs(2);
+const CONCURRENT_RUNS = runs(10);
 
 // ---------------------------------------------------------------------------
 
@@ -636,12 +642,12 @@ describe('IndexedMatcher', () => {
         const all = [...findings, ...FIXTURE_FINDINGS];
         await compareMatchers(compileLibrary(specs), all, coverage);
       }),
-      { numRuns: 150 },
+      { numRuns: SMALL_RUNS },
     );
     console.info(`IndexedMatcher differential, libraries of 5–29 playbooks: ${summary(coverage)}`);
     expect(coverage.withMatch / coverage.findings).toBeGreaterThan(0.1);
     expect(coverage.withSeveral / coverage.findings).toBeGreaterThan(0.02);
-  }, 60_000);
+  }, propertyTimeout(60_000));
 
   it('returns what the naive engine returns: hundreds of playbooks, thousands of findings', async () => {
     const coverage = newCoverage();
@@ -688,7 +694,7 @@ describe('IndexedMatcher', () => {
     ]) {
       expect(coverage.operators, operator).toContain(operator);
     }
-  }, 120_000);
+  }, propertyTimeout(120_000));
 
   it('gives concurrent calls the answers the naive engine gives one at a time', async () => {
     // json-rules-engine keeps a run's status on the engine: two runs sharing
@@ -710,9 +716,9 @@ describe('IndexedMatcher', () => {
         );
         expect(answers).toEqual([...expected, ...expected, ...expected]);
       }),
-      { numRuns: 30 },
+      { numRuns: CONCURRENT_RUNS },
     );
-  }, 60_000);
+  }, propertyTimeout(60_000));
 
   it('returns what the naive engine returns on the benchmark workload (500 playbooks), which does match', async () => {
     const playbooks = playbookLibrary(500);

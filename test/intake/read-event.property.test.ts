@@ -15,20 +15,25 @@ import {
   type IntakeResult,
   type Requester,
 } from '../../src/intake/index.js';
+import { propertyTimeout, runs } from '../support/fast-check.js';
 import { fixtureText } from '../support/fixtures.js';
 
 /*
- * Property tests for intake. No seed is fixed: every run explores new inputs.
- * On failure fast-check prints the seed and the shrunk counterexample
- * ("seed: …, path: …"); replay it with
- * `fc.assert(property, { numRuns: 10_000, seed, path })`.
+ * Property tests for intake. The seed comes from FC_SEED (pinned in CI,
+ * fresh in each local run: test/support/fast-check.ts). On failure the
+ * report gives the seed, the shrunk counterexample and the command that
+ * replays it; FC_RUNS_SCALE=10 (npm run test:deep) explores further.
+ *
+ * Generated values are never mutated and never shared: a mutation puts a
+ * copy of its value into the event. (A shared value once made an event
+ * contain itself — see "found by the fuzz" below.)
  */
 
-const NUM_RUNS = 10_000;
+const NUM_RUNS = runs(2_000);
 /** The structured fuzz reaches the most code, so it gets the most runs. */
 const FUZZ_RUNS = 3 * NUM_RUNS;
-/** Generous per-test budget: each property takes a few seconds on 2 cores. */
-const TIMEOUT_MS = 60_000;
+/** Generous per-test budget: each property takes a second or two on 2 cores. */
+const TIMEOUT_MS = propertyTimeout(60_000);
 
 const ACCOUNT_ID = /^\d{12}$/;
 const INSTANCE_ID = /^i-[0-9a-f]{8}([0-9a-f]{9})?$/;
@@ -222,8 +227,17 @@ const FIXTURES: readonly EventFixture[] = readdirSync(EVENTS_DIRECTORY)
     return { name, text, ...out };
   });
 
+/** Freezes `value` and everything in it: a test that wrote into a shared value would throw rather than leak into later runs. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const item of Object.values(value)) deepFreeze(item);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 /** Values that are almost right: the kind of thing a confused sender or an attacker writes. */
-const NEAR_MISSES: readonly Json[] = [
+const NEAR_MISSES: readonly Json[] = deepFreeze<Json[]>([
   '',
   ' ',
   '111122223333',
@@ -268,7 +282,7 @@ const NEAR_MISSES: readonly Json[] = [
   {},
   [null],
   { uid: '111122223333' },
-];
+]);
 
 type Mutation =
   | { readonly op: 'replace'; readonly path: Path; readonly value: Json }
@@ -297,6 +311,12 @@ function mutationOf(fixtureValue: EventFixture): fc.Arbitrary<Mutation> {
   );
 }
 
+/**
+ * Applies `mutation` to `root` in place. The value put into the event is a
+ * copy: the generated value stays as fast-check made it (so the report
+ * shows what was generated), and one value given twice is two values — JSON
+ * text can only ever describe a tree.
+ */
 function applyMutation(root: Json, mutation: Mutation): void {
   const { path } = mutation;
   const target = mutation.op === 'insert' ? path : path.slice(0, -1);
@@ -308,18 +328,18 @@ function applyMutation(root: Json, mutation: Mutation): void {
   // An earlier mutation may have removed or replaced this part of the event.
   if (!isContainer(container)) return;
   if (mutation.op === 'insert') {
-    if (Array.isArray(container)) container.push(mutation.value);
-    else defineOwn(container, mutation.key, mutation.value);
+    if (Array.isArray(container)) container.push(structuredClone(mutation.value));
+    else defineOwn(container, mutation.key, structuredClone(mutation.value));
     return;
   }
   const last = path[path.length - 1] as PathPart;
   if (Array.isArray(container)) {
     if (typeof last !== 'number' || last >= container.length) return;
     if (mutation.op === 'delete') container.splice(last, 1);
-    else container[last] = mutation.value;
+    else container[last] = structuredClone(mutation.value);
   } else if (typeof last === 'string' && Object.hasOwn(container, last)) {
     if (mutation.op === 'delete') delete container[last];
-    else defineOwn(container, last, mutation.value);
+    else defineOwn(container, last, structuredClone(mutation.value));
   }
 }
 
@@ -387,6 +407,43 @@ describe('readEvent on mutated real events (property)', () => {
     },
     TIMEOUT_MS,
   );
+});
+
+describe('readEvent on mutated real events: found by the fuzz (regressions)', () => {
+  const CIS = 'securityhub-imported-cis-password-policy.json';
+
+  /*
+   * seed 413438955, path "8654:1:0:0:1:2", after 8,655 runs: the event
+   * handed to JSON.stringify contained itself. The near-miss object
+   * { uid: '111122223333' } was one object shared by every run; an earlier
+   * run had inserted into it, and this run inserted it into itself. JSON
+   * text cannot be cyclic: the fault was the test's, and this is the event
+   * it meant to send.
+   */
+  it('reads the CIS finding of an event with an unknown top-level "" key holding an object', () => {
+    const event = JSON.parse(fixtureText(CIS)) as Json;
+    applyMutation(event, { op: 'insert', path: [], key: '', value: { uid: '111122223333', '`FDh}`': { uid: '111122223333' } } });
+
+    const outcome = outcomeOf(() => readEvent(JSON.stringify(event), { origin: CIS }));
+
+    expect('result' in outcome && outcome.result.findings.map((finding) => finding.account)).toEqual(['111122223333']);
+    if ('result' in outcome) assertWellFormed(outcome.result, event);
+  });
+
+  it('puts a copy of a mutation’s value into the event: one value inserted into itself makes no cycle, and stays as generated', () => {
+    const event = JSON.parse(fixtureText(CIS)) as Json;
+    const shared: Json = { uid: '111122223333' };
+
+    applyMutation(event, { op: 'insert', path: [], key: 'near', value: shared });
+    applyMutation(event, { op: 'insert', path: ['near'], key: 'again', value: shared });
+
+    expect(shared).toEqual({ uid: '111122223333' });
+    expect((JSON.parse(JSON.stringify(event)) as { near: unknown }).near).toEqual({ uid: '111122223333', again: { uid: '111122223333' } });
+  });
+
+  it('keeps the near-miss values frozen, so a run cannot change what later runs draw', () => {
+    expect(NEAR_MISSES.filter((value) => value !== null && typeof value === 'object').every((value) => Object.isFrozen(value))).toBe(true);
+  });
 });
 
 // ---------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { emulatorClientOptions } from '../../src/emulator/index.js';
+
 import { DynamoDbRunLedger, runLedgerTableProperties } from '../../src/ledger/index.js';
 import { AwsClientFactory } from '../../src/aws/index.js';
 import { emulatorClientFactory, emulatorEndpoint } from '../support/emulator.js';
@@ -46,7 +48,7 @@ beforeAll(async () => {
   documents = DynamoDBDocumentClient.from(dynamodb);
   await createLedgerTable(dynamodb, TABLE);
   proxy = await flakyProxy(emulatorEndpoint(), { serial: true });
-  serialDocuments = DynamoDBDocumentClient.from(new AwsClientFactory({ ...emulatorClientFactory().settings, endpoint: proxy.endpoint }, {}).create(DynamoDBClient));
+  serialDocuments = DynamoDBDocumentClient.from(new AwsClientFactory({ ...emulatorClientFactory().settings, endpoint: proxy.endpoint }, emulatorClientOptions()).create(DynamoDBClient));
 });
 
 afterAll(async () => {

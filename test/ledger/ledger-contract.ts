@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { readEvent } from '../../src/intake/index.js';
 import {
+  IllegalRunTransitionError,
   LedgerConflictError,
   RunAlreadyExistsError,
   RunAlreadyFinishedError,
@@ -147,7 +148,7 @@ export function runLedgerContract(name: string, makeLedger: LedgerFactory): void
 
       const after = await ledger.appendStep(run.runId, step(1, { status: 'failed', error, changes: [] }));
 
-      expect(after.steps[0]?.error).toEqual({ name: 'RunNotFoundError', code: 'LEDGER_RUN_NOT_FOUND', message: 'no run x is recorded', retryable: false, context: { resource: 'x' } });
+      expect(after.steps[0]?.error).toEqual({ name: 'RunNotFoundError', code: 'LEDGER_RUN_NOT_FOUND', message: 'no run x is recorded', retryable: false, context: { runId: 'x' } });
     });
 
     it('loses no step when 20 writers append at once with retry on conflict', async () => {
@@ -229,6 +230,62 @@ export function runLedgerContract(name: string, makeLedger: LedgerFactory): void
       expect(rolledBack).toMatchObject({ status: 'rolled-back', version: 4, steps: finished.steps });
     });
 
+    it('moves a run through its lifecycle, keeping every state in its history', async () => {
+      const clock = testClock();
+      const ledger = await makeLedger(clock);
+      const run = newRun();
+      const started = await ledger.startRun(run);
+      const at = (): string => clock.now().toISOString();
+      const t0 = at();
+
+      clock.advance(1);
+      const guarded = await ledger.advanceRun(run.runId, { stage: 'guarded' }, started.version);
+      const planned = await ledger.appendStep(run.runId, step(0, { phase: 'plan' }), guarded.version, { stage: 'planned' });
+      const executing = await ledger.advanceRun(run.runId, { stage: 'executing', step: 0 }, planned.version);
+      clock.advance(1);
+      const paused = await ledger.appendStep(run.runId, step(0, { status: 'in-progress' }), executing.version, { stage: 'paused', step: 0, resumes: 1, resumeAfterSeconds: 30 });
+      const resumed = await ledger.advanceRun(run.runId, { stage: 'executing', step: 0 }, paused.version);
+      const verifying = await ledger.appendStep(run.runId, step(0), resumed.version, { stage: 'verifying' });
+      const finished = await ledger.finishRun(run.runId, 'succeeded', { summary: 'done' }, verifying.version);
+
+      expect(guarded).toMatchObject({ status: 'started', state: { stage: 'guarded' }, version: 2 });
+      expect(planned).toMatchObject({ status: 'in-progress', state: { stage: 'planned' }, version: 3 });
+      expect(paused.state).toEqual({ stage: 'paused', step: 0, resumes: 1, resumeAfterSeconds: 30 });
+      expect(finished.state).toEqual({ stage: 'succeeded' });
+      expect(finished.history).toEqual([
+        { state: { stage: 'claimed' }, at: t0 },
+        { state: { stage: 'guarded' }, at: new Date(Date.parse(t0) + 1000).toISOString() },
+        { state: { stage: 'planned' }, at: new Date(Date.parse(t0) + 1000).toISOString() },
+        { state: { stage: 'executing', step: 0 }, at: new Date(Date.parse(t0) + 1000).toISOString() },
+        { state: { stage: 'paused', step: 0, resumes: 1, resumeAfterSeconds: 30 }, at: at() },
+        { state: { stage: 'executing', step: 0 }, at: at() },
+        { state: { stage: 'verifying' }, at: at() },
+        { state: { stage: 'succeeded' }, at: at() },
+      ]);
+      expect(await ledger.getRun(run.runId)).toEqual(finished);
+    });
+
+    it('refuses a move the lifecycle does not allow, carrying the record and changing nothing', async () => {
+      const ledger = await makeLedger(testClock());
+      const run = newRun();
+      const started = await ledger.startRun(run);
+
+      const skipAhead = await ledger.advanceRun(run.runId, { stage: 'executing', step: 0 }, started.version).catch((error: unknown) => error);
+      const stepAhead = await ledger.appendStep(run.runId, step(0), started.version, { stage: 'verifying' }).catch((error: unknown) => error);
+      const endByAdvance = await ledger.advanceRun(run.runId, { stage: 'succeeded' }, started.version).catch((error: unknown) => error);
+
+      for (const refusal of [skipAhead, stepAhead, endByAdvance]) {
+        expect(refusal).toBeInstanceOf(IllegalRunTransitionError);
+        expect((refusal as IllegalRunTransitionError).current).toEqual(started);
+      }
+      expect(await ledger.getRun(run.runId)).toEqual(started);
+      const stale = await ledger.advanceRun(run.runId, { stage: 'guarded' }, started.version + 1).catch((error: unknown) => error);
+      expect(stale).toBeInstanceOf(LedgerConflictError);
+      const finished = await ledger.finishRun(run.runId, 'skipped', { summary: 'exempt' });
+      const afterEnd = await ledger.advanceRun(run.runId, { stage: 'guarded' }, finished.version).catch((error: unknown) => error);
+      expect(afterEnd).toBeInstanceOf(RunAlreadyFinishedError);
+    });
+
     it('claims a key once within its window, and again after it', async () => {
       const clock = testClock();
       const ledger = await makeLedger(clock);
@@ -301,12 +358,13 @@ export function runLedgerContract(name: string, makeLedger: LedgerFactory): void
       const finished = await ledger.finishRun(run.runId, 'failed', { summary: 'x', details: { at: 1.5 } });
 
       const expected = { ...run, steps: [carried, pending] };
-      expect(started).toEqual({ ...run, status: 'started', steps: [], createdAt: clock.now().toISOString(), updatedAt: clock.now().toISOString(), version: 1 });
+      const claimed = { state: { stage: 'claimed' }, history: [{ state: { stage: 'claimed' }, at: clock.now().toISOString() }] };
+      expect(started).toEqual({ ...run, status: 'started', ...claimed, steps: [], createdAt: clock.now().toISOString(), updatedAt: clock.now().toISOString(), version: 1 });
       expect(appended).toMatchObject(expected);
       expect(appended.steps).toEqual([carried, pending]);
       expect((again as RunAlreadyExistsError).existing).toEqual(appended);
       expect((stale as LedgerConflictError).current).toEqual(appended);
-      expect(finished).toEqual({ ...appended, status: 'failed', outcome: { summary: 'x', details: { at: 1.5 } }, version: 4 });
+      expect(finished).toEqual({ ...appended, status: 'failed', state: { stage: 'failed' }, history: [...appended.history, { state: { stage: 'failed' }, at: clock.now().toISOString() }], outcome: { summary: 'x', details: { at: 1.5 } }, version: 4 });
       expect(await ledger.getRun(run.runId)).toEqual(finished);
       expect(await ledger.listRunsForFinding(run.findingId)).toEqual([finished]);
     });

@@ -99,7 +99,7 @@ describe('a batch', () => {
     event.detail.findings = [...event.detail.findings, { Id: 'half-a-finding' }];
     const partial = await lab.pipeline.handleEvent(event);
     expect(partial.rejected).toHaveLength(1);
-    expect(partial.rejected[0]?.context).toMatchObject({ index: 1 });
+    expect(partial.rejected[0]?.context).toMatchObject({ findingIndex: 1 });
     expect(partial.findings).toHaveLength(1);
   });
 });

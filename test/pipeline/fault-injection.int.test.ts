@@ -8,6 +8,8 @@ import {
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { emulatorClientOptions } from '../../src/emulator/index.js';
+
 import { AwsClientFactory, MemberClients, MemberCredentials } from '../../src/aws/index.js';
 import type { RunRecord } from '../../src/ledger/index.js';
 import type { PlaybookRunResult } from '../../src/pipeline/index.js';
@@ -36,7 +38,7 @@ const onlyRun = (runs: readonly PlaybookRunResult[] | undefined): PlaybookRunRes
 
 /** Member-account clients whose every call (STS included) goes through `endpoint`; two attempts a call keep a dead endpoint quick to give up on. */
 function memberClientsVia(endpoint: string): MemberClients {
-  const factory = new AwsClientFactory({ region: 'us-east-1', endpoint, maxAttempts: 2 }, {});
+  const factory = new AwsClientFactory({ region: 'us-east-1', endpoint, maxAttempts: 2 }, emulatorClientOptions());
   return new MemberClients(
     factory,
     new MemberCredentials(factory, { roleName: 'RiposteMemberRole', externalId: 'riposte-test', sessionDurationSeconds: 900, assumeRoleInHostingAccount: false, hostingAccount: '123456789012' }),

@@ -136,7 +136,7 @@ describe('exemptions', () => {
 
     expect(run.status).toBe('succeeded');
     expect(await instanceState(lab, instance)).toMatchObject({ snapshots: 2, terminationProtection: true });
-    expect(lab.logger.entries.some((entry) => entry.message === 'exemption no longer protects' && String(entry.attributes.reason).includes('2020-01-31'))).toBe(true);
+    expect(lab.logs.entries.some((entry) => entry.message === 'exemption no longer protects' && String(entry.attributes.reason).includes('2020-01-31'))).toBe(true);
   });
 
   it('changes nothing when the resource’s tags cannot be read (the member role may not read them), and records why', async () => {

@@ -43,7 +43,6 @@ function waitForJob(job: Job) {
     target: 'instance',
     permissions: { member: [], hosting: [] },
     changesResources: true,
-    reversible: false,
     behaviour: {
       async plan(context) {
         return { action: SLOW, resource: resourceOf(context), compliant: false, summary: 'would start the job and wait for it', changes: [{ field: 'job', from: null, to: 'done' }] };
@@ -251,7 +250,7 @@ describe('in-progress steps, resumed through SQS', () => {
     expect(record).toMatchObject({ status: 'failed', outcome: { workflowStatus: 'NOTIFIED' } });
     expect(runPhase(record)).toEqual(['0:ec2.enable-termination-protection:changed', `1:${SLOW}:in-progress`, `1:${SLOW}:failed`, '2:ec2.isolate:skipped']);
     const timedOut = record.steps.find((step) => step.status === 'failed');
-    expect(timedOut?.error).toMatchObject({ name: 'StepTimedOutError', code: 'STEP_TIMED_OUT', context: { runId: first.runId, step: SLOW, index: 1 } });
+    expect(timedOut?.error).toMatchObject({ name: 'StepTimedOutError', code: 'STEP_TIMED_OUT', context: { runId: first.runId, step: SLOW, stepIndex: 1 } });
     expect(timedOut?.error?.message).toContain('still in progress after 1 resumes');
     expect(job.calls).toBe(2);
     // No further resume is scheduled; what ran stays, what did not is not started.
@@ -340,6 +339,6 @@ describe('in-progress steps, resumed through SQS', () => {
     const record = (await current.ledger.getRun(first.runId as string)) as RunRecord;
     expect(record.status).toBe('succeeded');
     expect(runPhase(record)).toEqual(['0:ec2.enable-termination-protection:changed', `1:${SLOW}:in-progress`, `1:${SLOW}:changed`, '2:ec2.isolate:changed']);
-    expect(current.logger.entries.filter((entry) => entry.level === 'error')).toEqual([]);
+    expect(current.logs.entries.filter((entry) => entry.level === 'error')).toEqual([]);
   });
 });

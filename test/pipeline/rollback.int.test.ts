@@ -70,7 +70,7 @@ describe('rollback of an isolation run', () => {
     // Every change with an undo, newest first: isolate, detach, revoke, protection. Evidence and snapshots stay (not reversible, no undo).
     const registry = builtInActions();
     const undoable = original.steps.filter((step) => step.phase === 'run' && step.status === 'changed' && step.undo !== undefined);
-    expect(undoable.every((step) => registry.get(step.action).reversible)).toBe(true);
+    expect(undoable.every((step) => registry.get(step.action).behaviour.rollback !== undefined)).toBe(true);
     expect(original.steps.filter((step) => step.phase === 'run' && step.undo === undefined).map((step) => step.action)).toEqual(['ec2.capture-metadata', 'ec2.snapshot-volumes']);
     const expectedOrder = undoable.map((step) => `${step.index}:${step.action}`).reverse();
     expect(expectedOrder).toEqual(['5:ec2.isolate', '4:ec2.detach-instance-profile', '3:iam.revoke-role-sessions', '2:ec2.enable-termination-protection']);

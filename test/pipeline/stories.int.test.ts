@@ -93,9 +93,9 @@ describe('story: a failed CIS password-policy control in a member account', () =
     });
 
     // Every log line of the run carries the correlation id; run lines carry finding, playbook, account and region.
-    expect(lab.logger.entries.length).toBeGreaterThan(3);
-    for (const entry of lab.logger.entries) expect(entry.attributes.correlationId).toBe('corr-cis-1');
-    const runLines = lab.logger.entries.filter((entry) => entry.attributes.runId === run.runId);
+    expect(lab.logs.entries.length).toBeGreaterThan(3);
+    for (const entry of lab.logs.entries) expect(entry.attributes.correlationId).toBe('corr-cis-1');
+    const runLines = lab.logs.entries.filter((entry) => entry.attributes.runId === run.runId);
     expect(runLines.length).toBeGreaterThan(2);
     for (const entry of runLines) {
       expect(entry.attributes).toMatchObject({ findingId: finding?.findingId, playbookId: 'cis-password-policy', account: MEMBER, region: 'us-east-1' });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { builtInActions } from '../../src/actions/index.js';
 import { readEvent, type Finding } from '../../src/intake/index.js';
-import { primaryResource, resourceForStep, resourceKey } from '../../src/pipeline/index.js';
+import { primaryResource, resourceForStep, resourceKey } from '../../src/pipeline/targets.js';
 import { fixture } from '../support/fixtures.js';
 
 const registry = builtInActions();

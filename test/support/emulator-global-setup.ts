@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import type { TestProject } from 'vitest/node';
 
-import { startEmulator, type Emulator } from '../../src/aws/emulator.js';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

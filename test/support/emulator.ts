@@ -1,4 +1,5 @@
-import { AwsClientFactory } from '../../src/aws/client-factory.js';
+import { AwsClientFactory } from '../../src/aws/index.js';
+import { emulatorClientOptions } from '../../src/emulator/index.js';
 
 let leased: string | undefined;
 
@@ -24,7 +25,7 @@ export async function resetEmulator(endpoint = emulatorEndpoint()): Promise<void
 
 /** A client factory pointed at this worker's emulator. */
 export function emulatorClientFactory(region = 'us-east-1'): AwsClientFactory {
-  return new AwsClientFactory({ region, endpoint: emulatorEndpoint(), maxAttempts: 2 }, {});
+  return new AwsClientFactory({ region, endpoint: emulatorEndpoint(), maxAttempts: 2 }, emulatorClientOptions());
 }
 
 /** Reads moto's internal state (e.g. SNS sent notifications). */

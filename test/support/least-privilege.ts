@@ -7,6 +7,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, Checksum, HeaderBag, HttpRequest, SourceData } from '@smithy/types';
 
 import { AwsClientFactory, MemberClients, MemberCredentials, type ClientScope, type SdkClient, type SdkClientConstructor } from '../../src/aws/index.js';
+import { emulatorClientOptions } from '../../src/emulator/index.js';
 import { emulatorClientFactory } from './emulator.js';
 
 const ROLE = 'RiposteMemberRole';
@@ -65,7 +66,7 @@ export async function memberRoleWith(account: string, permissions: readonly stri
   );
   await setMemberRolePermissions(account, permissions);
   const credentials = { accessKeyId: AccessKey?.AccessKeyId as string, secretAccessKey: AccessKey?.SecretAccessKey as string };
-  const asRiposte = new AwsClientFactory(factory.settings, {}, credentials);
+  const asRiposte = new AwsClientFactory(factory.settings, { ...factory.options, credentials });
   return memberClientsOf(asRiposte);
 }
 
@@ -120,7 +121,7 @@ class MotoS3QuerySigner extends SignatureV4 {
 class HostingFactory extends AwsClientFactory {
   readonly #credentials: AwsCredentialIdentity;
   constructor(settings: AwsClientFactory['settings'], credentials: AwsCredentialIdentity) {
-    super(settings, {}, credentials);
+    super(settings, { ...emulatorClientOptions(), credentials });
     this.#credentials = credentials;
   }
   override create<Client extends SdkClient, ClientConfig>(Client: SdkClientConstructor<Client, ClientConfig>, scope: ClientScope = {}, extra: Partial<ClientConfig> = {}): Client {

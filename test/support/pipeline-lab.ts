@@ -28,7 +28,8 @@ import { IndexedMatcher } from '../../src/engine/index.js';
 import { readEvent, type IntakeResult } from '../../src/intake/index.js';
 import { DynamoDbRunLedger, runLedgerTableProperties } from '../../src/ledger/index.js';
 import { compilePlaybooks, loadPlaybooks, type CompiledPlaybook } from '../../src/playbooks/index.js';
-import { AwsRunRecorder, DEFAULT_PIPELINE_SETTINGS, RESULT_EVENT_DETAIL_TYPE, RESULT_EVENT_SOURCE, MemoryResumeQueue, MemoryRunLogger, Pipeline, type PipelineSettings, type ResumeQueue } from '../../src/pipeline/index.js';
+import { MemoryLogSink, RiposteLogger } from '../../src/log/index.js';
+import { AwsRunRecorder, DEFAULT_PIPELINE_SETTINGS, RESULT_EVENT_DETAIL_TYPE, RESULT_EVENT_SOURCE, MemoryResumeQueue, Pipeline, type PipelineSettings, type ResumeQueue } from '../../src/pipeline/index.js';
 import { memberClients } from './action-context.js';
 import { emulatorClientFactory, emulatorData, emulatorEndpoint, resetEmulator } from './emulator.js';
 import { flakyProxy } from './flaky-proxy.js';
@@ -59,7 +60,8 @@ export interface PipelineLab {
   /** The same pipeline acting as another identity (member clients and hosting factory, e.g. least-privileged ones). */
   as(identity: { clients: MemberClients; factory: AwsClientFactory }): Pipeline;
   readonly ledger: DynamoDbRunLedger;
-  readonly logger: MemoryRunLogger;
+  /** Every line the lab's pipeline logged. */
+  readonly logs: MemoryLogSink;
   readonly resumeQueue: ResumeQueue;
   readonly clients: MemberClients;
   /** Security Hub, mocked: moto 5.2.1 does not implement BatchUpdateFindings. */
@@ -126,7 +128,8 @@ export async function pipelineLab(options: PipelineLabOptions = {}): Promise<Pip
   const ledgerClient = (through: AwsClientFactory): DynamoDBDocumentClient =>
     DynamoDBDocumentClient.from(through.create(DynamoDBClient, {}, { endpoint: serial.endpoint }));
   const ledger = new DynamoDbRunLedger(ledgerClient(factory), LEDGER_TABLE);
-  const logger = new MemoryRunLogger({ level: 'debug' });
+  const logs = new MemoryLogSink();
+  const logger = new RiposteLogger({ logLevel: 'debug', stream: logs });
   const resumeQueue = options.resumeQueue ?? new MemoryResumeQueue();
   const registry = options.registry ?? builtInActions();
   const playbooks = options.playbooks ?? (await libraryPlaybooks());
@@ -150,7 +153,7 @@ export async function pipelineLab(options: PipelineLabOptions = {}): Promise<Pip
     pipeline,
     as: build,
     ledger,
-    logger,
+    logs,
     resumeQueue,
     clients,
     securityHub,

@@ -7,7 +7,6 @@ export {
   SNS_MESSAGE_MAX_BYTES,
   SQS_MAX_DELAY_SECONDS,
 } from './constants.js';
-export { FindingUpdateError } from '../../actions/finding-update.js';
 export { InvalidResumeRequestError, NotificationPublishError, ResultEventError, ResultEventTooLargeError, ResumeQueueError } from './errors.js';
 export { fitSummary } from './fit-summary.js';
 export type { TruncatedRunSummary } from './fit-summary.js';
@@ -20,3 +19,5 @@ export { runSummaryOf, summarizeRun, summaryNoteText } from './run-summary.js';
 export type { RunSummary, RunSummaryChange, RunSummaryStep } from './run-summary.js';
 export { recordOnFinding } from './security-hub-record.js';
 export type { FindingRecord, FindingRecordResult } from './security-hub-record.js';
+export { AwsRunRecorder } from './recorder.js';
+export type { AwsRunRecorderOptions, RecordingItem, RecordingReport, RecordOptions, RunRecorder } from './recorder.js';

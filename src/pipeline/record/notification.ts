@@ -1,10 +1,9 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 
-import { isRetryableError } from '../../actions/execute.js';
-import { publishToTopic, snsSubject, type SnsNotification } from '../../actions/notify.js';
+import { publishToTopic, snsSubject, type SnsNotification } from '../../actions/index.js';
 import type { AwsClientFactory } from '../../aws/index.js';
-import type { ErrorContext } from '../../errors.js';
-import { parseArn } from '../../intake/aws-names.js';
+import { isRetryableError, type ErrorContext } from '../../errors.js';
+import { parseArn } from '../../aws-names.js';
 import { SNS_MESSAGE_MAX_BYTES } from './constants.js';
 import { describeCause, NotificationPublishError } from './errors.js';
 import { fitSummary, type TruncatedRunSummary } from './fit-summary.js';

@@ -1,12 +1,12 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 
-import { isRetryableError } from '../../actions/execute.js';
 import type { AwsClientFactory } from '../../aws/index.js';
-import { parseArn } from '../../intake/aws-names.js';
+import { parseArn } from '../../aws-names.js';
 import { EVENT_MAX_BYTES, RESULT_EVENT_DETAIL_TYPE, RESULT_EVENT_SOURCE } from './constants.js';
 import { describeCause, ResultEventError, ResultEventTooLargeError, summaryContext } from './errors.js';
 import { fitSummary, type TruncatedRunSummary } from './fit-summary.js';
 import type { RunSummary } from './run-summary.js';
+import { isRetryableError } from '../../errors.js';
 
 /** Where result events go. */
 export interface ResultEventTarget {

@@ -1,9 +1,9 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 
-import { isRetryableError } from '../../actions/execute.js';
 import { RESUME_REQUEST_KIND, SQS_MAX_DELAY_SECONDS } from './constants.js';
 import { describeCause, InvalidResumeRequestError, ResumeQueueError } from './errors.js';
+import { isRetryableError } from '../../errors.js';
 
 /** Look at run `runId` again: one of its steps was still in progress. */
 export interface ResumeRequest {

@@ -1,9 +1,8 @@
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 
-import { isRetryableError } from '../../actions/execute.js';
-import { FindingUpdateError, isSecurityHubFinding, riposteNoteText, updateSecurityHubFinding } from '../../actions/finding-update.js';
+import { FindingUpdateError, isSecurityHubFinding, riposteNoteText, updateSecurityHubFinding } from '../../actions/index.js';
 import type { AwsClientFactory } from '../../aws/index.js';
-import type { ErrorContext } from '../../errors.js';
+import { isRetryableError, type ErrorContext } from '../../errors.js';
 import type { Finding } from '../../intake/index.js';
 import { describeCause } from './errors.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { EXEMPTION_TAGS, accountExemption, resourceExemption } from '../../../src/pipeline/guards/index.js';
+import { EXEMPTION_TAGS, accountExemption, resourceExemption } from '../../../src/pipeline/guards/exemption.js';
 
 const EXEMPT = { 'riposte:exempt': 'true' } as const;
 const at = (iso: string): Date => new Date(iso);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { EmulatorUnsupportedOperationError } from '../../../src/aws/index.js';
-import { FindingUpdateError, recordOnFinding } from '../../../src/pipeline/record/index.js';
+import { EmulatorUnsupportedOperationError } from '../../../src/emulator/index.js';
+import { FindingUpdateError } from '../../../src/actions/index.js';
+import { recordOnFinding } from '../../../src/pipeline/record/index.js';
 import { emulatorClientFactory } from '../../support/emulator.js';
 import { findingFrom } from './summaries.js';
 

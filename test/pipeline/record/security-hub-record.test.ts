@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { RIPOSTE_NOTE_AUTHOR } from '../../../src/actions/finding-update.js';
 import { AwsClientFactory } from '../../../src/aws/index.js';
-import { FindingUpdateError, recordOnFinding, summaryNoteText } from '../../../src/pipeline/record/index.js';
+import { FindingUpdateError } from '../../../src/actions/index.js';
+import { recordOnFinding, summaryNoteText } from '../../../src/pipeline/record/index.js';
 import { apiFinding, findingFrom, passwordPolicySummary } from './summaries.js';
 
 // Emulator gap: moto 5.2.1 does not implement Security Hub BatchUpdateFindings

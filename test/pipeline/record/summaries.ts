@@ -30,6 +30,15 @@ export function passwordPolicyRun(overrides: Partial<RunRecord> = {}): RunRecord
     trigger: 'automatic',
     mode: 'enforce',
     status: 'succeeded',
+    state: { stage: 'succeeded' },
+    history: [
+      { state: { stage: 'claimed' }, at: '2026-05-01T10:00:00.000Z' },
+      { state: { stage: 'guarded' }, at: '2026-05-01T10:00:00.000Z' },
+      { state: { stage: 'planned' }, at: '2026-05-01T10:00:00.000Z' },
+      { state: { stage: 'executing', step: 0 }, at: '2026-05-01T10:00:00.000Z' },
+      { state: { stage: 'verifying' }, at: '2026-05-01T10:00:01.000Z' },
+      { state: { stage: 'succeeded' }, at: '2026-05-01T10:00:03.000Z' },
+    ],
     receivedEvent: {},
     steps: [
       { index: 0, action: 'iam.set-password-policy', phase: 'plan', status: 'changed', summary: 'would set 2 fields', changes, at: '2026-05-01T10:00:00.000Z' },

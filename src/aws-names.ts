@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+/**
+ * AWS's own naming: account ids, regions, partitions, ARNs, and Security
+ * Hub's resource type names. Shared by intake, the AWS clients, actions,
+ * the ledger and configuration, so it sits below all of them.
+ */
+
+/** The AWS partitions Riposte supports. */
+export const Partition = { Aws: 'aws', GovCloud: 'aws-us-gov', China: 'aws-cn' } as const;
+export type Partition = (typeof Partition)[keyof typeof Partition];
+
+/** 12 digits, as every AWS account id. */
+export const accountIdSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+
+/** `us-east-1`, `us-gov-west-1`, `cn-north-1`, `ap-southeast-5`, `eusc-de-east-1`. */
+export const REGION_PATTERN = /^[a-z]{2,4}(-gov|-iso[a-z]?)?(-[a-z]+)+-\d{1,2}$/;
+export const regionSchema = z.string().regex(REGION_PATTERN, 'must be an AWS region such as us-east-1');
+
+export const PARTITIONS: readonly Partition[] = Object.values(Partition);
+export const partitionSchema = z.enum(PARTITIONS as [Partition, ...Partition[]], {
+  error: `must be one of ${PARTITIONS.join(', ')}`,
+});
+
+/** The partition a region belongs to. */
+export function partitionOfRegion(region: string): Partition {
+  if (region.startsWith('us-gov-')) return Partition.GovCloud;
+  if (region.startsWith('cn-')) return Partition.China;
+  return Partition.Aws;
+}
+
+export interface ParsedArn {
+  readonly partition: string;
+  readonly service: string;
+  readonly region: string;
+  readonly account: string;
+  readonly resource: string;
+}
+
+/** Splits an ARN; `undefined` when the text is not one. */
+export function parseArn(text: string | undefined): ParsedArn | undefined {
+  if (text === undefined || !text.startsWith('arn:')) return undefined;
+  const parts = text.split(':');
+  if (parts.length < 6) return undefined;
+  const [, partition, service, region, account] = parts as [string, string, string, string, string];
+  return { partition, service, region, account, resource: parts.slice(5).join(':') };
+}
+
+/** `name` as a partition, if it is one Riposte supports. */
+export const partitionNamed = (name: string | undefined): Partition | undefined => PARTITIONS.find((known) => known === name);
+
+/** The partition an ARN names, if it is one Riposte supports. */
+export function partitionOfArn(arn: string | undefined): Partition | undefined {
+  return partitionNamed(parseArn(arn)?.partition);
+}
+
+const INSTANCE_ID = /\b(i-[0-9a-f]{8}(?:[0-9a-f]{9})?)\b/;
+const SECURITY_GROUP_ID = /\b(sg-[0-9a-f]{8}(?:[0-9a-f]{9})?)\b/;
+
+/** `arn:aws:ec2:us-east-1:111122223333:instance/i-0abc…` or a bare id -> `i-0abc…`. */
+export function instanceIdIn(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const arn = parseArn(text);
+  if (arn !== undefined) return arn.service === 'ec2' && arn.resource.startsWith('instance/') ? INSTANCE_ID.exec(arn.resource)?.[1] : undefined;
+  return INSTANCE_ID.exec(text)?.[1] === text ? text : undefined;
+}
+
+export function securityGroupIdIn(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const arn = parseArn(text);
+  if (arn !== undefined) return arn.service === 'ec2' && arn.resource.startsWith('security-group/') ? SECURITY_GROUP_ID.exec(arn.resource)?.[1] : undefined;
+  return SECURITY_GROUP_ID.exec(text)?.[1] === text ? text : undefined;
+}
+
+export function ec2Arn(partition: Partition, region: string, account: string, kind: 'instance' | 'security-group', id: string): string {
+  return `arn:${partition}:ec2:${region}:${account}:${kind}/${id}`;
+}
+
+/**
+ * CloudFormation-style names (AWS Config, OCSF) to Security Hub's:
+ * `AWS::EC2::Instance` -> `AwsEc2Instance`, `AWS::::Account` -> `AwsAccount`.
+ * Security Hub's names follow this rule for nearly every type; the table holds
+ * the ones that do not.
+ */
+const CFN_TO_ASFF_EXCEPTIONS: Readonly<Record<string, string>> = {
+  'AWS::EC2::EIP': 'AwsEc2Eip',
+  'AWS::EC2::VPC': 'AwsEc2Vpc',
+  'AWS::IAM::AccessKey': 'AwsIamAccessKey',
+  'AWS::RDS::DBInstance': 'AwsRdsDbInstance',
+  'AWS::RDS::DBCluster': 'AwsRdsDbCluster',
+  'AWS::RDS::DBSnapshot': 'AwsRdsDbSnapshot',
+  'AWS::KMS::Key': 'AwsKmsKey',
+  'AWS::SNS::Topic': 'AwsSnsTopic',
+  'AWS::SQS::Queue': 'AwsSqsQueue',
+};
+
+export function asffResourceType(cfnType: string): string {
+  const exception = CFN_TO_ASFF_EXCEPTIONS[cfnType];
+  if (exception !== undefined) return exception;
+  const parts = cfnType.split('::').filter((part) => part !== '');
+  if (parts.length < 2 || parts[0] !== 'AWS') return 'Other';
+  // The service is title-cased (EC2 -> Ec2, IAM -> Iam); the type keeps its own case.
+  const [, service, ...type] = parts as [string, string, ...string[]];
+  if (type.length === 0) return `Aws${service}`;
+  return `Aws${service.charAt(0)}${service.slice(1).toLowerCase()}${type.join('')}`;
+}

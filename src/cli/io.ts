@@ -1,0 +1,19 @@
+import type { Readable } from 'node:stream';
+
+/** Where a command writes text: the process's stdout or stderr, or a buffer in tests. */
+export interface TextOutput {
+  write(text: string): unknown;
+}
+
+/** The streams one CLI run reads and writes. */
+export interface CliStreams {
+  readonly stdout: TextOutput;
+  readonly stderr: TextOutput;
+  /** What `riposte intake -` reads. */
+  readonly stdin: Readable;
+}
+
+/** A command's streams, and the exit code it reports: 0 unless the command sets another. */
+export interface CommandIo extends CliStreams {
+  exitCode: number;
+}

@@ -1,0 +1,163 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants as fsConstants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+
+import { EmulatorStartError } from './errors.js';
+
+const EMULATOR_COMMAND = 'moto_server';
+const INSTALL_HINT = 'install it with: pip install "moto[server]" (moto 5), then make sure `moto_server` is on the PATH';
+
+export interface Emulator {
+  /** e.g. `http://127.0.0.1:43117`; pass it as the client factory's endpoint. */
+  readonly endpoint: string;
+  readonly pid: number;
+  /** Clears every emulated account's state (`POST /moto-api/reset`). */
+  reset(): Promise<void>;
+  /** Stops the process; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export interface EmulatorOptions {
+  readonly host?: string;
+  /** How long to wait for the first answer. moto answers in ~0.3 s here. */
+  readonly startTimeoutMs?: number;
+  /** Where to look for `moto_server`; defaults to the PATH. */
+  readonly searchPath?: string;
+}
+
+async function findOnPath(command: string, pathVariable = process.env.PATH ?? ''): Promise<string | undefined> {
+  for (const directory of pathVariable.split(delimiter).filter(Boolean)) {
+    const candidate = join(directory, command);
+    try {
+      await access(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => {
+        if (address !== null && typeof address === 'object') resolve(address.port);
+        else reject(new Error('could not read the port the OS assigned'));
+      });
+    });
+  });
+}
+
+async function waitUntilAnswering(endpoint: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new EmulatorStartError(
+        `${EMULATOR_COMMAND} exited (${child.exitCode ?? child.signalCode}) before answering at ${endpoint}: ${output().slice(-800) || 'no output'}\nIf moto is not installed, ${INSTALL_HINT}`,
+      );
+    }
+    try {
+      const response = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1_000) });
+      await response.body?.cancel();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new EmulatorStartError(`${EMULATOR_COMMAND} did not answer at ${endpoint} within ${timeoutMs} ms: ${output().slice(-800)}`);
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // The process runs in its own group (detached), so this also ends anything it forked.
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    try {
+      process.kill(-(child.pid as number), signal);
+    } catch {
+      child.kill(signal);
+    }
+  };
+  signalGroup('SIGTERM');
+  const timer = setTimeout(() => signalGroup('SIGKILL'), 3_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Starts `moto_server` on a free loopback port and waits until it answers.
+ * Used by the test harness and by `riposte demo`.
+ *
+ * @throws EmulatorStartError saying how to install moto when it is missing.
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const host = options.host ?? '127.0.0.1';
+  const executable = await findOnPath(EMULATOR_COMMAND, options.searchPath);
+  if (executable === undefined) {
+    throw new EmulatorStartError(`${EMULATOR_COMMAND} was not found on the PATH; ${INSTALL_HINT}`);
+  }
+
+  // A port found free can be taken before moto binds it; try a few.
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const port = await freePort(host);
+    const endpoint = `http://${host}:${port}`;
+    const child = spawn(executable, ['-H', host, '-p', String(port)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    });
+    let output = '';
+    const collect = (chunk: Buffer): void => {
+      // Keep only the tail: moto logs every request.
+      output = (output + chunk.toString('utf8')).slice(-4_000);
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    const killOnExit = (): void => {
+      if (child.pid !== undefined && child.exitCode === null) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    };
+    process.once('exit', killOnExit);
+
+    try {
+      await waitUntilAnswering(endpoint, child, () => output, options.startTimeoutMs ?? 20_000);
+    } catch (error) {
+      lastError = error;
+      process.removeListener('exit', killOnExit);
+      await stopProcess(child);
+      continue;
+    }
+    // Keep draining moto's request log (closing the pipe would break its
+    // writes), but do not let the pipes keep this process alive.
+    child.unref();
+    for (const stream of [child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
+
+    return {
+      endpoint,
+      pid: child.pid as number,
+      async reset() {
+        const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+        await response.body?.cancel();
+        if (!response.ok) throw new EmulatorStartError(`resetting the emulator at ${endpoint} failed: HTTP ${response.status}`);
+      },
+      async stop() {
+        process.removeListener('exit', killOnExit);
+        await stopProcess(child);
+      },
+    };
+  }
+  throw lastError instanceof Error ? lastError : new EmulatorStartError(`${EMULATOR_COMMAND} could not be started`, lastError);
+}

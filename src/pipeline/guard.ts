@@ -1,0 +1,132 @@
+import { readResourceTags } from '../actions/index.js';
+import { serializeError, type SerializedError } from '../errors.js';
+import type { Finding } from '../intake/index.js';
+import type { RunMode, RunRecord } from '../ledger/index.js';
+import type { RunLogger } from '../log/index.js';
+import type { Playbook } from '../playbooks/index.js';
+import { accountExemption, resourceExemption } from './guards/exemption.js';
+import { findingSkip } from './guards/finding.js';
+import { claimWork } from './guards/idempotency.js';
+import { decideMode } from './guards/mode.js';
+import type { Plan } from './plan.js';
+import { memberTarget, primaryResource, resourceKey } from './targets.js';
+import type { GuardCode, PipelineServices } from './types.js';
+
+/*
+ * The guards: everything that can stop a run, in one place. Five sources,
+ * each asked where what it needs is known, in this order:
+ *
+ * | source       | asks                                         | where                          |
+ * |--------------|----------------------------------------------|--------------------------------|
+ * | finding      | Riposte's own update coming back? closed?     | before matching (`guardFinding`) |
+ * | mode         | off, plan or enforce for this trigger?       | before a run exists (`guardMode`) |
+ * | idempotency  | has another run this work already?           | before a run exists (`guardIdempotency`) |
+ * | exemptions   | account excluded or exempt? resource tagged? | claimed → guarded (`guardRun`) |
+ * | change limit | has the playbook changed too much this hour? | planned → executing (`guardChanges`) |
+ *
+ * The change limit comes after the plan on purpose: only a resource the
+ * plan would change takes one of the playbook's slots, so a fleet of
+ * compliant resources never trips it.
+ */
+
+/** A change limit's sliding window: "per hour". */
+const LIMIT_WINDOW_SECONDS = 3600;
+
+/** What the guards say about a finding or a run: go on, or stop — and why. */
+export type GuardDecision<Go = object> =
+  | ({ readonly verdict: 'go' } & Go)
+  | {
+      readonly verdict: 'stop';
+      /** Which guard stopped it (`off` and `duplicate` come with no run of their own; the others are recorded as skipped runs). */
+      readonly code: GuardCode | 'own-update' | 'closed' | 'off' | 'duplicate';
+      readonly reason: string;
+      /** For a duplicate delivery: the run that has the work. */
+      readonly duplicateOf?: string;
+      readonly error?: SerializedError;
+      /** Worth an SNS message: the first refusal after a change limit trips (once per trip, not per finding). */
+      readonly notify?: boolean;
+    };
+
+/** Source 1, the finding: Riposte's own update coming back, or a finding already closed, is not acted on by any playbook. */
+export function guardFinding(finding: Finding): GuardDecision {
+  const skip = findingSkip(finding);
+  return skip === undefined ? { verdict: 'go' } : { verdict: 'stop', code: skip.code, reason: skip.reason };
+}
+
+/** Source 2, the mode: off, plan or enforce, from the trigger, the deployment and the playbook. Nothing is recorded for `off`. */
+export function guardMode(services: PipelineServices, finding: Finding, playbook: Playbook, dryRun?: boolean): GuardDecision<{ readonly mode: RunMode; readonly modeReason: string }> {
+  const decision = decideMode(finding, playbook, services.settings.automatic, dryRun);
+  if (decision.mode === 'off') return { verdict: 'stop', code: 'off', reason: decision.reason };
+  return { verdict: 'go', mode: decision.mode, modeReason: decision.reason };
+}
+
+/**
+ * Source 3, idempotency: whether another run already has this work. A run
+ * let through owns it (`runId` holds the claim) — as the retry of a failed
+ * or abandoned run, when there was one. Nothing is recorded for a duplicate.
+ */
+export async function guardIdempotency(
+  services: PipelineServices,
+  finding: Finding,
+  run: { readonly playbookId: string; readonly mode: RunMode; readonly runId: string; readonly now: Date },
+  logger: RunLogger,
+): Promise<GuardDecision<{ readonly retryOf?: RunRecord }>> {
+  const claim = await claimWork(services.ledger, services.settings, { finding, ...run }, logger);
+  if (!claim.claimed) return { verdict: 'stop', code: 'duplicate', reason: claim.summary, duplicateOf: claim.duplicateOf };
+  return claim.retryOf === undefined ? { verdict: 'go' } : { verdict: 'go', retryOf: claim.retryOf };
+}
+
+/**
+ * Source 4, exemptions: the account (excluded by the deployment, exempt
+ * from the playbook) and the tags of the resource the run would change,
+ * read live. Tags that cannot be read stop the run: an exemption that
+ * cannot be checked is honoured.
+ */
+export async function guardRun(services: PipelineServices, finding: Finding, playbook: Playbook, actions: Parameters<typeof primaryResource>[1], correlationId: string, now: Date, logger: RunLogger): Promise<GuardDecision> {
+  const account = accountExemption(playbook.exempt.accounts, services.settings.excludedAccounts, finding.account, now);
+  if (account.exempt) return { verdict: 'stop', code: 'account-exempt', reason: account.reason };
+
+  const guarded = primaryResource(finding, actions);
+  const exemptTags = { ...services.settings.exemptTags, ...playbook.exempt.tags };
+  try {
+    const tags = await readResourceTags(services.clients, memberTarget(finding, correlationId), guarded);
+    if (tags.kind === 'tags') {
+      const decision = resourceExemption(exemptTags, tags.tags, now);
+      if (decision.exempt) return { verdict: 'stop', code: 'resource-exempt', reason: decision.reason };
+      if (decision.reason !== undefined) logger.info('exemption no longer protects', { resource: resourceKey(guarded), reason: decision.reason });
+    }
+  } catch (error) {
+    logger.warn('resource tags unreadable: nothing changes', { resource: resourceKey(guarded), error });
+    return {
+      verdict: 'stop',
+      code: 'tags-unreadable',
+      reason: `the tags of ${resourceKey(guarded)} could not be read, so its exemption cannot be checked: nothing changed (${serializeError(error).message})`,
+      error: serializeError(error),
+    };
+  }
+  return { verdict: 'go' };
+}
+
+/**
+ * Source 5, the change limit (`limits.maxResourcesPerHour`): a plan that
+ * would change a resource takes one of the playbook's slots for the hour,
+ * atomically across every Lambda. Once the limit is reached the playbook
+ * stops changing anything until the hour passes, and the first refusal of
+ * a trip says so by SNS.
+ */
+export async function guardChanges(services: PipelineServices, finding: Finding, playbook: Playbook, plan: Plan, runId: string, now: Date, logger: RunLogger): Promise<GuardDecision> {
+  const limits = playbook.limits;
+  if (limits === undefined || !plan.changesResources) return { verdict: 'go' };
+  const key = resourceKey(primaryResource(finding, plan.steps.map((step) => step.action)));
+  const reservation = await services.ledger.reserveChange(playbook.id, key, limits.maxResourcesPerHour, LIMIT_WINDOW_SECONDS, now);
+  if (reservation.allowed) return { verdict: 'go' };
+  // Notify once per trip, not once per refused finding: a fleet-wide storm would otherwise be a storm of messages too.
+  const first = await services.ledger.claim(`limit-tripped|${playbook.id}`, runId, LIMIT_WINDOW_SECONDS, now);
+  logger.error('change limit reached: playbook stopped', { resource: key, limit: reservation.limit, used: reservation.used });
+  return {
+    verdict: 'stop',
+    code: 'limit-reached',
+    reason: `playbook ${playbook.id} has changed ${reservation.used} resources in the last hour, its limit (limits.maxResourcesPerHour: ${reservation.limit}): ${key} was not changed. Circuit breaker open until the hour passes; check the playbook`,
+    notify: first.claimed,
+  };
+}

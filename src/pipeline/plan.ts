@@ -1,0 +1,96 @@
+import { planStep, type ActionDefinition } from '../actions/index.js';
+import type { ConditionOutcome } from '../engine/index.js';
+import { serializeError } from '../errors.js';
+import type { Resource } from '../intake/index.js';
+import type { StepRecord } from '../ledger/index.js';
+import type { CompiledPlaybook, PlaybookStep } from '../playbooks/index.js';
+import type { GuardedRun, PlannedRun, RunContext } from './run-state.js';
+import { stepRecord } from './step-record.js';
+import { resourceForStep, stepContext } from './targets.js';
+
+/** One step of a plan: what it acts on, and what it would do there. */
+export interface PlannedStep {
+  /** The step's position in the playbook. */
+  readonly index: number;
+  /** The playbook's step: action name, parameters, `continueOnError`. */
+  readonly step: PlaybookStep;
+  readonly action: ActionDefinition;
+  /** The resource the step acts on (the account, for account settings). */
+  readonly target: Resource;
+  /** The step's plan record: `changed` (would change something, listed in `changes`), `compliant` (nothing to do), or `failed` (could not be planned: it will not run). */
+  readonly record: StepRecord;
+}
+
+/** What a run will do, step by step, and why its playbook matched: what a dry run prints, and what `execute` runs. */
+export interface Plan {
+  readonly playbookId: string;
+  /** The conditions that made the playbook match, with the values they saw. */
+  readonly matched: readonly ConditionOutcome[];
+  readonly steps: readonly PlannedStep[];
+  /** Whether a step that changes resources would change something: what takes a change-limit slot. */
+  readonly changesResources: boolean;
+}
+
+/** The action behind each of the playbook's steps, by index. */
+export function actionsOf(context: RunContext, playbook: CompiledPlaybook): ActionDefinition[] {
+  return playbook.playbook.steps.map((step) => context.services.registry.get(step.action));
+}
+
+function planOf(context: RunContext, playbook: CompiledPlaybook, records: ReadonlyMap<number, StepRecord>): Plan {
+  const actions = actionsOf(context, playbook);
+  const steps = playbook.playbook.steps.flatMap((step, index): PlannedStep[] => {
+    const record = records.get(index);
+    const action = actions[index];
+    return record === undefined || action === undefined ? [] : [{ index, step, action, target: resourceForStep(context.finding, action), record }];
+  });
+  return {
+    playbookId: playbook.playbook.id,
+    matched: context.matched,
+    steps,
+    changesResources: steps.some((planned) => planned.record.status === 'changed' && planned.action.changesResources),
+  };
+}
+
+/**
+ * The plan stage: every step planned against the live state of its
+ * target (reads only), each plan recorded as it is made. A step that
+ * cannot be planned is recorded as failed and will not run; the others are
+ * planned all the same, so the record shows everything the run would do.
+ */
+export async function plan(run: GuardedRun): Promise<PlannedRun> {
+  const { context, playbook } = run;
+  const { services, writer, logger } = context;
+  const steps = playbook.playbook.steps;
+  const actions = actionsOf(context, playbook);
+  const records = new Map<number, StepRecord>();
+  for (const [index, step] of steps.entries()) {
+    const action = actions[index] as ActionDefinition;
+    const actionContext = stepContext(services, context.finding, action, { runId: writer.runId, correlationId: writer.record.correlationId, playbookId: context.playbookId });
+    let record: StepRecord;
+    try {
+      const planned = await planStep({ registry: services.registry, action: step.action }, actionContext, step.params);
+      record = stepRecord(services, { index, action: step.action }, 'plan', planned.compliant ? 'compliant' : 'changed', planned.summary, { changes: planned.changes });
+      logger.debug('step planned', { step: step.action, index, compliant: planned.compliant, summary: planned.summary });
+    } catch (error) {
+      logger.error('planning a step failed', { step: step.action, index, error });
+      record = stepRecord(services, { index, action: step.action }, 'plan', 'failed', serializeError(error).message, { error: serializeError(error) });
+    }
+    // The last plan record moves the run to `planned` in the same write.
+    await writer.append(record, index === steps.length - 1 ? { stage: 'planned' } : undefined);
+    records.set(index, record);
+  }
+  if (steps.length === 0) await writer.advance({ stage: 'planned' });
+  return { stage: 'planned', context, playbook, plan: planOf(context, playbook, records), carried: run.carried };
+}
+
+/** The plan of a run saved part-way (a resume), from the plan records it holds. */
+export function restorePlan(context: RunContext, playbook: CompiledPlaybook, records: ReadonlyMap<number, StepRecord>): Plan {
+  return planOf(context, playbook, records);
+}
+
+/** One line: what the plan would change, or that nothing needs to. */
+export function describePlan(plan: Plan): string {
+  const changes = plan.steps.filter((planned) => planned.record.status !== 'compliant');
+  if (changes.length === 0) return 'nothing to change';
+  return changes.map((planned) => `${planned.step.action}: ${planned.record.summary}`).join('; ');
+}

@@ -1,0 +1,36 @@
+import { rollbackStep } from '../actions/index.js';
+import { serializeError } from '../errors.js';
+import type { EndingRun, RollingBackRun } from './run-state.js';
+import { stepRecord } from './step-record.js';
+import { stepContext } from './targets.js';
+
+/**
+ * The rolling-back stage of a rollback run: takes back each reversible
+ * change run `original` recorded, newest first, from the `undo` it kept.
+ * One undo failing does not stop the others; the rollback succeeds only
+ * when every undo did.
+ */
+export async function rollBack(run: RollingBackRun): Promise<EndingRun> {
+  const { context, original } = run;
+  const { services, writer, logger } = context;
+  const changes = original.steps.filter((step) => step.phase === 'run' && step.status === 'changed' && step.undo !== undefined).reverse();
+  let failed = 0;
+  let rolledBack = 0;
+  for (const step of changes) {
+    const actionContext = stepContext(services, context.finding, services.registry.get(step.action), { runId: writer.runId, correlationId: writer.record.correlationId, playbookId: original.playbookId });
+    try {
+      const outcome = await rollbackStep({ registry: services.registry, action: step.action }, actionContext, step.undo);
+      await writer.append(stepRecord(services, step, 'rollback', outcome.changed ? 'changed' : 'compliant', outcome.summary, { changes: outcome.changes }));
+      rolledBack += 1;
+      logger.info('step rolled back', { step: step.action, index: step.index, summary: outcome.summary });
+    } catch (error) {
+      failed += 1;
+      await writer.append(stepRecord(services, step, 'rollback', 'failed', serializeError(error).message, { error: serializeError(error) }));
+      logger.error('rolling back a step failed', { step: step.action, index: step.index, error });
+    }
+  }
+  const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+  const summary =
+    failed === 0 ? `rolled back run ${original.runId}: ${plural(rolledBack, 'change')} undone` : `rollback of run ${original.runId} incomplete: ${plural(failed, 'undo')} failed, ${rolledBack} done`;
+  return { stage: 'ending', context, end: { status: failed === 0 ? 'succeeded' : 'failed', summary, notify: true, rollbackOf: original } };
+}

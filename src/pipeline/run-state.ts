@@ -1,0 +1,131 @@
+import type { ConditionOutcome } from '../engine/index.js';
+import type { Finding } from '../intake/index.js';
+import type { SerializedError } from '../errors.js';
+import type { RunRecord, StepRecord } from '../ledger/index.js';
+import type { RunLogger } from '../log/index.js';
+import type { CompiledPlaybook } from '../playbooks/index.js';
+import type { Plan } from './plan.js';
+import type { RunWriter } from './run-writer.js';
+import type { GuardCode, PipelineServices, PlaybookRunResult } from './types.js';
+
+/*
+ * A run as the stages pass it along. Each stage is a function from one of
+ * these states to the next (`machine.ts` drives them); each state carries
+ * exactly what the stages before it produced, so a stage cannot use what
+ * does not exist yet (no plan before `planned`, no results before
+ * `executing`). The ledger keeps the same lifecycle as the run's stored
+ * state and history (`src/ledger/run-state.ts`): the writer moves both.
+ */
+
+/** What every stage of one run of one playbook on one finding works with. */
+export interface RunContext {
+  readonly services: PipelineServices;
+  readonly finding: Finding;
+  readonly playbookId: string;
+  /** For notes and messages; absent when a rollback runs without its playbook loaded. */
+  readonly playbookTitle?: string;
+  /** Writes the run's record, version after version. */
+  readonly writer: RunWriter;
+  readonly logger: RunLogger;
+  /** The conditions that made the playbook match, with the values they saw (empty for a resumed or rollback run). */
+  readonly matched: readonly ConditionOutcome[];
+  /** Why the run has its mode: the trigger, the deployment, the playbook. */
+  readonly modeReason: string;
+  /** Milliseconds the caller has left (a Lambda's remaining time). */
+  readonly remainingTimeMs?: () => number;
+  /** How many resume messages this run had scheduled before this invocation. */
+  readonly resumes: number;
+}
+
+/** What a run's result and its failure record need of it: who it is, and how to write to it. */
+export type RunIdentity = Pick<RunContext, 'services' | 'writer' | 'logger' | 'playbookId' | 'matched' | 'modeReason'>;
+
+/** The run owns its finding's idempotency key and has a record: nothing has been read or changed yet. */
+export interface ClaimedRun {
+  readonly stage: 'claimed';
+  readonly context: RunContext;
+  readonly playbook: CompiledPlaybook;
+  /** Steps an earlier, failed attempt completed: carried into this run instead of being repeated. */
+  readonly carried: readonly StepRecord[];
+}
+
+/** No exemption stops the run. */
+export interface GuardedRun {
+  readonly stage: 'guarded';
+  readonly context: RunContext;
+  readonly playbook: CompiledPlaybook;
+  readonly carried: readonly StepRecord[];
+}
+
+/** Every step is read and described: the plan is the value the steps run from. */
+export interface PlannedRun {
+  readonly stage: 'planned';
+  readonly context: RunContext;
+  readonly playbook: CompiledPlaybook;
+  readonly plan: Plan;
+  readonly carried: readonly StepRecord[];
+}
+
+/** Steps run in order from `next`; `results` holds the latest run record of each step so far. */
+export interface ExecutingRun {
+  readonly stage: 'executing';
+  readonly context: RunContext;
+  readonly plan: Plan;
+  readonly next: number;
+  readonly results: ReadonlyMap<number, StepRecord>;
+}
+
+/** A step goes on outside Riposte (an SSM command, snapshots): the run is saved, and a resume message brings it back. */
+export interface PausedRun {
+  readonly stage: 'paused';
+  readonly context: RunContext;
+  readonly step: number;
+  readonly delaySeconds: number;
+  readonly detail: string;
+}
+
+/** Every step has run (or was skipped): each change is read back. */
+export interface VerifyingRun {
+  readonly stage: 'verifying';
+  readonly context: RunContext;
+  readonly plan: Plan;
+  readonly results: ReadonlyMap<number, StepRecord>;
+}
+
+/** A run of its own that undoes run `original`'s changes, newest first. */
+export interface RollingBackRun {
+  readonly stage: 'rolling-back';
+  readonly context: RunContext;
+  readonly original: RunRecord;
+}
+
+/** How a run ends, decided by a stage: what the record stage writes down everywhere. */
+export interface RunEnd {
+  readonly status: 'succeeded' | 'failed' | 'skipped';
+  /** One line: what happened. */
+  readonly summary: string;
+  /** The workflow status to set on the finding: only when the run changed something or failed to. */
+  readonly workflow?: 'RESOLVED' | 'NOTIFIED';
+  /** Whether the end is worth an SNS message (changes, failures, a tripped limit — not a plan, not an exemption). */
+  readonly notify: boolean;
+  /** The guard that stopped the run, if one did. */
+  readonly guard?: { readonly code: GuardCode; readonly reason: string };
+  readonly error?: SerializedError;
+  /** For a rollback run: the run it undid, which becomes `rolled-back` once every undo succeeded. */
+  readonly rollbackOf?: RunRecord;
+}
+
+/** Decided how it ends; not yet recorded. */
+export interface EndingRun {
+  readonly stage: 'ending';
+  readonly context: RunContext;
+  readonly end: RunEnd;
+}
+
+/** Done with, for this invocation: recorded, or paused until a resume. */
+export interface EndedRun {
+  readonly stage: 'ended';
+  readonly result: PlaybookRunResult;
+}
+
+export type Run = ClaimedRun | GuardedRun | PlannedRun | ExecutingRun | PausedRun | VerifyingRun | RollingBackRun | EndingRun | EndedRun;

@@ -1,0 +1,53 @@
+import { verifyStep } from '../actions/index.js';
+import { serializeError } from '../errors.js';
+import type { StepRecord } from '../ledger/index.js';
+import type { EndingRun, VerifyingRun } from './run-state.js';
+import { stepRecord, succeeded } from './step-record.js';
+import { stepContext } from './targets.js';
+
+/**
+ * The verify stage: every step that did its work is read back — does its
+ * resource comply now? A finding is fixed only when every step ran (or
+ * found nothing to do) and every one verified: then RESOLVED; otherwise
+ * NOTIFIED, naming what failed, was skipped or did not verify.
+ */
+export async function verify(run: VerifyingRun): Promise<EndingRun> {
+  const { context, plan, results } = run;
+  const { services, writer, logger } = context;
+  const verified = new Map<number, StepRecord>();
+  for (const planned of plan.steps) {
+    const result = results.get(planned.index);
+    if (!succeeded(result)) continue;
+    const { index, step } = planned;
+    // A step carried from an earlier attempt did its work under that attempt's run id (evidence keys, snapshot tags): verify that work.
+    const runId = result?.carriedFromRunId ?? writer.runId;
+    const actionContext = stepContext(services, context.finding, planned.action, { runId, correlationId: writer.record.correlationId, playbookId: context.playbookId });
+    let record: StepRecord;
+    try {
+      const verification = await verifyStep({ registry: services.registry, action: step.action }, actionContext, step.params);
+      record = stepRecord(services, { index, action: step.action }, 'verify', verification.compliant ? 'compliant' : 'failed', verification.summary);
+      if (!verification.compliant) logger.warn('verification failed', { step: step.action, index, summary: verification.summary });
+    } catch (error) {
+      record = stepRecord(services, { index, action: step.action }, 'verify', 'failed', serializeError(error).message, { error: serializeError(error) });
+      logger.error('verification could not read the state back', { step: step.action, index, error });
+    }
+    await writer.append(record);
+    verified.set(index, record);
+  }
+
+  const problems: string[] = [];
+  for (const planned of plan.steps) {
+    const result = results.get(planned.index);
+    if (result === undefined || result.status === 'failed' || result.status === 'skipped') problems.push(`${planned.step.action} ${result?.status ?? 'not run'}`);
+    else if (verified.get(planned.index)?.status !== 'compliant') problems.push(`${planned.step.action} not verified`);
+  }
+  if (problems.length > 0) {
+    return { stage: 'ending', context, end: { status: 'failed', summary: `not fixed: ${problems.join('; ')}`, workflow: 'NOTIFIED', notify: true } };
+  }
+  const changed = [...results.values()].filter((result) => result.status === 'changed' && result.carriedFromRunId === undefined).length;
+  return {
+    stage: 'ending',
+    context,
+    end: { status: 'succeeded', summary: `fixed and verified: ${changed} step${changed === 1 ? '' : 's'} changed something, every step verified`, workflow: 'RESOLVED', notify: true },
+  };
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+
+import * as pipeline from '../../src/pipeline/index.js';
+
+describe('src/pipeline/index.ts', () => {
+  it('exports exactly the public surface (runtime values; types are checked by tsc)', () => {
+    expect(Object.keys(pipeline).sort()).toEqual(
+      [
+        'AwsRunRecorder',
+        'DEFAULT_PIPELINE_SETTINGS',
+        'EXEMPTION_TAGS',
+        'MemoryResumeQueue',
+        'Pipeline',
+        'PlaybookNotLoadedError',
+        'RESULT_EVENT_DETAIL_TYPE',
+        'RESULT_EVENT_SOURCE',
+        'RESUME_REQUEST_KIND',
+        'RollbackRefusedError',
+        'RunNotResumableError',
+        'RunUnknownError',
+        'SqsResumeQueue',
+        'StepTimedOutError',
+        'StoredFindingInvalidError',
+        'accountExemption',
+        'assemblePipeline',
+        'decideMode',
+        'findingSkip',
+        'isOwnUpdate',
+        'newCorrelationId',
+        'newRunId',
+        'primaryResource',
+        'readResumeRequests',
+        'resourceExemption',
+        'resourceForStep',
+        'resourceKey',
+        'resumeRequestSchema',
+      ].sort(),
+    );
+  });
+});
