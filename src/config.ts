@@ -73,11 +73,17 @@ export interface AwsSettings {
 
 /** How runs are guarded and paced (see `PipelineSettings`). */
 export interface RunSettings {
+  /** Accounts no playbook ever changes (the deployment's own, break-glass accounts). */
   readonly excludedAccounts: readonly string[];
+  /** Tags that exempt a resource from every playbook, besides each playbook's own (`riposte:exempt: "true"`). */
   readonly exemptTags: Readonly<Record<string, string>>;
+  /** A finding version and playbook run once within this window (seconds). */
   readonly idempotencyWindowSeconds: number;
+  /** An on-demand request for the same resource and playbook runs once within this window (seconds). */
   readonly apiIdempotencyWindowSeconds: number;
+  /** Findings of one batch handled at once. */
   readonly concurrency: number;
+  /** Give up on an in-progress step after this many resumes. */
   readonly maxResumes: number;
 }
 

@@ -220,9 +220,8 @@ export class InstanceProfileConflictError extends RiposteError {
 export class EvidenceBucketNotConfiguredError extends RiposteError {
   readonly code = 'ACTION_EVIDENCE_BUCKET_NOT_CONFIGURED';
   constructor(action: string, context: ActionContext) {
-    const resource = context.resource.instanceId ?? context.resource.id;
-    super(`${action}: no evidence bucket is configured (hosting.evidenceBucket), so evidence for ${resource} cannot be stored`, {
-      context: { ...where(context), resource, step: action, field: 'hosting.evidenceBucket' },
+    super(`${action}: no evidence bucket is configured (hosting.evidenceBucket), so evidence for ${context.resource.instanceId ?? context.resource.id} cannot be stored`, {
+      context: { ...where(context), resource: stepResourceOf(context), step: action, field: 'hosting.evidenceBucket' },
       retryable: false,
     });
   }

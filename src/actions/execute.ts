@@ -9,7 +9,7 @@ import type { ActionDefinition, StepPhase } from './types.js';
 /** An action to run: its definition, or its name in a registry. */
 export type StepAction<Params extends z.ZodType = z.ZodType, Undo = unknown> = ActionDefinition<Params, Undo> | { readonly registry: ActionRegistry; readonly action: string };
 
-const nameOf = (action: StepAction): string => ('registry' in action ? action.action : action.name);
+const actionNameOf = (action: StepAction): string => ('registry' in action ? action.action : action.name);
 
 /** A Riposte error that already says where it happened passes through unchanged. */
 const hasStepContext = (error: RiposteError): boolean => error.context.account !== undefined && error.context.region !== undefined && error.context.resource !== undefined;
@@ -31,7 +31,7 @@ async function step<Params extends z.ZodType, Undo, Result>(
   context: ActionContext,
   call: (definition: ActionDefinition<Params, Undo>) => Promise<Result>,
 ): Promise<Result> {
-  let name = nameOf(action);
+  let name = actionNameOf(action);
   try {
     const definition = ('registry' in action ? action.registry.get(action.action) : action) as ActionDefinition<Params, Undo>;
     name = definition.name;

@@ -8,7 +8,6 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
-  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -88,6 +87,15 @@ type Item = Record<string, unknown>;
 
 /** What a settle function answers for one more try of the write. */
 const RETRY = Symbol('retry');
+
+/** A conditional put (with `Item`) or update (with `UpdateExpression`) of one item. */
+interface ConditionalWrite {
+  readonly Item?: Item;
+  readonly UpdateExpression?: string;
+  readonly ConditionExpression: string;
+  readonly ExpressionAttributeNames?: Record<string, string>;
+  readonly ExpressionAttributeValues?: Record<string, unknown>;
+}
 
 export interface DynamoDbRunLedgerOptions extends RunLedgerOptions {
   /** How many times to re-ask for keys a BatchGetItem left unprocessed (default 5). */
@@ -254,60 +262,43 @@ export class DynamoDbRunLedger implements RunLedger {
     assertClaimWindow(windowSeconds);
     const nowSeconds = epochSeconds(now);
     const context = { runId, idempotencyKey: key };
-    return this.#conditionally(
-      'claim an idempotency key',
+    return this.#conditionally<ClaimResult>({
+      operation: 'claim an idempotency key',
       context,
-      async () => {
-        await this.#client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { pk: claimPk(key), sk: CLAIM_SK, runId, claimedAt: now.toISOString(), expiresAt: nowSeconds + windowSeconds },
-            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
-            ExpressionAttributeValues: { ':now': nowSeconds },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        return { claimed: true };
-      },
-      () => this.#get({ pk: claimPk(key), sk: CLAIM_SK }, 'read an idempotency key', context),
+      key: { pk: claimPk(key), sk: CLAIM_SK },
+      write: { Item: { pk: claimPk(key), sk: CLAIM_SK, runId, claimedAt: now.toISOString(), expiresAt: nowSeconds + windowSeconds }, ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now', ExpressionAttributeValues: { ':now': nowSeconds } },
+      written: () => ({ claimed: true }),
       // The holder read after a failed condition may itself have expired (or been removed by TTL) in between: then the key is free to take.
-      (item) => {
+      settle: (item) => {
         const outcome = claimOutcome(claimHolder(item), runId, nowSeconds);
         return outcome === TAKE ? RETRY : outcome;
       },
-    );
+    });
   }
 
   async transferClaim(key: string, fromRunId: string, toRunId: string, windowSeconds: number, now: Date = this.#clock()): Promise<ClaimResult> {
     assertClaimWindow(windowSeconds);
     const nowSeconds = epochSeconds(now);
     const context = { runId: fromRunId, idempotencyKey: key };
-    return this.#conditionally(
-      'transfer an idempotency key',
+    return this.#conditionally<ClaimResult>({
+      operation: 'transfer an idempotency key',
       context,
-      async () => {
-        await this.#client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { pk: claimPk(key), sk: CLAIM_SK },
-            UpdateExpression: 'SET #runId = :to, #claimedAt = :at, #expiresAt = :expires',
-            ConditionExpression: '#runId = :from AND #expiresAt > :now',
-            ExpressionAttributeNames: { '#runId': 'runId', '#claimedAt': 'claimedAt', '#expiresAt': 'expiresAt' },
-            ExpressionAttributeValues: { ':to': toRunId, ':from': fromRunId, ':at': now.toISOString(), ':expires': nowSeconds + windowSeconds, ':now': nowSeconds },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        return { claimed: true };
+      key: { pk: claimPk(key), sk: CLAIM_SK },
+      write: {
+        UpdateExpression: 'SET #runId = :to, #claimedAt = :at, #expiresAt = :expires',
+        ConditionExpression: '#runId = :from AND #expiresAt > :now',
+        ExpressionAttributeNames: { '#runId': 'runId', '#claimedAt': 'claimedAt', '#expiresAt': 'expiresAt' },
+        ExpressionAttributeValues: { ':to': toRunId, ':from': fromRunId, ':at': now.toISOString(), ':expires': nowSeconds + windowSeconds, ':now': nowSeconds },
       },
-      () => this.#get({ pk: claimPk(key), sk: CLAIM_SK }, 'read an idempotency key', context),
+      written: () => ({ claimed: true }),
       // The owner read after a failed condition may be `fromRunId` again (it re-claimed an expired key in between): one more try.
-      (item, lastTry) => {
+      settle: (item, lastTry) => {
         const holder = claimHolder(item);
         const outcome = transferOutcome(holder, fromRunId, toRunId, nowSeconds);
         if (outcome !== TAKE) return outcome;
         return lastTry ? { claimed: false, existingRunId: liveHolder(holder, nowSeconds) ?? '' } : RETRY;
       },
-    );
+    });
   }
 
   async reserveChange(scope: string, resourceKey: string, limit: number, windowSeconds: number, now: Date = this.#clock()): Promise<ChangeReservation> {
@@ -395,26 +386,20 @@ export class DynamoDbRunLedger implements RunLedger {
   async #takeSlot(scope: string, index: number, resourceKey: string, now: Date, expiresAt: number): Promise<string | undefined> {
     const nowSeconds = epochSeconds(now);
     const context = { limitScope: scope, resource: resourceKey };
-    return this.#conditionally<string | undefined>(
-      'reserve a change-limit slot',
+    return this.#conditionally<string | undefined>({
+      operation: 'reserve a change-limit slot',
       context,
-      async () => {
-        await this.#client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { pk: limitPk(scope), sk: slotSk(index), resourceKey, reservedAt: now.toISOString(), expiresAt },
-            ConditionExpression: 'attribute_not_exists(pk) OR #expiresAt <= :now',
-            ExpressionAttributeNames: { '#expiresAt': 'expiresAt' },
-            ExpressionAttributeValues: { ':now': nowSeconds },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        return undefined;
+      key: { pk: limitPk(scope), sk: slotSk(index) },
+      write: {
+        Item: { pk: limitPk(scope), sk: slotSk(index), resourceKey, reservedAt: now.toISOString(), expiresAt },
+        ConditionExpression: 'attribute_not_exists(pk) OR #expiresAt <= :now',
+        ExpressionAttributeNames: { '#expiresAt': 'expiresAt' },
+        ExpressionAttributeValues: { ':now': nowSeconds },
       },
-      () => this.#get({ pk: limitPk(scope), sk: slotSk(index) }, 'read a change-limit slot', context),
+      written: () => undefined,
       // The holder read after a failed condition may itself have expired (or been removed by TTL) in between: one more try.
-      (item) => liveHolder(slotHolder(item), nowSeconds) ?? RETRY,
-    );
+      settle: (item) => liveHolder(slotHolder(item), nowSeconds) ?? RETRY,
+    });
   }
 
   /**
@@ -424,27 +409,20 @@ export class DynamoDbRunLedger implements RunLedger {
   async #extendSlot(scope: string, index: number, resourceKey: string, now: Date, expiresAt: number): Promise<boolean> {
     const nowSeconds = epochSeconds(now);
     const context = { limitScope: scope, resource: resourceKey };
-    return this.#conditionally(
-      'extend a change-limit slot',
+    return this.#conditionally<boolean>({
+      operation: 'extend a change-limit slot',
       context,
-      async () => {
-        await this.#client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { pk: limitPk(scope), sk: slotSk(index) },
-            UpdateExpression: 'SET #reservedAt = :at, #expiresAt = :expires',
-            // Never shortens a slot (a caller whose clock runs behind).
-            ConditionExpression: '#resourceKey = :key AND #expiresAt > :now AND #expiresAt < :expires',
-            ExpressionAttributeNames: { '#resourceKey': 'resourceKey', '#reservedAt': 'reservedAt', '#expiresAt': 'expiresAt' },
-            ExpressionAttributeValues: { ':key': resourceKey, ':at': now.toISOString(), ':expires': expiresAt, ':now': nowSeconds },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        return true;
+      key: { pk: limitPk(scope), sk: slotSk(index) },
+      write: {
+        UpdateExpression: 'SET #reservedAt = :at, #expiresAt = :expires',
+        // Never shortens a slot (a caller whose clock runs behind).
+        ConditionExpression: '#resourceKey = :key AND #expiresAt > :now AND #expiresAt < :expires',
+        ExpressionAttributeNames: { '#resourceKey': 'resourceKey', '#reservedAt': 'reservedAt', '#expiresAt': 'expiresAt' },
+        ExpressionAttributeValues: { ':key': resourceKey, ':at': now.toISOString(), ':expires': expiresAt, ':now': nowSeconds },
       },
-      () => this.#get({ pk: limitPk(scope), sk: slotSk(index) }, 'read a change-limit slot', context),
-      (item) => liveHolder(slotHolder(item), nowSeconds) === resourceKey,
-    );
+      written: () => true,
+      settle: (item) => liveHolder(slotHolder(item), nowSeconds) === resourceKey,
+    });
   }
 
   /**
@@ -452,44 +430,58 @@ export class DynamoDbRunLedger implements RunLedger {
    * record as it is goes through the same rule the file store uses, which
    * throws the typed error that explains the refusal.
    */
-  async #updateRun(runId: string, operation: string, update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>, explain: (current: RunRecord) => RunRecord): Promise<RunRecord> {
+  async #updateRun(runId: string, operation: string, update: ConditionalWrite, explain: (current: RunRecord) => RunRecord): Promise<RunRecord> {
     const context = { runId };
-    return this.#conditionally(
+    return this.#conditionally<RunRecord>({
       operation,
       context,
-      async () => {
-        const { Attributes } = await this.#client.send(
-          new UpdateCommand({ TableName: this.tableName, Key: { pk: runPk(runId), sk: RUN_SK }, ...update, ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
-        );
-        if (Attributes === undefined) throw new Error('the update returned no attributes');
-        return fromItem(Attributes);
+      key: { pk: runPk(runId), sk: RUN_SK },
+      write: update,
+      written: (attributes) => {
+        if (attributes === undefined) throw new LedgerStoreError(operation, new Error('the update returned no attributes'), context);
+        return fromItem(attributes);
       },
-      () => this.#get({ pk: runPk(runId), sk: RUN_SK }, 'read the run', context),
-      (item) => {
+      settle: (item) => {
         if (item === undefined) throw new RunNotFoundError(runId);
         explain(fromItem(item));
         // Only reachable when the record had to be re-read and has changed since the refusal.
         throw new LedgerStoreError(operation, new Error('the run changed while the refusal was read'), context, true);
       },
-    );
+    });
   }
 
   /**
-   * The one conditional-write loop of this store: write; when DynamoDB
-   * refuses the condition, look at the item as it is (the copy the refusal
-   * carries, `ALL_OLD`, or else a consistent read) and let `settle` answer —
-   * or ask for one more try when the item changed between the refusal and
-   * the read (a holder that expired meanwhile). A second refusal that still
-   * asks for a try is a store error a retry may cure.
+   * The one conditional-write loop of this store: a conditional put (`Item`)
+   * or update of the item at `key`; when DynamoDB refuses the condition, look
+   * at the item as it is (the copy the refusal carries, `ALL_OLD`, or else a
+   * consistent read) and let `settle` answer — or ask for one more try when
+   * the item changed between the refusal and the read (a holder that expired
+   * meanwhile). A second refusal that still asks for a try is a store error
+   * a retry may cure.
    */
-  async #conditionally<T>(operation: string, context: ErrorContext, write: () => Promise<T>, reread: () => Promise<Item | undefined>, settle: (item: Item | undefined, lastTry: boolean) => T | typeof RETRY): Promise<T> {
+  async #conditionally<T>(request: {
+    readonly operation: string;
+    readonly context: ErrorContext;
+    readonly key: Item;
+    readonly write: ConditionalWrite;
+    /** The answer once written, from the item after an update (`ALL_NEW`). */
+    readonly written: (attributes: Item | undefined) => T;
+    readonly settle: (item: Item | undefined, lastTry: boolean) => T | typeof RETRY;
+  }): Promise<T> {
+    const { operation, context, key, write } = request;
     for (let attempt = 0; ; attempt += 1) {
       try {
-        return await write();
+        const common = { TableName: this.tableName, ConditionExpression: write.ConditionExpression, ExpressionAttributeNames: write.ExpressionAttributeNames, ExpressionAttributeValues: write.ExpressionAttributeValues, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
+        if (write.Item !== undefined) {
+          await this.#client.send(new PutCommand({ ...common, Item: write.Item }));
+          return request.written(undefined);
+        }
+        const { Attributes } = await this.#client.send(new UpdateCommand({ ...common, Key: key, UpdateExpression: write.UpdateExpression, ReturnValues: 'ALL_NEW' }));
+        return request.written(Attributes);
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw storeError(operation, error, context);
-        const item = error.Item === undefined ? await reread() : unmarshall(error.Item as Record<string, AttributeValue>);
-        const answer = settle(item, attempt >= 1);
+        if (!(error instanceof ConditionalCheckFailedException)) throw error instanceof LedgerStoreError ? error : storeError(operation, error, context);
+        const item = error.Item === undefined ? await this.#get(key, `read the item to ${operation}`, context) : unmarshall(error.Item as Record<string, AttributeValue>);
+        const answer = request.settle(item, attempt >= 1);
         if (answer !== RETRY) return answer;
         if (attempt >= 1) throw storeError(operation, error, context, true);
       }

@@ -3,12 +3,13 @@ import { serializeError, type SerializedError } from '../errors.js';
 import type { Finding } from '../intake/index.js';
 import type { RunMode, RunRecord } from '../ledger/index.js';
 import type { RunLogger } from '../log/index.js';
-import type { Playbook } from '../playbooks/index.js';
+import type { CompiledPlaybook, Playbook } from '../playbooks/index.js';
 import { accountExemption, resourceExemption } from './guards/exemption.js';
 import { findingSkip } from './guards/finding.js';
 import { claimWork } from './guards/idempotency.js';
 import { decideMode } from './guards/mode.js';
-import type { Plan } from './plan.js';
+import { actionsOf, type Plan } from './plan.js';
+import type { RunContext } from './run-state.js';
 import { memberTarget, primaryResource, resourceKey } from './targets.js';
 import type { GuardCode, PipelineServices } from './types.js';
 
@@ -32,13 +33,15 @@ import type { GuardCode, PipelineServices } from './types.js';
 /** A change limit's sliding window: "per hour". */
 const LIMIT_WINDOW_SECONDS = 3600;
 
-/** What the guards say about a finding or a run: go on, or stop — and why. */
-export type GuardDecision<Go = object> =
+/** Why a guard stops: the finding's own (`own-update`, `closed`), before a run exists (`off`, `duplicate`), or a run's (recorded as skipped). */
+export type StopCode = 'own-update' | 'closed' | 'off' | 'duplicate' | GuardCode;
+
+/** What the guards say about a finding or a run: go on (with what the guard learned), or stop — and why. */
+export type GuardDecision<Go = object, Code extends StopCode = StopCode> =
   | ({ readonly verdict: 'go' } & Go)
   | {
       readonly verdict: 'stop';
-      /** Which guard stopped it (`off` and `duplicate` come with no run of their own; the others are recorded as skipped runs). */
-      readonly code: GuardCode | 'own-update' | 'closed' | 'off' | 'duplicate';
+      readonly code: Code;
       readonly reason: string;
       /** For a duplicate delivery: the run that has the work. */
       readonly duplicateOf?: string;
@@ -48,13 +51,13 @@ export type GuardDecision<Go = object> =
     };
 
 /** Source 1, the finding: Riposte's own update coming back, or a finding already closed, is not acted on by any playbook. */
-export function guardFinding(finding: Finding): GuardDecision {
+export function guardFinding(finding: Finding): GuardDecision<object, 'own-update' | 'closed'> {
   const skip = findingSkip(finding);
   return skip === undefined ? { verdict: 'go' } : { verdict: 'stop', code: skip.code, reason: skip.reason };
 }
 
 /** Source 2, the mode: off, plan or enforce, from the trigger, the deployment and the playbook. Nothing is recorded for `off`. */
-export function guardMode(services: PipelineServices, finding: Finding, playbook: Playbook, dryRun?: boolean): GuardDecision<{ readonly mode: RunMode; readonly modeReason: string }> {
+export function guardMode(services: PipelineServices, finding: Finding, playbook: Playbook, dryRun?: boolean): GuardDecision<{ readonly mode: RunMode; readonly modeReason: string }, 'off'> {
   const decision = decideMode(finding, playbook, services.settings.automatic, dryRun);
   if (decision.mode === 'off') return { verdict: 'stop', code: 'off', reason: decision.reason };
   return { verdict: 'go', mode: decision.mode, modeReason: decision.reason };
@@ -70,7 +73,7 @@ export async function guardIdempotency(
   finding: Finding,
   run: { readonly playbookId: string; readonly mode: RunMode; readonly runId: string; readonly now: Date },
   logger: RunLogger,
-): Promise<GuardDecision<{ readonly retryOf?: RunRecord }>> {
+): Promise<GuardDecision<{ readonly retryOf?: RunRecord }, 'duplicate'>> {
   const claim = await claimWork(services.ledger, services.settings, { finding, ...run }, logger);
   if (!claim.claimed) return { verdict: 'stop', code: 'duplicate', reason: claim.summary, duplicateOf: claim.duplicateOf };
   return claim.retryOf === undefined ? { verdict: 'go' } : { verdict: 'go', retryOf: claim.retryOf };
@@ -82,14 +85,15 @@ export async function guardIdempotency(
  * read live. Tags that cannot be read stop the run: an exemption that
  * cannot be checked is honoured.
  */
-export async function guardRun(services: PipelineServices, finding: Finding, playbook: Playbook, actions: Parameters<typeof primaryResource>[1], correlationId: string, now: Date, logger: RunLogger): Promise<GuardDecision> {
-  const account = accountExemption(playbook.exempt.accounts, services.settings.excludedAccounts, finding.account, now);
+export async function guardRun(context: RunContext, playbook: CompiledPlaybook, now: Date): Promise<GuardDecision<object, 'account-exempt' | 'resource-exempt' | 'tags-unreadable'>> {
+  const { services, finding, logger } = context;
+  const account = accountExemption(playbook.playbook.exempt.accounts, services.settings.excludedAccounts, finding.account, now);
   if (account.exempt) return { verdict: 'stop', code: 'account-exempt', reason: account.reason };
 
-  const guarded = primaryResource(finding, actions);
-  const exemptTags = { ...services.settings.exemptTags, ...playbook.exempt.tags };
+  const guarded = primaryResource(finding, actionsOf(context, playbook));
+  const exemptTags = { ...services.settings.exemptTags, ...playbook.playbook.exempt.tags };
   try {
-    const tags = await readResourceTags(services.clients, memberTarget(finding, correlationId), guarded);
+    const tags = await readResourceTags(services.clients, memberTarget(finding, context.writer.record.correlationId), guarded);
     if (tags.kind === 'tags') {
       const decision = resourceExemption(exemptTags, tags.tags, now);
       if (decision.exempt) return { verdict: 'stop', code: 'resource-exempt', reason: decision.reason };
@@ -114,7 +118,9 @@ export async function guardRun(services: PipelineServices, finding: Finding, pla
  * stops changing anything until the hour passes, and the first refusal of
  * a trip says so by SNS.
  */
-export async function guardChanges(services: PipelineServices, finding: Finding, playbook: Playbook, plan: Plan, runId: string, now: Date, logger: RunLogger): Promise<GuardDecision> {
+export async function guardChanges(context: RunContext, playbook: Playbook, plan: Plan, now: Date): Promise<GuardDecision<object, 'limit-reached'>> {
+  const { services, finding, logger } = context;
+  const runId = context.writer.runId;
   const limits = playbook.limits;
   if (limits === undefined || !plan.changesResources) return { verdict: 'go' };
   const key = resourceKey(primaryResource(finding, plan.steps.map((step) => step.action)));

@@ -2,13 +2,13 @@ import { serializeError } from '../errors.js';
 import { LedgerConflictError, RunAlreadyFinishedError, isTerminal } from '../ledger/index.js';
 import { execute } from './execute.js';
 import { guardChanges, guardRun, type GuardDecision } from './guard.js';
-import { actionsOf, describePlan, plan } from './plan.js';
+import { describePlan, plan } from './plan.js';
 import { pause, record, runResult } from './record.js';
 import { rollBack } from './rollback.js';
 import type { ClaimedRun, EndingRun, ExecutingRun, GuardedRun, PlannedRun, Run, RunContext, RunIdentity } from './run-state.js';
 import { now } from './step-record.js';
 import { verify } from './verify.js';
-import type { PlaybookRunResult } from './types.js';
+import type { GuardCode, PlaybookRunResult } from './types.js';
 
 /*
  * The run lifecycle, as one loop: each stage is a function from one state
@@ -25,7 +25,7 @@ import type { PlaybookRunResult } from './types.js';
  */
 
 /** What a guard's refusal ends the run with: skipped, and why. */
-function refused(context: RunContext, decision: Extract<GuardDecision, { verdict: 'stop' }>): EndingRun {
+function refused(context: RunContext, decision: Extract<GuardDecision<object, GuardCode>, { verdict: 'stop' }>): EndingRun {
   return {
     stage: 'ending',
     context,
@@ -33,7 +33,7 @@ function refused(context: RunContext, decision: Extract<GuardDecision, { verdict
       status: 'skipped',
       summary: decision.reason,
       notify: decision.notify ?? false,
-      guard: { code: decision.code as NonNullable<EndingRun['end']['guard']>['code'], reason: decision.reason },
+      guard: { code: decision.code, reason: decision.reason },
       ...(decision.error === undefined ? {} : { error: decision.error }),
     },
   };
@@ -42,7 +42,7 @@ function refused(context: RunContext, decision: Extract<GuardDecision, { verdict
 /** claimed → guarded, or skipped by an exemption. */
 async function guard(run: ClaimedRun): Promise<GuardedRun | EndingRun> {
   const { context, playbook } = run;
-  const decision = await guardRun(context.services, context.finding, playbook.playbook, actionsOf(context, playbook), context.writer.record.correlationId, now(context.services), context.logger);
+  const decision = await guardRun(context, playbook, now(context.services));
   if (decision.verdict === 'stop') return refused(context, decision);
   await context.writer.advance({ stage: 'guarded' });
   return { stage: 'guarded', context, playbook, carried: run.carried };
@@ -55,7 +55,7 @@ async function permit(run: PlannedRun): Promise<ExecutingRun | EndingRun> {
   if (writer.record.mode === 'plan') {
     return { stage: 'ending', context, end: { status: 'succeeded', summary: `plan only, nothing changed: ${describePlan(run.plan)}`, notify: false } };
   }
-  const decision = await guardChanges(context.services, context.finding, playbook.playbook, run.plan, writer.runId, now(context.services), context.logger);
+  const decision = await guardChanges(context, playbook.playbook, run.plan, now(context.services));
   if (decision.verdict === 'stop') return refused(context, decision);
   // What an earlier attempt completed is part of this run's record (with its undo), and is not run again.
   for (const step of run.carried) await writer.append(step);

@@ -79,7 +79,7 @@ export class Pipeline {
     const decision = guardFinding(finding);
     if (decision.verdict === 'stop') {
       logger.info('finding skipped', { code: decision.code, reason: decision.reason });
-      return { ...base, skipped: { code: decision.code as 'own-update' | 'closed', reason: decision.reason }, runs: [] };
+      return { ...base, skipped: { code: decision.code, reason: decision.reason }, runs: [] };
     }
     let matches: PlaybookMatch[];
     try {

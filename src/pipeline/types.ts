@@ -1,6 +1,6 @@
 import type { ActionRegistry, HostingServices } from '../actions/index.js';
 import type { MemberClients } from '../aws/index.js';
-import type { AutomaticMode } from '../config.js';
+import type { AutomaticMode, RunSettings } from '../config.js';
 import type { ConditionOutcome, Matcher } from '../engine/index.js';
 import type { SerializedError } from '../errors.js';
 import type { RunLedger, RunMode, StepRecord } from '../ledger/index.js';
@@ -9,21 +9,9 @@ import type { RunLogger } from '../log/index.js';
 import type { RecordingReport, ResumeQueue, RunRecorder } from './record/index.js';
 
 /** The settings the pipeline runs under (from `loadConfig`, or chosen by a test or the CLI). */
-export interface PipelineSettings {
+export interface PipelineSettings extends RunSettings {
   /** How automatic deliveries run: `off`, `plan` (the default) or `enforce`. */
   readonly automatic: AutomaticMode;
-  /** Accounts no playbook ever changes (the deployment's own, break-glass accounts). */
-  readonly excludedAccounts: readonly string[];
-  /** Tags that exempt a resource from every playbook, besides each playbook's own (`riposte:exempt: "true"`). */
-  readonly exemptTags: Readonly<Record<string, string>>;
-  /** A finding version and playbook run once within this window (seconds). */
-  readonly idempotencyWindowSeconds: number;
-  /** An on-demand request for the same resource and playbook runs once within this window (seconds). */
-  readonly apiIdempotencyWindowSeconds: number;
-  /** Findings of one batch handled at once. */
-  readonly concurrency: number;
-  /** Give up on an in-progress step after this many resumes. */
-  readonly maxResumes: number;
   /** A run not updated for this long while not finished is taken to have died (its Lambda timed out): a redelivery retries it. */
   readonly staleRunSeconds: number;
 }

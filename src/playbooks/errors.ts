@@ -24,7 +24,7 @@ export class PlaybookCompileError extends RiposteError {
   readonly problems: readonly PlaybookProblem[];
   constructor(problems: readonly PlaybookProblem[]) {
     super(`${problems.length} problem${problems.length === 1 ? '' : 's'} in playbooks:\n${problems.map(formatProblem).join('\n')}`, {
-      context: { resource: problems[0]?.file, playbook: problems[0]?.playbook },
+      context: { file: problems[0]?.file, playbook: problems[0]?.playbook },
     });
     this.problems = problems;
   }

@@ -1,6 +1,6 @@
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { createHash, createHmac, type Hash } from 'node:crypto';
 
 import { S3Client } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -78,6 +78,8 @@ function memberClientsOf(asRiposte: AwsClientFactory): MemberClients {
   );
 }
 
+type Hmac = ReturnType<typeof createHmac>;
+
 /** SHA-256 (or HMAC-SHA-256 with a secret) for the signer, from node:crypto. */
 class Sha256 implements Checksum {
   #hash: Hash | Hmac;
@@ -127,7 +129,7 @@ class HostingFactory extends AwsClientFactory {
   override create<Client extends SdkClient, ClientConfig>(Client: SdkClientConstructor<Client, ClientConfig>, scope: ClientScope = {}, extra: Partial<ClientConfig> = {}): Client {
     if ((Client as unknown) !== S3Client || scope.credentials !== undefined) return super.create(Client, scope, extra);
     const signer = new MotoS3QuerySigner({ credentials: this.#credentials, region: scope.region ?? this.settings.region, service: 's3', sha256: Sha256, uriEscapePath: false });
-    return super.create(Client, scope, { ...extra, signer } as Partial<ClientConfig>);
+    return super.create(Client, scope, { ...extra, signer });
   }
 }
 
