@@ -26,11 +26,13 @@ export {
   InstanceProfileConflictError,
   NotDefaultSecurityGroupError,
   NotificationTopicMissingError,
+  ResourceTagsUnreadableError,
   SecurityGroupNotFoundError,
   SsmCommandFailedError,
   UnknownActionError,
   UnmanagedSecurityGroupError,
 } from './errors.js';
+export type { ResourceTagsUnreadableDetails } from './errors.js';
 // The Security Hub and SNS writes the `finding.update` and `notify` actions
 // make, which the pipeline's record stage makes too.
 export { isSecurityHubFinding, RIPOSTE_COMMENT_MARKER, RIPOSTE_NOTE_AUTHOR, riposteNoteText, SECURITY_HUB_NOTE_MAX, updateSecurityHubFinding } from './finding-update.js';
@@ -45,8 +47,8 @@ export { ActionTarget } from './types.js';
 export type { ActionDefinition, ActionPermissions, StepPhase } from './types.js';
 export { memberPermissions, memberRoleTemplate } from './member-role-template.js';
 export type { MemberRoleTemplateOptions } from './member-role-template.js';
-export { readResourceTags, ResourceTagsUnreadableError, TAG_READ_PERMISSIONS, TAGGED_RESOURCE_TYPES } from './resource-tags.js';
-export type { ResourceTags, ResourceTagsUnreadableDetails } from './resource-tags.js';
+export { readResourceTags, TAG_READ_PERMISSIONS, TAGGED_RESOURCE_TYPES } from './resource-tags.js';
+export type { ResourceTags } from './resource-tags.js';
 export type { ActionBehaviour, ActionContext, ActionOutcome, ActionPlan, HostingServices, PlannedChange, Verification } from './runtime.js';
 
 /** Every action Riposte ships, in one list the registry and the tests share. */

@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { MemberClients, MemberTarget } from '../../src/aws/index.js';
 import type { Resource } from '../../src/intake/index.js';
-import { TAG_READ_PERMISSIONS, ResourceTagsUnreadableError, readResourceTags } from '../../src/actions/resource-tags.js';
+import { ResourceTagsUnreadableError } from '../../src/actions/index.js';
+import { TAG_READ_PERMISSIONS, readResourceTags } from '../../src/actions/resource-tags.js';
 import { resourceExemption } from '../../src/pipeline/guards/exemption.js';
 import { memberClients } from '../support/action-context.js';
 import { resetEmulator } from '../support/emulator.js';

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { builtInActions, memberPermissions, memberRoleTemplate } from '../../src/actions/index.js';
 import { AssumeRoleDeniedError, AwsClientFactory, MemberClients, MemberCredentials, type MemberTarget } from '../../src/aws/index.js';
 import type { Resource } from '../../src/intake/index.js';
-import { TAG_READ_PERMISSIONS, ResourceTagsUnreadableError, readResourceTags } from '../../src/actions/resource-tags.js';
+import { ResourceTagsUnreadableError } from '../../src/actions/index.js';
+import { TAG_READ_PERMISSIONS, readResourceTags } from '../../src/actions/resource-tags.js';
 import { riposte } from '../cli/run-cli.js';
 
 /*

@@ -8,9 +8,7 @@ import {
 import { IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { builtInActions } from '../../src/actions/index.js';
-import { REVOKE_POLICY_NAME } from '../../src/actions/iam-revoke-role-sessions.js';
-import { PREVIOUS_GROUPS_TAG } from '../../src/actions/ec2-isolate.js';
+import { builtInActions, PREVIOUS_GROUPS_TAG, REVOKE_POLICY_NAME } from '../../src/actions/index.js';
 import type { RunRecord } from '../../src/ledger/index.js';
 import { RollbackRefusedError, RunUnknownError, type PlaybookRunResult } from '../../src/pipeline/index.js';
 import { compromisedInstance, guardDutyEventFor, pipelineLab, type CompromisedInstance, type PipelineLab } from '../support/pipeline-lab.js';

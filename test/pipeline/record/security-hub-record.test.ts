@@ -2,9 +2,8 @@ import { BatchUpdateFindingsCommand, BatchUpdateFindingsV2Command, SecurityHubCl
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { RIPOSTE_NOTE_AUTHOR } from '../../../src/actions/finding-update.js';
 import { AwsClientFactory } from '../../../src/aws/index.js';
-import { FindingUpdateError } from '../../../src/actions/index.js';
+import { FindingUpdateError, RIPOSTE_NOTE_AUTHOR } from '../../../src/actions/index.js';
 import { recordOnFinding, summaryNoteText } from '../../../src/pipeline/record/index.js';
 import { apiFinding, findingFrom, passwordPolicySummary } from './summaries.js';
 
