@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   GetCommand,
@@ -480,7 +480,7 @@ export class DynamoDbRunLedger implements RunLedger {
         return request.written(Attributes);
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error instanceof LedgerStoreError ? error : storeError(operation, error, context);
-        const item = error.Item === undefined ? await this.#get(key, `read the item to ${operation}`, context) : unmarshall(error.Item as Record<string, AttributeValue>);
+        const item = error.Item === undefined ? await this.#get(key, `read the item to ${operation}`, context) : unmarshall(error.Item);
         const answer = request.settle(item, attempt >= 1);
         if (answer !== RETRY) return answer;
         if (attempt >= 1) throw storeError(operation, error, context, true);
@@ -594,14 +594,20 @@ function fromItem(item: Item): RunRecord {
     for (const [name, kind] of RUN_FIELDS) {
       const value = item[name];
       if (value === undefined) continue;
-      if (kind === 'json') record[name] = JSON.parse(String(value));
-      else if (kind === 'json-list') record[name] = (Array.isArray(value) ? value : []).map((entry) => JSON.parse(String(entry)) as unknown);
+      if (kind === 'json') record[name] = parseStored(value);
+      else if (kind === 'json-list') record[name] = (Array.isArray(value) ? value : []).map(parseStored);
       else record[name] = value;
     }
   } catch (error) {
     throw new LedgerStoreError('read a run item', error, { runId: String(item.runId) });
   }
   return record as unknown as RunRecord;
+}
+
+/** One JSON-string attribute back into its value; anything else is a damaged item. */
+function parseStored(value: unknown): unknown {
+  if (typeof value !== 'string') throw new TypeError(`expected a JSON string, found ${typeof value}`);
+  return JSON.parse(value);
 }
 
 /** The run holding a claim item, until when. */

@@ -5,7 +5,7 @@ export { FileRunLedger } from './file-ledger.js';
 export type { FileRunLedgerOptions } from './file-ledger.js';
 export type { RunLedger, RunLedgerOptions } from './ledger.js';
 export { idempotencyKey, isTerminal } from './rules.js';
-export { canMove, hasEnded, RUN_STAGES } from './run-state.js';
+export { canMove, hasEnded, RUN_STAGES, stagesBefore } from './run-state.js';
 export type { RunStage, RunState, RunTransition } from './run-state.js';
 export { RUN_MODES, RUN_STATUSES, STEP_PHASES, STEP_STATUSES, TERMINAL_RUN_STATUSES } from './types.js';
 export type {

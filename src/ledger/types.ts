@@ -1,5 +1,5 @@
 import type { SerializedError } from '../errors.js';
-import type { TriggerKind } from '../intake/types.js';
+import type { TriggerKind } from '../intake/index.js';
 import type { RunState, RunTransition } from './run-state.js';
 
 /** Every state a run can be in; `as const` so the values are data and the union derives from them. */

@@ -2,8 +2,7 @@ import { runStep, type ActionOutcome } from '../actions/index.js';
 import { serializeError } from '../errors.js';
 import type { RunState, StepRecord } from '../ledger/index.js';
 import { StepTimedOutError } from './errors.js';
-import type { PlannedStep } from './plan.js';
-import type { ExecutingRun, PausedRun, VerifyingRun } from './run-state.js';
+import type { ExecutingRun, PausedRun, PlannedStep, VerifyingRun } from './run-state.js';
 import { stepRecord, succeeded } from './step-record.js';
 import { stepContext } from './targets.js';
 

@@ -8,8 +8,8 @@ import { accountExemption, resourceExemption } from './guards/exemption.js';
 import { findingSkip } from './guards/finding.js';
 import { claimWork } from './guards/idempotency.js';
 import { decideMode } from './guards/mode.js';
-import { actionsOf, type Plan } from './plan.js';
-import type { RunContext } from './run-state.js';
+import { actionsOf } from './plan.js';
+import type { Plan, RunContext } from './run-state.js';
 import { memberTarget, primaryResource, resourceKey } from './targets.js';
 import type { GuardCode, PipelineServices } from './types.js';
 

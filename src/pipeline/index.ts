@@ -6,7 +6,7 @@ export type { PipelineParts } from './assemble.js';
 export { DEFAULT_PIPELINE_SETTINGS } from './types.js';
 export type { FindingResult, GuardCode, PipelineOptions, PipelineResult, PipelineServices, PipelineSettings, PlaybookRunResult } from './types.js';
 export type { GuardDecision } from './guard.js';
-export type { Plan, PlannedStep } from './plan.js';
+export type { Plan, PlannedStep } from './run-state.js';
 export { PlaybookNotLoadedError, RollbackRefusedError, RunNotResumableError, RunUnknownError, StepTimedOutError, StoredFindingInvalidError } from './errors.js';
 export { decideMode } from './guards/mode.js';
 export type { ModeDecision } from './guards/mode.js';

@@ -1,35 +1,10 @@
 import { planStep, type ActionDefinition } from '../actions/index.js';
-import type { ConditionOutcome } from '../engine/index.js';
 import { serializeError } from '../errors.js';
-import type { Resource } from '../intake/index.js';
 import type { StepRecord } from '../ledger/index.js';
-import type { CompiledPlaybook, PlaybookStep } from '../playbooks/index.js';
-import type { GuardedRun, PlannedRun, RunContext } from './run-state.js';
+import type { CompiledPlaybook } from '../playbooks/index.js';
+import type { GuardedRun, Plan, PlannedRun, PlannedStep, RunContext } from './run-state.js';
 import { stepRecord } from './step-record.js';
 import { resourceForStep, stepContext } from './targets.js';
-
-/** One step of a plan: what it acts on, and what it would do there. */
-export interface PlannedStep {
-  /** The step's position in the playbook. */
-  readonly index: number;
-  /** The playbook's step: action name, parameters, `continueOnError`. */
-  readonly step: PlaybookStep;
-  readonly action: ActionDefinition;
-  /** The resource the step acts on (the account, for account settings). */
-  readonly target: Resource;
-  /** The step's plan record: `changed` (would change something, listed in `changes`), `compliant` (nothing to do), or `failed` (could not be planned: it will not run). */
-  readonly record: StepRecord;
-}
-
-/** What a run will do, step by step, and why its playbook matched: what a dry run prints, and what `execute` runs. */
-export interface Plan {
-  readonly playbookId: string;
-  /** The conditions that made the playbook match, with the values they saw. */
-  readonly matched: readonly ConditionOutcome[];
-  readonly steps: readonly PlannedStep[];
-  /** Whether a step that changes resources would change something: what takes a change-limit slot. */
-  readonly changesResources: boolean;
-}
 
 /** The action behind each of the playbook's steps, by index. */
 export function actionsOf(context: RunContext, playbook: CompiledPlaybook): ActionDefinition[] {

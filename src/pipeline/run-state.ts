@@ -1,10 +1,10 @@
 import type { ConditionOutcome } from '../engine/index.js';
-import type { Finding } from '../intake/index.js';
 import type { SerializedError } from '../errors.js';
 import type { RunRecord, StepRecord } from '../ledger/index.js';
 import type { RunLogger } from '../log/index.js';
-import type { CompiledPlaybook } from '../playbooks/index.js';
-import type { Plan } from './plan.js';
+import type { ActionDefinition } from '../actions/index.js';
+import type { Finding, Resource } from '../intake/index.js';
+import type { CompiledPlaybook, PlaybookStep } from '../playbooks/index.js';
 import type { RunWriter } from './run-writer.js';
 import type { GuardCode, PipelineServices, PlaybookRunResult } from './types.js';
 
@@ -16,6 +16,29 @@ import type { GuardCode, PipelineServices, PlaybookRunResult } from './types.js'
  * `executing`). The ledger keeps the same lifecycle as the run's stored
  * state and history (`src/ledger/run-state.ts`): the writer moves both.
  */
+
+/** One step of a plan: what it acts on, and what it would do there. */
+export interface PlannedStep {
+  /** The step's position in the playbook. */
+  readonly index: number;
+  /** The playbook's step: action name, parameters, `continueOnError`. */
+  readonly step: PlaybookStep;
+  readonly action: ActionDefinition;
+  /** The resource the step acts on (the account, for account settings). */
+  readonly target: Resource;
+  /** The step's plan record: `changed` (would change something, listed in `changes`), `compliant` (nothing to do), or `failed` (could not be planned: it will not run). */
+  readonly record: StepRecord;
+}
+
+/** What a run will do, step by step, and why its playbook matched: what a dry run prints, and what `execute` runs. */
+export interface Plan {
+  readonly playbookId: string;
+  /** The conditions that made the playbook match, with the values they saw. */
+  readonly matched: readonly ConditionOutcome[];
+  readonly steps: readonly PlannedStep[];
+  /** Whether a step that changes resources would change something: what takes a change-limit slot. */
+  readonly changesResources: boolean;
+}
 
 /** What every stage of one run of one playbook on one finding works with. */
 export interface RunContext {

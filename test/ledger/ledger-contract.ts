@@ -17,8 +17,8 @@ import { fixture } from '../support/fixtures.js';
 
 /** A clock tests can move; every ledger under test reads time from it. */
 export interface TestClock {
-  now(): Date;
-  advance(seconds: number): void;
+  readonly now: () => Date;
+  readonly advance: (seconds: number) => void;
 }
 
 export function testClock(start = '2025-03-14T09:15:06.000Z'): TestClock {

@@ -66,7 +66,7 @@ async function instanceState(ec2: EC2Client, instance: CompromisedInstance) {
     snapshots: (Snapshots ?? []).map((snapshot) => `${snapshot.VolumeId}:${snapshot.SnapshotId}`).sort(),
     terminationProtection: termination.DisableApiTermination?.Value ?? false,
     profiles: (IamInstanceProfileAssociations ?? []).filter((association) => association.State === 'associated').map((association) => association.IamInstanceProfile?.Arn),
-    groups: Object.fromEntries((NetworkInterfaces ?? []).map((eni) => [eni.NetworkInterfaceId, (eni.Groups ?? []).map((group) => group.GroupId as string).sort()])),
+    groups: Object.fromEntries((NetworkInterfaces ?? []).map((eni): [string, string[]] => [eni.NetworkInterfaceId ?? '', (eni.Groups ?? []).map((group) => group.GroupId ?? '').sort()])),
   };
 }
 

@@ -116,7 +116,7 @@ class RecordingSqsResumeQueue implements ResumeQueue {
   }
 
   async delete(message: Message): Promise<void> {
-    await (this.sqs as SQSClient).send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: message.ReceiptHandle as string }));
+    await (this.sqs as SQSClient).send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: message.ReceiptHandle }));
   }
 
   async depth(): Promise<number> {

@@ -38,7 +38,7 @@ async function instanceState(current: PipelineLab, instance: CompromisedInstance
   const { PolicyNames } = await iam.send(new ListRolePoliciesCommand({ RoleName: instance.roleName }));
   const { Reservations } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instance.instanceId] }));
   return {
-    groups: Object.fromEntries((NetworkInterfaces ?? []).map((eni) => [eni.NetworkInterfaceId, (eni.Groups ?? []).map((group) => group.GroupId as string).sort()])),
+    groups: Object.fromEntries((NetworkInterfaces ?? []).map((eni): [string, string[]] => [eni.NetworkInterfaceId ?? '', (eni.Groups ?? []).map((group) => group.GroupId ?? '').sort()])),
     terminationProtection: termination.DisableApiTermination?.Value ?? false,
     shutdownBehaviour: shutdown.InstanceInitiatedShutdownBehavior?.Value,
     profiles: (IamInstanceProfileAssociations ?? []).filter((association) => association.State === 'associated').map((association) => association.IamInstanceProfile?.Arn),

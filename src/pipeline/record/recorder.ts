@@ -13,11 +13,7 @@ export type RecordingItem =
   | { readonly status: 'failed'; readonly error: SerializedError };
 
 /** What the recorder did for one run: the finding's note, the SNS message, the result event. */
-export interface RecordingReport {
-  readonly note: RecordingItem;
-  readonly notification: RecordingItem;
-  readonly event: RecordingItem;
-}
+export type RecordingReport = Readonly<Record<'note' | 'notification' | 'event', RecordingItem>>;
 
 export interface RecordOptions {
   /** The workflow status to set with the note (only when the run changed something or failed to). */

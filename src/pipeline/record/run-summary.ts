@@ -94,7 +94,8 @@ function shortValue(value: unknown): string {
   if (value === undefined || value === null) return 'none';
   if (typeof value === 'string') return clip(value === '' ? '""' : value, 40);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  return clip(JSON.stringify(value) ?? String(value), 40);
+  // Steps record plain JSON; a value JSON cannot write (a function) is shown by its kind.
+  return clip(JSON.stringify(value) ?? typeof value, 40);
 }
 
 const changeText = (changes: readonly RunSummaryChange[]): string => changes.map((change) => `${change.field} ${shortValue(change.from)}→${shortValue(change.to)}`).join(', ');

@@ -36,7 +36,7 @@ describe('recordOnFinding', () => {
         Workflow: { Status: 'RESOLVED' },
       },
     ]);
-    expect(await securityHub.commandCalls(BatchUpdateFindingsCommand)[0]?.thisValue.config.region()).toBe('us-east-1');
+    expect(await (securityHub.commandCalls(BatchUpdateFindingsCommand)[0]?.thisValue as SecurityHubClient | undefined)?.config.region()).toBe('us-east-1');
   });
 
   it('writes a marked comment and a status id with BatchUpdateFindingsV2 on an OCSF finding, the note alone when no workflow is given', async () => {
