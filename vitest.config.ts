@@ -13,15 +13,27 @@ export default defineConfig({
     projects: [
       {
         test: {
-          // In-process code only: no emulator, no child process.
+          // In-process code only: no emulator, no child process, no long search.
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.int.test.ts', 'test/**/*.subprocess.test.ts'],
+          exclude: ['test/**/*.int.test.ts', 'test/**/*.subprocess.test.ts', 'test/**/*.property.test.ts'],
           setupFiles,
           // The files of a worker share one module graph: the SDK clients and
           // the compiled sources are loaded once per worker, not once per file
           // (most of the project's time went to imports). No unit test
           // changes module state it does not restore.
+          isolate: false,
+        },
+      },
+      {
+        test: {
+          // In-process searches (fast-check) that need thousands of runs to
+          // mean something: their "not vacuous" checks (every operator
+          // matched, every playbook reached) hold only over many runs. Their
+          // counts and seed come from FC_RUNS_SCALE and FC_SEED.
+          name: 'property',
+          include: ['test/**/*.property.test.ts'],
+          setupFiles,
           isolate: false,
         },
       },

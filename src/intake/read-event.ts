@@ -17,7 +17,11 @@ export interface EventReader {
 
 const AUTOMATIC: Trigger = Object.freeze({ kind: 'automatic' });
 
-/** Every event Riposte is triggered by through EventBridge. The deployed event rules come from the same list. */
+/**
+ * Every kind of EventBridge event Riposte reads; any other is refused with
+ * the list of these. (The playbooks' generated event patterns deliver only
+ * these kinds: `test/playbooks` checks that they never name another.)
+ */
 export const EVENT_READERS: readonly EventReader[] = Object.freeze([
   {
     source: 'aws.securityhub',

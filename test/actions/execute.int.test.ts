@@ -8,6 +8,7 @@ import {
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { GetAccountPasswordPolicyCommand, IAMClient, UpdateAccountPasswordPolicyCommand } from '@aws-sdk/client-iam';
+import { AdaptiveRetryStrategy, DefaultRateLimiter } from '@smithy/core/retry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { isolateInstance } from '../../src/actions/ec2-isolate.js';
@@ -24,7 +25,7 @@ import {
 } from '../../src/actions/index.js';
 import { setPasswordPolicy } from '../../src/actions/iam-set-password-policy.js';
 import type { ActionContext } from '../../src/actions/runtime.js';
-import { AwsClientFactory, MemberClients, MemberCredentials } from '../../src/aws/index.js';
+import { AwsClientFactory, MemberClients, MemberCredentials, type ClientScope, type SdkClient, type SdkClientConstructor } from '../../src/aws/index.js';
 import { emulatorClientOptions, EmulatorUnsupportedOperationError, startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { actionContext, memberClients } from '../support/action-context.js';
 import { emulatorEndpoint, resetEmulator } from '../support/emulator.js';
@@ -35,9 +36,28 @@ const EC2_FIXTURE = 'guardduty-ec2-backdoor.json';
 /** An AMI moto 5.2.1 ships. */
 const AMI = 'ami-12c6146b';
 
-/** Member clients through AssumeRole, as test/support/action-context.ts makes them, on `endpoint` with `maxAttempts`. */
+/**
+ * A factory whose clients retry as production's do — the SDK's adaptive
+ * retry, with the factory's attempts — but never wait between attempts: the
+ * tests count attempts and read the errors, while the SDK's backoff (half a
+ * second and more after a throttle) and its rate limiter's pause (up to two
+ * seconds once throttled) only made them slow.
+ */
+class NoWaitRetryClientFactory extends AwsClientFactory {
+  override create<Client extends SdkClient, ClientConfig>(Client: SdkClientConstructor<Client, ClientConfig>, scope: ClientScope = {}, extra: Partial<ClientConfig> = {}): Client {
+    const { maxAttempts } = this.settings;
+    const retryStrategy = new AdaptiveRetryStrategy(maxAttempts, {
+      maxAttempts,
+      backoff: { computeNextBackoffDelay: () => 0, setDelayBase: () => undefined },
+      rateLimiter: new DefaultRateLimiter({ minFillRate: 1_000_000 }),
+    });
+    return super.create(Client, scope, { retryStrategy, ...extra } as Partial<ClientConfig>);
+  }
+}
+
+/** Member clients through AssumeRole, as test/support/action-context.ts makes them, on `endpoint` with `maxAttempts` (no wait between them). */
 function clientsOn(endpoint: string, maxAttempts: number): MemberClients {
-  const factory = new AwsClientFactory({ region: 'us-east-1', endpoint, maxAttempts }, emulatorClientOptions());
+  const factory = new NoWaitRetryClientFactory({ region: 'us-east-1', endpoint, maxAttempts }, emulatorClientOptions());
   return new MemberClients(
     factory,
     new MemberCredentials(factory, { roleName: 'RiposteMemberRole', externalId: 'riposte-test', sessionDurationSeconds: 900, assumeRoleInHostingAccount: false, hostingAccount: '123456789012' }),

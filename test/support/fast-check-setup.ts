@@ -1,6 +1,6 @@
 import { beforeEach } from 'vitest';
 
-import { configureFastCheck, replayNoteFor, startTest } from './fast-check.js';
+import { configureFastCheck, replayNote, startTest } from './fast-check.js';
 
 /*
  * Runs before every test file of every project (vitest.config.ts,
@@ -12,10 +12,9 @@ configureFastCheck();
 beforeEach(({ onTestFailed }) => {
   startTest();
   onTestFailed(({ task }) => {
-    const errors = task.result?.errors ?? [];
-    const note = replayNoteFor(errors);
+    const note = replayNote();
     if (note === undefined) return;
     // Appended to the failure itself, so the report shows it where the failure is.
-    for (const error of errors) error.message = `${error.message}\n\n${note}`;
+    for (const error of task.result?.errors ?? []) error.message = `${error.message}\n\n${note}`;
   });
 });

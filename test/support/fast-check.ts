@@ -15,7 +15,8 @@ import { expect } from 'vitest';
  *   the counts written in the tests fit the suite's time budget, and
  *   `npm run test:deep` explores ten times further.
  *
- * A failing property prints its seed and the command that replays it.
+ * A failing test that ran a property prints the command that replays it,
+ * after fast-check's own report (seed, path, shrunk counterexample).
  */
 
 const SEED_VARIABLE = 'FC_SEED';
@@ -62,49 +63,60 @@ export function replayCommand(seed: number): string {
   return `${SEED_VARIABLE}=${seed}${RUNS_SCALE === 1 ? '' : ` ${SCALE_VARIABLE}=${RUNS_SCALE}`} npx vitest run ${file}`;
 }
 
-/** How to replay a property: FC_SEED when it ran with the file's seed, else the parameters to pin in the test. */
-function replayHint(details: fc.RunDetails<unknown>): string {
-  if (details.seed === FAST_CHECK_SEED) return `Replay: ${replayCommand(details.seed)}`;
-  return `Replay: this property pins its own seed; run it with { seed: ${details.seed}, path: "${details.counterexamplePath ?? ''}" }`;
+/** What the fast-check plugin saw during the running test. */
+interface PropertyTracking {
+  /** Whether the running test has run a property (`fc.assert` or `fc.check`). */
+  ranProperty: boolean;
+  /** The seeds its properties ran with: the file's, unless a property pins its own. */
+  readonly seeds: Set<number>;
 }
 
-/**
- * Whether the running test has run an `fc.assert`: a later failure in it may
- * depend on the generated values. Tests of a file run one at a time (none is
- * `concurrent`), so one flag, reset before each test, suffices.
+/*
+ * fast-check keeps its global plugins for the life of the module, which the
+ * test files of a worker share (the unit project does not isolate them):
+ * the plugin is installed once per worker, and its state lives beside it.
  */
-let testRanProperty = false;
+const TRACKING = Symbol.for('riposte.test.fastCheckTracking');
+const globals = globalThis as typeof globalThis & { [TRACKING]?: PropertyTracking };
 
-/**
- * fast-check's own report (seed, path, counterexample, shrinks) followed by
- * the replay command. It throws as fast-check's default reporter does, with
- * the property's error as the cause.
- */
-function reportRun(details: fc.RunDetails<unknown>): void {
-  testRanProperty = true;
-  if (!details.failed) return;
-  const message = `${fc.defaultReportMessage(details)}\n\n${replayHint(details)}`;
-  if (details.runConfiguration.includeErrorInReport) throw new Error(message);
-  throw new Error(message, { cause: details.errorInstance });
+function tracking(): PropertyTracking {
+  let state = globals[TRACKING];
+  if (state === undefined) {
+    const created: PropertyTracking = { ranProperty: false, seeds: new Set() };
+    state = created;
+    globals[TRACKING] = created;
+    fc.installGlobalPlugin(() => ({
+      onAllRunsComplete: (details) => {
+        created.ranProperty = true;
+        created.seeds.add(details.seed);
+      },
+    }));
+  }
+  return state;
 }
 
-/** Applies the seed, the default run count and the reporter to every fast-check run in this file. */
+/** Applies the seed and the default run count to every fast-check run in this file. */
 export function configureFastCheck(): void {
-  fc.configureGlobal({ seed: FAST_CHECK_SEED, numRuns: runs(DEFAULT_RUNS), reporter: reportRun });
+  tracking();
+  fc.configureGlobal({ seed: FAST_CHECK_SEED, numRuns: runs(DEFAULT_RUNS) });
 }
 
 /** Called before each test. */
 export function startTest(): void {
-  testRanProperty = false;
+  const state = tracking();
+  state.ranProperty = false;
+  state.seeds.clear();
 }
 
 /**
- * For a failed test that ran a property but failed elsewhere (a coverage
- * check after `fc.assert`, say), the line that replays it; undefined when
- * the test ran no property or fast-check already reported the failure.
+ * For a failed test that ran a property, the line that replays it (fast-check's
+ * own report gives the seed and the counterexample, not the command); undefined
+ * when the test ran no property.
  */
-export function replayNoteFor(errors: readonly { message?: string }[]): string | undefined {
-  if (!testRanProperty) return undefined;
-  if (errors.some((error) => error.message?.includes('Replay: ') === true)) return undefined;
-  return `This test ran fast-check properties with seed ${FAST_CHECK_SEED}. Replay: ${replayCommand(FAST_CHECK_SEED)}`;
+export function replayNote(): string | undefined {
+  const { ranProperty, seeds } = tracking();
+  if (!ranProperty) return undefined;
+  const pinned = [...seeds].filter((seed) => seed !== FAST_CHECK_SEED);
+  const own = pinned.length === 0 ? '' : ` (a property here pins its own seed: ${pinned.join(', ')})`;
+  return `This test ran fast-check properties with seed ${FAST_CHECK_SEED}${own}. Replay: ${replayCommand(FAST_CHECK_SEED)}`;
 }

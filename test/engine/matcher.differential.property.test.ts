@@ -597,9 +597,9 @@ const summary = (coverage: Coverage): string =>
 /*
  * Run counts sized for the suite's time budget on 2 cores; FC_RUNS_SCALE
  * multiplies them for a longer search, e.g.
- * FC_RUNS_SCALE=10 npx vitest run test/engine/matcher.differential.test.ts
+ * FC_RUNS_SCALE=10 npx vitest run test/engine/matcher.differential.property.test.ts
  */
-const SMALL_RUNS = runs(60);
+const SMALL_RUNS = runs(100);
 /** Libraries of hundreds of playbooks: the naive engine costs ~25 µs per rule per finding, so one run takes a second or two. */
 const LARGE_RUNS = runs(2);
 const CONCURRENT_RUNS = runs(10);

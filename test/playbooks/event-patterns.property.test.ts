@@ -19,7 +19,7 @@ import {
   type FactCondition,
 } from '../../src/playbooks/index.js';
 import { matchesAnyEventPattern, matchesEventPattern, operatorsIn, validateEventPattern, type ArrayMode } from '../support/event-pattern-matcher.js';
-import { propertyTimeout, replayCommand, runs } from '../support/fast-check.js';
+import { propertyTimeout, runs } from '../support/fast-check.js';
 import { fixture } from '../support/fixtures.js';
 
 /*
@@ -61,8 +61,12 @@ const LIBRARY_MATCHER = new NaiveMatcher(LIBRARY);
 const MAX_PATTERN_CHARACTERS = 2048;
 const ALLOWED_OPERATORS = new Set(['exact', 'prefix', 'suffix', 'numeric', 'exists', 'anything-but', '$or']);
 
-/** Budgets: the suite's time on 2 cores; FC_RUNS_SCALE multiplies them. */
-const LIBRARY_RUNS = runs(1_500);
+/*
+ * Budgets, which FC_RUNS_SCALE multiplies. The library property needs its
+ * thousands: the rarest case it must reach (a custom action on the
+ * default-security-group finding) comes about once in 600 runs.
+ */
+const LIBRARY_RUNS = runs(6_000);
 const GENERATED_RUNS = runs(1_000);
 const SHAPE_RUNS = runs(250);
 const TIMEOUT_MS = propertyTimeout(60_000);
@@ -638,8 +642,7 @@ describe('soundness: every event whose finding a playbook matches is delivered b
         fc.asyncProperty(mutatedEvent, async (generated) => (await check(eventOf(generated), matcher)).misses.length === 0),
         { numRuns: 3_000 },
       );
-      // fc.check reports nothing itself: say how to replay a run that found no counterexample.
-      expect(result.failed, `no counterexample in ${result.numRuns} runs; replay: ${replayCommand(result.seed)}`).toBe(true);
+      expect(result.failed).toBe(true);
     },
     TIMEOUT_MS,
   );
