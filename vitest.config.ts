@@ -7,6 +7,14 @@ const maxWorkers = Math.max(2, Math.min(4, availableParallelism()));
 /** Every file, in every project: FC_SEED and FC_RUNS_SCALE for fast-check (test/support/fast-check.ts). */
 const setupFiles = ['test/support/fast-check-setup.ts'];
 
+/**
+ * Limits catch a hang, never a slow machine: sized for a 2-core machine with
+ * both cores busy elsewhere (several times the idle time of the slowest
+ * test). Speed is measured in `npm run bench`, not here. (Projects do not
+ * inherit the root's options, so each takes these.)
+ */
+const limits = { testTimeout: 120_000, hookTimeout: 120_000 };
+
 export default defineConfig({
   test: {
     maxWorkers,
@@ -18,10 +26,13 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/**/*.int.test.ts', 'test/**/*.subprocess.test.ts', 'test/**/*.property.test.ts'],
           setupFiles,
+          ...limits,
           // The files of a worker share one module graph: the SDK clients and
           // the compiled sources are loaded once per worker, not once per file
-          // (most of the project's time went to imports). No unit test
-          // changes module state it does not restore.
+          // (most of the project's time went to imports). Sound because a
+          // unit test restores what it changes (environment, spies), and the
+          // SDK client classes some files mock (aws-sdk-client-mock) serve
+          // no other unit test: none sends a request.
           isolate: false,
         },
       },
@@ -34,6 +45,7 @@ export default defineConfig({
           name: 'property',
           include: ['test/**/*.property.test.ts'],
           setupFiles,
+          ...limits,
           isolate: false,
         },
       },
@@ -45,6 +57,8 @@ export default defineConfig({
           name: 'subprocess',
           include: ['test/**/*.subprocess.test.ts'],
           setupFiles,
+          ...limits,
+          isolate: false,
         },
       },
       {
@@ -53,8 +67,11 @@ export default defineConfig({
           include: ['test/**/*.int.test.ts'],
           globalSetup: ['test/support/emulator-global-setup.ts'],
           setupFiles: [...setupFiles, 'test/support/emulator-lease.ts'],
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
+          ...limits,
+          // As in the unit project: the SDK and the sources load once per
+          // worker. Each file still holds its own emulator, leased and reset
+          // around it, and restores the SDK clients it mocks.
+          isolate: false,
         },
       },
     ],

@@ -51,7 +51,7 @@ async function demoResources(factory: AwsClientFactory): Promise<DemoResources> 
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'riposte-demo-results' }));
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
   await events.send(new PutRuleCommand({ Name: 'results', EventBusName: bus, EventPattern: JSON.stringify({ source: [RESULT_EVENT_SOURCE], 'detail-type': [RESULT_EVENT_DETAIL_TYPE] }) }));
-  await events.send(new PutTargetsCommand({ Rule: 'results', EventBusName: bus, Targets: [{ Id: 'queue', Arn: Attributes?.QueueArn as string }] }));
+  await events.send(new PutTargetsCommand({ Rule: 'results', EventBusName: bus, Targets: [{ Id: 'queue', Arn: Attributes?.QueueArn }] }));
   return { table, topicArn: TopicArn as string, bus, queueUrl: QueueUrl as string };
 }
 

@@ -27,7 +27,7 @@ import { setPasswordPolicy } from '../../src/actions/iam-set-password-policy.js'
 import type { ActionContext } from '../../src/actions/runtime.js';
 import { AwsClientFactory, MemberClients, MemberCredentials, type ClientScope, type SdkClient, type SdkClientConstructor } from '../../src/aws/index.js';
 import { emulatorClientOptions, EmulatorUnsupportedOperationError, startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { actionContext, memberClients } from '../support/action-context.js';
+import { actionContext } from '../support/action-context.js';
 import { emulatorEndpoint, resetEmulator } from '../support/emulator.js';
 
 const MEMBER = '222222222222';
@@ -51,7 +51,7 @@ class NoWaitRetryClientFactory extends AwsClientFactory {
       backoff: { computeNextBackoffDelay: () => 0, setDelayBase: () => undefined },
       rateLimiter: new DefaultRateLimiter({ minFillRate: 1_000_000 }),
     });
-    return super.create(Client, scope, { retryStrategy, ...extra } as Partial<ClientConfig>);
+    return super.create(Client, scope, { retryStrategy, ...extra });
   }
 }
 
@@ -138,7 +138,7 @@ describe('runStep and friends: every failure a typed error with the step’s con
     expect(outcome).toMatchObject({ action: 'iam.set-password-policy', changed: true });
     expect(await readPolicy()).toMatchObject({ MinimumPasswordLength: 14, RequireSymbols: true, PasswordReusePrevention: 24, MaxPasswordAge: 90 });
     expect(await verifyStep(setPasswordPolicy, ctx, {})).toMatchObject({ compliant: true });
-  }, 60_000);
+  });
 
   it('fails with a retryable ActionFailedError, the policy unchanged, when every attempt is throttled', async () => {
     const ctx = await passwordContext();
@@ -161,7 +161,7 @@ describe('runStep and friends: every failure a typed error with the step’s con
     expect((error as Error).message).toContain(resourceOf(ctx));
     expect((error as Error).message).toContain('Throttling: Rate exceeded');
     expect(await readPolicy()).toMatchObject({ MinimumPasswordLength: 8, RequireSymbols: false });
-  }, 60_000);
+  });
 
   it('fails with a non-retryable ActionFailedError on AccessDenied, after one attempt', async () => {
     const ctx = await passwordContext();
@@ -281,6 +281,6 @@ describe('runStep and friends: every failure a typed error with the step’s con
       });
       expect((error as Error).message).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up/);
       clients.destroy();
-    }, 60_000);
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { BatchUpdateFindingsCommand, BatchUpdateFindingsV2Command, GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { RIPOSTE_NOTE_AUTHOR, updateFinding } from '../../src/actions/finding-update.js';
 import { FindingUpdateError, NotificationTopicMissingError } from '../../src/actions/index.js';
@@ -20,6 +20,8 @@ describe('finding.update', () => {
   // and the exact requests asserted.
   const securityHub = mockClient(SecurityHubClient);
   afterEach(() => securityHub.reset());
+  // The mock replaces the client class's send for the whole worker, whose later test files (not isolated) use the real one.
+  afterAll(() => securityHub.restore());
 
   it('writes a note authored by Riposte and the workflow status with BatchUpdateFindings (ASFF)', async () => {
     securityHub.on(BatchUpdateFindingsCommand).resolves({ ProcessedFindings: [], UnprocessedFindings: [] });

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, InvocationDoesNotExist, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { InstanceNotFoundError, SsmCommandFailedError } from '../../src/actions/index.js';
 import type { ActionBehaviour, ActionContext } from '../../src/actions/runtime.js';
@@ -46,6 +46,8 @@ describe('ssm.run-command, with the evidence bucket on the emulator in the hosti
   // is read back from there.
   const ssm = mockClient(SSMClient);
   afterEach(() => ssm.reset());
+  // The mock replaces the client class's send for the whole worker, whose later test files (not isolated) use the real one.
+  afterAll(() => ssm.restore());
   beforeEach(async () => {
     await resetEmulator();
     await hostingS3(onInstance(INSTANCE)).send(new CreateBucketCommand({ Bucket: BUCKET }));

@@ -85,14 +85,20 @@ describe('MemberCredentials and MemberClients', () => {
     const clients = new MemberClients(factory, new MemberCredentials(factory, SETTINGS), { maxConcurrentCallsPerAccount: 2 });
     let inFlight = 0;
     let most = 0;
+    // Calls wait inside the client until as many are in flight as the bound allows (a gate, not a timer):
+    // if the bound let more through, they would be in flight too before the gate opens.
+    let expected = 2;
+    let open: () => void = () => undefined;
+    let gate = new Promise<void>((resolve) => (open = resolve));
     const measure = (account: string): STSClient => {
       const sts = clients.create(STSClient, member(account));
       sts.middlewareStack.add(
         (next) => async (args) => {
           inFlight += 1;
           most = Math.max(most, inFlight);
+          if (inFlight >= expected) open();
           try {
-            await new Promise((resolve) => setTimeout(resolve, 20));
+            await gate;
             return await next(args);
           } finally {
             inFlight -= 1;
@@ -108,6 +114,8 @@ describe('MemberCredentials and MemberClients', () => {
     expect(most).toBe(2);
 
     most = 0;
+    expected = 4;
+    gate = new Promise<void>((resolve) => (open = resolve));
     const other = measure('333333333333');
     await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? one : other).send(new GetCallerIdentityCommand({}))));
     expect(most).toBe(4);

@@ -243,7 +243,7 @@ describe.each(HARNESSES)('%s (the RunLogger contract)', (_, harness) => {
       { numRuns: 300 },
     );
     // 300 loggers and children take ~0.3 s warm, seconds on a loaded 2-core machine: the limit is for a hang, not for speed.
-  }, 60_000);
+  });
 });
 
 describe("RiposteLogger on Powertools' console (Lambda)", () => {

@@ -411,7 +411,7 @@ function mutationsFor(name: string): fc.Arbitrary<Mutation> {
   const event = fixture<JsonObject>(name);
   const detail = event.detail as JsonObject;
   const findingPaths = Array.isArray(detail.findings) ? detail.findings.map((_, index): Path => ['detail', 'findings', index]) : [];
-  switch (`${String(event.source)} ${String(event['detail-type'])}`) {
+  switch (`${event.source as string} ${event['detail-type'] as string}`) {
     case 'aws.securityhub Security Hub Findings - Imported':
     case 'aws.securityhub Security Hub Findings - Custom Action':
       return fc.oneof(
@@ -669,7 +669,7 @@ describe('once narrower than the rule, now fixed (regressions)', () => {
     const first = findings[0] as JsonObject;
     const second = structuredClone(first);
     (second.Severity as JsonObject) = { Normalized: 70 }; // HIGH, with no Label
-    second.Id = `${String(first.Id)}-2`;
+    second.Id = `${first.Id as string}-2`;
     (first.Severity as JsonObject) = { Label: 'LOW', Normalized: 1 };
     findings.push(second);
     return event;

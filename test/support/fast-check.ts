@@ -13,7 +13,9 @@ import { expect } from 'vitest';
  *   fresh seed, so local runs keep exploring new inputs.
  * - FC_RUNS_SCALE multiplies each property's run count (and its timeout):
  *   the counts written in the tests fit the suite's time budget, and
- *   `npm run test:deep` explores ten times further.
+ *   `npm run test:deep` explores ten times further. Below 1 it shortens the
+ *   searches, and their "not vacuous" checks (every operator matched, every
+ *   playbook reached) may then fail: they are sized for the written counts.
  *
  * A failing test that ran a property prints the command that replays it,
  * after fast-check's own report (seed, path, shrunk counterexample).
