@@ -178,7 +178,18 @@ const GUARDDUTY_TYPES: Readonly<Record<string, readonly string[]>> = {
   'Execution:Runtime/': ['Execution:Runtime/NewBinaryExecuted', 'Execution:Runtime/ReverseShell'],
 };
 /** Families a deployment writes response playbooks for (Recon, Discovery… are left to people). */
-const RESPONDED_FAMILIES = ['Backdoor:EC2/', 'CryptoCurrency:EC2/', 'Trojan:EC2/', 'UnauthorizedAccess:EC2/', 'UnauthorizedAccess:IAMUser/', 'Impact:EC2/', 'Exfiltration:S3/', 'Policy:S3/', 'Stealth:IAMUser/', 'Execution:Runtime/'];
+const RESPONDED_FAMILIES = [
+  'Backdoor:EC2/',
+  'CryptoCurrency:EC2/',
+  'Trojan:EC2/',
+  'UnauthorizedAccess:EC2/',
+  'UnauthorizedAccess:IAMUser/',
+  'Impact:EC2/',
+  'Exfiltration:S3/',
+  'Policy:S3/',
+  'Stealth:IAMUser/',
+  'Execution:Runtime/',
+];
 const familyResource = (family: string): string => (family.includes(':S3/') ? 'AwsS3Bucket' : family.includes('IAMUser') ? 'AwsIamAccessKey' : 'AwsEc2Instance');
 
 const ACCOUNTS = ['111122223333', '222233334444', '333344445555', '444455556666', '555566667777', '666677778888', '777788889999', '888899990000'];
@@ -266,7 +277,7 @@ function guardDutyPlaybook(index: number, random: Random): Document {
   if (variant % 3 === 0) match['severity.label'] = ['HIGH', 'CRITICAL'];
   else if (variant % 3 === 1) match['severity.normalized'] = { gte: 40, lt: 70 };
   else match.account = ACCOUNTS.slice(variant % ACCOUNTS.length, (variant % ACCOUNTS.length) + 2);
-  if (variant >= 3) match.region = REGIONS[variant % REGIONS.length] as string;
+  if (variant >= 3) match.region = REGIONS[variant % REGIONS.length];
   return {
     id: `gd-${family.toLowerCase().replace(/[:/]+/g, '-').replace(/-$/, '')}-${variant}`,
     title: `Respond to ${family} findings (${variant})`,
@@ -283,7 +294,9 @@ function customActionPlaybook(index: number, random: Random): Document {
     id: `triage-${index}`,
     title: `Triage on request (${action.name})`,
     triggers: { customAction: action },
-    match: random.chance(0.5) ? { 'resource.type': random.pick(['AwsEc2Instance', 'AwsS3Bucket', 'AwsIamUser', 'AwsEc2SecurityGroup']) } : { 'product.id': random.pick(['guardduty', 'securityhub', 'inspector']) },
+    match: random.chance(0.5)
+      ? { 'resource.type': random.pick(['AwsEc2Instance', 'AwsS3Bucket', 'AwsIamUser', 'AwsEc2SecurityGroup']) }
+      : { 'product.id': random.pick(['guardduty', 'securityhub', 'inspector']) },
     steps: [{ 'finding.update': { note: 'Triage requested' } }, { notify: {} }],
   };
 }
@@ -327,7 +340,7 @@ export function playbookLibraryFiles(size: number, seed = 1): PlaybookFile[] {
   for (let i = 0; i < counts.customAction; i += 1) documents.push(customActionPlaybook(i, random));
   for (let i = 0; i < counts.api; i += 1) documents.push(apiPlaybook(i, random));
   // One playbook per file mostly, some files holding a team's list.
-  for (let start = 0; start < documents.length; ) {
+  for (let start = 0; start < documents.length;) {
     const take = random.chance(0.8) ? 1 : 2 + random.int(4);
     const chunk = documents.slice(start, start + take);
     files.push({ path: `generated/${start}.yml`, text: stringify(chunk.length === 1 ? chunk[0] : chunk, { aliasDuplicateObjects: false }) });

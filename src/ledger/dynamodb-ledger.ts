@@ -1,14 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  GetCommand,
-  paginateQuery,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, paginateQuery, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -266,7 +257,11 @@ export class DynamoDbRunLedger implements RunLedger {
       operation: 'claim an idempotency key',
       context,
       key: { pk: claimPk(key), sk: CLAIM_SK },
-      write: { Item: { pk: claimPk(key), sk: CLAIM_SK, runId, claimedAt: now.toISOString(), expiresAt: nowSeconds + windowSeconds }, ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now', ExpressionAttributeValues: { ':now': nowSeconds } },
+      write: {
+        Item: { pk: claimPk(key), sk: CLAIM_SK, runId, claimedAt: now.toISOString(), expiresAt: nowSeconds + windowSeconds },
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+        ExpressionAttributeValues: { ':now': nowSeconds },
+      },
       written: () => ({ claimed: true }),
       // The holder read after a failed condition may itself have expired (or been removed by TTL) in between: then the key is free to take.
       settle: (item) => {
@@ -331,7 +326,11 @@ export class DynamoDbRunLedger implements RunLedger {
   }
 
   async listRunsForFinding(findingId: string): Promise<RunRecord[]> {
-    const items = await this.#query({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)', ExpressionAttributeValues: { ':pk': findingPk(findingId), ':run': 'RUN#' } }, 'list the runs of a finding', { findingId });
+    const items = await this.#query(
+      { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)', ExpressionAttributeValues: { ':pk': findingPk(findingId), ':run': 'RUN#' } },
+      'list the runs of a finding',
+      { findingId },
+    );
     const runIds = items.map((item) => String(item.runId));
     const runs = await this.#batchGetRuns(runIds);
     // The index is sorted by creation time; keep that order.
@@ -471,7 +470,13 @@ export class DynamoDbRunLedger implements RunLedger {
     const { operation, context, key, write } = request;
     for (let attempt = 0; ; attempt += 1) {
       try {
-        const common = { TableName: this.tableName, ConditionExpression: write.ConditionExpression, ExpressionAttributeNames: write.ExpressionAttributeNames, ExpressionAttributeValues: write.ExpressionAttributeValues, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
+        const common = {
+          TableName: this.tableName,
+          ConditionExpression: write.ConditionExpression,
+          ExpressionAttributeNames: write.ExpressionAttributeNames,
+          ExpressionAttributeValues: write.ExpressionAttributeValues,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+        };
         if (write.Item !== undefined) {
           await this.#client.send(new PutCommand({ ...common, Item: write.Item }));
           return request.written(undefined);

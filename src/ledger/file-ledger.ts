@@ -173,9 +173,7 @@ export class FileRunLedger implements RunLedger {
       throw new LedgerStoreError('list runs', error, { findingId });
     }
     const runs = await Promise.all(names.filter((name) => name.endsWith('.json')).map((name) => this.#readRun(join(runsDirectory, name))));
-    return runs
-      .filter((run): run is RunRecord => run !== undefined && run.findingId === findingId)
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.runId.localeCompare(b.runId));
+    return runs.filter((run): run is RunRecord => run !== undefined && run.findingId === findingId).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.runId.localeCompare(b.runId));
   }
 
   async #update(runId: string, change: (current: RunRecord) => RunRecord): Promise<RunRecord> {

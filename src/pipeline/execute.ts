@@ -13,7 +13,10 @@ const TIME_MARGIN_MS = 30_000;
 function evidenceOf(outcome: ActionOutcome): Pick<StepRecord, 'evidence'> {
   const evidence = outcome.changes
     .map((change) => change.to)
-    .filter((to): to is { key: string; sha256: string } => typeof to === 'object' && to !== null && typeof (to as { key?: unknown }).key === 'string' && typeof (to as { sha256?: unknown }).sha256 === 'string')
+    .filter(
+      (to): to is { key: string; sha256: string } =>
+        typeof to === 'object' && to !== null && typeof (to as { key?: unknown }).key === 'string' && typeof (to as { sha256?: unknown }).sha256 === 'string',
+    )
     .map(({ key, sha256 }) => ({ key, sha256 }));
   return evidence.length === 0 ? {} : { evidence };
 }
@@ -75,7 +78,10 @@ export async function execute(run: ExecutingRun): Promise<VerifyingRun | PausedR
       return { stage: 'paused', context, step: index, delaySeconds: 1, detail: `stopped before step ${index + 1} (${step.action}) with ${Math.round(remainingTimeMs() / 1000)} s left` };
     }
 
-    const actionContext = { ...stepContext(services, context.finding, planned.action, { runId: writer.runId, correlationId: writer.record.correlationId, playbookId: context.playbookId }), previousOutcomes: [...outcomes] };
+    const actionContext = {
+      ...stepContext(services, context.finding, planned.action, { runId: writer.runId, correlationId: writer.record.correlationId, playbookId: context.playbookId }),
+      previousOutcomes: [...outcomes],
+    };
     const stepLog = logger.child({ step: step.action, index });
     try {
       const outcome = await runStep({ registry: services.registry, action: step.action }, actionContext, step.params);

@@ -123,7 +123,12 @@ export async function guardChanges(context: RunContext, playbook: Playbook, plan
   const runId = context.writer.runId;
   const limits = playbook.limits;
   if (limits === undefined || !plan.changesResources) return { verdict: 'go' };
-  const key = resourceKey(primaryResource(finding, plan.steps.map((step) => step.action)));
+  const key = resourceKey(
+    primaryResource(
+      finding,
+      plan.steps.map((step) => step.action),
+    ),
+  );
   const reservation = await services.ledger.reserveChange(playbook.id, key, limits.maxResourcesPerHour, LIMIT_WINDOW_SECONDS, now);
   if (reservation.allowed) return { verdict: 'go' };
   // Notify once per trip, not once per refused finding: a fleet-wide storm would otherwise be a storm of messages too.

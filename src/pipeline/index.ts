@@ -16,14 +16,16 @@ export { accountExemption, EXEMPTION_TAGS, resourceExemption } from './guards/ex
 export type { ExemptionDecision } from './guards/exemption.js';
 export { primaryResource, resourceForStep, resourceKey } from './targets.js';
 export { newCorrelationId, newRunId } from './run-id.js';
-export {
-  AwsRunRecorder,
-  MemoryResumeQueue,
-  readResumeRequests,
-  RESULT_EVENT_DETAIL_TYPE,
-  RESULT_EVENT_SOURCE,
-  RESUME_REQUEST_KIND,
-  resumeRequestSchema,
-  SqsResumeQueue,
+export { AwsRunRecorder, MemoryResumeQueue, readResumeRequests, RESULT_EVENT_DETAIL_TYPE, RESULT_EVENT_SOURCE, RESUME_REQUEST_KIND, resumeRequestSchema, SqsResumeQueue } from './record/index.js';
+export type {
+  AwsRunRecorderOptions,
+  ReceivedResumeRequest,
+  RecordingItem,
+  RecordingReport,
+  RecordOptions,
+  ResumeQueue,
+  ResumeRequest,
+  RunRecorder,
+  RunSummary,
+  ScheduledResume,
 } from './record/index.js';
-export type { AwsRunRecorderOptions, ReceivedResumeRequest, RecordingItem, RecordingReport, RecordOptions, ResumeQueue, ResumeRequest, RunRecorder, RunSummary, ScheduledResume } from './record/index.js';

@@ -66,7 +66,13 @@ export class Pipeline {
   async handleIntake(intake: IntakeResult, options: PipelineOptions = {}): Promise<PipelineResult> {
     const correlationId = options.correlationId ?? newCorrelationId();
     const logger = this.#services.logger.child({ correlationId });
-    logger.info('delivery received', { source: intake.envelope.source, detailType: intake.envelope.detailType, eventId: intake.envelope.id, findings: intake.findings.length, rejected: intake.rejected.length });
+    logger.info('delivery received', {
+      source: intake.envelope.source,
+      detailType: intake.envelope.detailType,
+      eventId: intake.envelope.id,
+      findings: intake.findings.length,
+      rejected: intake.rejected.length,
+    });
     for (const rejected of intake.rejected) logger.error('finding rejected by intake', { error: rejected });
     const limit = pLimit(this.#services.settings.concurrency);
     const findings = await Promise.all(intake.findings.map((finding) => limit(() => this.#handleFinding(finding, { ...options, correlationId }, logger))));
@@ -184,7 +190,13 @@ export class Pipeline {
     let context: RunContext | undefined;
     try {
       if (compiled === undefined) throw new PlaybookNotLoadedError(record.playbookId, record.runId, 'resume it');
-      context = this.#context(restoreFinding(record), record, runLogger, { playbookId: record.playbookId, playbookTitle: compiled.playbook.title, matched: [], modeReason: 'resumed', resumes: request.resumes }, options);
+      context = this.#context(
+        restoreFinding(record),
+        record,
+        runLogger,
+        { playbookId: record.playbookId, playbookTitle: compiled.playbook.title, matched: [], modeReason: 'resumed', resumes: request.resumes },
+        options,
+      );
       runLogger.info('run resumed', { resumes: request.resumes });
       return await driveSafely(restoreRun(context, compiled));
     } catch (error) {
@@ -215,7 +227,15 @@ export class Pipeline {
 
     const correlationId = options.correlationId ?? original.correlationId;
     const newId = newRunId(now(this.#services));
-    const logger = this.#services.logger.child({ correlationId, runId: newId, rollbackOf: runId, findingId: original.findingId, playbookId: original.playbookId, account: original.account, region: original.region });
+    const logger = this.#services.logger.child({
+      correlationId,
+      runId: newId,
+      rollbackOf: runId,
+      findingId: original.findingId,
+      playbookId: original.playbookId,
+      account: original.account,
+      region: original.region,
+    });
     const finding = restoreFinding(original);
     const record = await ledger.startRun({
       runId: newId,

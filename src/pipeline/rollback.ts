@@ -17,7 +17,11 @@ export async function rollBack(run: RollingBackRun): Promise<EndingRun> {
   let failed = 0;
   let rolledBack = 0;
   for (const step of changes) {
-    const actionContext = stepContext(services, context.finding, services.registry.get(step.action), { runId: writer.runId, correlationId: writer.record.correlationId, playbookId: original.playbookId });
+    const actionContext = stepContext(services, context.finding, services.registry.get(step.action), {
+      runId: writer.runId,
+      correlationId: writer.record.correlationId,
+      playbookId: original.playbookId,
+    });
     try {
       const outcome = await rollbackStep({ registry: services.registry, action: step.action }, actionContext, step.undo);
       await writer.append(stepRecord(services, step, 'rollback', outcome.changed ? 'changed' : 'compliant', outcome.summary, { changes: outcome.changes }));

@@ -5,7 +5,10 @@ import { randomUUID } from 'node:crypto';
  * `r-20261124T101500Z-3f9a1c2b4d5e`.
  */
 export function newRunId(now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `r-${stamp}-${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 }
 

@@ -19,7 +19,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { captureMetadata, type EvidenceManifest } from '../../src/actions/ec2-capture-metadata.js';
 import { snapshotVolumes } from '../../src/actions/ec2-snapshot-volumes.js';
 import { EvidenceBucketNotConfiguredError, InstanceNotFoundError } from '../../src/actions/index.js';
-import type { ActionBehaviour, ActionContext } from '../../src/actions/runtime.js';
+import type { ActionContext } from '../../src/actions/runtime.js';
 import { actionContext } from '../support/action-context.js';
 import { resetEmulator } from '../support/emulator.js';
 
@@ -28,17 +28,15 @@ const FORENSICS = '444455556666';
 const BUCKET = 'riposte-evidence-test';
 const MISSING_INSTANCE = 'i-0123456789abcdef0';
 
-type SnapshotParams = ReturnType<typeof snapshotVolumes.params.parse>;
-type CaptureParams = ReturnType<typeof captureMetadata.params.parse>;
-const snapshots = snapshotVolumes.behaviour as ActionBehaviour<SnapshotParams, unknown>;
-const capture = captureMetadata.behaviour as ActionBehaviour<CaptureParams, unknown>;
+const snapshots = snapshotVolumes.behaviour;
+const capture = captureMetadata.behaviour;
 
 const baseContext = (): ActionContext => actionContext('guardduty-ec2-backdoor.json', MEMBER);
 const onInstance = (ctx: ActionContext, instanceId: string): ActionContext => ({ ...ctx, resource: { ...ctx.resource, instanceId } });
 const ec2Of = (ctx: ActionContext): EC2Client => ctx.clients.create(EC2Client, ctx.target);
 const hostingS3 = (ctx: ActionContext): S3Client => ctx.hosting.factory.create(S3Client, {}, { forcePathStyle: true });
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-const tagsOf = (snapshot: Snapshot): Record<string, string> => Object.fromEntries((snapshot.Tags ?? []).map((tag) => [tag.Key, tag.Value]));
+const tagsOf = (snapshot: Snapshot): Record<string, string> => Object.fromEntries((snapshot.Tags ?? []).map((tag): [string, string] => [tag.Key ?? '', tag.Value ?? '']));
 
 /** The evidence bucket, in the hosting account (moto's default, 123456789012). */
 async function createEvidenceBucket(ctx: ActionContext): Promise<void> {
@@ -63,9 +61,17 @@ async function instanceWithTwoVolumes(): Promise<{ ctx: ActionContext; instanceI
   const rootVolumeId = instance?.BlockDeviceMappings?.[0]?.Ebs?.VolumeId as string;
   const { VolumeId: dataVolumeId } = await ec2.send(
     new CreateVolumeCommand({
-      AvailabilityZone: instance?.Placement?.AvailabilityZone as string,
+      AvailabilityZone: instance?.Placement?.AvailabilityZone,
       Size: 10,
-      TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'Team', Value: 'payments' }, { Key: 'Environment', Value: 'prod' }] }],
+      TagSpecifications: [
+        {
+          ResourceType: 'volume',
+          Tags: [
+            { Key: 'Team', Value: 'payments' },
+            { Key: 'Environment', Value: 'prod' },
+          ],
+        },
+      ],
     }),
   );
   await ec2.send(new AttachVolumeCommand({ VolumeId: dataVolumeId, InstanceId: instanceId, Device: '/dev/sdf' }));

@@ -10,14 +10,7 @@ import {
   TerminateInstancesCommand,
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
-import {
-  AddRoleToInstanceProfileCommand,
-  CreateInstanceProfileCommand,
-  CreateRoleCommand,
-  GetRolePolicyCommand,
-  IAMClient,
-  PutRolePolicyCommand,
-} from '@aws-sdk/client-iam';
+import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { detachInstanceProfile, type DetachInstanceProfileUndo } from '../../src/actions/ec2-detach-instance-profile.js';

@@ -16,7 +16,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { ALLOW_ALL_GROUP_NAME, PREVIOUS_GROUPS_TAG, isolateInstance, previousGroupsTagValue, type IsolateUndo } from '../../src/actions/ec2-isolate.js';
-import type { ActionBehaviour, ActionContext } from '../../src/actions/runtime.js';
+import type { ActionContext } from '../../src/actions/runtime.js';
 import { actionContext } from '../support/action-context.js';
 import { resetEmulator } from '../support/emulator.js';
 import { memberRoleWith, setIamEnforcement } from '../support/least-privilege.js';
@@ -25,7 +25,7 @@ const MEMBER = '222222222222';
 const FIXTURE = 'guardduty-ec2-backdoor.json';
 /** An AMI moto 5.2.1 ships (DescribeImages lists it). */
 const AMI = 'ami-12c6146b';
-const behaviour = isolateInstance.behaviour as ActionBehaviour<ReturnType<typeof isolateInstance.params.parse>, IsolateUndo>;
+const behaviour = isolateInstance.behaviour;
 const defaults = isolateInstance.params.parse({});
 
 const ec2Of = (ctx: ActionContext): EC2Client => ctx.clients.create(EC2Client, ctx.target);
@@ -97,12 +97,17 @@ async function lab(): Promise<Lab> {
 /** Each interface's group ids, as DescribeNetworkInterfaces answers. */
 async function groupsOf(ctx: ActionContext, eniIds: string[]): Promise<Record<string, string[]>> {
   const { NetworkInterfaces } = await ec2Of(ctx).send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: eniIds }));
-  return Object.fromEntries((NetworkInterfaces ?? []).map((eni) => [eni.NetworkInterfaceId, (eni.Groups ?? []).map((group) => group.GroupId)]));
+  return Object.fromEntries((NetworkInterfaces ?? []).map((eni): [string, string[]] => [eni.NetworkInterfaceId ?? '', (eni.Groups ?? []).map((group) => group.GroupId ?? '')]));
 }
 
 async function groupsNamed(ctx: ActionContext, vpcId: string, name: string): Promise<SecurityGroup[]> {
   const { SecurityGroups } = await ec2Of(ctx).send(
-    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: [name] }] }),
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'vpc-id', Values: [vpcId] },
+        { Name: 'group-name', Values: [name] },
+      ],
+    }),
   );
   return SecurityGroups ?? [];
 }
@@ -157,11 +162,21 @@ describe('ec2.isolate against the emulator, in member account 222222222222', () 
     expect(await groupsOf(ctx, [primaryEni, secondaryEni])).toEqual({ [primaryEni]: [q], [secondaryEni]: [q] });
     // …which has no rules at all (its default outbound rule revoked), and says what it is.
     expect(quarantine).toMatchObject({ IpPermissions: [], IpPermissionsEgress: [] });
-    expect(quarantine?.Tags).toEqual(expect.arrayContaining([{ Key: 'riposte:managed', Value: 'true' }, { Key: 'riposte:purpose', Value: 'quarantine' }]));
+    expect(quarantine?.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'riposte:managed', Value: 'true' },
+        { Key: 'riposte:purpose', Value: 'quarantine' },
+      ]),
+    );
     // The allow-all group lets all traffic through both ways, IPv4 and IPv6.
     expect(allTrafficFrom(allowAll?.IpPermissions)).toEqual(['0.0.0.0/0', '::/0']);
     expect(allTrafficFrom(allowAll?.IpPermissionsEgress)).toEqual(['0.0.0.0/0', '::/0']);
-    expect(allowAll?.Tags).toEqual(expect.arrayContaining([{ Key: 'riposte:managed', Value: 'true' }, { Key: 'riposte:purpose', Value: 'allow-all' }]));
+    expect(allowAll?.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'riposte:managed', Value: 'true' },
+        { Key: 'riposte:purpose', Value: 'allow-all' },
+      ]),
+    );
     // Every interface went through allow-all before any reached quarantine, one interface a call.
     expect(modifications).toEqual([
       { NetworkInterfaceId: primaryEni, Groups: [open] },

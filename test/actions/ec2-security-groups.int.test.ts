@@ -12,7 +12,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { restrictDefaultSecurityGroup, type RestrictDefaultSecurityGroupUndo } from '../../src/actions/ec2-restrict-default-security-group.js';
 import { revokeUnrestrictedIngress, type RevokeIngressUndo } from '../../src/actions/ec2-revoke-unrestricted-ingress.js';
 import { NotDefaultSecurityGroupError, SecurityGroupNotFoundError } from '../../src/actions/index.js';
-import type { ActionBehaviour, ActionContext } from '../../src/actions/runtime.js';
+import type { ActionContext } from '../../src/actions/runtime.js';
 import { actionContext } from '../support/action-context.js';
 import { resetEmulator } from '../support/emulator.js';
 
@@ -21,9 +21,8 @@ const FIXTURE = 'securityhub-imported-open-ssh.json';
 /** The group the fixture's finding names; it does not exist in the emulator. */
 const FIXTURE_GROUP = 'sg-0f1e2d3c4b5a69788';
 
-type RevokeParams = ReturnType<typeof revokeUnrestrictedIngress.params.parse>;
-const revoke = revokeUnrestrictedIngress.behaviour as ActionBehaviour<RevokeParams, RevokeIngressUndo>;
-const restrict = restrictDefaultSecurityGroup.behaviour as ActionBehaviour<Record<string, never>, RestrictDefaultSecurityGroupUndo>;
+const revoke = revokeUnrestrictedIngress.behaviour;
+const restrict = restrictDefaultSecurityGroup.behaviour;
 const defaults = revokeUnrestrictedIngress.params.parse({});
 
 // --- helpers (this file only) ---------------------------------------------------------------
@@ -57,8 +56,7 @@ function normalizeRules(direction: 'ingress' | 'egress', permissions: readonly I
   return lines.sort();
 }
 
-const normalizeGroup = (group: SecurityGroup): string[] =>
-  [...normalizeRules('ingress', group.IpPermissions), ...normalizeRules('egress', group.IpPermissionsEgress)].sort();
+const normalizeGroup = (group: SecurityGroup): string[] => [...normalizeRules('ingress', group.IpPermissions), ...normalizeRules('egress', group.IpPermissionsEgress)].sort();
 
 /**
  * A group in a new VPC of the member account with every shape of rule the
@@ -158,9 +156,7 @@ describe('ec2.revoke-unrestricted-ingress against the emulator, in member accoun
   beforeEach(() => resetEmulator());
 
   it('declares exactly the EC2 calls it makes', () => {
-    expect([...revokeUnrestrictedIngress.permissions.member].sort()).toEqual(
-      ['ec2:AuthorizeSecurityGroupIngress', 'ec2:DescribeSecurityGroups', 'ec2:RevokeSecurityGroupIngress'].sort(),
-    );
+    expect([...revokeUnrestrictedIngress.permissions.member].sort()).toEqual(['ec2:AuthorizeSecurityGroupIngress', 'ec2:DescribeSecurityGroups', 'ec2:RevokeSecurityGroupIngress'].sort());
   });
 
   it('plans, revokes only the offending sources, verifies, changes nothing the second time, and rolls back', async () => {
@@ -231,9 +227,7 @@ describe('ec2.revoke-unrestricted-ingress against the emulator, in member accoun
   it('leaves a group with nothing open alone', async () => {
     const ctx = baseContext();
     const { GroupId } = await ec2(ctx).send(new CreateSecurityGroupCommand({ GroupName: 'closed', Description: 'closed', VpcId: await createVpc(ctx) }));
-    await ec2(ctx).send(
-      new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }] }),
-    );
+    await ec2(ctx).send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }] }));
     const grouped = onGroup(GroupId as string, ctx);
 
     expect(await revoke.plan(grouped, defaults)).toMatchObject({ compliant: true, changes: [] });
@@ -269,13 +263,7 @@ describe('ec2.restrict-default-security-group against the emulator, in member ac
 
   it('declares exactly the EC2 calls it makes', () => {
     expect([...restrictDefaultSecurityGroup.permissions.member].sort()).toEqual(
-      [
-        'ec2:AuthorizeSecurityGroupEgress',
-        'ec2:AuthorizeSecurityGroupIngress',
-        'ec2:DescribeSecurityGroups',
-        'ec2:RevokeSecurityGroupEgress',
-        'ec2:RevokeSecurityGroupIngress',
-      ].sort(),
+      ['ec2:AuthorizeSecurityGroupEgress', 'ec2:AuthorizeSecurityGroupIngress', 'ec2:DescribeSecurityGroups', 'ec2:RevokeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress'].sort(),
     );
   });
 
@@ -283,9 +271,7 @@ describe('ec2.restrict-default-security-group against the emulator, in member ac
     const groupId = await prepareDefaultGroup();
     const ctx = onGroup(groupId);
     const original = normalizeGroup(await readGroup(groupId));
-    expect(original).toEqual(
-      [`ingress -1 all ${groupId}`, 'ingress tcp 22..22 0.0.0.0/0 "temporary"', 'egress -1 all 0.0.0.0/0', 'egress -1 all ::/0'].sort(),
-    );
+    expect(original).toEqual([`ingress -1 all ${groupId}`, 'ingress tcp 22..22 0.0.0.0/0 "temporary"', 'egress -1 all 0.0.0.0/0', 'egress -1 all ::/0'].sort());
 
     const plan = await restrict.plan(ctx, {});
     expect(plan.compliant).toBe(false);

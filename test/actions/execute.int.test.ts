@@ -1,12 +1,4 @@
-import {
-  AttachNetworkInterfaceCommand,
-  CreateNetworkInterfaceCommand,
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  EC2Client,
-  RunInstancesCommand,
-} from '@aws-sdk/client-ec2';
+import { AttachNetworkInterfaceCommand, CreateNetworkInterfaceCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { GetAccountPasswordPolicyCommand, IAMClient, UpdateAccountPasswordPolicyCommand } from '@aws-sdk/client-iam';
 import { AdaptiveRetryStrategy, DefaultRateLimiter } from '@smithy/core/retry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -202,7 +194,11 @@ describe('runStep and friends: every failure a typed error with the step’s con
     const { error } = await rejectionOf(runStep(setPasswordPolicy, ctx, { minimumPasswordLength: 6 }));
 
     expect(error).toBeInstanceOf(ActionParamsInvalidError);
-    expect(error).toMatchObject({ code: 'ACTION_PARAMS_INVALID', retryable: false, context: { account: MEMBER, region: 'us-east-1', step: 'iam.set-password-policy', field: 'minimumPasswordLength' } });
+    expect(error).toMatchObject({
+      code: 'ACTION_PARAMS_INVALID',
+      retryable: false,
+      context: { account: MEMBER, region: 'us-east-1', step: 'iam.set-password-policy', field: 'minimumPasswordLength' },
+    });
     expect(seen.attempts).toBe(0);
   });
 

@@ -88,7 +88,9 @@ describe('finding.update', () => {
 
   it('verifies by reading the finding back', async () => {
     const context = withPlaybook(actionContext('securityhub-imported-cis-password-policy.json', '111122223333'));
-    securityHub.on(GetFindingsCommand).resolves({ Findings: [{ Workflow: { Status: 'RESOLVED' }, Note: { Text: '[riposte run r-test playbook cis-password-policy] done', UpdatedBy: 'riposte', UpdatedAt: '' } }] as never });
+    securityHub
+      .on(GetFindingsCommand)
+      .resolves({ Findings: [{ Workflow: { Status: 'RESOLVED' }, Note: { Text: '[riposte run r-test playbook cis-password-policy] done', UpdatedBy: 'riposte', UpdatedAt: '' } }] as never });
 
     expect(await update.verify(context, { workflow: 'RESOLVED', note: 'done' })).toEqual({ compliant: true, summary: 'finding carries the note and status' });
     expect(await update.verify(context, { workflow: 'NOTIFIED' })).toMatchObject({ compliant: false });
@@ -105,7 +107,7 @@ describe('notify', () => {
     const context: ActionContext = {
       ...base,
       playbookId: 'ec2-compromise-isolate',
-      hosting: { ...base.hosting, topicArn: TopicArn as string },
+      hosting: { ...base.hosting, topicArn: TopicArn },
       previousOutcomes: [{ action: 'ec2.isolate', resource: 'i-1', changed: true, summary: 'isolated', changes: [] }],
     };
 

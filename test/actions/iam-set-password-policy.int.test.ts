@@ -2,12 +2,11 @@ import { GetAccountPasswordPolicyCommand, IAMClient, UpdateAccountPasswordPolicy
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import { setPasswordPolicy, type PasswordPolicyUndo } from '../../src/actions/iam-set-password-policy.js';
-import type { ActionBehaviour } from '../../src/actions/runtime.js';
 import { actionContext } from '../support/action-context.js';
 import { emulatorClientFactory, resetEmulator } from '../support/emulator.js';
 
 const MEMBER = '222222222222';
-const behaviour = setPasswordPolicy.behaviour as ActionBehaviour<ReturnType<typeof setPasswordPolicy.params.parse>, PasswordPolicyUndo>;
+const behaviour = setPasswordPolicy.behaviour;
 const cis = setPasswordPolicy.params.parse({});
 
 const context = () => actionContext('securityhub-imported-cis-password-policy.json', MEMBER);

@@ -26,7 +26,7 @@ import { AssumeRoleDeniedError, AwsClientFactory, MemberCredentials } from '../.
 import { emulatorClientOptions } from '../../src/emulator/index.js';
 import { actionContext } from '../support/action-context.js';
 import { emulatorData, resetEmulator } from '../support/emulator.js';
-import { hostingFactoryWith, memberRoleWith, riposteWith, setHostingPermissions, setIamEnforcement, setMemberRolePermissions } from '../support/least-privilege.js';
+import { hostingFactoryWith, memberRoleWith, riposteWith, setIamEnforcement, setMemberRolePermissions } from '../support/least-privilege.js';
 
 const MEMBER = '222222222222';
 const FORENSICS = '444455556666';
@@ -34,14 +34,11 @@ const BUCKET = 'riposte-evidence-test';
 /** One of the AMIs moto ships in every region. */
 const AMI = 'ami-12c6146b';
 
-type RevokeParams = ReturnType<typeof revokeUnrestrictedIngress.params.parse>;
-type SnapshotParams = ReturnType<typeof snapshotVolumes.params.parse>;
-type CaptureParams = ReturnType<typeof captureMetadata.params.parse>;
 type NoParams = Record<string, never>;
-const revoke = revokeUnrestrictedIngress.behaviour as ActionBehaviour<RevokeParams, RevokeIngressUndo>;
+const revoke = revokeUnrestrictedIngress.behaviour;
 const restrict = restrictDefaultSecurityGroup.behaviour as ActionBehaviour<NoParams, RestrictDefaultSecurityGroupUndo>;
-const snapshots = snapshotVolumes.behaviour as ActionBehaviour<SnapshotParams, unknown>;
-const capture = captureMetadata.behaviour as ActionBehaviour<CaptureParams, unknown>;
+const snapshots = snapshotVolumes.behaviour;
+const capture = captureMetadata.behaviour;
 const publish = notify.behaviour as ActionBehaviour<{ topicArn?: string; subject?: string }, never>;
 
 /** The declared list without `permission` (which must be in it, or the test would prove nothing). */
@@ -84,7 +81,12 @@ async function defaultGroup(): Promise<string> {
   const setup = setupContext('securityhub-imported-open-ssh.json');
   const { Vpc } = await ec2(setup).send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16', AmazonProvidedIpv6CidrBlock: true }));
   const { SecurityGroups } = await ec2(setup).send(
-    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [Vpc?.VpcId as string] }, { Name: 'group-name', Values: ['default'] }] }),
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'vpc-id', Values: [Vpc?.VpcId as string] },
+        { Name: 'group-name', Values: ['default'] },
+      ],
+    }),
   );
   const groupId = SecurityGroups?.[0]?.GroupId as string;
   await ec2(setup).send(
@@ -105,7 +107,11 @@ async function instanceWithTwoVolumes(): Promise<string> {
   const { Instances } = await ec2(setup).send(new RunInstancesCommand({ ImageId: AMI, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1 }));
   const instance = Instances?.[0];
   const { VolumeId } = await ec2(setup).send(
-    new CreateVolumeCommand({ AvailabilityZone: instance?.Placement?.AvailabilityZone as string, Size: 10, TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'Team', Value: 'payments' }] }] }),
+    new CreateVolumeCommand({
+      AvailabilityZone: instance?.Placement?.AvailabilityZone,
+      Size: 10,
+      TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'Team', Value: 'payments' }] }],
+    }),
   );
   await ec2(setup).send(new AttachVolumeCommand({ VolumeId, InstanceId: instance?.InstanceId, Device: '/dev/sdf' }));
   return instance?.InstanceId as string;
@@ -325,7 +331,9 @@ describe('least privilege of each action, with IAM enforcement on', () => {
 
   describe('notify (SNS in the hosting account)', () => {
     async function topic(): Promise<string> {
-      const { TopicArn } = await setupContext('guardduty-ec2-backdoor.json').hosting.factory.create(SNSClient).send(new CreateTopicCommand({ Name: 'riposte-notifications' }));
+      const { TopicArn } = await setupContext('guardduty-ec2-backdoor.json')
+        .hosting.factory.create(SNSClient)
+        .send(new CreateTopicCommand({ Name: 'riposte-notifications' }));
       return TopicArn as string;
     }
 
@@ -399,7 +407,9 @@ describe('the member role refuses a wrong external ID (STS mocked: moto ignores 
     });
 
   it('throws AssumeRoleDeniedError naming the role and account, after sending the exact AssumeRole request', async () => {
-    const error: unknown = await credentialsWith('not-the-external-id').credentials(target).catch((caught: unknown) => caught);
+    const error: unknown = await credentialsWith('not-the-external-id')
+      .credentials(target)
+      .catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(AssumeRoleDeniedError);
     expect(error).toMatchObject({ code: 'AWS_ASSUME_ROLE_DENIED', roleArn: ROLE_ARN, retryable: false, context: { account: MEMBER, region: 'us-east-1', resource: ROLE_ARN } });

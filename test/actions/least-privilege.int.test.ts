@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { setPasswordPolicy, type PasswordPolicyUndo } from '../../src/actions/iam-set-password-policy.js';
-import type { ActionBehaviour } from '../../src/actions/runtime.js';
 import { actionContext } from '../support/action-context.js';
 import { resetEmulator } from '../support/emulator.js';
 import { memberRoleWith, setIamEnforcement } from '../support/least-privilege.js';
@@ -23,7 +22,7 @@ describe('least privilege, with IAM enforcement on', () => {
     const clients = await memberRoleWith(MEMBER, setPasswordPolicy.permissions.member);
     await setIamEnforcement(true);
     const context = actionContext('securityhub-imported-cis-password-policy.json', MEMBER, clients);
-    const behaviour = setPasswordPolicy.behaviour as ActionBehaviour<ReturnType<typeof setPasswordPolicy.params.parse>, PasswordPolicyUndo>;
+    const behaviour = setPasswordPolicy.behaviour;
     const params = setPasswordPolicy.params.parse({});
 
     const outcome = await behaviour.run(context, params);
@@ -34,10 +33,13 @@ describe('least privilege, with IAM enforcement on', () => {
   });
 
   it('is denied when the role lacks one of the declared permissions', async () => {
-    const clients = await memberRoleWith(MEMBER, setPasswordPolicy.permissions.member.filter((permission) => permission !== 'iam:UpdateAccountPasswordPolicy'));
+    const clients = await memberRoleWith(
+      MEMBER,
+      setPasswordPolicy.permissions.member.filter((permission) => permission !== 'iam:UpdateAccountPasswordPolicy'),
+    );
     await setIamEnforcement(true);
     const context = actionContext('securityhub-imported-cis-password-policy.json', MEMBER, clients);
-    const behaviour = setPasswordPolicy.behaviour as ActionBehaviour<ReturnType<typeof setPasswordPolicy.params.parse>, PasswordPolicyUndo>;
+    const behaviour = setPasswordPolicy.behaviour;
 
     await expect(behaviour.run(context, setPasswordPolicy.params.parse({}))).rejects.toMatchObject({ name: 'AccessDenied' });
   });

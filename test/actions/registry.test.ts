@@ -37,7 +37,11 @@ describe('the action registry', () => {
 
 describe('the member-account role template', () => {
   const template = memberRoleTemplate(registry) as {
-    Resources: { RiposteMemberRole: { Properties: { AssumeRolePolicyDocument: { Statement: Array<Record<string, unknown>> }; Policies: Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: string }> } }> } } };
+    Resources: {
+      RiposteMemberRole: {
+        Properties: { AssumeRolePolicyDocument: { Statement: Array<Record<string, unknown>> }; Policies: Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: string }> } }> };
+      };
+    };
   };
   const role = template.Resources.RiposteMemberRole.Properties;
 

@@ -36,13 +36,7 @@ const resource = (type: string, id: string, fields: Partial<Resource> = {}): Res
   ...fields,
 });
 
-interface Made {
-  readonly instance: Resource;
-  readonly securityGroup: Resource;
-  readonly volume: Resource;
-  readonly role: Resource;
-  readonly user: Resource;
-}
+type Made = Readonly<Record<'instance' | 'securityGroup' | 'volume' | 'role' | 'user', Resource>>;
 
 /** An instance, a security group, a volume, a role and a user in the member account, each tagged as exempt until 2027-01-31 (plus a Name on some). */
 async function makeTaggedResources(setup: MemberClients): Promise<Made> {
@@ -52,7 +46,13 @@ async function makeTaggedResources(setup: MemberClients): Promise<Made> {
     new CreateSecurityGroupCommand({ GroupName: 'db', Description: 'db', TagSpecifications: [{ ResourceType: 'security-group', Tags: [...EXEMPT_TAGS, { Key: 'Name', Value: 'db' }] }] }),
   );
   const { Instances } = await ec2.send(
-    new RunInstancesCommand({ ImageId: AMI, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1, TagSpecifications: [{ ResourceType: 'instance', Tags: [...EXEMPT_TAGS, { Key: 'Name', Value: 'web' }] }] }),
+    new RunInstancesCommand({
+      ImageId: AMI,
+      InstanceType: 't3.micro',
+      MinCount: 1,
+      MaxCount: 1,
+      TagSpecifications: [{ ResourceType: 'instance', Tags: [...EXEMPT_TAGS, { Key: 'Name', Value: 'web' }] }],
+    }),
   );
   const { VolumeId } = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${REGION}a`, Size: 8, TagSpecifications: [{ ResourceType: 'volume', Tags: EXEMPT_TAGS }] }));
   const { Role } = await iam.send(

@@ -69,11 +69,30 @@ describe('readResourceTags (AWS mocked)', () => {
     expect(error.message).toBe(
       `cannot read tags of AwsS3Bucket arn:aws:s3:::logs in account ${ACCOUNT}, region eu-west-1: Riposte does not read tags of AwsS3Bucket resources (it reads AwsEc2Instance, AwsEc2SecurityGroup, AwsEc2Volume, AwsIamRole, AwsIamUser), so the exemption cannot be checked`,
     );
-    expect(error).toMatchObject({ code: 'GUARD_RESOURCE_TAGS_UNREADABLE', retryable: false, resourceType: 'AwsS3Bucket', context: { account: ACCOUNT, region: 'eu-west-1', resource: 'arn:aws:s3:::logs', resourceType: 'AwsS3Bucket' } });
+    expect(error).toMatchObject({
+      code: 'GUARD_RESOURCE_TAGS_UNREADABLE',
+      retryable: false,
+      resourceType: 'AwsS3Bucket',
+      context: { account: ACCOUNT, region: 'eu-west-1', resource: 'arn:aws:s3:::logs', resourceType: 'AwsS3Bucket' },
+    });
   });
 
   it('reads an instance by the id the finding carries, or from its ARN', async () => {
-    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: 'i-0123456789abcdef0', Tags: [{ Key: 'riposte:exempt', Value: 'true' }, { Key: 'Name', Value: 'web' }] }] }] });
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [
+            {
+              InstanceId: 'i-0123456789abcdef0',
+              Tags: [
+                { Key: 'riposte:exempt', Value: 'true' },
+                { Key: 'Name', Value: 'web' },
+              ],
+            },
+          ],
+        },
+      ],
+    });
 
     await expect(readResourceTags(clients(), target, resource('AwsEc2Instance', { instanceId: 'i-0123456789abcdef0' }))).resolves.toEqual({
       kind: 'tags',
@@ -116,7 +135,10 @@ describe('readResourceTags (AWS mocked)', () => {
       return pages[sent.length - 1];
     });
 
-    await expect(readResourceTags(clients(), target, resource('AwsIamRole', { id: `arn:aws:iam::${ACCOUNT}:role/service-role/web-prod` }))).resolves.toEqual({ kind: 'tags', tags: { a: '1', b: '2' } });
+    await expect(readResourceTags(clients(), target, resource('AwsIamRole', { id: `arn:aws:iam::${ACCOUNT}:role/service-role/web-prod` }))).resolves.toEqual({
+      kind: 'tags',
+      tags: { a: '1', b: '2' },
+    });
     expect(sent).toEqual([{ RoleName: 'web-prod' }, { RoleName: 'web-prod', Marker: 'm1' }]);
   });
 
@@ -150,7 +172,9 @@ describe('readResourceTags (AWS mocked)', () => {
   ] as const)('wraps %s, retryable: %s', async (_, thrown, retryable) => {
     ec2.on(DescribeInstancesCommand).rejects(thrown);
 
-    const error = await failure(readResourceTags(clients(), target, resource('AwsEc2Instance', { instanceId: 'i-0123456789abcdef0', arn: `arn:aws:ec2:eu-west-1:${ACCOUNT}:instance/i-0123456789abcdef0` })));
+    const error = await failure(
+      readResourceTags(clients(), target, resource('AwsEc2Instance', { instanceId: 'i-0123456789abcdef0', arn: `arn:aws:ec2:eu-west-1:${ACCOUNT}:instance/i-0123456789abcdef0` })),
+    );
 
     expect(error.retryable).toBe(retryable);
     expect(error.cause).toBe(thrown);

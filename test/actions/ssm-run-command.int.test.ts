@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { InstanceNotFoundError, SsmCommandFailedError } from '../../src/actions/index.js';
-import type { ActionBehaviour, ActionContext } from '../../src/actions/runtime.js';
+import type { ActionContext } from '../../src/actions/runtime.js';
 import { evidenceKeyOf, runCommand, runCommandBehaviour, type CommandEvidence } from '../../src/actions/ssm-run-command.js';
 import { actionContext } from '../support/action-context.js';
 import { resetEmulator } from '../support/emulator.js';
@@ -16,8 +16,7 @@ const BUCKET = 'riposte-evidence-test';
 const INSTANCE = 'i-0a1b2c3d4e5f60718';
 const COMMAND_ID = '3f2c8a8e-1b7d-4c1e-9a43-0d5e6f7a8b9c';
 
-type Params = ReturnType<typeof runCommand.params.parse>;
-const registered = runCommand.behaviour as ActionBehaviour<Params, never>;
+const registered = runCommand.behaviour;
 /** The same behaviour, polling every 10 ms instead of every 2 s. */
 const fast = runCommandBehaviour({ pollIntervalMs: 10 });
 
@@ -104,7 +103,11 @@ describe('ssm.run-command, with the evidence bucket on the emulator in the hosti
     expect(outcome).toMatchObject({ changed: true, changes: [{ field: 'evidence.ssm-run-command', from: null, to: { key, sha256: digest } }] });
     expect(outcome.summary).toContain(COMMAND_ID);
     expect(object.metadata.sha256).toBe(digest);
-    expect(Buffer.from((await readObject(ctx, `${key}.sha256`)).bytes).toString('utf8').split(/\s+/)[0]).toBe(digest);
+    expect(
+      Buffer.from((await readObject(ctx, `${key}.sha256`)).bytes)
+        .toString('utf8')
+        .split(/\s+/)[0],
+    ).toBe(digest);
     const stored = JSON.parse(Buffer.from(object.bytes).toString('utf8')) as { account: string; instanceId: string; runId: string; data: CommandEvidence };
     expect(stored).toMatchObject({ account: MEMBER, instanceId: INSTANCE, runId: 'r-test' });
     expect(stored.data).toEqual({
@@ -155,7 +158,9 @@ describe('ssm.run-command, with the evidence bucket on the emulator in the hosti
 
   it('stores the output of a failed command, then throws SsmCommandFailedError naming the status and command id', async () => {
     managed();
-    ssm.on(GetCommandInvocationCommand).resolves({ CommandId: COMMAND_ID, InstanceId: INSTANCE, Status: 'Failed', ResponseCode: 127, StandardOutputContent: '', StandardErrorContent: 'sh: ss: not found\n' });
+    ssm
+      .on(GetCommandInvocationCommand)
+      .resolves({ CommandId: COMMAND_ID, InstanceId: INSTANCE, Status: 'Failed', ResponseCode: 127, StandardOutputContent: '', StandardErrorContent: 'sh: ss: not found\n' });
     const ctx = onInstance(INSTANCE);
     const wanted = runCommand.params.parse({ commands: ['ss -tanp'] });
     const key = evidenceKeyOf(ctx, INSTANCE, wanted);

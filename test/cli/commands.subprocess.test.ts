@@ -20,34 +20,50 @@ import { riposteProcess } from './run-cli.js';
 const SMOKE_TIMEOUT_MS = 120_000;
 
 describe('riposte, started as a process', () => {
-  it('validate: exits 0 on the default library', async ({ signal }) => {
-    const result = await riposteProcess(['validate', 'playbooks'], { signal });
+  it(
+    'validate: exits 0 on the default library',
+    async ({ signal }) => {
+      const result = await riposteProcess(['validate', 'playbooks'], { signal });
 
-    expect(result.stderr).toBe('');
-    expect(result.stdout).toBe('4 playbooks valid\n');
-    expect(result.status).toBe(0);
-  }, SMOKE_TIMEOUT_MS);
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe('4 playbooks valid\n');
+      expect(result.status).toBe(0);
+    },
+    SMOKE_TIMEOUT_MS,
+  );
 
-  it('intake: reads an event from standard input', async ({ signal }) => {
-    const result = await riposteProcess(['intake', '--json', '-'], { stdin: fixtureText('guardduty-ec2-backdoor.json'), signal });
+  it(
+    'intake: reads an event from standard input',
+    async ({ signal }) => {
+      const result = await riposteProcess(['intake', '--json', '-'], { stdin: fixtureText('guardduty-ec2-backdoor.json'), signal });
 
-    expect(result.status, result.stderr).toBe(0);
-    expect((JSON.parse(result.stdout) as { findings: Array<{ source: string }> }).findings.map((finding) => finding.source)).toEqual(['guardduty']);
-  }, SMOKE_TIMEOUT_MS);
+      expect(result.status, result.stderr).toBe(0);
+      expect((JSON.parse(result.stdout) as { findings: Array<{ source: string }> }).findings.map((finding) => finding.source)).toEqual(['guardduty']);
+    },
+    SMOKE_TIMEOUT_MS,
+  );
 
-  it('schema: writes the JSON Schema to --output', async ({ signal }) => {
-    const file = join(mkdtempSync(join(tmpdir(), 'riposte-schema-')), 'playbook.schema.json');
+  it(
+    'schema: writes the JSON Schema to --output',
+    async ({ signal }) => {
+      const file = join(mkdtempSync(join(tmpdir(), 'riposte-schema-')), 'playbook.schema.json');
 
-    const result = await riposteProcess(['schema', '--output', file], { signal });
+      const result = await riposteProcess(['schema', '--output', file], { signal });
 
-    expect(result.status, result.stderr).toBe(0);
-    expect(readFileSync(file, 'utf8')).toBe(readFileSync('playbook.schema.json', 'utf8'));
-  }, SMOKE_TIMEOUT_MS);
+      expect(result.status, result.stderr).toBe(0);
+      expect(readFileSync(file, 'utf8')).toBe(readFileSync('playbook.schema.json', 'utf8'));
+    },
+    SMOKE_TIMEOUT_MS,
+  );
 
-  it('roles: prints the member-account role template', async ({ signal }) => {
-    const result = await riposteProcess(['roles'], { signal });
+  it(
+    'roles: prints the member-account role template',
+    async ({ signal }) => {
+      const result = await riposteProcess(['roles'], { signal });
 
-    expect(result.status, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ Resources: { RiposteMemberRole: { Type: 'AWS::IAM::Role' } } });
-  }, SMOKE_TIMEOUT_MS);
+      expect(result.status, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ Resources: { RiposteMemberRole: { Type: 'AWS::IAM::Role' } } });
+    },
+    SMOKE_TIMEOUT_MS,
+  );
 });

@@ -17,10 +17,7 @@ describe('riposte validate', () => {
 
   it('exits 1 listing every problem as file:line:column', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'riposte-validate-'));
-    writeFileSync(
-      join(directory, 'broken.yml'),
-      ['id: broken', 'title: Broken', 'triggers: { automatic: true }', 'match:', '  severity.lable: HIGH', 'steps:', '  - ec2.isolat: {}', ''].join('\n'),
-    );
+    writeFileSync(join(directory, 'broken.yml'), ['id: broken', 'title: Broken', 'triggers: { automatic: true }', 'match:', '  severity.lable: HIGH', 'steps:', '  - ec2.isolat: {}', ''].join('\n'));
     writeFileSync(join(directory, 'syntax.yaml'), 'id: [\n');
 
     const result = await riposte(['validate', directory]);

@@ -35,19 +35,27 @@ function cfnLint(name: string, template: unknown, signal: AbortSignal): Promise<
 }
 
 describe('cfn-lint', () => {
-  it('passes the resources of serverless.yml', async ({ signal }) => {
-    const template = { AWSTemplateFormatVersion: '2010-09-09', Resources: serverlessConfig().resources.Resources };
+  it(
+    'passes the resources of serverless.yml',
+    async ({ signal }) => {
+      const template = { AWSTemplateFormatVersion: '2010-09-09', Resources: serverlessConfig().resources.Resources };
 
-    const lint = await cfnLint('resources.json', template, signal);
+      const lint = await cfnLint('resources.json', template, signal);
 
-    expect(lint.output).toBe('');
-    expect(lint.status).toBe(0);
-  }, CFN_LINT_TIMEOUT_MS);
+      expect(lint.output).toBe('');
+      expect(lint.status).toBe(0);
+    },
+    CFN_LINT_TIMEOUT_MS,
+  );
 
-  it('passes the member-account role template', async ({ signal }) => {
-    const lint = await cfnLint('member-role.json', memberRoleTemplate(builtInActions()), signal);
+  it(
+    'passes the member-account role template',
+    async ({ signal }) => {
+      const lint = await cfnLint('member-role.json', memberRoleTemplate(builtInActions()), signal);
 
-    expect(lint.output).toBe('');
-    expect(lint.status).toBe(0);
-  }, CFN_LINT_TIMEOUT_MS);
+      expect(lint.output).toBe('');
+      expect(lint.status).toBe(0);
+    },
+    CFN_LINT_TIMEOUT_MS,
+  );
 });

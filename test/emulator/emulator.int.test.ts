@@ -9,9 +9,7 @@ import { emulatorClientFactory, resetEmulator } from '../support/emulator.js';
 describe('emulator harness', () => {
   it('writes through the SDK and reads the same state back', async () => {
     const iam = emulatorClientFactory().create(IAMClient);
-    await iam.send(
-      new UpdateAccountPasswordPolicyCommand({ MinimumPasswordLength: 14, RequireSymbols: true, PasswordReusePrevention: 24 }),
-    );
+    await iam.send(new UpdateAccountPasswordPolicyCommand({ MinimumPasswordLength: 14, RequireSymbols: true, PasswordReusePrevention: 24 }));
 
     const { PasswordPolicy } = await iam.send(new GetAccountPasswordPolicyCommand({}));
 
@@ -24,9 +22,7 @@ describe('emulator harness', () => {
 
     const { SecurityGroups } = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [GroupId as string] }));
     const elsewhere = emulatorClientFactory('us-west-2').create(EC2Client);
-    const { SecurityGroups: otherRegion } = await elsewhere.send(
-      new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['harness-check'] }] }),
-    );
+    const { SecurityGroups: otherRegion } = await elsewhere.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['harness-check'] }] }));
 
     expect(SecurityGroups?.[0]?.GroupName).toBe('harness-check');
     expect(otherRegion).toEqual([]);

@@ -21,16 +21,7 @@ import {
   type Resource,
   type Trigger,
 } from '../../src/intake/index.js';
-import {
-  compilePlaybookFiles,
-  compilePlaybooks,
-  FIELDS,
-  isFactCondition,
-  MATCHABLE_FIELD_NAMES,
-  type CompiledPlaybook,
-  type Condition,
-  type PlaybookFile,
-} from '../../src/playbooks/index.js';
+import { compilePlaybookFiles, compilePlaybooks, FIELDS, isFactCondition, MATCHABLE_FIELD_NAMES, type CompiledPlaybook, type Condition, type PlaybookFile } from '../../src/playbooks/index.js';
 import { findingStream, playbookLibrary } from '../../bench/workload.js';
 import { propertyTimeout, runs } from '../support/fast-check.js';
 import { fixtureText } from '../support/fixtures.js';
@@ -195,8 +186,7 @@ function prefixOf(field: string): fc.Arbitrary<string> {
     });
   return field === 'types' ? fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...TYPE_PREFIXES) }, { weight: 1, arbitrary: own }) : own;
 }
-const prefixesOf = (field: string): fc.Arbitrary<string | string[]> =>
-  fc.oneof(prefixOf(field), fc.uniqueArray(prefixOf(field), { minLength: 1, maxLength: 3 }));
+const prefixesOf = (field: string): fc.Arbitrary<string | string[]> => fc.oneof(prefixOf(field), fc.uniqueArray(prefixOf(field), { minLength: 1, maxLength: 3 }));
 
 /** Numeric comparisons: a lower bound, an upper bound, or both (a range, empty at times). */
 const comparisonsArb: fc.Arbitrary<Record<string, Json>> = fc
@@ -247,9 +237,7 @@ function blockArb(depth: number): fc.Arbitrary<MatchBlock> {
       { weight: 3, arbitrary: inner.map((block): [string, Json] => ['not', block]) },
     );
   }
-  const arb = fc
-    .uniqueArray(fc.oneof(...entries), { minLength: 1, maxLength: 3, selector: ([key]) => key })
-    .map((list): MatchBlock => Object.fromEntries(list));
+  const arb = fc.uniqueArray(fc.oneof(...entries), { minLength: 1, maxLength: 3, selector: ([key]) => key }).map((list): MatchBlock => Object.fromEntries(list));
   blockArbs.set(depth, arb);
   return arb;
 }
@@ -409,28 +397,30 @@ const triggerArb: fc.Arbitrary<Trigger> = fc.oneof(
   { weight: 5, arbitrary: fc.constant<Trigger>({ kind: 'automatic' }) },
   {
     weight: 3,
-    arbitrary: fc.constantFrom(...ACTION_IDS, 'EmptyDefaultSg', 'UnknownAction').map(
-      (actionId): Trigger => ({
-        kind: 'custom-action',
-        actionId,
-        actionName: actionId,
-        actionArn: `arn:aws:securityhub:us-east-1:111122223333:action/custom/${actionId}`,
-      }),
-    ),
+    arbitrary: fc.constantFrom(...ACTION_IDS, 'EmptyDefaultSg', 'UnknownAction').map((actionId): Trigger => ({
+      kind: 'custom-action',
+      actionId,
+      actionName: actionId,
+      actionArn: `arn:aws:securityhub:us-east-1:111122223333:action/custom/${actionId}`,
+    })),
   },
   {
     weight: 2,
     arbitrary: fc
-      .option(fc.oneof(fc.nat({ max: 330 }).map((i) => `pb-${i}`), fc.constantFrom('ec2-compromise-isolate', 'no-such-playbook')), { nil: undefined, freq: 5 })
-      .map(
-        (playbook): Trigger => ({
-          kind: 'api',
-          requestedBy: REQUESTER,
-          requestId: 'c0ffee00-0000-4000-8000-000000000000',
-          ...(playbook === undefined ? {} : { playbook }),
-          dryRun: false,
-        }),
-      ),
+      .option(
+        fc.oneof(
+          fc.nat({ max: 330 }).map((i) => `pb-${i}`),
+          fc.constantFrom('ec2-compromise-isolate', 'no-such-playbook'),
+        ),
+        { nil: undefined, freq: 5 },
+      )
+      .map((playbook): Trigger => ({
+        kind: 'api',
+        requestedBy: REQUESTER,
+        requestId: 'c0ffee00-0000-4000-8000-000000000000',
+        ...(playbook === undefined ? {} : { playbook }),
+        dryRun: false,
+      })),
   },
 );
 
@@ -477,12 +467,10 @@ const findingArb: fc.Arbitrary<Finding> = fc
       requiredKeys: ['id', 'source', 'format', 'product', 'title', 'types', 'severity', 'workflow', 'recordState', 'account', 'region', 'partition', 'resources', 'trigger'],
     },
   )
-  .map(
-    (finding): Finding => ({
-      ...finding,
-      raw: { envelope: { id: 'generated', source: 'test', detailType: 'Generated', resources: [] }, record: {} },
-    }),
-  );
+  .map((finding): Finding => ({
+    ...finding,
+    raw: { envelope: { id: 'generated', source: 'test', detailType: 'Generated', resources: [] }, record: {} },
+  }));
 
 /** Every real fixture finding: EventBridge events, and the on-demand API request. */
 const FIXTURE_FINDINGS: readonly Finding[] = [
@@ -497,7 +485,6 @@ const FIXTURE_FINDINGS: readonly Finding[] = [
 // Checking
 
 const ids = (matches: readonly PlaybookMatch[]): string[] => matches.map((match) => match.playbook.playbook.id);
-
 
 function operatorsIn(condition: Condition, into: Set<string>, negated = false): Set<string> {
   if (isFactCondition(condition)) into.add(`${negated ? 'not ' : ''}${condition.operator}`);
@@ -642,91 +629,103 @@ describe('IndexedMatcher', () => {
     });
   });
 
-  it('returns what the naive engine returns: small libraries, many runs (shrinks to readable counterexamples)', async () => {
-    const coverage = newCoverage();
-    await fc.assert(
-      fc.asyncProperty(libraryArb(1, 25), fc.array(findingArb, { minLength: 1, maxLength: 40 }), async (specs, findings) => {
-        const all = [...findings, ...FIXTURE_FINDINGS];
-        await compareMatchers(compileLibrary(specs), all, coverage);
-      }),
-      { numRuns: SMALL_RUNS },
-    );
-    console.info(`IndexedMatcher differential, libraries of 5–29 playbooks: ${summary(coverage)}`);
-    expect(coverage.withMatch / coverage.findings).toBeGreaterThan(0.1);
-    expect(coverage.withSeveral / coverage.findings).toBeGreaterThan(0.02);
-  }, propertyTimeout(60_000));
+  it(
+    'returns what the naive engine returns: small libraries, many runs (shrinks to readable counterexamples)',
+    async () => {
+      const coverage = newCoverage();
+      await fc.assert(
+        fc.asyncProperty(libraryArb(1, 25), fc.array(findingArb, { minLength: 1, maxLength: 40 }), async (specs, findings) => {
+          const all = [...findings, ...FIXTURE_FINDINGS];
+          await compareMatchers(compileLibrary(specs), all, coverage);
+        }),
+        { numRuns: SMALL_RUNS },
+      );
+      console.info(`IndexedMatcher differential, libraries of 5–29 playbooks: ${summary(coverage)}`);
+      expect(coverage.withMatch / coverage.findings).toBeGreaterThan(0.1);
+      expect(coverage.withSeveral / coverage.findings).toBeGreaterThan(0.02);
+    },
+    propertyTimeout(60_000),
+  );
 
-  it('returns what the naive engine returns: hundreds of playbooks, thousands of findings', async () => {
-    const coverage = newCoverage();
-    await fc.assert(
-      fc.asyncProperty(libraryArb(200, 300), fc.array(findingArb, { minLength: 200, maxLength: 230 }), async (specs, findings) => {
-        await compareMatchers(compileLibrary(specs), [...findings, ...FIXTURE_FINDINGS], coverage);
-      }),
-      // No shrinking: hundreds of playbooks shrink for minutes. The small-library
-      // property above shrinks; here the failing finding is in the assertion message.
-      { numRuns: LARGE_RUNS, endOnFailure: true },
-    );
-    console.info(`IndexedMatcher differential, libraries of 204–304 playbooks: ${summary(coverage)}`);
+  it(
+    'returns what the naive engine returns: hundreds of playbooks, thousands of findings',
+    async () => {
+      const coverage = newCoverage();
+      await fc.assert(
+        fc.asyncProperty(libraryArb(200, 300), fc.array(findingArb, { minLength: 200, maxLength: 230 }), async (specs, findings) => {
+          await compareMatchers(compileLibrary(specs), [...findings, ...FIXTURE_FINDINGS], coverage);
+        }),
+        // No shrinking: hundreds of playbooks shrink for minutes. The small-library
+        // property above shrinks; here the failing finding is in the assertion message.
+        { numRuns: LARGE_RUNS, endOnFailure: true },
+      );
+      console.info(`IndexedMatcher differential, libraries of 204–304 playbooks: ${summary(coverage)}`);
 
-    // Not vacuous: findings match, often several playbooks, through every
-    // trigger and construct; and the index does narrow.
-    expect(coverage.findings).toBeGreaterThanOrEqual(215 * LARGE_RUNS);
-    expect(coverage.withMatch / coverage.findings).toBeGreaterThan(0.3);
-    expect(coverage.withSeveral / coverage.findings).toBeGreaterThan(0.1);
-    expect(coverage.matches / coverage.pairs).toBeGreaterThan(0.005);
-    expect(coverage.distinctMatched).toBeGreaterThan(50 * LARGE_RUNS);
-    expect(coverage.rawMatched).toBeGreaterThan(10 * LARGE_RUNS);
-    expect(coverage.candidates / coverage.pairs).toBeLessThan(0.5);
-    expect([...coverage.triggerKinds].sort()).toEqual(['api', 'automatic', 'custom-action']);
-    for (const operator of [
-      'equal',
-      'in',
-      'contains',
-      'containsAny',
-      'prefix',
-      'exists',
-      'greaterThan',
-      'greaterThanInclusive',
-      'lessThan',
-      'lessThanInclusive',
-      'not equal',
-      'not in',
-      'not contains',
-      'not containsAny',
-      'not prefix',
-      'not exists',
-      'notEqual',
-      'notIn',
-      'doesNotContain',
-    ]) {
-      expect(coverage.operators, operator).toContain(operator);
-    }
-    // ~20 s on an idle 2-core machine, three times that with both cores busy: the limit is for a hang.
-  }, propertyTimeout(300_000));
+      // Not vacuous: findings match, often several playbooks, through every
+      // trigger and construct; and the index does narrow.
+      expect(coverage.findings).toBeGreaterThanOrEqual(215 * LARGE_RUNS);
+      expect(coverage.withMatch / coverage.findings).toBeGreaterThan(0.3);
+      expect(coverage.withSeveral / coverage.findings).toBeGreaterThan(0.1);
+      expect(coverage.matches / coverage.pairs).toBeGreaterThan(0.005);
+      expect(coverage.distinctMatched).toBeGreaterThan(50 * LARGE_RUNS);
+      expect(coverage.rawMatched).toBeGreaterThan(10 * LARGE_RUNS);
+      expect(coverage.candidates / coverage.pairs).toBeLessThan(0.5);
+      expect([...coverage.triggerKinds].sort()).toEqual(['api', 'automatic', 'custom-action']);
+      for (const operator of [
+        'equal',
+        'in',
+        'contains',
+        'containsAny',
+        'prefix',
+        'exists',
+        'greaterThan',
+        'greaterThanInclusive',
+        'lessThan',
+        'lessThanInclusive',
+        'not equal',
+        'not in',
+        'not contains',
+        'not containsAny',
+        'not prefix',
+        'not exists',
+        'notEqual',
+        'notIn',
+        'doesNotContain',
+      ]) {
+        expect(coverage.operators, operator).toContain(operator);
+      }
+      // ~20 s on an idle 2-core machine, three times that with both cores busy: the limit is for a hang.
+    },
+    propertyTimeout(300_000),
+  );
 
-  it('gives concurrent calls the answers the naive engine gives one at a time', async () => {
-    // json-rules-engine keeps a run's status on the engine: two runs sharing
-    // one engine can cut each other short. Each finding is asked several
-    // times, at staggered moments, so runs with the same candidates overlap.
-    await fc.assert(
-      fc.asyncProperty(libraryArb(20, 80), fc.array(findingArb, { minLength: 20, maxLength: 60 }), async (specs, findings) => {
-        const { playbooks } = compileLibrary(specs);
-        const naive = new NaiveMatcher(playbooks);
-        const expected: string[][] = [];
-        for (const finding of findings) expected.push(ids(await naive.match(finding)));
-        const indexed = new IndexedMatcher(playbooks);
-        const asked = [...findings, ...findings, ...findings];
-        const answers = await Promise.all(
-          asked.map(async (finding, position) => {
-            for (let tick = 0; tick < (position * 7) % 61; tick += 1) await Promise.resolve();
-            return ids(await indexed.match(finding));
-          }),
-        );
-        expect(answers).toEqual([...expected, ...expected, ...expected]);
-      }),
-      { numRuns: CONCURRENT_RUNS },
-    );
-  }, propertyTimeout(60_000));
+  it(
+    'gives concurrent calls the answers the naive engine gives one at a time',
+    async () => {
+      // json-rules-engine keeps a run's status on the engine: two runs sharing
+      // one engine can cut each other short. Each finding is asked several
+      // times, at staggered moments, so runs with the same candidates overlap.
+      await fc.assert(
+        fc.asyncProperty(libraryArb(20, 80), fc.array(findingArb, { minLength: 20, maxLength: 60 }), async (specs, findings) => {
+          const { playbooks } = compileLibrary(specs);
+          const naive = new NaiveMatcher(playbooks);
+          const expected: string[][] = [];
+          for (const finding of findings) expected.push(ids(await naive.match(finding)));
+          const indexed = new IndexedMatcher(playbooks);
+          const asked = [...findings, ...findings, ...findings];
+          const answers = await Promise.all(
+            asked.map(async (finding, position) => {
+              for (let tick = 0; tick < (position * 7) % 61; tick += 1) await Promise.resolve();
+              return ids(await indexed.match(finding));
+            }),
+          );
+          expect(answers).toEqual([...expected, ...expected, ...expected]);
+        }),
+        { numRuns: CONCURRENT_RUNS },
+      );
+    },
+    propertyTimeout(60_000),
+  );
 
   it('returns what the naive engine returns on the benchmark workload (500 playbooks), which does match', async () => {
     const playbooks = playbookLibrary(500);
@@ -756,9 +755,7 @@ describe('IndexedMatcher', () => {
     ['"exists" with a text', '{ fact: types, operator: exists, value: "yes" }'],
     ['"in" with a text', '{ fact: account, operator: in, value: "111122223333" }'],
   ])('refuses raw conditions whose value the operator cannot use: %s', (_, conditions) => {
-    const { problems } = compilePlaybookFiles([
-      { path: 'raw.yml', text: `id: raw\ntitle: t\ntriggers: { automatic: true }\nconditions: ${conditions}\nsteps:\n  - notify: {}\n` },
-    ]);
+    const { problems } = compilePlaybookFiles([{ path: 'raw.yml', text: `id: raw\ntitle: t\ntriggers: { automatic: true }\nconditions: ${conditions}\nsteps:\n  - notify: {}\n` }]);
 
     expect(problems.map((problem) => problem.path)).toEqual(['conditions.value']);
   });

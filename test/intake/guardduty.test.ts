@@ -136,8 +136,6 @@ describe('GuardDuty Finding (native)', () => {
     const event = fixture<GuardDutyEvent>('guardduty-ec2-backdoor.json');
     event.detail.resource = { resourceType: 'EKSCluster', eksClusterDetails: { name: 'prod' } };
 
-    expect(read(event).resources).toEqual([
-      expect.objectContaining({ type: 'AwsEksCluster', nativeType: 'EKSCluster', id: event.detail.arn }),
-    ]);
+    expect(read(event).resources).toEqual([expect.objectContaining({ type: 'AwsEksCluster', nativeType: 'EKSCluster', id: event.detail.arn })]);
   });
 });

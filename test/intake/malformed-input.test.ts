@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import {
   EventTooLargeError,
   ForbiddenKeyError,
-  IntakeError,
   InvalidApiRequestError,
   InvalidFindingError,
   MalformedEventError,
@@ -302,10 +301,7 @@ describe('readEvent on malformed input', () => {
     const POLLUTION = 'riposteIntakePolluted';
 
     it('rejects __proto__ nested in ProductFields (an own property after JSON.parse) and does not pollute Object.prototype', () => {
-      const text = fixtureText(OPEN_SSH).replace(
-        '"ProductFields": {',
-        `"ProductFields": {"__proto__": {"${POLLUTION}": "yes", "toString": "boom"},`,
-      );
+      const text = fixtureText(OPEN_SSH).replace('"ProductFields": {', `"ProductFields": {"__proto__": {"${POLLUTION}": "yes", "toString": "boom"},`);
       expect(text).toContain('"__proto__"');
 
       const error = thrownBy(ForbiddenKeyError, () => readEvent(text));
@@ -452,15 +448,12 @@ describe('readEvent on malformed input', () => {
     it('keeps the good findings of a batch where one of three is bad, naming index 1', () => {
       const event: Json = fixture(BATCH_TWO);
       const [inspectorGood, inspectorBad] = event.detail.findings;
-      const openSsh = (fixture(OPEN_SSH) as Json).detail.findings[0];
+      const openSsh = fixture<Json>(OPEN_SSH).detail.findings[0];
       event.detail.findings = [inspectorGood, inspectorBad, openSsh];
 
       const result = readEvent(event);
 
-      expect(result.findings.map((finding) => finding.id)).toEqual([
-        'arn:aws:inspector2:us-east-1:111122223333:finding/d256890c46554f6b1773e511f52e9851',
-        OPEN_SSH_ID,
-      ]);
+      expect(result.findings.map((finding) => finding.id)).toEqual(['arn:aws:inspector2:us-east-1:111122223333:finding/d256890c46554f6b1773e511f52e9851', OPEN_SSH_ID]);
       expect(result.findings.map((finding) => finding.raw.index)).toEqual([0, 2]);
       expect(result.rejected).toHaveLength(1);
       const [error] = result.rejected;
@@ -599,8 +592,7 @@ describe('readEvent on malformed input', () => {
   });
 
   describe('Security Hub V2 (OCSF) findings', () => {
-    const DETECTION_ID =
-      'arn:aws:guardduty:us-east-1:111122223333:detector/6c026564701ee0fc8cb85156519b43b8/finding/5a82ee9adccd84d14d108fae10cd4bb8';
+    const DETECTION_ID = 'arn:aws:guardduty:us-east-1:111122223333:detector/6c026564701ee0fc8cb85156519b43b8/finding/5a82ee9adccd84d14d108fae10cd4bb8';
 
     it('rejects class_uid 3001 (not a Findings class)', () => {
       const event: Json = fixture(OCSF_DETECTION);
@@ -822,7 +814,7 @@ describe('readApiGatewayEvent on malformed input', () => {
 
   it('reports an invalid field inside a base64-encoded body', () => {
     const event: Json = fixture(APIGATEWAY);
-    event.body = Buffer.from(JSON.stringify({ ...(fixture(API_REQUEST) as Json), region: 'moon-1' }), 'utf8').toString('base64');
+    event.body = Buffer.from(JSON.stringify({ ...fixture<Json>(API_REQUEST), region: 'moon-1' }), 'utf8').toString('base64');
     event.isBase64Encoded = true;
 
     const error = thrownBy(InvalidApiRequestError, () => readApiGatewayEvent(event));

@@ -5,16 +5,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import {
-  IntakeError,
-  InvalidApiRequestError,
-  InvalidFindingError,
-  readApiRequest,
-  readEvent,
-  SeverityLabel,
-  type IntakeResult,
-  type Requester,
-} from '../../src/intake/index.js';
+import { IntakeError, InvalidApiRequestError, InvalidFindingError, readApiRequest, readEvent, SeverityLabel, type IntakeResult, type Requester } from '../../src/intake/index.js';
 import { propertyTimeout, runs } from '../support/fast-check.js';
 import { fixtureText } from '../support/fixtures.js';
 
@@ -109,21 +100,15 @@ const anythingish = fc.anything({
 });
 
 /** Objects built with own forbidden keys at random depths, as JSON.parse would build them. */
-const objectWithOwnForbiddenKey = fc
-  .tuple(fc.constantFrom(...FORBIDDEN_KEYS), fc.jsonValue({ maxDepth: 2 }), fc.array(fc.string({ maxLength: 6 }), { maxLength: 4 }))
-  .map(([key, value, path]) => {
-    const leaf = {};
-    defineOwn(leaf, key, value);
-    return path.reduceRight<unknown>((inner, part) => ({ [part]: inner }), leaf);
-  });
+const objectWithOwnForbiddenKey = fc.tuple(fc.constantFrom(...FORBIDDEN_KEYS), fc.jsonValue({ maxDepth: 2 }), fc.array(fc.string({ maxLength: 6 }), { maxLength: 4 })).map(([key, value, path]) => {
+  const leaf = {};
+  defineOwn(leaf, key, value);
+  return path.reduceRight<unknown>((inner, part) => ({ [part]: inner }), leaf);
+});
 
 /** Usually `valid`, sometimes anything, sometimes absent (`undefined` keys are dropped). */
 function mostly<T>(valid: fc.Arbitrary<T>): fc.Arbitrary<T | Json | undefined> {
-  return fc.oneof(
-    { weight: 8, arbitrary: valid },
-    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json> },
-    { weight: 1, arbitrary: fc.constant(undefined) },
-  );
+  return fc.oneof({ weight: 8, arbitrary: valid }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json> }, { weight: 1, arbitrary: fc.constant(undefined) });
 }
 
 /** Envelope-shaped objects, so arbitrary values also get past the envelope and reach the per-source readers. */

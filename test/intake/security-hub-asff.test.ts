@@ -139,9 +139,7 @@ describe('Security Hub Findings - Imported (ASFF)', () => {
   it('keeps the good findings of a batch and rejects the bad one by index and field', () => {
     const result = readEvent(fixture('securityhub-imported-batch-two.json'));
 
-    expect(result.findings.map((finding) => finding.id)).toEqual([
-      'arn:aws:inspector2:us-east-1:111122223333:finding/d256890c46554f6b1773e511f52e9851',
-    ]);
+    expect(result.findings.map((finding) => finding.id)).toEqual(['arn:aws:inspector2:us-east-1:111122223333:finding/d256890c46554f6b1773e511f52e9851']);
     expect(result.findings[0]).toMatchObject({
       product: { id: 'inspector', name: 'Inspector' },
       types: ['Software and Configuration Checks/Vulnerabilities/CVE'],

@@ -35,17 +35,9 @@ describe('Findings Imported V2 (OCSF)', () => {
     expect(finding.control).toEqual({
       id: 'IAM.15',
       securityControlId: 'IAM.15',
-      standards: [
-        'cis-aws-foundations-benchmark/v/1.2.0',
-        'cis-aws-foundations-benchmark/v/1.4.0',
-        'cis-aws-foundations-benchmark/v/3.0.0',
-      ],
+      standards: ['cis-aws-foundations-benchmark/v/1.2.0', 'cis-aws-foundations-benchmark/v/1.4.0', 'cis-aws-foundations-benchmark/v/3.0.0'],
       cisRules: ['1.2.0/1.9', '1.4.0/1.8', '3.0.0/1.8'],
-      relatedRequirements: [
-        'CIS AWS Foundations Benchmark v1.2.0/1.9',
-        'CIS AWS Foundations Benchmark v1.4.0/1.8',
-        'CIS AWS Foundations Benchmark v3.0.0/1.8',
-      ],
+      relatedRequirements: ['CIS AWS Foundations Benchmark v1.2.0/1.9', 'CIS AWS Foundations Benchmark v1.4.0/1.8', 'CIS AWS Foundations Benchmark v3.0.0/1.8'],
     });
     expect(finding.resources).toEqual([
       {

@@ -73,9 +73,7 @@ describe('DynamoDbRunLedger', () => {
     await ledger.startRun(run);
     await ledger.appendStep(run.runId, step(0));
 
-    const { Item: runItem } = await dynamodb.send(
-      new GetItemCommand({ TableName: TABLE, Key: { pk: { S: `RUN#${run.runId}` }, sk: { S: 'RUN' } }, ConsistentRead: true }),
-    );
+    const { Item: runItem } = await dynamodb.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: `RUN#${run.runId}` }, sk: { S: 'RUN' } }, ConsistentRead: true }));
     const { Item: indexItem } = await dynamodb.send(
       new GetItemCommand({
         TableName: TABLE,
@@ -95,9 +93,7 @@ describe('DynamoDbRunLedger', () => {
     const now = new Date('2020-01-01T00:00:00.000Z');
     await ledger.claim('finding-x|2020|p', 'run-x', 60, now);
 
-    const { Item } = await dynamodb.send(
-      new GetItemCommand({ TableName: TABLE, Key: { pk: { S: 'CLAIM#finding-x|2020|p' }, sk: { S: 'CLAIM' } }, ConsistentRead: true }),
-    );
+    const { Item } = await dynamodb.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: 'CLAIM#finding-x|2020|p' }, sk: { S: 'CLAIM' } }, ConsistentRead: true }));
 
     // Long expired (2020) yet still there: TTL deletion is eventual, so the window is enforced by the condition.
     expect(Item).toMatchObject({ runId: { S: 'run-x' }, expiresAt: { N: String(Date.parse('2020-01-01T00:01:00Z') / 1000) } });
@@ -140,9 +136,7 @@ describe('DynamoDbRunLedger', () => {
     await ledger.claim('finding-t|2020|p', 'run-failed', 60, t0);
 
     await ledger.transferClaim('finding-t|2020|p', 'run-failed', 'run-retry', 60, later);
-    const { Item } = await dynamodb.send(
-      new GetItemCommand({ TableName: TABLE, Key: { pk: { S: 'CLAIM#finding-t|2020|p' }, sk: { S: 'CLAIM' } }, ConsistentRead: true }),
-    );
+    const { Item } = await dynamodb.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: 'CLAIM#finding-t|2020|p' }, sk: { S: 'CLAIM' } }, ConsistentRead: true }));
 
     expect(Item).toMatchObject({ runId: { S: 'run-retry' }, claimedAt: { S: later.toISOString() }, expiresAt: { N: String(later.getTime() / 1000 + 60) } });
   });

@@ -318,9 +318,7 @@ export function runLedgerContract(name: string, makeLedger: LedgerFactory): void
 
     it('claims once when the same finding arrives from the member and the administrator account', async () => {
       const ledger = await makeLedger(testClock());
-      const adminDelivery = fixture<Record<string, unknown> & { detail: { findings: Record<string, unknown>[] } }>(
-        'securityhub-imported-cis-password-policy.json',
-      );
+      const adminDelivery = fixture<Record<string, unknown> & { detail: { findings: Record<string, unknown>[] } }>('securityhub-imported-cis-password-policy.json');
       const findingId = uniqueId('arn:aws:securityhub:us-east-1:111122223333:finding');
       adminDelivery.detail.findings[0] = { ...adminDelivery.detail.findings[0], Id: findingId };
       const memberDelivery = { ...structuredClone(adminDelivery), id: 'a-different-event-id', account: '111122223333' };
@@ -364,7 +362,14 @@ export function runLedgerContract(name: string, makeLedger: LedgerFactory): void
       expect(appended.steps).toEqual([carried, pending]);
       expect((again as RunAlreadyExistsError).existing).toEqual(appended);
       expect((stale as LedgerConflictError).current).toEqual(appended);
-      expect(finished).toEqual({ ...appended, status: 'failed', state: { stage: 'failed' }, history: [...appended.history, { state: { stage: 'failed' }, at: clock.now().toISOString() }], outcome: { summary: 'x', details: { at: 1.5 } }, version: 4 });
+      expect(finished).toEqual({
+        ...appended,
+        status: 'failed',
+        state: { stage: 'failed' },
+        history: [...appended.history, { state: { stage: 'failed' }, at: clock.now().toISOString() }],
+        outcome: { summary: 'x', details: { at: 1.5 } },
+        version: 4,
+      });
       expect(await ledger.getRun(run.runId)).toEqual(finished);
       expect(await ledger.listRunsForFinding(run.findingId)).toEqual([finished]);
     });
@@ -439,7 +444,7 @@ export function runLedgerContract(name: string, makeLedger: LedgerFactory): void
       expect(await ledger.reserveChange(scope, 'r-2', 2, 3600, t0)).toMatchObject({ allowed: false, used: 2 });
     });
 
-    it('frees slots once the window has passed, counting from a resource\'s latest reservation', async () => {
+    it("frees slots once the window has passed, counting from a resource's latest reservation", async () => {
       const ledger = await makeLedger(testClock());
       const scope = uniqueId('playbook');
       const t0 = new Date('2025-03-14T09:00:00.000Z');
@@ -494,7 +499,15 @@ export function runLedgerContract(name: string, makeLedger: LedgerFactory): void
       const ledger = await makeLedger(testClock());
       const scope = uniqueId('playbook');
 
-      for (const [limit, window] of [[0, 60], [-1, 60], [1.5, 60], [Number.NaN, 60], [1, 0], [1, 0.5], [1, Number.POSITIVE_INFINITY]] as const) {
+      for (const [limit, window] of [
+        [0, 60],
+        [-1, 60],
+        [1.5, 60],
+        [Number.NaN, 60],
+        [1, 0],
+        [1, 0.5],
+        [1, Number.POSITIVE_INFINITY],
+      ] as const) {
         await expect(ledger.reserveChange(scope, 'r', limit, window)).rejects.toThrow(RangeError);
       }
       await expect(ledger.reserveChange(scope, 'r', 0, 60)).rejects.toThrow(/change limit is a whole number of resources above zero, not 0/);

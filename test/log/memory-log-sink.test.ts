@@ -28,12 +28,12 @@ describe('MemoryLogSink', () => {
 
   it('keeps entries frozen, and JSON-safe as the logger wrote them', () => {
     const logs = new MemoryLogSink();
-    new RiposteLogger({ logLevel: 'debug', stream: logs }).info('x', { big: 5n, error: new Error('e') });
+    new RiposteLogger({ logLevel: 'debug', stream: logs }).info('x', { count: 5n, error: new Error('e') });
 
     const [entry] = logs.entries;
     expect(Object.isFrozen(entry)).toBe(true);
     expect(Object.isFrozen(entry?.attributes)).toBe(true);
-    expect(entry?.attributes).toMatchObject({ big: '5', error: { name: 'Error', message: 'e' } });
+    expect(entry?.attributes).toMatchObject({ count: '5', error: { name: 'Error', message: 'e' } });
   });
 
   it("keeps only what passes the logger's level, and children keep their parent's level", () => {

@@ -1,10 +1,4 @@
-import {
-  DescribeIamInstanceProfileAssociationsCommand,
-  DescribeInstanceAttributeCommand,
-  DescribeNetworkInterfacesCommand,
-  DescribeSnapshotsCommand,
-  EC2Client,
-} from '@aws-sdk/client-ec2';
+import { DescribeIamInstanceProfileAssociationsCommand, DescribeInstanceAttributeCommand, DescribeNetworkInterfacesCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 

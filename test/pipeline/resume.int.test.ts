@@ -167,7 +167,10 @@ async function protectedAndIsolated(current: PipelineLab, instance: CompromisedI
   const ec2 = current.clients.create(EC2Client, target);
   const termination = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instance.instanceId, Attribute: 'disableApiTermination' }));
   const { NetworkInterfaces } = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: Object.keys(instance.interfaces) }));
-  return { terminationProtection: termination.DisableApiTermination?.Value ?? false, groups: [...new Set((NetworkInterfaces ?? []).flatMap((eni) => (eni.Groups ?? []).map((group) => group.GroupId as string)))].sort() };
+  return {
+    terminationProtection: termination.DisableApiTermination?.Value ?? false,
+    groups: [...new Set((NetworkInterfaces ?? []).flatMap((eni) => (eni.Groups ?? []).map((group) => group.GroupId as string)))].sort(),
+  };
 }
 
 describe('in-progress steps, resumed through SQS', () => {
@@ -218,13 +221,7 @@ describe('in-progress steps, resumed through SQS', () => {
     expect(job.calls).toBe(3);
     const done = (await current.ledger.getRun(runId)) as RunRecord;
     expect(done.status).toBe('succeeded');
-    expect(runPhase(done)).toEqual([
-      '0:ec2.enable-termination-protection:changed',
-      `1:${SLOW}:in-progress`,
-      `1:${SLOW}:in-progress`,
-      `1:${SLOW}:changed`,
-      '2:ec2.isolate:changed',
-    ]);
+    expect(runPhase(done)).toEqual(['0:ec2.enable-termination-protection:changed', `1:${SLOW}:in-progress`, `1:${SLOW}:in-progress`, `1:${SLOW}:changed`, '2:ec2.isolate:changed']);
     expect(done.steps.filter((step) => step.phase === 'verify').map((step) => `${step.index}:${step.status}`)).toEqual(['0:compliant', '1:compliant', '2:compliant']);
     const state = await protectedAndIsolated(current, instance);
     expect(state.terminationProtection).toBe(true);

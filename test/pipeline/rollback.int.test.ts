@@ -1,10 +1,4 @@
-import {
-  DescribeIamInstanceProfileAssociationsCommand,
-  DescribeInstanceAttributeCommand,
-  DescribeInstancesCommand,
-  DescribeNetworkInterfacesCommand,
-  EC2Client,
-} from '@aws-sdk/client-ec2';
+import { DescribeIamInstanceProfileAssociationsCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { afterEach, describe, expect, it } from 'vitest';
 

@@ -35,7 +35,12 @@ describe('compilePlaybookFiles', () => {
       conditions: {
         all: [
           { fact: 'trigger.kind', operator: 'equal', value: 'automatic' },
-          { all: [{ fact: 'product.id', operator: 'equal', value: 'guardduty' }, { fact: 'severity.label', operator: 'in', value: ['HIGH', 'CRITICAL'] }] },
+          {
+            all: [
+              { fact: 'product.id', operator: 'equal', value: 'guardduty' },
+              { fact: 'severity.label', operator: 'in', value: ['HIGH', 'CRITICAL'] },
+            ],
+          },
         ],
       },
     });
@@ -50,9 +55,7 @@ describe('compilePlaybookFiles', () => {
     const problem = problemAbout(compile(VALID.replace('severity.label:', 'severity.lable:')), 'severity.lable');
 
     expect(problem).toMatchObject({ file: 'playbooks/test.yml', line: 7, column: 3, path: 'match.severity.lable', suggestion: 'severity.label' });
-    expect(formatProblem(problem)).toBe(
-      'playbooks/test.yml:7:3: match.severity.lable: "severity.lable" is not a field Riposte can match on (did you mean "severity.label"?)',
-    );
+    expect(formatProblem(problem)).toBe('playbooks/test.yml:7:3: match.severity.lable: "severity.lable" is not a field Riposte can match on (did you mean "severity.label"?)');
   });
 
   it('suggests the nearest action for an unknown step', () => {
@@ -154,7 +157,10 @@ describe('compilePlaybookFiles', () => {
       { path: 'good.yml', text: VALID },
       { path: 'syntax.yml', text: 'id: x\ntitle: [unclosed\n' },
       { path: 'two.yml', text: VALID.replace('ec2.isolate', 'ec2.isolat').replace('severity.label', 'severity.lable') },
-      { path: 'list.yml', text: `- ${VALID.replace('isolate-on-backdoor', 'first').split('\n').join('\n  ')}\n- ${VALID.replace('isolate-on-backdoor', 'second').replace('HIGH', 'HIHG').split('\n').join('\n  ')}` },
+      {
+        path: 'list.yml',
+        text: `- ${VALID.replace('isolate-on-backdoor', 'first').split('\n').join('\n  ')}\n- ${VALID.replace('isolate-on-backdoor', 'second').replace('HIGH', 'HIHG').split('\n').join('\n  ')}`,
+      },
     ]);
 
     expect(playbooks.map((compiled) => compiled.playbook.id)).toEqual(['isolate-on-backdoor', 'first']);
@@ -184,7 +190,12 @@ describe('compilePlaybookFiles', () => {
     expect(conditions.any[2]).toEqual({
       all: [
         { fact: 'trigger.kind', operator: 'equal', value: 'api' },
-        { any: [{ fact: 'trigger.playbook', operator: 'exists', value: false }, { fact: 'trigger.playbook', operator: 'equal', value: 'isolate-on-backdoor' }] },
+        {
+          any: [
+            { fact: 'trigger.playbook', operator: 'exists', value: false },
+            { fact: 'trigger.playbook', operator: 'equal', value: 'isolate-on-backdoor' },
+          ],
+        },
       ],
     });
     expect(compiled?.playbook.triggers.customAction).toEqual({ id: 'IsolateEc2', name: 'IsolateEc2' });

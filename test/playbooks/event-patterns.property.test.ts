@@ -117,7 +117,8 @@ async function check(event: unknown, matcher: NaiveMatcher, modes: readonly Arra
         if (finding.trigger.kind === 'custom-action') {
           const action = compiled.playbook.triggers.customAction;
           if (action === undefined) misses.push(describe('matched a custom-action finding without a custom action'));
-          else if (!matchesEventPattern(customActionEventPattern(action.id), event, { arrays })) misses.push(describe(`the event does not match the ${action.id} custom-action pattern (${arrays} arrays)`));
+          else if (!matchesEventPattern(customActionEventPattern(action.id), event, { arrays }))
+            misses.push(describe(`the event does not match the ${action.id} custom-action pattern (${arrays} arrays)`));
         }
       }
     }
@@ -229,7 +230,10 @@ const ASFF_RESOURCES: Json[] = [
   [{ Type: 'AwsAccount', Id: 'AWS::::Account:111122223333' }],
   [{ Type: 'AwsEc2SecurityGroup', Id: SG_ARN }],
   [{ Type: 'AwsEc2Instance', Id: INSTANCE_ARN }],
-  [{ Type: 'AwsAccount', Id: 'AWS::::Account:111122223333' }, { Type: 'AwsEc2SecurityGroup', Id: SG_ARN }],
+  [
+    { Type: 'AwsAccount', Id: 'AWS::::Account:111122223333' },
+    { Type: 'AwsEc2SecurityGroup', Id: SG_ARN },
+  ],
   [{ Type: 'AwsIamRole', Id: 'arn:aws:iam::111122223333:role/web-prod-instance-role' }],
   [{ Type: 'Other', Id: 'acme-asset-7731' }],
 ];
@@ -270,28 +274,21 @@ function asffScenarios(finding: Path): fc.Arbitrary<Mutation> {
     { at: at('Resources'), set: resources },
     { at: at('RecordState'), set: 'ACTIVE' },
   ];
-  return fc.constantFrom<Mutation>(
-    securityHub('EC2.2', ASFF_RESOURCES[1] as Json),
-    securityHub('EC2.13', ASFF_RESOURCES[1] as Json),
-    securityHub('IAM.15', ASFF_RESOURCES[0] as Json),
-    [
-      { at: at('ProductArn'), set: 'arn:aws:securityhub:us-east-1::product/aws/guardduty' },
-      { at: at('Types'), set: ['TTPs/Command and Control/Backdoor:EC2-C&CActivity.B!DNS'] },
-      { at: at('Severity'), set: { Label: 'HIGH', Normalized: 70 } },
-      { at: at('Resources'), set: ASFF_RESOURCES[2] as Json },
-      { at: at('Compliance'), remove: true },
-    ],
-  );
+  return fc.constantFrom<Mutation>(securityHub('EC2.2', ASFF_RESOURCES[1] as Json), securityHub('EC2.13', ASFF_RESOURCES[1] as Json), securityHub('IAM.15', ASFF_RESOURCES[0] as Json), [
+    { at: at('ProductArn'), set: 'arn:aws:securityhub:us-east-1::product/aws/guardduty' },
+    { at: at('Types'), set: ['TTPs/Command and Control/Backdoor:EC2-C&CActivity.B!DNS'] },
+    { at: at('Severity'), set: { Label: 'HIGH', Normalized: 70 } },
+    { at: at('Resources'), set: ASFF_RESOURCES[2] as Json },
+    { at: at('Compliance'), remove: true },
+  ]);
 }
 
 /** Turns an Imported event into a custom-action one (or changes its action), so every ASFF shape reaches the custom-action branch. */
-const asCustomAction: fc.Arbitrary<Mutation> = fc
-  .tuple(fc.constantFrom(...ACTION_IDS), fc.option(fc.constantFrom(...ACTION_IDS), { nil: undefined }))
-  .map(([id, second]) => [
-    { at: ['detail-type'], set: 'Security Hub Findings - Custom Action' },
-    { at: ['resources'], set: second === undefined ? [actionArn(id)] : [actionArn(id), actionArn(second)] },
-    { at: ['detail', 'actionName'], set: 'Custom action' },
-  ]);
+const asCustomAction: fc.Arbitrary<Mutation> = fc.tuple(fc.constantFrom(...ACTION_IDS), fc.option(fc.constantFrom(...ACTION_IDS), { nil: undefined })).map(([id, second]) => [
+  { at: ['detail-type'], set: 'Security Hub Findings - Custom Action' },
+  { at: ['resources'], set: second === undefined ? [actionArn(id)] : [actionArn(id), actionArn(second)] },
+  { at: ['detail', 'actionName'], set: 'Custom action' },
+]);
 
 const GUARDDUTY_SEVERITY = fc.oneof(
   fc.constantFrom(0, 0.5, 1, 2.5, 3.9, 3.99, 4, 4.1, 5, 6.9, 6.99, 7, 7.1, 8, 8.9, 8.99, 9, 9.5, 10),
@@ -445,9 +442,9 @@ interface MutatedEvent {
   readonly mutations: readonly Mutation[];
   readonly keep: number;
 }
-const mutatedEvent: fc.Arbitrary<MutatedEvent> = fc.constantFrom(...FIXTURES).chain((name) =>
-  fc.record({ name: fc.constant(name), mutations: fc.array(mutationsFor(name), { maxLength: 8 }), keep: fc.nat(1) }),
-);
+const mutatedEvent: fc.Arbitrary<MutatedEvent> = fc
+  .constantFrom(...FIXTURES)
+  .chain((name) => fc.record({ name: fc.constant(name), mutations: fc.array(mutationsFor(name), { maxLength: 8 }), keep: fc.nat(1) }));
 const eventOf = ({ name, mutations, keep }: MutatedEvent): JsonObject => single(mutated(name, mutations), keep);
 
 // ---------------------------------------------------------------------------
@@ -462,7 +459,10 @@ const oneOrMany = (values: readonly string[]): fc.Arbitrary<unknown> =>
     fc.subarray([...values], { minLength: 1, maxLength: Math.min(3, values.length) }).map((list) => ({ in: list })),
   );
 const prefixes = (values: readonly string[]): fc.Arbitrary<unknown> =>
-  fc.oneof(fc.constantFrom(...values).map((value) => ({ prefix: value })), fc.subarray([...values], { minLength: 1, maxLength: Math.min(3, values.length) }).map((list) => ({ prefix: list })));
+  fc.oneof(
+    fc.constantFrom(...values).map((value) => ({ prefix: value })),
+    fc.subarray([...values], { minLength: 1, maxLength: Math.min(3, values.length) }).map((list) => ({ prefix: list })),
+  );
 
 const TYPE_PREFIXES = ['Backdoor:EC2/', 'CryptoCurrency:EC2/', 'UnauthorizedAccess:', 'Software and Configuration Checks/', 'TTPs/', 'Recon:EC2/', 'Posture'];
 const FULL_TYPES = [
@@ -549,12 +549,7 @@ function compileGenerated({ match, customAction, manualOnly = false }: Generated
 describe('soundness: every event whose finding a playbook matches is delivered by one of its patterns', () => {
   it('the default library compiles without problems', () => {
     expect(LIBRARY_PROBLEMS).toEqual([]);
-    expect(LIBRARY.map((compiled) => compiled.playbook.id).sort()).toEqual([
-      'cis-password-policy',
-      'ec2-compromise-isolate',
-      'empty-default-security-group',
-      'revoke-unrestricted-admin-ingress',
-    ]);
+    expect(LIBRARY.map((compiled) => compiled.playbook.id).sort()).toEqual(['cis-password-policy', 'ec2-compromise-isolate', 'empty-default-security-group', 'revoke-unrestricted-admin-ingress']);
   });
 
   it.each(FIXTURES)('the real fixture %s, unchanged (default library)', async (name) => {
@@ -913,7 +908,9 @@ describe('shape', () => {
   });
 
   it('library patterns deliver only event kinds Riposte reads', () => {
-    const kinds = new Set(LIBRARY.flatMap((compiled) => compiled.eventPatterns.flatMap((pattern) => (pattern['detail-type'] as string[]).map((type) => `${(pattern.source as string[]).join()} ${type}`))));
+    const kinds = new Set(
+      LIBRARY.flatMap((compiled) => compiled.eventPatterns.flatMap((pattern) => (pattern['detail-type'] as string[]).map((type) => `${(pattern.source as string[]).join()} ${type}`))),
+    );
     expect([...kinds].sort()).toEqual([
       'aws.config Config Rules Compliance Change',
       'aws.guardduty GuardDuty Finding',
@@ -1015,10 +1012,7 @@ describe('automaticEventPatterns', () => {
 describe('eventPatternsForMatch', () => {
   it('follows a top-level any branch by branch, merged per event kind with $or', () => {
     const patterns = eventPatternsForMatch({
-      all: [
-        fact('compliance.status', 'equal', 'FAILED'),
-        { any: [fact('control.id', 'equal', 'IAM.15'), fact('configRule.name', 'equal', 'iam-password-policy')] },
-      ],
+      all: [fact('compliance.status', 'equal', 'FAILED'), { any: [fact('control.id', 'equal', 'IAM.15'), fact('configRule.name', 'equal', 'iam-password-policy')] }],
     });
     expect(kindsOf(patterns)).toEqual(['Security Hub Findings - Imported', 'Findings Imported V2', 'Config Rules Compliance Change']);
     const ocsf = patterns[1] as EventPattern;

@@ -33,23 +33,17 @@ const variant = (name: string, change: (event: Json) => void): Json => {
 
 describe('default playbook library', () => {
   it('holds the four playbooks, each exempting riposte:exempt=true resources', () => {
-    expect(library.map((compiled) => compiled.playbook.id).sort()).toEqual([
-      'cis-password-policy',
-      'ec2-compromise-isolate',
-      'empty-default-security-group',
-      'revoke-unrestricted-admin-ingress',
-    ]);
+    expect(library.map((compiled) => compiled.playbook.id).sort()).toEqual(['cis-password-policy', 'ec2-compromise-isolate', 'empty-default-security-group', 'revoke-unrestricted-admin-ingress']);
     for (const compiled of library) expect(compiled.playbook.exempt.tags).toEqual({ 'riposte:exempt': 'true' });
   });
 
   describe('cis-password-policy', () => {
-    it.each([
-      'securityhub-imported-cis-password-policy.json',
-      'securityhub-v2-ocsf-compliance.json',
-      'config-compliance-password-policy.json',
-    ])('matches a failed password-policy control: %s', async (name) => {
-      expect(await matches(fixture(name))).toEqual(['cis-password-policy']);
-    });
+    it.each(['securityhub-imported-cis-password-policy.json', 'securityhub-v2-ocsf-compliance.json', 'config-compliance-password-policy.json'])(
+      'matches a failed password-policy control: %s',
+      async (name) => {
+        expect(await matches(fixture(name))).toEqual(['cis-password-policy']);
+      },
+    );
 
     it.each([
       ['IAM.7', 'NIST/PCI whole policy'],
@@ -95,21 +89,16 @@ describe('default playbook library', () => {
   });
 
   describe('ec2-compromise-isolate', () => {
-    it.each([
-      'guardduty-ec2-backdoor.json',
-      'securityhub-imported-guardduty-ec2.json',
-      'securityhub-v2-ocsf-detection.json',
-      'securityhub-custom-action.json',
-    ])('matches a high-severity GuardDuty EC2 compromise: %s', async (name) => {
-      expect(await matches(fixture(name))).toEqual(['ec2-compromise-isolate']);
-    });
-
-    it.each(['CryptoCurrency:EC2/BitcoinTool.B!DNS', 'Trojan:EC2/DropPoint', 'UnauthorizedAccess:EC2/TorClient', 'Impact:EC2/MaliciousDomainRequest.Reputation'])(
-      'matches type %s',
-      async (type) => {
-        expect(await matches(variant('guardduty-ec2-backdoor.json', (e) => (e.detail.type = type)))).toEqual(['ec2-compromise-isolate']);
+    it.each(['guardduty-ec2-backdoor.json', 'securityhub-imported-guardduty-ec2.json', 'securityhub-v2-ocsf-detection.json', 'securityhub-custom-action.json'])(
+      'matches a high-severity GuardDuty EC2 compromise: %s',
+      async (name) => {
+        expect(await matches(fixture(name))).toEqual(['ec2-compromise-isolate']);
       },
     );
+
+    it.each(['CryptoCurrency:EC2/BitcoinTool.B!DNS', 'Trojan:EC2/DropPoint', 'UnauthorizedAccess:EC2/TorClient', 'Impact:EC2/MaliciousDomainRequest.Reputation'])('matches type %s', async (type) => {
+      expect(await matches(variant('guardduty-ec2-backdoor.json', (e) => (e.detail.type = type)))).toEqual(['ec2-compromise-isolate']);
+    });
 
     it('does not match medium severity, an IAM-user finding, a port probe, or an archived finding', async () => {
       expect(await matches(variant('guardduty-ec2-backdoor.json', (e) => (e.detail.severity = 6.9)))).toEqual([]);

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import {
-  InvalidEventPatternError,
-  matchesAnyEventPattern,
-  matchesEventPattern,
-  operatorsIn,
-  validateEventPattern,
-} from './event-pattern-matcher.js';
+import { InvalidEventPatternError, matchesAnyEventPattern, matchesEventPattern, operatorsIn, validateEventPattern } from './event-pattern-matcher.js';
 
 /*
  * The examples come from the Amazon EventBridge user guide (event patterns,
@@ -168,11 +162,7 @@ describe('exists', () => {
 describe('arrays', () => {
   it('an event array matches if it intersects the pattern’s values (user guide, Arrays in event patterns)', () => {
     const pattern = {
-      resources: [
-        'arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f',
-        'arn:aws:ec2:us-east-1:111122223333:instance/i-b188560f',
-        'arn:aws:ec2:us-east-1:444455556666:instance/i-b188560f',
-      ],
+      resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f', 'arn:aws:ec2:us-east-1:111122223333:instance/i-b188560f', 'arn:aws:ec2:us-east-1:444455556666:instance/i-b188560f'],
     };
     const event = {
       resources: [
@@ -281,11 +271,7 @@ describe('$or', () => {
   it('nested $or inside an $or branch (Ruler README)', () => {
     const pattern = {
       source: ['aws.cloudwatch'],
-      $or: [
-        { metricName: ['CPUUtilization'] },
-        { metricType: ['MetricType'], namespace: ['AWS/EC2'], $or: [{ metricId: [1234] }, { spaceId: [1000] }] },
-        { scope: ['Service'] },
-      ],
+      $or: [{ metricName: ['CPUUtilization'] }, { metricType: ['MetricType'], namespace: ['AWS/EC2'], $or: [{ metricId: [1234] }, { spaceId: [1000] }] }, { scope: ['Service'] }],
     };
     expect(matchesEventPattern(pattern, { source: 'aws.cloudwatch', metricType: 'MetricType', namespace: 'AWS/EC2', spaceId: 1000 })).toBe(true);
     expect(matchesEventPattern(pattern, { source: 'aws.cloudwatch', metricType: 'MetricType', namespace: 'AWS/EC2', spaceId: 1 })).toBe(false);
@@ -300,7 +286,12 @@ describe('$or', () => {
 
   it('$or inside an array of objects, flattened and consistent', () => {
     const pattern = { findings: { Status: ['FAILED'], $or: [{ Label: ['HIGH'] }, { Label: [{ exists: false }] }] } };
-    const mixed = { findings: [{ Status: 'FAILED', Label: 'LOW' }, { Status: 'PASSED', Label: 'HIGH' }] };
+    const mixed = {
+      findings: [
+        { Status: 'FAILED', Label: 'LOW' },
+        { Status: 'PASSED', Label: 'HIGH' },
+      ],
+    };
     expect(matchesEventPattern(pattern, mixed)).toBe(true);
     expect(matchesEventPattern(pattern, mixed, { arrays: 'consistent' })).toBe(false);
   });

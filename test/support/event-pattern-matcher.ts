@@ -60,12 +60,14 @@ export interface MatchOptions {
 type JsonObject = { readonly [key: string]: unknown };
 
 const isObject = (value: unknown): value is JsonObject => value !== null && typeof value === 'object' && !Array.isArray(value);
-const isScalar = (value: unknown): value is string | number | boolean | null =>
-  value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+const isScalar = (value: unknown): value is string | number | boolean | null => value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 
 /** Thrown for a pattern outside the modelled subset (an operator it does not model, or a shape EventBridge refuses). */
 export class InvalidEventPatternError extends Error {
-  constructor(message: string, readonly path: string) {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
     super(`${path || '(root)'}: ${message}`);
     this.name = 'InvalidEventPatternError';
   }
@@ -167,7 +169,7 @@ function validateObject(pattern: unknown, path: string): void {
       if (!Array.isArray(value) || value.length < 2) throw new InvalidEventPatternError('"$or" takes a list of at least two patterns', here);
       value.forEach((branch, index) => validateObject(branch, `${here}[${index}]`));
     } else if (Array.isArray(value)) {
-      if (value.length === 0) throw new InvalidEventPatternError('a field\'s list of values must not be empty', here);
+      if (value.length === 0) throw new InvalidEventPatternError("a field's list of values must not be empty", here);
       value.forEach((item, index) => validateMatcher(item, `${here}[${index}]`));
     } else if (isObject(value)) {
       validateObject(value, here);
@@ -345,4 +347,3 @@ export function matchesEventPattern(pattern: unknown, event: unknown, options: M
 export function matchesAnyEventPattern(patterns: readonly unknown[], event: unknown, options: MatchOptions = {}): boolean {
   return patterns.some((pattern) => matchesEventPattern(pattern, event, options));
 }
-

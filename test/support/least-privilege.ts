@@ -72,10 +72,7 @@ export async function memberRoleWith(account: string, permissions: readonly stri
 
 /** Member clients acting through the member role, from a factory holding Riposte's own credentials. */
 function memberClientsOf(asRiposte: AwsClientFactory): MemberClients {
-  return new MemberClients(
-    asRiposte,
-    new MemberCredentials(asRiposte, { roleName: ROLE, externalId: 'riposte-test', sessionDurationSeconds: 900, assumeRoleInHostingAccount: true }),
-  );
+  return new MemberClients(asRiposte, new MemberCredentials(asRiposte, { roleName: ROLE, externalId: 'riposte-test', sessionDurationSeconds: 900, assumeRoleInHostingAccount: true }));
 }
 
 type Hmac = ReturnType<typeof createHmac>;
@@ -182,7 +179,9 @@ export async function riposteWith(
       RoleName: ROLE,
       AssumeRolePolicyDocument: JSON.stringify({
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HOSTING}:user/${HOSTING_USER}` }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': 'riposte-test' } } }],
+        Statement: [
+          { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HOSTING}:user/${HOSTING_USER}` }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': 'riposte-test' } } },
+        ],
       }),
     }),
   );

@@ -29,7 +29,16 @@ import { readEvent, type IntakeResult } from '../../src/intake/index.js';
 import { DynamoDbRunLedger, runLedgerTableProperties } from '../../src/ledger/index.js';
 import { compilePlaybooks, loadPlaybooks, type CompiledPlaybook } from '../../src/playbooks/index.js';
 import { MemoryLogSink, RiposteLogger } from '../../src/log/index.js';
-import { AwsRunRecorder, DEFAULT_PIPELINE_SETTINGS, RESULT_EVENT_DETAIL_TYPE, RESULT_EVENT_SOURCE, MemoryResumeQueue, Pipeline, type PipelineSettings, type ResumeQueue } from '../../src/pipeline/index.js';
+import {
+  AwsRunRecorder,
+  DEFAULT_PIPELINE_SETTINGS,
+  RESULT_EVENT_DETAIL_TYPE,
+  RESULT_EVENT_SOURCE,
+  MemoryResumeQueue,
+  Pipeline,
+  type PipelineSettings,
+  type ResumeQueue,
+} from '../../src/pipeline/index.js';
 import { memberClients } from './action-context.js';
 import { emulatorClientFactory, emulatorData, emulatorEndpoint, resetEmulator } from './emulator.js';
 import { flakyProxy } from './flaky-proxy.js';
@@ -115,7 +124,7 @@ export async function pipelineLab(options: PipelineLabOptions = {}): Promise<Pip
   const resultQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'riposte-e2e-results' }))).QueueUrl as string;
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: resultQueueUrl, AttributeNames: ['QueueArn'] }));
   await events.send(new PutRuleCommand({ Name: 'results', EventBusName: EVENT_BUS, EventPattern: JSON.stringify({ source: [RESULT_EVENT_SOURCE], 'detail-type': [RESULT_EVENT_DETAIL_TYPE] }) }));
-  await events.send(new PutTargetsCommand({ Rule: 'results', EventBusName: EVENT_BUS, Targets: [{ Id: 'queue', Arn: Attributes?.QueueArn as string }] }));
+  await events.send(new PutTargetsCommand({ Rule: 'results', EventBusName: EVENT_BUS, Targets: [{ Id: 'queue', Arn: Attributes?.QueueArn }] }));
 
   const securityHub = mockClient(SecurityHubClient);
   securityHub.on(BatchUpdateFindingsCommand).callsFake((input: { FindingIdentifiers?: Array<{ Id?: string; ProductArn?: string }> }) => ({
@@ -125,8 +134,7 @@ export async function pipelineLab(options: PipelineLabOptions = {}): Promise<Pip
 
   // The ledger goes through a serial proxy: races on one run record rely on DynamoDB applying writes to one item in turn, which moto does not (see flaky-proxy.ts).
   const serial = await flakyProxy(emulatorEndpoint(), { serial: true });
-  const ledgerClient = (through: AwsClientFactory): DynamoDBDocumentClient =>
-    DynamoDBDocumentClient.from(through.create(DynamoDBClient, {}, { endpoint: serial.endpoint }));
+  const ledgerClient = (through: AwsClientFactory): DynamoDBDocumentClient => DynamoDBDocumentClient.from(through.create(DynamoDBClient, {}, { endpoint: serial.endpoint }));
   const ledger = new DynamoDbRunLedger(ledgerClient(factory), LEDGER_TABLE);
   const logs = new MemoryLogSink();
   const logger = new RiposteLogger({ logLevel: 'debug', stream: logs });
@@ -225,7 +233,7 @@ export async function compromisedInstance(clients: MemberClients, account: strin
   const secondary = (await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, Groups: [admin, web] }))).NetworkInterface?.NetworkInterfaceId as string;
   await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: secondary, InstanceId: instanceId, DeviceIndex: 1 }));
   const rootVolume = instance?.BlockDeviceMappings?.[0]?.Ebs?.VolumeId as string;
-  const { VolumeId: dataVolume } = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: instance?.Placement?.AvailabilityZone as string, Size: 10 }));
+  const { VolumeId: dataVolume } = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: instance?.Placement?.AvailabilityZone, Size: 10 }));
   await ec2.send(new AttachVolumeCommand({ VolumeId: dataVolume, InstanceId: instanceId, Device: '/dev/sdf' }));
   if (options.tags !== undefined) {
     await ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })) }));

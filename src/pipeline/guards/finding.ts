@@ -41,7 +41,10 @@ export function isOwnUpdate(finding: Finding): boolean {
  */
 export function findingSkip(finding: Finding): FindingSkip | undefined {
   if (finding.trigger.kind === 'automatic' && isOwnUpdate(finding)) {
-    return { code: 'own-update', reason: `the event is Riposte's own update coming back (note by ${finding.note?.updatedBy ?? 'riposte'} at ${finding.note?.updatedAt ?? 'an unknown time'}): nothing to do` };
+    return {
+      code: 'own-update',
+      reason: `the event is Riposte's own update coming back (note by ${finding.note?.updatedBy ?? 'riposte'} at ${finding.note?.updatedAt ?? 'an unknown time'}): nothing to do`,
+    };
   }
   if (finding.recordState === 'ARCHIVED') return { code: 'closed', reason: 'the finding is archived: nothing to do' };
   if (finding.workflow === 'RESOLVED' || finding.workflow === 'SUPPRESSED') {

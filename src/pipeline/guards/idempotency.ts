@@ -4,9 +4,7 @@ import type { RunLogger } from '../../log/index.js';
 import type { PipelineSettings } from '../types.js';
 
 /** The idempotency guard's answer: this run goes ahead (possibly as the retry of a failed one), or another run already has the work. */
-export type ClaimDecision =
-  | { readonly claimed: true; readonly retryOf?: RunRecord }
-  | { readonly claimed: false; readonly duplicateOf: string; readonly summary: string };
+export type ClaimDecision = { readonly claimed: true; readonly retryOf?: RunRecord } | { readonly claimed: false; readonly duplicateOf: string; readonly summary: string };
 
 /**
  * The same finding version, playbook, trigger and mode: once. API requests

@@ -1,12 +1,4 @@
-export {
-  EVENT_MAX_BYTES,
-  NOTE_TEXT_MAX,
-  RESULT_EVENT_DETAIL_TYPE,
-  RESULT_EVENT_SOURCE,
-  RESUME_REQUEST_KIND,
-  SNS_MESSAGE_MAX_BYTES,
-  SQS_MAX_DELAY_SECONDS,
-} from './constants.js';
+export { EVENT_MAX_BYTES, NOTE_TEXT_MAX, RESULT_EVENT_DETAIL_TYPE, RESULT_EVENT_SOURCE, RESUME_REQUEST_KIND, SNS_MESSAGE_MAX_BYTES, SQS_MAX_DELAY_SECONDS } from './constants.js';
 export { InvalidResumeRequestError, NotificationPublishError, ResultEventError, ResultEventTooLargeError, ResumeQueueError } from './errors.js';
 export { fitSummary } from './fit-summary.js';
 export type { TruncatedRunSummary } from './fit-summary.js';

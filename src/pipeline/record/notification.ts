@@ -19,12 +19,7 @@ import { clip, type RunSummary } from './run-summary.js';
  *   refuses the message or cannot be reached (retryable when throttled, 5xx
  *   or a network error).
  */
-export async function publishNotification(
-  factory: AwsClientFactory,
-  topicArn: string,
-  notification: SnsNotification,
-  context: ErrorContext = {},
-): Promise<{ messageId: string }> {
+export async function publishNotification(factory: AwsClientFactory, topicArn: string, notification: SnsNotification, context: ErrorContext = {}): Promise<{ messageId: string }> {
   const arn = parseArn(topicArn);
   if (arn === undefined || arn.service !== 'sns' || arn.region === '') {
     throw new NotificationPublishError(`not an SNS topic ARN: ${topicArn}`, { ...context, resource: topicArn });

@@ -8,9 +8,7 @@ import { recordOnFinding } from './security-hub-record.js';
 
 /** What became of one kind of record. */
 export type RecordingItem =
-  | { readonly status: 'done'; readonly detail: string }
-  | { readonly status: 'skipped'; readonly detail: string }
-  | { readonly status: 'failed'; readonly error: SerializedError };
+  { readonly status: 'done'; readonly detail: string } | { readonly status: 'skipped'; readonly detail: string } | { readonly status: 'failed'; readonly error: SerializedError };
 
 /** What the recorder did for one run: the finding's note, the SNS message, the result event. */
 export type RecordingReport = Readonly<Record<'note' | 'notification' | 'event', RecordingItem>>;

@@ -33,15 +33,18 @@ export function clampDelaySeconds(seconds: number): number {
   return Math.min(SQS_MAX_DELAY_SECONDS, Math.max(0, Math.ceil(seconds)));
 }
 
-const issueText = (issues: z.ZodError['issues']): string =>
-  issues.map((issue) => `${issue.path.length === 0 ? '(body)' : issue.path.map(String).join('.')}: ${issue.message}`).join('; ');
+const issueText = (issues: z.ZodError['issues']): string => issues.map((issue) => `${issue.path.length === 0 ? '(body)' : issue.path.map(String).join('.')}: ${issue.message}`).join('; ');
 
 /** The request exactly as sent (only its own fields), or a typed error for one that a reader would reject. */
 function checked(request: ResumeRequest): ResumeRequest {
   const parsed = resumeRequestSchema.safeParse(request);
   if (!parsed.success) {
     const runId = typeof request.runId === 'string' ? request.runId : undefined;
-    throw new InvalidResumeRequestError(`not a valid resume request${runId === undefined ? '' : ` for run ${runId}`}: ${issueText(parsed.error.issues)}`, runId === undefined ? {} : { runId }, parsed.error);
+    throw new InvalidResumeRequestError(
+      `not a valid resume request${runId === undefined ? '' : ` for run ${runId}`}: ${issueText(parsed.error.issues)}`,
+      runId === undefined ? {} : { runId },
+      parsed.error,
+    );
   }
   return parsed.data;
 }
@@ -71,7 +74,11 @@ export class SqsResumeQueue implements ResumeQueue {
     try {
       await this.#sqs.send(new SendMessageCommand({ QueueUrl: this.#queueUrl, MessageBody: JSON.stringify(body), DelaySeconds: clampDelaySeconds(delaySeconds) }));
     } catch (error) {
-      throw new ResumeQueueError(`scheduling the resume of run ${body.runId} failed: ${describeCause(error)}`, { resource: this.#queueUrl, runId: body.runId, correlationId: body.correlationId }, { cause: error, retryable: isRetryableError(error) });
+      throw new ResumeQueueError(
+        `scheduling the resume of run ${body.runId} failed: ${describeCause(error)}`,
+        { resource: this.#queueUrl, runId: body.runId, correlationId: body.correlationId },
+        { cause: error, retryable: isRetryableError(error) },
+      );
     }
   }
 }
@@ -137,7 +144,11 @@ export function readResumeRequests(sqsEvent: unknown): { requests: ResumeRequest
     if (!record.success) {
       const messageId = typeof (raw as { messageId?: unknown } | null)?.messageId === 'string' ? (raw as { messageId: string }).messageId : undefined;
       errors.push(
-        new InvalidResumeRequestError(`SQS record ${messageId ?? field} is not an SQS message: ${issueText(record.error.issues)}`, { field, ...(messageId === undefined ? {} : { messageId }) }, record.error),
+        new InvalidResumeRequestError(
+          `SQS record ${messageId ?? field} is not an SQS message: ${issueText(record.error.issues)}`,
+          { field, ...(messageId === undefined ? {} : { messageId }) },
+          record.error,
+        ),
       );
       return;
     }

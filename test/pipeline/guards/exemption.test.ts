@@ -137,7 +137,7 @@ describe('accountExemption', () => {
     });
   });
 
-  it("exempts an account the playbook lists, with its owner, and no other", () => {
+  it('exempts an account the playbook lists, with its owner, and no other', () => {
     const accounts = [{ id: '111122223333', owner: 'payments@example.com' }];
     expect(accountExemption(accounts, [], '111122223333', now)).toEqual({
       exempt: true,

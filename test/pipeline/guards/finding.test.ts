@@ -38,7 +38,9 @@ describe('findingSkip', () => {
   it('drops Riposte’s own update only for automatic deliveries: a person asking still runs', () => {
     const own = readEvent(fixture('securityhub-imported-riposte-note.json')).findings[0] as Finding;
     expect(findingSkip(own)?.code).toBe('own-update');
-    const asked = with_(own, { trigger: { kind: 'custom-action', actionId: 'CisPasswordPolicy', actionName: 'CIS password policy', actionArn: 'arn:aws:securityhub:us-east-1:123456789012:action/custom/CisPasswordPolicy' } });
+    const asked = with_(own, {
+      trigger: { kind: 'custom-action', actionId: 'CisPasswordPolicy', actionName: 'CIS password policy', actionArn: 'arn:aws:securityhub:us-east-1:123456789012:action/custom/CisPasswordPolicy' },
+    });
     expect(findingSkip(asked)).toBeUndefined();
   });
 

@@ -25,6 +25,8 @@ describe('pipeline/record public surface', () => {
   });
 
   it('names the recorder functions the pipeline calls', () => {
-    expect(Object.keys(record)).toEqual(expect.arrayContaining(['recordOnFinding', 'publishNotification', 'runNotification', 'publishResultEvent', 'summaryNoteText', 'readResumeRequests', 'SqsResumeQueue', 'MemoryResumeQueue']));
+    expect(Object.keys(record)).toEqual(
+      expect.arrayContaining(['recordOnFinding', 'publishNotification', 'runNotification', 'publishResultEvent', 'summaryNoteText', 'readResumeRequests', 'SqsResumeQueue', 'MemoryResumeQueue']),
+    );
   });
 });

@@ -28,7 +28,9 @@ describe('publishNotification', () => {
 
     const { messageId } = await publishNotification(emulatorClientFactory('us-east-1'), topicArn, notification);
 
-    const { Messages } = await emulatorClientFactory('eu-west-1').create(SQSClient).send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
+    const { Messages } = await emulatorClientFactory('eu-west-1')
+      .create(SQSClient)
+      .send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
     expect(Messages?.map((message) => message.Body)).toEqual([notification.message]);
     // moto keeps each topic's sent notifications as [message id, message, subject, attributes, group id].
     const data = (await emulatorData()) as { sns: { Topic: Array<{ arn: string; sent_notifications: Array<[string, string, string]> }> } };

@@ -29,7 +29,9 @@ async function ruleToQueue(name: string, pattern: object): Promise<string> {
 }
 
 async function received(queueUrl: string): Promise<DeliveredEvent[]> {
-  const { Messages } = await emulatorClientFactory().create(SQSClient).send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+  const { Messages } = await emulatorClientFactory()
+    .create(SQSClient)
+    .send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
   return (Messages ?? []).map((message) => JSON.parse(message.Body ?? '{}') as DeliveredEvent);
 }
 
@@ -39,7 +41,9 @@ describe('publishResultEvent', () => {
 
   beforeEach(async () => {
     await resetEmulator();
-    await emulatorClientFactory().create(EventBridgeClient).send(new CreateEventBusCommand({ Name: bus.busName }));
+    await emulatorClientFactory()
+      .create(EventBridgeClient)
+      .send(new CreateEventBusCommand({ Name: bus.busName }));
     results = await ruleToQueue('riposte-results-all', { source: ['riposte'], 'detail-type': [RESULT_EVENT_DETAIL_TYPE] });
     failures = await ruleToQueue('riposte-results-failed', { source: ['riposte'], 'detail-type': [RESULT_EVENT_DETAIL_TYPE], detail: { status: ['failed'] } });
   });

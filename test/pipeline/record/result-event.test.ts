@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import {
-  EVENT_MAX_BYTES,
-  eventEntryBytes,
-  RESULT_EVENT_DETAIL_TYPE,
-  resultEventEntry,
-  ResultEventTooLargeError,
-  type ResultEventDetail,
-} from '../../../src/pipeline/record/index.js';
+import { EVENT_MAX_BYTES, eventEntryBytes, RESULT_EVENT_DETAIL_TYPE, resultEventEntry, ResultEventTooLargeError, type ResultEventDetail } from '../../../src/pipeline/record/index.js';
 import { hugeSummary, passwordPolicySummary } from './summaries.js';
 
 const target = { busName: 'riposte-results', region: 'us-east-1' };

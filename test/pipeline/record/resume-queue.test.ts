@@ -1,15 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 
-import {
-  clampDelaySeconds,
-  InvalidResumeRequestError,
-  MemoryResumeQueue,
-  readResumeRequests,
-  ResumeQueueError,
-  SqsResumeQueue,
-  type ResumeRequest,
-} from '../../../src/pipeline/record/index.js';
+import { clampDelaySeconds, InvalidResumeRequestError, MemoryResumeQueue, readResumeRequests, ResumeQueueError, SqsResumeQueue, type ResumeRequest } from '../../../src/pipeline/record/index.js';
 
 const request: ResumeRequest = { kind: 'riposte.resume', runId: 'run-0001', resumes: 0, correlationId: 'corr-0001' };
 

@@ -45,7 +45,10 @@ describe('summaryNoteText', () => {
 
   it('lists the plan in plan mode, saying nothing changed', () => {
     const run = passwordPolicyRun({ mode: 'plan', outcome: { summary: 'planned' } });
-    const summary = runSummaryOf({ ...run, steps: [run.steps[0] as never, { ...run.steps[0], index: 1, action: 'finding.update', status: 'compliant', changes: [] } as never] }, findingFrom('securityhub-imported-cis-password-policy.json'));
+    const summary = runSummaryOf(
+      { ...run, steps: [run.steps[0] as never, { ...run.steps[0], index: 1, action: 'finding.update', status: 'compliant', changes: [] } as never] },
+      findingFrom('securityhub-imported-cis-password-policy.json'),
+    );
 
     expect(summaryNoteText(summary)).toBe('PLAN (nothing changed): would change iam.set-password-policy MinimumPasswordLength 8→14, RequireSymbols false→true; finding.update already compliant');
   });

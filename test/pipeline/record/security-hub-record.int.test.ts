@@ -16,7 +16,9 @@ describe('recordOnFinding against the emulator', () => {
   ])('meets the gap for %s: %s is not implemented, a non-retryable typed error naming it', async (fixtureName, operation) => {
     const finding = findingFrom(fixtureName);
 
-    const error: unknown = await recordOnFinding(emulatorClientFactory(), finding, { runId: 'run-gap', playbookId: 'cis-password-policy', text: 'x', workflow: 'NOTIFIED' }).catch((caught: unknown) => caught);
+    const error: unknown = await recordOnFinding(emulatorClientFactory(), finding, { runId: 'run-gap', playbookId: 'cis-password-policy', text: 'x', workflow: 'NOTIFIED' }).catch(
+      (caught: unknown) => caught,
+    );
 
     expect(error).toBeInstanceOf(FindingUpdateError);
     expect(error).toMatchObject({ retryable: false, context: { account: '111122223333', resource: finding.id, runId: 'run-gap' } });
