@@ -124,6 +124,27 @@ export function errorName(error: unknown): string | undefined {
   return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
+/**
+ * An underlying error in one line, for the message of the error that wraps
+ * it: `Throttling: Rate exceeded`, `Error [ECONNREFUSED]: connect ECONNREFUSED …`
+ * (an AggregateError by the messages of the errors it holds).
+ */
+export function describeError(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return String(error);
+  const { message, code, errors } = error as { message?: unknown; code?: unknown; errors?: unknown };
+  const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+  const name = errorName(error) ?? 'Error';
+  const codeText = text(code);
+  let said = text(message);
+  if (said === undefined && Array.isArray(errors)) {
+    said = errors
+      .map((inner) => (typeof inner === 'object' && inner !== null ? text((inner as { message?: unknown }).message) : undefined))
+      .filter((item) => item !== undefined)
+      .join('; ');
+  }
+  return `${name}${codeText === undefined || codeText === name ? '' : ` [${codeText}]`}: ${said || 'no message'}`;
+}
+
 /** Any thrown value as plain JSON: a Riposte error with its code and context, anything else by name and message. */
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof RiposteError) {

@@ -1,7 +1,7 @@
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 
-import { errorName, isRetryableError, RiposteError, type ErrorContext } from '../errors.js';
+import { describeError, errorName, isRetryableError, RiposteError, type ErrorContext } from '../errors.js';
 import { instanceArnOf, securityGroupArnOf, stepResourceOf } from './arns.js';
 import type { ActionContext } from './runtime.js';
 import type { StepPhase } from './types.js';
@@ -51,22 +51,6 @@ interface CauseShape {
 
 const shapeOf = (error: unknown): CauseShape => (typeof error === 'object' && error !== null ? error : {});
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
-
-/** `Throttling: Rate exceeded`, `Error [ECONNREFUSED]: connect ECONNREFUSED …`. */
-function describeError(error: unknown): string {
-  if (!(typeof error === 'object' && error !== null)) return String(error);
-  const shape = shapeOf(error);
-  const name = errorName(error) ?? 'Error';
-  const code = text(shape.code);
-  let message = text(shape.message);
-  if (message === undefined && Array.isArray(shape.errors)) {
-    message = shape.errors
-      .map((inner) => text(shapeOf(inner).message))
-      .filter((item) => item !== undefined)
-      .join('; ');
-  }
-  return `${name}${code === undefined || code === name ? '' : ` [${code}]`}: ${message || 'no message'}`;
-}
 
 /**
  * A step's action failed for a reason it did not name itself: an AWS error

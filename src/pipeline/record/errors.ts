@@ -6,12 +6,6 @@ export interface RecordErrorOptions {
   readonly retryable?: boolean;
 }
 
-/** `Throttling: Rate exceeded`: an underlying error's name and message, for the message of the error that wraps it. */
-export function describeCause(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  return error.message === '' ? error.name : `${error.name}: ${error.message}`;
-}
-
 /** The run a summary describes, as error context: the finding's account, the run, playbook and finding ids. */
 export function summaryContext(summary: RunSummary): ErrorContext {
   return { account: summary.finding.account, playbook: summary.playbookId, runId: summary.runId, findingId: summary.finding.id, correlationId: summary.correlationId };

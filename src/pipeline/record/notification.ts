@@ -2,10 +2,10 @@ import { SNSClient } from '@aws-sdk/client-sns';
 
 import { publishToTopic, snsSubject, type SnsNotification } from '../../actions/index.js';
 import type { AwsClientFactory } from '../../aws/index.js';
-import { isRetryableError, type ErrorContext } from '../../errors.js';
+import { describeError, isRetryableError, type ErrorContext } from '../../errors.js';
 import { parseArn } from '../../aws-names.js';
 import { SNS_MESSAGE_MAX_BYTES } from './constants.js';
-import { describeCause, NotificationPublishError } from './errors.js';
+import { NotificationPublishError } from './errors.js';
 import { fitSummary, type TruncatedRunSummary } from './fit-summary.js';
 import { clip, type RunSummary } from './run-summary.js';
 
@@ -28,7 +28,7 @@ export async function publishNotification(factory: AwsClientFactory, topicArn: s
   try {
     return await publishToTopic(factory.create(SNSClient, { region: arn.region }), topicArn, notification);
   } catch (error) {
-    throw new NotificationPublishError(`publishing to ${topicArn} failed: ${describeCause(error)}`, where, { cause: error, retryable: isRetryableError(error) });
+    throw new NotificationPublishError(`publishing to ${topicArn} failed: ${describeError(error)}`, where, { cause: error, retryable: isRetryableError(error) });
   }
 }
 

@@ -3,10 +3,10 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import type { AwsClientFactory } from '../../aws/index.js';
 import { parseArn } from '../../aws-names.js';
 import { EVENT_MAX_BYTES, RESULT_EVENT_DETAIL_TYPE, RESULT_EVENT_SOURCE } from './constants.js';
-import { describeCause, ResultEventError, ResultEventTooLargeError, summaryContext } from './errors.js';
+import { ResultEventError, ResultEventTooLargeError, summaryContext } from './errors.js';
 import { fitSummary, type TruncatedRunSummary } from './fit-summary.js';
 import type { RunSummary } from './run-summary.js';
-import { isRetryableError } from '../../errors.js';
+import { describeError, isRetryableError } from '../../errors.js';
 
 /** Where result events go. */
 export interface ResultEventTarget {
@@ -91,7 +91,7 @@ export async function publishResultEvent(factory: AwsClientFactory, target: Resu
   try {
     result = await factory.create(EventBridgeClient, { region: target.region }).send(new PutEventsCommand({ Entries: [entry] }));
   } catch (error) {
-    throw new ResultEventError(`putting the result event on ${target.busName} failed: ${describeCause(error)}`, context, { cause: error, retryable: isRetryableError(error) });
+    throw new ResultEventError(`putting the result event on ${target.busName} failed: ${describeError(error)}`, context, { cause: error, retryable: isRetryableError(error) });
   }
   const [answer] = result.Entries ?? [];
   if ((result.FailedEntryCount ?? 0) > 0 || answer?.ErrorCode !== undefined) {

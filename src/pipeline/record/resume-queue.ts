@@ -2,8 +2,8 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 
 import { RESUME_REQUEST_KIND, SQS_MAX_DELAY_SECONDS } from './constants.js';
-import { describeCause, InvalidResumeRequestError, ResumeQueueError } from './errors.js';
-import { isRetryableError } from '../../errors.js';
+import { InvalidResumeRequestError, ResumeQueueError } from './errors.js';
+import { describeError, isRetryableError } from '../../errors.js';
 
 /** Look at run `runId` again: one of its steps was still in progress. */
 export interface ResumeRequest {
@@ -33,18 +33,18 @@ export function clampDelaySeconds(seconds: number): number {
   return Math.min(SQS_MAX_DELAY_SECONDS, Math.max(0, Math.ceil(seconds)));
 }
 
-const issueText = (issues: z.ZodError['issues']): string => issues.map((issue) => `${issue.path.length === 0 ? '(body)' : issue.path.map(String).join('.')}: ${issue.message}`).join('; ');
+/** `resumes: Too small: expected number to be >=0`: zod's own per-field messages (the bodies read here are flat), `(body)` for the object as a whole. */
+const issueText = (error: z.ZodError): string => {
+  const { formErrors, fieldErrors } = z.flattenError(error);
+  return [...formErrors.map((message) => `(body): ${message}`), ...Object.entries(fieldErrors).map(([field, messages]) => `${field}: ${(messages as string[]).join(', ')}`)].join('; ');
+};
 
 /** The request exactly as sent (only its own fields), or a typed error for one that a reader would reject. */
 function checked(request: ResumeRequest): ResumeRequest {
   const parsed = resumeRequestSchema.safeParse(request);
   if (!parsed.success) {
     const runId = typeof request.runId === 'string' ? request.runId : undefined;
-    throw new InvalidResumeRequestError(
-      `not a valid resume request${runId === undefined ? '' : ` for run ${runId}`}: ${issueText(parsed.error.issues)}`,
-      runId === undefined ? {} : { runId },
-      parsed.error,
-    );
+    throw new InvalidResumeRequestError(`not a valid resume request${runId === undefined ? '' : ` for run ${runId}`}: ${issueText(parsed.error)}`, runId === undefined ? {} : { runId }, parsed.error);
   }
   return parsed.data;
 }
@@ -75,7 +75,7 @@ export class SqsResumeQueue implements ResumeQueue {
       await this.#sqs.send(new SendMessageCommand({ QueueUrl: this.#queueUrl, MessageBody: JSON.stringify(body), DelaySeconds: clampDelaySeconds(delaySeconds) }));
     } catch (error) {
       throw new ResumeQueueError(
-        `scheduling the resume of run ${body.runId} failed: ${describeCause(error)}`,
+        `scheduling the resume of run ${body.runId} failed: ${describeError(error)}`,
         { resource: this.#queueUrl, runId: body.runId, correlationId: body.correlationId },
         { cause: error, retryable: isRetryableError(error) },
       );
@@ -135,7 +135,7 @@ export function readResumeRequests(sqsEvent: unknown): { requests: ResumeRequest
   const errors: InvalidResumeRequestError[] = [];
   const event = sqsEventSchema.safeParse(sqsEvent);
   if (!event.success) {
-    errors.push(new InvalidResumeRequestError(`not an SQS event: ${issueText(event.error.issues)}`, { field: 'Records' }, event.error));
+    errors.push(new InvalidResumeRequestError(`not an SQS event: ${issueText(event.error)}`, { field: 'Records' }, event.error));
     return { requests: [], errors, received };
   }
   event.data.Records.forEach((raw, index) => {
@@ -144,11 +144,7 @@ export function readResumeRequests(sqsEvent: unknown): { requests: ResumeRequest
     if (!record.success) {
       const messageId = typeof (raw as { messageId?: unknown } | null)?.messageId === 'string' ? (raw as { messageId: string }).messageId : undefined;
       errors.push(
-        new InvalidResumeRequestError(
-          `SQS record ${messageId ?? field} is not an SQS message: ${issueText(record.error.issues)}`,
-          { field, ...(messageId === undefined ? {} : { messageId }) },
-          record.error,
-        ),
+        new InvalidResumeRequestError(`SQS record ${messageId ?? field} is not an SQS message: ${issueText(record.error)}`, { field, ...(messageId === undefined ? {} : { messageId }) }, record.error),
       );
       return;
     }
@@ -157,7 +153,7 @@ export function readResumeRequests(sqsEvent: unknown): { requests: ResumeRequest
     try {
       parsedBody = JSON.parse(body);
     } catch (error) {
-      errors.push(new InvalidResumeRequestError(`SQS message ${messageId}: body is not JSON (${describeCause(error)})`, { messageId, field: `${field}.body` }, error));
+      errors.push(new InvalidResumeRequestError(`SQS message ${messageId}: body is not JSON (${describeError(error)})`, { messageId, field: `${field}.body` }, error));
       return;
     }
     const request = resumeRequestSchema.safeParse(parsedBody);
@@ -166,7 +162,7 @@ export function readResumeRequests(sqsEvent: unknown): { requests: ResumeRequest
       const runId = typeof (parsedBody as { runId?: unknown } | null)?.runId === 'string' ? (parsedBody as { runId: string }).runId : undefined;
       errors.push(
         new InvalidResumeRequestError(
-          `SQS message ${messageId} is not a resume request: ${issueText(request.error.issues)}`,
+          `SQS message ${messageId} is not a resume request: ${issueText(request.error)}`,
           { messageId, field: first === undefined || first === '' ? `${field}.body` : `${field}.body.${first}`, ...(runId === undefined ? {} : { runId }) },
           request.error,
         ),

@@ -2,9 +2,8 @@ import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 
 import { FindingUpdateError, isSecurityHubFinding, riposteNoteText, updateSecurityHubFinding } from '../../actions/index.js';
 import type { AwsClientFactory } from '../../aws/index.js';
-import { isRetryableError, type ErrorContext } from '../../errors.js';
+import { describeError, isRetryableError, type ErrorContext } from '../../errors.js';
 import type { Finding } from '../../intake/index.js';
-import { describeCause } from './errors.js';
 
 /** What a run writes on its finding: a note under the run's header, and optionally the workflow status. */
 export interface FindingRecord {
@@ -48,7 +47,7 @@ export async function recordOnFinding(factory: AwsClientFactory, finding: Findin
     );
   } catch (error) {
     if (error instanceof FindingUpdateError) throw error;
-    throw new FindingUpdateError(`Security Hub did not update the finding: ${describeCause(error)}`, context, { cause: error, retryable: isRetryableError(error) });
+    throw new FindingUpdateError(`Security Hub did not update the finding: ${describeError(error)}`, context, { cause: error, retryable: isRetryableError(error) });
   }
   const call = finding.format === 'ocsf' ? 'BatchUpdateFindingsV2' : 'BatchUpdateFindings';
   return { updated: true, summary: `note${update.workflow === undefined ? '' : ` and workflow ${update.workflow}`} written on the finding (${call})` };
