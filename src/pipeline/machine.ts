@@ -60,7 +60,7 @@ async function permit(run: PlannedRun): Promise<ExecutingRun | EndingRun> {
   // What an earlier attempt completed is part of this run's record (with its undo), and is not run again.
   for (const step of run.carried) await writer.append(step);
   await writer.advance({ stage: 'executing', step: 0 });
-  return { stage: 'executing', context, plan: run.plan, next: 0, results: new Map(run.carried.map((step) => [step.index, step])) };
+  return { stage: 'executing', context, plan: run.plan, results: new Map(run.carried.map((step) => [step.index, step])) };
 }
 
 /** Drives a run through its stages until it is recorded or paused. */

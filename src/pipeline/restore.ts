@@ -50,7 +50,7 @@ export function restoreRun(context: RunContext, playbook: CompiledPlaybook): Exe
     // The run moves on from `paused` with the record of the step it resumes (see the lifecycle in src/ledger/run-state.ts).
     case 'paused':
     case 'executing':
-      return { stage: 'executing', context, plan, next: state.step, results };
+      return { stage: 'executing', context, plan, results };
     case 'verifying':
       return { stage: 'verifying', context, plan, results };
     default:

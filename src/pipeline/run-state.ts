@@ -89,12 +89,11 @@ export interface PlannedRun {
   readonly carried: readonly StepRecord[];
 }
 
-/** Steps run in order from `next`; `results` holds the latest run record of each step so far. */
+/** Steps run in order, each one not finished yet; `results` holds the latest run record of each step so far (carried, or from before a pause). */
 export interface ExecutingRun {
   readonly stage: 'executing';
   readonly context: RunContext;
   readonly plan: Plan;
-  readonly next: number;
   readonly results: ReadonlyMap<number, StepRecord>;
 }
 
