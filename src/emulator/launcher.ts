@@ -112,7 +112,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const child = spawn(executable, ['-H', host, '-p', String(port)], {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
-      env: { ...process.env, PYTHONUNBUFFERED: '1' },
+      // moto otherwise loads its catalogue of public AMIs into every account and region it meets (after each
+      // reset too): over 40% of the emulator's CPU in the test suite. Riposte launches from any image id
+      // (moto does not validate them unless MOTO_ENABLE_AMI_VALIDATION is set) and never lists images.
+      env: { ...process.env, PYTHONUNBUFFERED: '1', MOTO_EC2_LOAD_DEFAULT_AMIS: 'false' },
     });
     let output = '';
     const collect = (chunk: Buffer): void => {
