@@ -68,7 +68,7 @@ export function readApiRequest(body: unknown, requester: Requester, options: Api
     id: `riposte-api/${request.account}/${request.region}/${request.instanceId}/${requestId}`,
     source: FindingSource.Api,
     format: FindingFormat.ApiRequest,
-    product: { id: 'riposte', name: 'Riposte', company: 'Riposte' },
+    product: { id: 'riposte', owner: 'riposte', name: 'Riposte', company: 'Riposte' },
     title: `On-demand incident response for ${request.instanceId}`,
     ...(request.reason === undefined ? {} : { description: request.reason }),
     types: ['Riposte/On-demand/Incident response'],

@@ -90,7 +90,7 @@ export function readConfigComplianceChange(parsed: ParsedEnvelope): IntakeResult
     id: `${ruleId}/${detail.resourceType}/${detail.resourceId}`,
     source: FindingSource.Config,
     format: FindingFormat.ConfigRule,
-    product: { id: 'config', name: 'Config', company: 'Amazon' },
+    product: { id: 'config', owner: 'aws', name: 'Config', company: 'Amazon' },
     title: `${detail.configRuleName}: ${detail.resourceType} ${detail.resourceId} is ${evaluation.complianceType}`,
     ...(evaluation.annotation === undefined ? {} : { description: evaluation.annotation }),
     types: ['Software and Configuration Checks/AWS Config Analysis'],

@@ -172,7 +172,7 @@ export function readGuardDutyFinding(parsed: ParsedEnvelope): IntakeResult {
     id: detail.id,
     source: FindingSource.GuardDuty,
     format: FindingFormat.GuardDuty,
-    product: { id: 'guardduty', name: 'GuardDuty', company: 'Amazon', ...(detail.arn === undefined ? {} : { arn: detail.arn }) },
+    product: { id: 'guardduty', owner: 'aws', name: 'GuardDuty', company: 'Amazon', ...(detail.arn === undefined ? {} : { arn: detail.arn }) },
     title: detail.title,
     ...(detail.description === undefined ? {} : { description: detail.description }),
     types: [detail.type],

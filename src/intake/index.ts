@@ -15,6 +15,7 @@ export type {
   IntakeResult,
   NetworkInterface,
   Note,
+  ProductOwner,
   ProductRef,
   RawFinding,
   Requester,

@@ -82,6 +82,7 @@ function productOf(finding: AsffFinding): ProductRef {
   const id = company === 'aws' ? product : `${company}/${product}`;
   return {
     id: id === '/' ? finding.ProductArn : id,
+    owner: company === 'aws' ? 'aws' : 'third-party',
     name: finding.ProductName ?? product,
     ...(finding.CompanyName === undefined ? {} : { company: finding.CompanyName }),
     arn: finding.ProductArn,

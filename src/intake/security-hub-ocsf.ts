@@ -100,6 +100,7 @@ function productOf(finding: OcsfFinding): ProductRef {
   const id = company === '' ? (name ?? 'unknown').toLowerCase().replace(/\s+/g, '-') : company === 'aws' ? product : `${company}/${product}`;
   return {
     id,
+    owner: company === 'aws' || (company === '' && id === 'guardduty') ? 'aws' : 'third-party',
     name: name ?? product,
     ...(vendor === undefined ? {} : { company: vendor }),
     ...(uid === undefined ? {} : { arn: uid }),

@@ -137,6 +137,13 @@ export interface Resource {
   readonly tags?: Readonly<Record<string, string>>;
   /** The EC2 instance id, where it can be derived. */
   readonly instanceId?: string;
+  /**
+   * Where the finding's own fields disagree about this resource (`Id` vs
+   * `Details`, OCSF `uid` vs `uid_alt`, a `Type` vs the shape of its `Id`):
+   * one reason per disagreement, naming both values. A disputed resource is
+   * never acted on.
+   */
+  readonly disputed?: readonly string[];
   readonly securityGroupIds: readonly string[];
   readonly vpcId?: string;
   readonly subnetId?: string;
@@ -200,9 +207,25 @@ export interface RawFinding {
   readonly index?: number;
 }
 
+/**
+ * Who is proven to have made the finding: `aws` only when an AWS-owned
+ * identity says so (a `product/aws/<service>` ARN in the finding's own
+ * partition and region, or an EventBridge source only AWS can emit:
+ * `aws.guardduty`, `aws.config`); `riposte` for the on-demand API's own
+ * findings; `third-party` for everything else (partners, an account's
+ * default product, a product known only by its name).
+ */
+export type ProductOwner = 'aws' | 'riposte' | 'third-party';
+
 export interface ProductRef {
-  /** A stable slug: `guardduty`, `securityhub`, `inspector`, `config`, `riposte`, or `<company>/<product>` for partners. */
+  /**
+   * A stable slug. Ids without a `/` (`guardduty`, `securityhub`, `inspector`,
+   * `config`, `riposte`) are reserved for products whose `owner` is `aws` or
+   * `riposte`; every other product is `<company>/<product>` (partners, an
+   * account's `<account>/default`), never a bare name.
+   */
   readonly id: string;
+  readonly owner: ProductOwner;
   readonly name: string;
   readonly company?: string;
   readonly arn?: string;
@@ -235,6 +258,12 @@ export interface Finding {
   readonly resources: readonly Resource[];
   readonly note?: Note;
   readonly trigger: Trigger;
+  /**
+   * Set when the source marks the finding as a sample (GuardDuty
+   * `service.additionalInfo.sample: true`, Security Hub's sample products):
+   * why. A sample never changes anything unless a playbook opts in.
+   */
+  readonly sample?: { readonly reason: string };
   readonly generatorId?: string;
   readonly createdAt?: string;
   /** When the source last changed the finding; with `id`, what idempotency keys on. */

@@ -143,6 +143,7 @@ function playbookOf(document: PlaybookDocument, steps: PlaybookStep[]): Playbook
     steps,
     priority: document.priority,
     mode: document.mode ?? 'default',
+    allowSampleFindings: document.allowSampleFindings,
     ...(document.limits === undefined ? {} : { limits: document.limits }),
   };
 }

@@ -64,6 +64,8 @@ export const playbookSchema = z.strictObject({
   priority: z.number().int().min(1).max(100).default(1),
   /** `plan`: this playbook never changes anything, whatever the deployment allows. */
   mode: z.literal('plan').optional(),
+  /** Act on sample findings (GuardDuty's generated samples, Security Hub's sample products) as on real ones. Off: a sample only ever gets a plan. */
+  allowSampleFindings: z.boolean().default(false),
   limits: z
     .strictObject({
       /** At most this many resources changed per hour, across all accounts: a circuit breaker. */

@@ -39,6 +39,8 @@ export interface Playbook {
   readonly priority: number;
   /** `plan`: never changes anything; `default`: as the trigger and deployment allow. */
   readonly mode: 'plan' | 'default';
+  /** Whether sample findings may change anything (otherwise they run plan-only, with the reason recorded). */
+  readonly allowSampleFindings: boolean;
   readonly limits?: { readonly maxResourcesPerHour: number };
 }
 

@@ -436,7 +436,7 @@ const findingArb: fc.Arbitrary<Finding> = fc
       id: pick(FINDING_IDS),
       source: pick(Object.values(FindingSource)),
       format: pick(Object.values(FindingFormat)),
-      product: fc.constantFrom(...PRODUCTS).map(([id, name]) => ({ id, name })),
+      product: fc.constantFrom(...PRODUCTS).map(([id, name]) => ({ id, owner: id === 'riposte' ? ('riposte' as const) : id.includes('/') ? ('third-party' as const) : ('aws' as const), name })),
       title: pick(TITLES),
       types: fc.uniqueArray(pick(TYPES), { maxLength: 3 }),
       severity: fc.record({

@@ -20,7 +20,7 @@ describe('Config Rules Compliance Change', () => {
         id: 'arn:aws:config:us-east-1:111122223333:config-rule/config-rule-h3k9tq/AWS::::Account/111122223333',
         source: 'config',
         format: 'config-rule',
-        product: { id: 'config', name: 'Config', company: 'Amazon' },
+        product: { id: 'config', owner: 'aws', name: 'Config', company: 'Amazon' },
         configRule: { name: 'iam-password-policy', arn: 'arn:aws:config:us-east-1:111122223333:config-rule/config-rule-h3k9tq' },
         compliance: { status: 'FAILED', original: 'NON_COMPLIANT' },
         // Config sends no severity: the assumption is stated, not hidden.

@@ -77,6 +77,7 @@ describe('Security Hub Findings - Imported (ASFF)', () => {
 
     expect(finding.product).toEqual({
       id: 'guardduty',
+      owner: 'aws',
       name: 'GuardDuty',
       company: 'Amazon',
       arn: 'arn:aws:securityhub:us-east-1::product/aws/guardduty',
