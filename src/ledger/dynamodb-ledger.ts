@@ -24,10 +24,11 @@ import {
   type Holder,
 } from './rules.js';
 import { hasEnded, stagesBefore, type RunState } from './run-state.js';
+import { bodyFromParts, bodyParts, INLINE_BODY_BYTES, storedBody, type StoredBody } from './stored-body.js';
 import type { ChangeReservation, ClaimResult, NewRun, RunOutcome, RunRecord, StepRecord, TerminalRunStatus } from './types.js';
 
 /*
- * One table, four kinds of item:
+ * One table, five kinds of item:
  *
  * | item   | pk                    | sk                        | attributes                                                 |
  * |--------|-----------------------|---------------------------|------------------------------------------------------------|
@@ -35,6 +36,14 @@ import type { ChangeReservation, ClaimResult, NewRun, RunOutcome, RunRecord, Ste
  * | index  | `FINDING#<findingId>` | `RUN#<createdAt>#<runId>` | runId, playbookId, createdAt (written with the run)        |
  * | claim  | `CLAIM#<key>`         | `CLAIM`                   | runId, claimedAt, `expiresAt` (epoch s, the TTL)           |
  * | slot   | `LIMIT#<scope>`       | `SLOT#<i>`, i < limit     | resourceKey, reservedAt, `expiresAt` (epoch s, the TTL)    |
+ * | body   | `BODY#<sha256>`       | `PART#<i>` (4 digits)     | `data` (gzip bytes, part i), `parts` (how many)            |
+ *
+ * A run item keeps the SHA-256 of its received event and finding
+ * (`bodySha256`), and the two themselves while they are small. Larger ones
+ * (an event may be EventBridge's 256 KB; the run item may hold 400 KB with
+ * its steps) are body items instead, written in the run's transaction and
+ * shared by every run of the same event (`stored-body.ts`); the run item
+ * then says `bodiesApart`.
  *
  * The run and its index item are written in one transaction, so a finding
  * never lists a run that was not recorded. Appends are `list_append` updates
@@ -69,6 +78,10 @@ const SLOT_PREFIX = 'SLOT#';
 const BATCH_GET_LIMIT = 100;
 
 const runPk = (runId: string): string => `RUN#${runId}`;
+const bodyPk = (sha256: string): string => `BODY#${sha256}`;
+const partSk = (index: number): string => `PART#${String(index).padStart(4, '0')}`;
+/** Bodies kept in memory after a write or a read, so a run's later writes and reads need not read its body items again. */
+const BODY_CACHE_ENTRIES = 32;
 const claimPk = (key: string): string => `CLAIM#${key}`;
 const findingPk = (findingId: string): string => `FINDING#${findingId}`;
 const limitPk = (scope: string): string => `LIMIT#${scope}`;
@@ -106,6 +119,8 @@ export class DynamoDbRunLedger implements RunLedger {
   readonly #client: DynamoDBDocumentClient;
   readonly #clock: () => Date;
   readonly #maxBatchRetries: number;
+  /** Stored bodies by SHA-256, most recently used last. */
+  readonly #bodies = new Map<string, unknown>();
 
   constructor(client: DynamoDBDocumentClient, tableName: string, options: DynamoDbRunLedgerOptions = {}) {
     this.#client = client;
@@ -116,14 +131,18 @@ export class DynamoDbRunLedger implements RunLedger {
 
   async startRun(run: NewRun): Promise<RunRecord> {
     const record = newRunRecord(run, this.#clock());
+    const { item, bodies, apart } = toItem(record);
     try {
       await this.#client.send(
         new TransactWriteCommand({
           TransactItems: [
+            ...apart.flatMap((body) =>
+              bodyParts(body).map((data, index, parts) => ({ Put: { TableName: this.tableName, Item: { pk: bodyPk(body.sha256), sk: partSk(index), data, parts: parts.length } } })),
+            ),
             {
               Put: {
                 TableName: this.tableName,
-                Item: toItem(record),
+                Item: item,
                 ConditionExpression: 'attribute_not_exists(pk)',
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
@@ -137,13 +156,16 @@ export class DynamoDbRunLedger implements RunLedger {
           ],
         }),
       );
+      // What the run's own later writes return is then completed from memory.
+      for (const [field, body] of Object.entries(bodies)) this.#keep(body.sha256, record[field as keyof typeof bodies]);
       return record;
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw storeError('record the run', error, { runId: record.runId });
-      const runReason = error.CancellationReasons?.[0];
+      // The run's put follows its body parts in the transaction.
+      const runReason = error.CancellationReasons?.find((reason) => reason.Code === 'ConditionalCheckFailed') ?? error.CancellationReasons?.[0];
       // ALL_OLD puts the existing record in the cancellation reason; a transaction
       // that lost a race to a concurrent one (TransactionConflict) carries none, so read it.
-      const existing = runReason?.Code === 'ConditionalCheckFailed' && runReason.Item !== undefined ? fromItem(unmarshall(runReason.Item)) : await this.getRun(record.runId);
+      const existing = runReason?.Code === 'ConditionalCheckFailed' && runReason.Item !== undefined ? await this.#record(unmarshall(runReason.Item)) : await this.getRun(record.runId);
       if (existing !== undefined) throw new RunAlreadyExistsError(existing);
       throw storeError('record the run', error, { runId: record.runId }, true);
     }
@@ -246,7 +268,7 @@ export class DynamoDbRunLedger implements RunLedger {
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
     const item = await this.#get({ pk: runPk(runId), sk: RUN_SK }, 'read the run', { runId });
-    return item === undefined ? undefined : fromItem(item);
+    return item === undefined ? undefined : this.#record(item);
   }
 
   async claim(key: string, runId: string, windowSeconds: number, now: Date = this.#clock()): Promise<ClaimResult> {
@@ -350,7 +372,7 @@ export class DynamoDbRunLedger implements RunLedger {
         try {
           const { Responses, UnprocessedKeys } = await this.#client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
           for (const item of Responses?.[this.tableName] ?? []) {
-            const run = fromItem(item);
+            const run = await this.#record(item);
             found.set(run.runId, run);
           }
           keys = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
@@ -431,14 +453,14 @@ export class DynamoDbRunLedger implements RunLedger {
    */
   async #updateRun(runId: string, operation: string, update: ConditionalWrite, explain: (current: RunRecord) => RunRecord): Promise<RunRecord> {
     const context = { runId };
-    return this.#conditionally<RunRecord>({
+    const item = await this.#conditionally<Item>({
       operation,
       context,
       key: { pk: runPk(runId), sk: RUN_SK },
       write: update,
       written: (attributes) => {
         if (attributes === undefined) throw new LedgerStoreError(operation, new Error('the update returned no attributes'), context);
-        return fromItem(attributes);
+        return attributes;
       },
       settle: (item) => {
         if (item === undefined) throw new RunNotFoundError(runId);
@@ -447,6 +469,48 @@ export class DynamoDbRunLedger implements RunLedger {
         throw new LedgerStoreError(operation, new Error('the run changed while the refusal was read'), context, true);
       },
     });
+    return this.#record(item);
+  }
+
+  /** A run item as its record, with its received event and finding read back from their body items when they are stored apart. */
+  async #record(item: Item): Promise<RunRecord> {
+    const record = fromItem(item);
+    if (item.bodiesApart !== true) return record;
+    const hashes = (item.bodySha256 ?? {}) as { receivedEvent?: unknown; finding?: unknown };
+    const body = async (field: 'receivedEvent' | 'finding'): Promise<{ [K in typeof field]?: unknown }> => {
+      const sha256 = hashes[field];
+      return typeof sha256 === 'string' ? { [field]: await this.#body(sha256, record.runId) } : {};
+    };
+    return { ...record, ...(await body('receivedEvent')), ...(await body('finding')) };
+  }
+
+  /** A stored body, from memory or its part items. */
+  async #body(sha256: string, runId: string): Promise<unknown> {
+    if (this.#bodies.has(sha256)) {
+      const value = this.#bodies.get(sha256);
+      this.#keep(sha256, value);
+      return value;
+    }
+    const items = await this.#query({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': bodyPk(sha256) } }, 'read a stored event', { runId });
+    let value: unknown;
+    try {
+      const expected = Number(items[0]?.parts);
+      if (items.length === 0 || items.length !== expected) throw new Error(`found ${items.length} of ${Number.isNaN(expected) ? 'its' : expected} parts`);
+      value = bodyFromParts(
+        items.map((part) => part.data as Uint8Array),
+        sha256,
+      );
+    } catch (error) {
+      throw new LedgerStoreError('read a stored event', error, { runId });
+    }
+    this.#keep(sha256, value);
+    return value;
+  }
+
+  #keep(sha256: string, value: unknown): void {
+    this.#bodies.delete(sha256);
+    this.#bodies.set(sha256, value);
+    if (this.#bodies.size > BODY_CACHE_ENTRIES) this.#bodies.delete(this.#bodies.keys().next().value as string);
   }
 
   /**
@@ -580,16 +644,27 @@ const RUN_ATTRIBUTES = {
 
 const RUN_FIELDS = Object.entries(RUN_ATTRIBUTES) as [keyof RunRecord, (typeof RUN_ATTRIBUTES)[keyof RunRecord]][];
 
-function toItem(record: RunRecord): Item {
+/**
+ * A new run as its item, and the bodies to store apart from it (none while
+ * the received event and the finding are small together).
+ */
+function toItem(record: RunRecord): { item: Item; bodies: { receivedEvent: StoredBody; finding?: StoredBody }; apart: StoredBody[] } {
   const item: Item = { pk: runPk(record.runId), sk: RUN_SK };
+  const bodies = { receivedEvent: storedBody(record.receivedEvent), ...(record.finding === undefined ? {} : { finding: storedBody(record.finding) }) };
+  item.bodySha256 = Object.fromEntries(Object.entries(bodies).map(([field, body]) => [field, body.sha256]));
+  const bytes = Object.values(bodies).reduce((total, body) => total + Buffer.byteLength(body.json, 'utf8'), 0);
+  const apart = bytes > INLINE_BODY_BYTES;
+  if (apart) item.bodiesApart = true;
   for (const [name, kind] of RUN_FIELDS) {
     const value: unknown = record[name];
     if (value === undefined) continue;
-    if (kind === 'json') item[name] = JSON.stringify(value);
+    if (name === 'receivedEvent' || name === 'finding') {
+      if (!apart) item[name] = bodies[name]?.json;
+    } else if (kind === 'json') item[name] = JSON.stringify(value);
     else if (kind === 'json-list') item[name] = (value as readonly unknown[]).map((entry) => JSON.stringify(entry));
     else item[name] = value;
   }
-  return item;
+  return { item, bodies, apart: apart ? Object.values(bodies) : [] };
 }
 
 /** A run item (plain values: the document client's, or `unmarshall`ed from a refusal) back into a record. */

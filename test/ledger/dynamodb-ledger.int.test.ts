@@ -10,11 +10,13 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createHash, randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { emulatorClientOptions } from '../../src/emulator/index.js';
 
-import { DynamoDbRunLedger, runLedgerTableProperties } from '../../src/ledger/index.js';
+import { DynamoDbRunLedger, LedgerStoreError, runLedgerTableProperties } from '../../src/ledger/index.js';
 import { AwsClientFactory } from '../../src/aws/index.js';
 import { emulatorClientFactory, emulatorEndpoint } from '../support/emulator.js';
 import { flakyProxy, type FlakyProxy } from '../support/flaky-proxy.js';
@@ -86,6 +88,62 @@ describe('DynamoDbRunLedger', () => {
     expect(JSON.parse(runItem?.steps?.L?.[0]?.S ?? '')).toEqual(step(0));
     expect(JSON.parse(runItem?.receivedEvent?.S ?? '')).toEqual(run.receivedEvent);
     expect(indexItem).toMatchObject({ runId: { S: run.runId } });
+  });
+
+  it("holds a run whose received event is EventBridge's 256 KB limit and whose finding repeats it: stored apart under their SHA-256, read back whole", async () => {
+    // Incompressible text, so compression alone cannot make it fit: before, the run item passed 400 KB and every delivery failed.
+    const padding = randomBytes(190 * 1024).toString('base64');
+    const run = newRun({ receivedEvent: { envelope: { id: 'large' }, record: { Description: padding } }, finding: { id: 'large', description: padding } });
+    expect(Buffer.byteLength(JSON.stringify(run.receivedEvent))).toBeGreaterThan(250 * 1024);
+    const writer = new DynamoDbRunLedger(documents, TABLE);
+    const started = await writer.startRun(run);
+    const appended = await writer.appendStep(run.runId, step(0));
+    expect(appended.receivedEvent).toEqual(run.receivedEvent);
+    expect(appended.finding).toEqual(run.finding);
+
+    const { Item: runItem } = await dynamodb.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: `RUN#${run.runId}` }, sk: { S: 'RUN' } }, ConsistentRead: true }));
+    const sha256 = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+    expect(runItem?.bodiesApart).toEqual({ BOOL: true });
+    expect(runItem?.bodySha256?.M).toEqual({ receivedEvent: { S: sha256(run.receivedEvent) }, finding: { S: sha256(run.finding) } });
+    expect(runItem?.receivedEvent).toBeUndefined();
+    const parts = await dynamodb.send(
+      new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `BODY#${sha256(run.receivedEvent)}` } }, ConsistentRead: true }),
+    );
+    expect(parts.Items?.[0]?.sk?.S).toBe('PART#0000');
+    expect(parts.Items).toHaveLength(Number(parts.Items?.[0]?.parts?.N));
+
+    // A ledger with nothing in memory (another Lambda) reads the parts back.
+    const reader = new DynamoDbRunLedger(documents, TABLE);
+    const read = await reader.getRun(run.runId);
+    expect(read).toEqual({ ...started, steps: [step(0)], status: 'in-progress', version: 2, updatedAt: read?.updatedAt });
+    expect((await reader.listRunsForFinding(run.findingId)).map((listed) => listed.receivedEvent)).toEqual([run.receivedEvent]);
+    // Another run of the same event shares its parts.
+    const again = newRun({ findingId: run.findingId, receivedEvent: run.receivedEvent, finding: run.finding });
+    await expect(writer.startRun(again)).resolves.toMatchObject({ runId: again.runId });
+    expect((await reader.getRun(again.runId))?.finding).toEqual(run.finding);
+  });
+
+  it('keeps a small received event and finding inside the run item, with their SHA-256', async () => {
+    const run = newRun({ finding: { id: 'small' } });
+    await new DynamoDbRunLedger(documents, TABLE).startRun(run);
+    const { Item: runItem } = await dynamodb.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: `RUN#${run.runId}` }, sk: { S: 'RUN' } }, ConsistentRead: true }));
+    expect(runItem?.bodiesApart).toBeUndefined();
+    expect(runItem?.bodySha256?.M?.receivedEvent?.S).toBe(createHash('sha256').update(JSON.stringify(run.receivedEvent)).digest('hex'));
+    expect(JSON.parse(runItem?.finding?.S ?? '')).toEqual({ id: 'small' });
+  });
+
+  it('refuses a stored event whose part was changed (its hash no longer matches), with a store error naming the run', async () => {
+    const padding = randomBytes(100 * 1024).toString('base64');
+    const run = newRun({ receivedEvent: { record: { Description: padding } } });
+    await new DynamoDbRunLedger(documents, TABLE).startRun(run);
+    const sha256 = createHash('sha256').update(JSON.stringify(run.receivedEvent)).digest('hex');
+    const tampered = gzipSync(Buffer.from(JSON.stringify({ record: { Description: 'changed' } })));
+    await dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: { pk: { S: `BODY#${sha256}` }, sk: { S: 'PART#0000' }, data: { B: tampered }, parts: { N: '1' } } }));
+
+    const error = await new DynamoDbRunLedger(documents, TABLE).getRun(run.runId).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(LedgerStoreError);
+    expect(error).toMatchObject({ context: { runId: run.runId } });
+    expect(String((error as Error).message)).toMatch(/read a stored event/);
   });
 
   it('writes a claim with an epoch-seconds expiresAt, kept (not deleted) after it expires', async () => {
