@@ -22,6 +22,67 @@ export const partitionSchema = z.enum(PARTITIONS as [Partition, ...Partition[]],
   error: `must be one of ${PARTITIONS.join(', ')}`,
 });
 
+/**
+ * Every region of each partition Riposte supports, as the AWS SDK's own
+ * partition table lists them (`@aws-sdk/core` util-endpoints
+ * `partitions.json`, the same list as AWS's "Regions and Availability
+ * Zones" documentation, plus regions announced with endpoints). A region
+ * named in a finding is checked against this before any client or role
+ * session is made for it: a region string is otherwise anything a finding's
+ * author typed, and each new one would cost a client and an AssumeRole.
+ * A region AWS opens later is added here (a test compares the list with the
+ * SDK's table).
+ */
+export const KNOWN_REGIONS: Readonly<Record<Partition, readonly string[]>> = Object.freeze({
+  aws: Object.freeze([
+    'af-south-1',
+    'ap-east-1',
+    'ap-east-2',
+    'ap-northeast-1',
+    'ap-northeast-2',
+    'ap-northeast-3',
+    'ap-south-1',
+    'ap-south-2',
+    'ap-southeast-1',
+    'ap-southeast-2',
+    'ap-southeast-3',
+    'ap-southeast-4',
+    'ap-southeast-5',
+    'ap-southeast-6',
+    'ap-southeast-7',
+    'ca-central-1',
+    'ca-west-1',
+    'eu-central-1',
+    'eu-central-2',
+    'eu-north-1',
+    'eu-south-1',
+    'eu-south-2',
+    'eu-west-1',
+    'eu-west-2',
+    'eu-west-3',
+    'il-central-1',
+    'me-central-1',
+    'me-south-1',
+    'me-west-1',
+    'mx-central-1',
+    'sa-east-1',
+    'sa-west-1',
+    'us-east-1',
+    'us-east-2',
+    'us-west-1',
+    'us-west-2',
+  ]),
+  'aws-cn': Object.freeze(['cn-north-1', 'cn-northwest-1']),
+  'aws-us-gov': Object.freeze(['us-gov-east-1', 'us-gov-west-1']),
+});
+
+const KNOWN_REGION_SETS: ReadonlyMap<string, ReadonlySet<string>> = new Map(Object.entries(KNOWN_REGIONS).map(([partition, regions]) => [partition, new Set(regions)]));
+
+/** Whether `region` is one of `partition`'s regions (false for a partition Riposte does not support). */
+export function isKnownRegion(partition: string, region: string): boolean {
+  return KNOWN_REGION_SETS.get(partition)?.has(region) ?? false;
+}
+
 /** The partition a region belongs to. */
 export function partitionOfRegion(region: string): Partition {
   if (region.startsWith('us-gov-')) return Partition.GovCloud;

@@ -1,8 +1,8 @@
-import { AssociateIamInstanceProfileCommand, DescribeIamInstanceProfileAssociationsCommand, DisassociateIamInstanceProfileCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { AssociateIamInstanceProfileCommand, DisassociateIamInstanceProfileCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 
 import { instanceArnOf } from './arns.js';
-import { assertInstanceExists, instanceIdOf, onInstance } from './ec2-instance.js';
+import { assertInstanceExists, instanceIdOf, liveProfileAssociation, onInstance } from './ec2-instance.js';
 import { InstanceProfileConflictError } from './errors.js';
 import { defineAction } from './registry.js';
 import type { ActionContext } from './runtime.js';
@@ -26,17 +26,7 @@ export type DetachInstanceProfileUndo = { readonly instanceId: string; readonly 
  */
 export async function currentAssociation(context: ActionContext, instanceId: string): Promise<ProfileAssociation | null> {
   const ec2 = context.clients.create(EC2Client, context.target);
-  const { IamInstanceProfileAssociations: associations = [] } = await onInstance(ACTION, context, instanceId, () =>
-    ec2.send(
-      new DescribeIamInstanceProfileAssociationsCommand({
-        Filters: [
-          { Name: 'instance-id', Values: [instanceId] },
-          { Name: 'state', Values: ['associating', 'associated'] },
-        ],
-      }),
-    ),
-  );
-  const live = associations.find((association) => association.InstanceId === instanceId && (association.State === 'associated' || association.State === 'associating'));
+  const live = await onInstance(ACTION, context, instanceId, () => liveProfileAssociation(ec2, instanceId));
   if (live?.AssociationId === undefined || live.IamInstanceProfile?.Arn === undefined) return null;
   return { associationId: live.AssociationId, instanceProfileArn: live.IamInstanceProfile.Arn };
 }

@@ -1,4 +1,4 @@
-import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import { DescribeIamInstanceProfileAssociationsCommand, DescribeInstancesCommand, EC2Client, type IamInstanceProfileAssociation, type Instance } from '@aws-sdk/client-ec2';
 
 import { InstanceNotFoundError, isEc2Error } from './errors.js';
 import type { ActionContext } from './runtime.js';
@@ -43,4 +43,21 @@ export async function describeInstance(action: string, context: ActionContext, i
  */
 export async function assertInstanceExists(action: string, context: ActionContext, instanceId: string): Promise<void> {
   await describeInstance(action, context, instanceId);
+}
+
+/**
+ * The instance profile association in force on the instance now (`associating`
+ * or `associated`), as EC2 answers; `undefined` when there is none. One
+ * home for the read that the live target and the profile actions share.
+ */
+export async function liveProfileAssociation(ec2: EC2Client, instanceId: string): Promise<IamInstanceProfileAssociation | undefined> {
+  const { IamInstanceProfileAssociations: associations = [] } = await ec2.send(
+    new DescribeIamInstanceProfileAssociationsCommand({
+      Filters: [
+        { Name: 'instance-id', Values: [instanceId] },
+        { Name: 'state', Values: ['associating', 'associated'] },
+      ],
+    }),
+  );
+  return associations.find((association) => association.InstanceId === instanceId && (association.State === 'associated' || association.State === 'associating'));
 }

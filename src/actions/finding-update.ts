@@ -2,6 +2,7 @@ import { BatchUpdateFindingsCommand, BatchUpdateFindingsV2Command, GetFindingsCo
 import { z } from 'zod';
 
 import type { ErrorContext } from '../errors.js';
+import { neutralise } from '../neutralise.js';
 import type { Finding, WorkflowStatus } from '../intake/index.js';
 import { FindingUpdateError } from './errors.js';
 import { defineAction } from './registry.js';
@@ -29,11 +30,13 @@ export const SECURITY_HUB_NOTE_MAX = 512;
 /**
  * The note as written: who wrote it, in which run and playbook, and the text —
  * `[riposte run <runId> playbook <playbookId>] text` — cut with an ellipsis
- * to Security Hub's 512 characters.
+ * to Security Hub's 512 characters. The text quotes findings and summaries:
+ * it is neutralised (one line, no control or bidi characters), the header is
+ * written as is (the loop guard reads it back byte for byte).
  */
 export function riposteNoteText(runId: string, playbookId: string | undefined, text: string): string {
   const header = `${RIPOSTE_COMMENT_MARKER} run ${runId}${playbookId === undefined ? '' : ` playbook ${playbookId}`}]`;
-  const note = `${header} ${text}`;
+  const note = `${header} ${neutralise(text)}`;
   if (note.length <= SECURITY_HUB_NOTE_MAX) return note;
   // Cut on a code point, never inside a surrogate pair.
   return `${note.slice(0, SECURITY_HUB_NOTE_MAX - 1).replace(/[\uD800-\uDBFF]$/, '')}…`;

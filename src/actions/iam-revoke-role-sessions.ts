@@ -44,8 +44,11 @@ async function roleOfProfile(context: ActionContext, profileArn: string, via: st
 
 /**
  * The instance's role: through its live profile association, or, when an
- * earlier step already detached the profile, through the profile or role
- * the finding names. `null` when the instance has no role at all.
+ * earlier step of the run already detached the profile, through the
+ * profile and role the step's resource carries. In a run that resource is
+ * the target as the pipeline resolved it, live, before any step ran — the
+ * association EC2 showed then — never the profile or role a finding names.
+ * `null` when the instance has no role at all (nothing is revoked).
  * @throws InstanceNotFoundError
  */
 async function instanceRole(context: ActionContext, instanceId: string): Promise<InstanceRole | null> {
@@ -57,11 +60,11 @@ async function instanceRole(context: ActionContext, instanceId: string): Promise
   }
   const named = context.resource.iamRole;
   if (named?.instanceProfileArn !== undefined && named.instanceProfileArn !== association?.instanceProfileArn) {
-    const role = await roleOfProfile(context, named.instanceProfileArn, "the finding's instance profile");
+    const role = await roleOfProfile(context, named.instanceProfileArn, 'the instance profile associated when the run began:');
     if (role !== null) return role;
   }
   const name = named?.name ?? lastSegment(named?.arn);
-  return name === undefined ? null : { name, arn: named?.arn ?? roleArnFor(context, name), via: "the finding's role" };
+  return name === undefined ? null : { name, arn: named?.arn ?? roleArnFor(context, name), via: 'the role of the instance profile associated when the run began' };
 }
 
 /** AWS's documented "revoke active sessions" policy: deny everything to tokens issued before `issuedBefore`. */
@@ -112,7 +115,7 @@ async function inlinePolicy(context: ActionContext, roleName: string, policyName
   }
 }
 
-const noRole = (instanceId: string): string => `instance ${instanceId}: no role to revoke (no instance profile role on the instance or in the finding)`;
+const noRole = (instanceId: string): string => `instance ${instanceId}: no role to revoke (no instance profile is associated with it; a profile or role the finding names is not used)`;
 
 /** What plan, run and verify read: the step's instance, its role, and the policy under Riposte's name with its cut-off, if it is a revoke policy. */
 interface RevocationState {

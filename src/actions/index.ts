@@ -47,8 +47,22 @@ export { ActionTarget } from './types.js';
 export type { ActionDefinition, ActionPermissions, StepPhase } from './types.js';
 export { memberPermissions, memberRoleTemplate } from './member-role-template.js';
 export type { MemberRoleTemplateOptions } from './member-role-template.js';
-export { readResourceTags, TAG_READ_PERMISSIONS, TAGGED_RESOURCE_TYPES } from './resource-tags.js';
-export type { ResourceTags } from './resource-tags.js';
+export { memberLiveView, readResourceTags, TAG_READ_PERMISSIONS, TAGGED_RESOURCE_TYPES, TARGET_READ_PERMISSIONS } from './resource-tags.js';
+export type { LiveView } from './resource-tags.js';
+export { targetResource } from './target.js';
+export type {
+  AccountTarget,
+  InstanceFacts,
+  InstanceProfileFacts,
+  InstanceTarget,
+  InterfaceFacts,
+  ReportedTarget,
+  ResolvedTarget,
+  ResolvedTargetKind,
+  ResourceTags,
+  SecurityGroupFacts,
+  SecurityGroupTarget,
+} from './target.js';
 export type { ActionBehaviour, ActionContext, ActionOutcome, ActionPlan, HostingServices, PlannedChange, Verification } from './runtime.js';
 
 /** Every action Riposte ships, in one list the registry and the tests share. */

@@ -1,13 +1,14 @@
-import { TAG_READ_PERMISSIONS } from './resource-tags.js';
+import { TARGET_READ_PERMISSIONS } from './resource-tags.js';
 import type { ActionRegistry } from './registry.js';
 
 /**
  * The member-account permissions Riposte needs there, sorted, without
- * duplicates: every action's in the registry, and the guard's (the live
- * reads of resource tags that exemptions are checked against).
+ * duplicates: every action's in the registry, and the pipeline's live reads
+ * of each step's target (tags that exemptions are checked against, an
+ * instance's profile and role).
  */
 export function memberPermissions(registry: ActionRegistry): string[] {
-  return [...new Set([...registry.all().flatMap((action) => action.permissions.member), ...TAG_READ_PERMISSIONS.member])].sort();
+  return [...new Set([...registry.all().flatMap((action) => action.permissions.member), ...TARGET_READ_PERMISSIONS.member])].sort();
 }
 
 export interface MemberRoleTemplateOptions {

@@ -2,6 +2,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 
 import { parseArn } from '../aws-names.js';
+import { neutralise, neutraliseJson } from '../neutralise.js';
 import { NotificationTopicMissingError } from './errors.js';
 import { defineAction } from './registry.js';
 import type { ActionContext } from './runtime.js';
@@ -26,14 +27,21 @@ const ASCII_STAND_INS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\u2192/g, '->'],
 ];
 
+/** Line breaks and tabs, which in a one-line subject read as the space they stand for. */
+const BREAKS = /[\t\n\v\f\r\u0085\u2028\u2029]+/g;
+
 /**
  * A subject SNS accepts: ASCII without line breaks or control characters,
- * starting with a printable character, at most 100 characters. Accents are
- * dropped (`é` → `e`), dashes and quotes made plain, anything else replaced
- * by a space.
+ * starting with a printable character, at most 100 characters. Line breaks
+ * and tabs become spaces; other control and bidi characters are shown as
+ * escapes (`\u001b`, as `neutralise` writes them) so the reader sees they
+ * were there; accents are dropped (`é` → `e`), dashes and quotes made
+ * plain, anything else replaced by a space.
  */
 export function snsSubject(text: string): string {
-  let subject = text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
+  let subject = neutralise(text.replace(BREAKS, ' '))
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '');
   for (const [pattern, replacement] of ASCII_STAND_INS) subject = subject.replace(pattern, replacement);
   subject = subject
     .replace(/[^\x21-\x7e]+/g, ' ')
@@ -79,7 +87,8 @@ export function notificationOf(context: ActionContext, wanted: Params): { subjec
     `Playbook ${context.playbookId ?? '(none)'}, run ${context.runId}, triggered ${finding.trigger.kind}`,
     ...outcomes.map((outcome) => `- ${outcome.action}: ${outcome.summary}`),
   ];
-  return { subject, message: `${lines.join('\n')}\n\n${JSON.stringify(payload, null, 2)}\n`, payload };
+  // Each line is one line whatever the finding's title or a step's summary holds; the JSON is the same JSON, escaped.
+  return { subject, message: `${lines.map(neutralise).join('\n')}\n\n${neutraliseJson(JSON.stringify(payload, null, 2))}\n`, payload };
 }
 
 /**

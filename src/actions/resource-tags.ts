@@ -1,14 +1,13 @@
-import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeVolumesCommand, EC2Client, type Tag as Ec2Tag } from '@aws-sdk/client-ec2';
-import { IAMClient, paginateListRoleTags, paginateListUserTags, type Tag as IamTag } from '@aws-sdk/client-iam';
+import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeVolumesCommand, EC2Client, type Instance, type SecurityGroup, type Tag as Ec2Tag } from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, IAMClient, NoSuchEntityException, paginateListRoleTags, paginateListUserTags, type Tag as IamTag } from '@aws-sdk/client-iam';
 
 import { instanceIdIn, parseArn, securityGroupIdIn } from '../aws-names.js';
 import type { MemberClients, MemberTarget } from '../aws/index.js';
 import { errorName, isRetryableError, RiposteError } from '../errors.js';
 import type { Resource } from '../intake/index.js';
-import { ResourceTagsUnreadableError } from './errors.js';
-
-/** What the guard learned of a resource's tags: its tags as they are now, or that the resource type has none. */
-export type ResourceTags = { readonly kind: 'tags'; readonly tags: Readonly<Record<string, string>> } | { readonly kind: 'untaggable'; readonly reason: string };
+import { liveProfileAssociation } from './ec2-instance.js';
+import { isEc2Error, ResourceTagsUnreadableError } from './errors.js';
+import type { InstanceFacts, InstanceProfileFacts, ResourceTags, SecurityGroupFacts } from './target.js';
 
 /**
  * The member-account IAM actions the exemption guard's reads need (one per
@@ -97,22 +96,51 @@ function required(read: Read, id: string | undefined, what: string): string {
   return id;
 }
 
+/** EC2's answers for an id that names nothing (no longer, or never). */
+const NOT_FOUND = ['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed', 'InvalidGroup.NotFound', 'InvalidGroupId.NotFound', 'InvalidGroupId.Malformed'];
+
+/** Runs one EC2 read; EC2's "no such id" answers become `undefined`, any other failure ResourceTagsUnreadableError. */
+async function describeOrNothing<T>(read: Read, call: () => Promise<T | undefined>): Promise<T | undefined> {
+  return attempt(read, async () => {
+    try {
+      return await call();
+    } catch (error) {
+      if (isEc2Error(error, NOT_FOUND)) return undefined;
+      throw error;
+    }
+  });
+}
+
+/** The instance, or `undefined` when EC2 says there is no such instance. */
+async function describeInstance(clients: MemberClients, read: Read, instanceId: string): Promise<Instance | undefined> {
+  const ec2 = clients.create(EC2Client, read.target);
+  return describeOrNothing(read, async () => {
+    const { Reservations } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    return Reservations?.flatMap((reservation) => reservation.Instances ?? []).find((candidate) => candidate.InstanceId === instanceId);
+  });
+}
+
+/** The group, or `undefined` when EC2 says there is no such group. */
+async function describeSecurityGroup(clients: MemberClients, read: Read, groupId: string): Promise<SecurityGroup | undefined> {
+  const ec2 = clients.create(EC2Client, read.target);
+  return describeOrNothing(read, async () => {
+    const { SecurityGroups } = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
+    return SecurityGroups?.find((candidate) => candidate.GroupId === groupId);
+  });
+}
+
 async function instanceTags(clients: MemberClients, read: Read): Promise<Record<string, string>> {
-  const { resource, target } = read;
+  const { resource } = read;
   const instanceId = required(read, resource.instanceId ?? instanceIdIn(resource.arn) ?? instanceIdIn(resource.id), 'instance');
-  const ec2 = clients.create(EC2Client, target);
-  const { Reservations } = await attempt(read, () => ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })));
-  const instance = Reservations?.flatMap((reservation) => reservation.Instances ?? []).find((candidate) => candidate.InstanceId === instanceId);
+  const instance = await describeInstance(clients, read, instanceId);
   if (instance === undefined) throw unreadable(read, `instance ${instanceId} does not exist`, { awsError: 'InvalidInstanceID.NotFound' });
   return tagsOf(instance.Tags);
 }
 
 async function securityGroupTags(clients: MemberClients, read: Read): Promise<Record<string, string>> {
-  const { resource, target } = read;
+  const { resource } = read;
   const groupId = required(read, securityGroupIdIn(resource.arn) ?? securityGroupIdIn(resource.id) ?? resource.securityGroupIds[0], 'security group');
-  const ec2 = clients.create(EC2Client, target);
-  const { SecurityGroups } = await attempt(read, () => ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })));
-  const group = SecurityGroups?.find((candidate) => candidate.GroupId === groupId);
+  const group = await describeSecurityGroup(clients, read, groupId);
   if (group === undefined) throw unreadable(read, `security group ${groupId} does not exist`, { awsError: 'InvalidGroup.NotFound' });
   return tagsOf(group.Tags);
 }
@@ -174,4 +202,101 @@ export async function readResourceTags(clients: MemberClients, target: MemberTar
     default:
       throw unreadable(read, `Riposte does not read tags of ${resource.type} resources (it reads ${TAGGED_RESOURCE_TYPES.join(', ')}), so the exemption cannot be checked`);
   }
+}
+
+/**
+ * What the pipeline reads live to resolve a step's target: the member
+ * account as it is now. Each read throws ResourceTagsUnreadableError when
+ * AWS cannot be asked (access denied, throttling, network): a target that
+ * cannot be read is not changed.
+ */
+export interface LiveView {
+  /** The instance now, or `undefined` when EC2 knows no such instance. `resource` is what the finding said (for errors). */
+  instance(instanceId: string, resource: Resource): Promise<InstanceFacts | undefined>;
+  /** The group now, or `undefined` when EC2 knows no such group. */
+  securityGroup(groupId: string, resource: Resource): Promise<SecurityGroupFacts | undefined>;
+  /** The tags of a resource no step acts on (see `readResourceTags`). */
+  tags(resource: Resource): Promise<ResourceTags>;
+}
+
+/**
+ * The member-account permissions resolving a target needs beyond
+ * TAG_READ_PERMISSIONS: an instance's profile association, and the role in
+ * that profile.
+ */
+export const TARGET_READ_PERMISSIONS: { readonly member: readonly string[] } = Object.freeze({
+  member: Object.freeze([...TAG_READ_PERMISSIONS.member, 'ec2:DescribeIamInstanceProfileAssociations', 'iam:GetInstanceProfile']),
+});
+
+const present = <T>(value: T | undefined): value is T => value !== undefined;
+
+/** The profile associated with the instance now (state `associating` or `associated`), with its role. */
+async function liveProfile(clients: MemberClients, read: Read, instanceId: string): Promise<InstanceProfileFacts | undefined> {
+  const ec2 = clients.create(EC2Client, read.target);
+  const live = await attempt(read, () => liveProfileAssociation(ec2, instanceId));
+  const arn = live?.IamInstanceProfile?.Arn;
+  if (live?.AssociationId === undefined || arn === undefined) return undefined;
+  const name = parseArn(arn)?.resource.split('/').at(-1);
+  if (name === undefined || name === '') return { arn, associationId: live.AssociationId };
+  const iam = clients.create(IAMClient, read.target);
+  const profile = await attempt(read, async () => {
+    try {
+      return (await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).InstanceProfile;
+    } catch (error) {
+      // A profile deleted while still associated carries no role any more.
+      if (error instanceof NoSuchEntityException) return undefined;
+      throw error;
+    }
+  });
+  const role = profile?.Roles?.[0];
+  return {
+    arn,
+    associationId: live.AssociationId,
+    ...(role?.RoleName === undefined || role.Arn === undefined ? {} : { role: { name: role.RoleName, arn: role.Arn } }),
+  };
+}
+
+function instanceFacts(instance: Instance, profile: InstanceProfileFacts | undefined): InstanceFacts {
+  const networkInterfaces = (instance.NetworkInterfaces ?? [])
+    .filter((eni) => eni.NetworkInterfaceId !== undefined)
+    .sort((a, b) => (a.Attachment?.DeviceIndex ?? 0) - (b.Attachment?.DeviceIndex ?? 0))
+    .map((eni) => ({
+      id: eni.NetworkInterfaceId as string,
+      securityGroupIds: (eni.Groups ?? []).map((group) => group.GroupId).filter(present),
+      ...(eni.SubnetId === undefined ? {} : { subnetId: eni.SubnetId }),
+      ...(eni.VpcId === undefined ? {} : { vpcId: eni.VpcId }),
+    }));
+  const groups = networkInterfaces.length > 0 ? networkInterfaces.flatMap((eni) => eni.securityGroupIds) : (instance.SecurityGroups ?? []).map((group) => group.GroupId).filter(present);
+  return {
+    state: instance.State?.Name ?? 'unknown',
+    tags: tagsOf(instance.Tags),
+    ...(instance.VpcId === undefined ? {} : { vpcId: instance.VpcId }),
+    ...(instance.SubnetId === undefined ? {} : { subnetId: instance.SubnetId }),
+    networkInterfaces,
+    securityGroupIds: [...new Set(groups)],
+    volumeIds: (instance.BlockDeviceMappings ?? []).map((mapping) => mapping.Ebs?.VolumeId).filter(present),
+    ...(profile === undefined ? {} : { profile }),
+  };
+}
+
+/**
+ * The member account as it is now, read through the member role in
+ * `target`'s account and region: one DescribeInstances gives an instance's
+ * tags, interfaces, groups and volumes; its profile association and the
+ * profile's role are read beside it.
+ */
+export function memberLiveView(clients: MemberClients, target: MemberTarget): LiveView {
+  return {
+    async instance(instanceId, resource) {
+      const read: Read = { target, resource };
+      // The association read answers an unknown instance with an empty list: it runs beside DescribeInstances, which says whether the instance exists.
+      const [instance, profile] = await Promise.all([describeInstance(clients, read, instanceId), liveProfile(clients, read, instanceId)]);
+      return instance === undefined ? undefined : instanceFacts(instance, profile);
+    },
+    async securityGroup(groupId, resource) {
+      const group = await describeSecurityGroup(clients, { target, resource }, groupId);
+      return group === undefined ? undefined : { name: group.GroupName ?? groupId, tags: tagsOf(group.Tags), ...(group.VpcId === undefined ? {} : { vpcId: group.VpcId }) };
+    },
+    tags: (resource) => readResourceTags(clients, target, resource),
+  };
 }

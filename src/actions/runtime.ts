@@ -18,7 +18,13 @@ export interface ActionContext {
   /** The member account, region and partition, and the run's correlation id. */
   readonly target: MemberTarget;
   readonly finding: Finding;
-  /** The resource the step targets (for account-level actions, the account). */
+  /**
+   * The resource the step acts on (for account-level actions, the account).
+   * In a run it is the step's target as the pipeline resolved it, live
+   * (`targetResource`): ids, interfaces and the profile's role come from
+   * AWS, never from the finding. An action identifies what it changes only
+   * through it.
+   */
   readonly resource: Resource;
   readonly runId: string;
   /** The playbook the step belongs to, for notes and notifications. */

@@ -28,3 +28,16 @@ export class AssumeRoleFailedError extends RiposteError {
     });
   }
 }
+
+/**
+ * A member target whose region is not one of its partition's regions (see
+ * `KNOWN_REGIONS`), or whose account is not a 12-digit account id: no client
+ * and no role session is made for it. Findings name both, and anyone who
+ * can import a finding writes them.
+ */
+export class InvalidMemberTargetError extends RiposteError {
+  readonly code = 'AWS_INVALID_MEMBER_TARGET';
+  constructor(message: string, account: string, region: string) {
+    super(message, { context: { account, region }, retryable: false });
+  }
+}

@@ -2,12 +2,21 @@ import type { InitializeHandler, InitializeHandlerArguments, InitializeHandlerOu
 import pLimit, { type LimitFunction } from 'p-limit';
 
 import type { AwsClientFactory, SdkClient, SdkClientConstructor } from './client-factory.js';
-import type { MemberCredentials, MemberTarget } from './member-credentials.js';
+import { LruMap } from './lru.js';
+import { checkMemberTarget, type MemberCredentials, type MemberTarget } from './member-credentials.js';
 
 export interface MemberClientsOptions {
   /** Calls in flight at once per member account, across all clients: a burst of findings cannot exceed API limits. */
   readonly maxConcurrentCallsPerAccount?: number;
+  /**
+   * Clients kept (one per service, account and region), the least recently
+   * used forgotten first: 1,000 unless given. Accounts' limiters are kept
+   * for as many accounts.
+   */
+  readonly maxClients?: number;
 }
+
+const DEFAULT_MAX_CLIENTS = 1_000;
 
 /** Wraps every call of a client in the account's limiter (outermost, so retries wait their turn too). */
 function limiterPlugin(limit: LimitFunction): Pluggable<object, MetadataBearer> {
@@ -32,20 +41,35 @@ export class MemberClients {
   readonly #factory: AwsClientFactory;
   readonly #credentials: MemberCredentials;
   readonly #maxConcurrent: number;
-  readonly #limits = new Map<string, LimitFunction>();
-  readonly #clients = new Map<string, SdkClient>();
+  readonly #limits: LruMap<string, LimitFunction>;
+  readonly #clients: LruMap<string, SdkClient>;
 
   constructor(factory: AwsClientFactory, credentials: MemberCredentials, options: MemberClientsOptions = {}) {
     this.#factory = factory;
     this.#credentials = credentials;
     this.#maxConcurrent = options.maxConcurrentCallsPerAccount ?? 10;
+    this.#clients = new LruMap(options.maxClients ?? DEFAULT_MAX_CLIENTS);
+    this.#limits = new LruMap(options.maxClients ?? DEFAULT_MAX_CLIENTS);
+  }
+
+  /** How many clients are cached now (at most `maxClients`). */
+  get cachedClients(): number {
+    return this.#clients.size;
   }
 
   get credentials(): MemberCredentials {
     return this.#credentials;
   }
 
+  /**
+   * The client for `Client`'s service in the target's account and region.
+   * A client forgotten by the cache is not destroyed: a run may still hold
+   * it (its idle sockets do not keep the process alive, and close with it).
+   *
+   * @throws InvalidMemberTargetError for an account or region no client is made for (see `checkMemberTarget`).
+   */
   create<Client extends SdkClient, ClientConfig>(Client: SdkClientConstructor<Client, ClientConfig>, target: MemberTarget, extra: Partial<ClientConfig> = {}): Client {
+    checkMemberTarget(target);
     // Clients are cached by service, account and region; the correlation id
     // only names the role session, which is shared per account anyway.
     const key = `${Client.name}/${target.partition}/${target.account}/${target.region}/${JSON.stringify(extra)}`;

@@ -19,10 +19,11 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
-import type { Partition } from '../aws-names.js';
+import { isKnownRegion, KNOWN_REGIONS, type Partition } from '../aws-names.js';
 import { errorName } from '../errors.js';
 import type { AwsClientFactory } from './client-factory.js';
-import { AssumeRoleDeniedError, AssumeRoleFailedError } from './errors.js';
+import { AssumeRoleDeniedError, AssumeRoleFailedError, InvalidMemberTargetError } from './errors.js';
+import { LruMap } from './lru.js';
 
 export interface MemberRoleSettings {
   /** The role Riposte assumes in each member account (deployed there by StackSets). */
@@ -42,6 +43,39 @@ export interface MemberTarget {
   readonly partition: Partition;
   /** Carried into the role session name, so CloudTrail ties every call to the run. */
   readonly correlationId: string;
+}
+
+export interface MemberCredentialsOptions {
+  /**
+   * Role sessions kept (one per account, region and role), the least
+   * recently used forgotten first: 5,000 unless given, room for 500
+   * accounts in 10 regions.
+   */
+  readonly maxSessions?: number;
+}
+
+const DEFAULT_MAX_SESSIONS = 5_000;
+
+/** A value from a finding, quoted in an error: short, whatever its length. */
+const quoted = (value: string): string => JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+
+/**
+ * Refuses a target no client or role session may be made for: an account
+ * that is not 12 digits, a region that is not one of its partition's.
+ * Both come from findings, and each new value would otherwise cost a cache
+ * entry, a client and an AssumeRole.
+ *
+ * @throws InvalidMemberTargetError naming the value.
+ */
+export function checkMemberTarget(target: MemberTarget): void {
+  if (!/^\d{12}$/.test(target.account)) {
+    throw new InvalidMemberTargetError(`${quoted(target.account)} is not an AWS account id (12 digits): nothing is done in it`, target.account, target.region);
+  }
+  if (!isKnownRegion(target.partition, target.region)) {
+    const partition = String(target.partition);
+    const known = Object.hasOwn(KNOWN_REGIONS, partition) ? `one of ${KNOWN_REGIONS[partition as Partition].length} known` : 'a partition Riposte supports';
+    throw new InvalidMemberTargetError(`region ${quoted(target.region)} is not a region of partition ${quoted(partition)} (${known}): no client is made for it`, target.account, target.region);
+  }
 }
 
 /** Credentials are renewed this long before they expire, so no call runs on credentials about to lapse. */
@@ -75,15 +109,22 @@ export class MemberCredentials {
   readonly #factory: AwsClientFactory;
   readonly #settings: MemberRoleSettings;
   readonly #now: () => number;
-  readonly #cache = new Map<string, CacheEntry>();
+  readonly #cache: LruMap<string, CacheEntry>;
+  /** One STS client per region: regions are checked against the known list first, so this stays small. */
   readonly #sts = new Map<string, STSClient>();
   /** How many AssumeRole calls were made (for tests and metrics). */
   assumeRoleCalls = 0;
 
-  constructor(factory: AwsClientFactory, settings: MemberRoleSettings, now: () => number = Date.now) {
+  constructor(factory: AwsClientFactory, settings: MemberRoleSettings, now: () => number = Date.now, options: MemberCredentialsOptions = {}) {
     this.#factory = factory;
     this.#settings = settings;
     this.#now = now;
+    this.#cache = new LruMap(options.maxSessions ?? DEFAULT_MAX_SESSIONS);
+  }
+
+  /** How many role sessions are cached now (at most `maxSessions`). */
+  get cachedSessions(): number {
+    return this.#cache.size;
   }
 
   /** Whether calls in `account` use Riposte's own credentials: the hosting account, unless the role is assumed there too. */
@@ -96,7 +137,9 @@ export class MemberCredentials {
     return () => this.credentials(target);
   }
 
+  /** @throws InvalidMemberTargetError for an account or region no session is made for (see {@link checkMemberTarget}). */
   async credentials(target: MemberTarget): Promise<AwsCredentialIdentity> {
+    checkMemberTarget(target);
     const key = `${target.partition}/${target.account}/${target.region}/${this.#settings.roleName}`;
     const cached = this.#cache.get(key);
     if (cached !== undefined && (cached.expiresAt === undefined || cached.expiresAt - RENEW_BEFORE_MS > this.#now())) {

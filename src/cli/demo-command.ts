@@ -22,7 +22,7 @@ import { emulatorClientOptions, startEmulator } from '../emulator/index.js';
 import { IndexedMatcher } from '../engine/index.js';
 import { readEvent } from '../intake/index.js';
 import { loadPlaybooks, PlaybookCompileError } from '../playbooks/index.js';
-import { describeFinding, describeMatch } from './format.js';
+import { describeFinding, describeMatch, terminalLines } from './format.js';
 import type { CommandIo } from './io.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -70,7 +70,7 @@ function describeRun(run: PlaybookRunResult): string {
       lines.push(`  ${kind.padEnd(10)} ${item.status === 'failed' ? `not recorded: ${item.error.message}` : `${item.status}: ${item.detail}`}`);
     }
   }
-  return lines.join('\n');
+  return terminalLines(lines);
 }
 
 /**
@@ -158,7 +158,7 @@ export function registerDemoCommand(program: Command, io: CommandIo): void {
         for (const run of runs) say(describeRun(run));
         say(`  read back  ${await describePolicy()}`);
         const again = await enforcing.handleEvent(event, { correlationId: 'demo-again' });
-        for (const run of again.findings.flatMap((finding) => finding.runs)) say(`  again      ${run.status}: ${run.summary}`);
+        for (const run of again.findings.flatMap((finding) => finding.runs)) say(terminalLines([`  again      ${run.status}: ${run.summary}`]));
         const runId = runs[0]?.runId;
         if (runId !== undefined) {
           const ledger = new DynamoDbRunLedger(DynamoDBDocumentClient.from(factory.create(DynamoDBClient)), resources.table);

@@ -1,5 +1,17 @@
 import type { PlaybookMatch } from '../engine/index.js';
 import type { Finding, IntakeResult } from '../intake/index.js';
+import { neutralise } from '../neutralise.js';
+
+/**
+ * The text a command prints is shown by a terminal: every line of it goes
+ * through `neutralise`, so a finding's title, id or note (anyone who can
+ * import a finding writes those) can neither send escape sequences nor
+ * start a line of its own. (`--json` output is JSON, escaped by its writer.)
+ */
+export const terminalLines = (lines: readonly string[]): string => lines.map(neutralise).join('\n');
+
+/** `riposte intake` lists this many rejections one by one, then counts the rest (`--json` keeps every one). */
+export const MAX_LISTED_REJECTIONS = 20;
 
 /** One finding as a responder wants to read it at a terminal. */
 export function describeFinding(finding: Finding): string {
@@ -26,12 +38,20 @@ export function describeFinding(finding: Finding): string {
     lines.push(`  resource   ${resource.type} ${resource.id}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}`);
   }
   if (finding.note !== undefined) lines.push(`  note       "${finding.note.text}"${finding.note.updatedBy === undefined ? '' : ` by ${finding.note.updatedBy}`}`);
-  return lines.join('\n');
+  return terminalLines(lines);
 }
 
+/**
+ * What `riposte intake` prints: each finding, then each rejection — the
+ * first {@link MAX_LISTED_REJECTIONS} one by one, the rest counted (one
+ * event can carry tens of thousands of unreadable findings).
+ */
 export function describeIntakeResult(result: IntakeResult): string {
   const parts = result.findings.map(describeFinding);
-  for (const error of result.rejected) parts.push(`REJECTED ${error.message}`);
+  const listed = result.rejected.slice(0, MAX_LISTED_REJECTIONS);
+  for (const error of listed) parts.push(terminalLines([`REJECTED ${error.message}`]));
+  const more = result.rejected.length - listed.length;
+  if (more > 0) parts.push(`REJECTED … and ${more} more finding${more === 1 ? '' : 's'} (--json lists every rejection)`);
   return parts.join('\n\n');
 }
 
@@ -43,5 +63,5 @@ export function describeMatch(match: PlaybookMatch): string {
     lines.push(`    because  ${condition.fact} ${condition.operator} ${JSON.stringify(condition.value)} (was ${JSON.stringify(condition.factValue)})`);
   }
   playbook.steps.forEach((step, index) => lines.push(`    step ${index + 1}   ${step.action} ${JSON.stringify(step.params)}${step.continueOnError ? ' (continue on error)' : ''}`));
-  return lines.join('\n');
+  return terminalLines(lines);
 }

@@ -1,4 +1,5 @@
 import { runCli } from './program.js';
+import { endOnSignals } from './signals.js';
 
 // The SDK warns once per process that releases after January 2027 need
 // Node 22. Lambda runs Riposte on nodejs22.x; on a Node 20 workstation the
@@ -9,5 +10,7 @@ process.on('warning', (warning) => {
     process.stderr.write(`${warning.name}: ${warning.message}\n`);
   }
 });
+
+endOnSignals();
 
 process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });

@@ -1,22 +1,25 @@
 import type { Command } from 'commander';
 
-import { formatProblem, loadPlaybooks } from '../playbooks/index.js';
+import { neutralise } from '../neutralise.js';
+import { formatBinding, formatProblem, loadPlaybooks } from '../playbooks/index.js';
 import type { CommandIo } from './io.js';
 
 /**
  * `riposte validate [path]`: compiles every playbook under `path` (default
  * `playbooks/`) and prints every problem as file:line:column. Exits 1 when
- * there is any.
+ * there is any, and when there is no playbook at all: an empty library
+ * would match nothing, which is never what a deployment wants.
  */
 export function registerValidateCommand(program: Command, io: CommandIo): void {
   program
     .command('validate')
     .description('check playbooks: schema, match fields and types, actions and parameters, custom actions')
     .argument('[path]', 'playbook file or directory', 'playbooks')
-    .option('--verbose', 'also print each playbook’s triggers, event patterns and permissions')
+    .option('--verbose', 'also print each playbook’s triggers, event patterns, permissions and the product bindings the compiler added')
     .action(async (path: string, options: { verbose?: boolean }) => {
       const { playbooks, problems } = await loadPlaybooks(path);
-      for (const problem of problems) io.stderr.write(`${formatProblem(problem)}\n`);
+      // Problems quote the YAML they are about: written one to a line, whatever that YAML holds.
+      for (const problem of problems) io.stderr.write(`${neutralise(formatProblem(problem))}\n`);
       if (options.verbose === true) {
         for (const compiled of playbooks) {
           const { playbook } = compiled;
@@ -25,13 +28,18 @@ export function registerValidateCommand(program: Command, io: CommandIo): void {
             playbook.triggers.customAction === undefined ? undefined : `custom action ${playbook.triggers.customAction.id}`,
             playbook.triggers.api ? 'api' : undefined,
           ].filter(Boolean);
-          io.stdout.write(`${playbook.id} (${compiled.source.file}:${compiled.source.line}): ${triggers.join(', ')}; ${playbook.steps.length} steps\n`);
-          io.stdout.write(`  member-account permissions: ${compiled.permissions.member.join(' ') || 'none'}\n`);
-          io.stdout.write(`  event patterns: ${JSON.stringify(compiled.eventPatterns)}\n`);
+          io.stdout.write(`${neutralise(`${playbook.id} (${compiled.source.file}:${compiled.source.line}): ${triggers.join(', ')}; ${playbook.steps.length} steps`)}\n`);
+          io.stdout.write(`${neutralise(`  member-account permissions: ${compiled.permissions.member.join(' ') || 'none'}`)}\n`);
+          io.stdout.write(`${neutralise(`  event patterns: ${JSON.stringify(compiled.eventPatterns)}`)}\n`);
+          // What the compiler added so that only trusted products drive the playbook (src/playbooks/bindings.ts).
+          for (const binding of compiled.bindings) io.stdout.write(`${neutralise(`  bound: ${formatBinding(binding)}`)}\n`);
         }
       }
       if (problems.length > 0) {
         io.stderr.write(`${problems.length} problem${problems.length === 1 ? '' : 's'}\n`);
+        io.exitCode = 1;
+      } else if (playbooks.length === 0) {
+        io.stderr.write(`${neutralise(path)}: no playbook found (a library needs at least one .yml or .yaml file holding one): an empty library matches no finding\n`);
         io.exitCode = 1;
       } else {
         io.stdout.write(`${playbooks.length} playbook${playbooks.length === 1 ? '' : 's'} valid\n`);

@@ -1,5 +1,5 @@
 import type { Finding } from '../intake/index.js';
-import { FIELDS, firstDisjunction, isFactCondition, necessaryConditions, type CompiledPlaybook, type Condition } from '../playbooks/index.js';
+import { fieldSpec, firstDisjunction, isFactCondition, necessaryConditions, type CompiledPlaybook, type Condition } from '../playbooks/index.js';
 
 /**
  * Fields a playbook can be filed under, when one of its trigger branches
@@ -114,7 +114,7 @@ export class PlaybookIndex {
   candidates(finding: Finding): number[] {
     const found = new Set<number>(this.#always);
     const texts = (field: string): readonly string[] => {
-      const fact = FIELDS[field]?.read(finding);
+      const fact = fieldSpec(field)?.read(finding);
       if (typeof fact === 'string') return [fact];
       return Array.isArray(fact) ? fact.filter((item): item is string => typeof item === 'string') : [];
     };

@@ -5,6 +5,7 @@ import { MalformedEventError } from './errors.js';
 import { parseOrThrow } from './field-path.js';
 import type { ParsedEnvelope } from './envelope.js';
 import { assumedSeverity } from './severity.js';
+import { readTime, Refusals } from './values.js';
 import { ComplianceStatus, FindingFormat, FindingSource, RecordState, SeverityLabel, WorkflowStatus, type Finding, type IntakeResult, type Resource } from './types.js';
 
 const complianceTypes = ['COMPLIANT', 'NON_COMPLIANT', 'NOT_APPLICABLE', 'INSUFFICIENT_DATA'] as const;
@@ -85,6 +86,9 @@ export function readConfigComplianceChange(parsed: ParsedEnvelope): IntakeResult
   const evaluation = detail.newEvaluationResult;
   const compliance = COMPLIANCE[evaluation.complianceType];
   const ruleId = detail.configRuleARN ?? detail.configRuleName;
+  const refusals = new Refusals();
+  const createdAt = refusals.time(readTime(evaluation.configRuleInvokedTime, 'detail.newEvaluationResult.configRuleInvokedTime'));
+  const updatedAt = refusals.time(readTime(evaluation.resultRecordedTime, 'detail.newEvaluationResult.resultRecordedTime'));
   const finding: Finding = {
     // Config has no finding id: the rule and the resource identify the verdict.
     id: `${ruleId}/${detail.resourceType}/${detail.resourceId}`,
@@ -104,8 +108,9 @@ export function readConfigComplianceChange(parsed: ParsedEnvelope): IntakeResult
     partition,
     resources: [resourceOf(detail, partition)],
     trigger: { kind: 'automatic' },
-    ...(evaluation.configRuleInvokedTime === undefined ? {} : { createdAt: evaluation.configRuleInvokedTime }),
-    ...(evaluation.resultRecordedTime === undefined ? {} : { updatedAt: evaluation.resultRecordedTime }),
+    ...refusals.spread(),
+    ...(createdAt === undefined ? {} : { createdAt }),
+    ...(updatedAt === undefined ? {} : { updatedAt }),
     raw: { envelope: parsed.envelope, record: parsed.detail },
   };
   return { envelope: parsed.envelope, findings: [finding], rejected: [] };

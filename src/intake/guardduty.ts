@@ -1,10 +1,12 @@
 import { z } from 'zod';
 
-import { accountIdSchema, ec2Arn, partitionOfRegion, partitionSchema, regionSchema, type Partition } from '../aws-names.js';
+import { accountIdSchema, ec2Arn, instanceIdIn, parseArn, partitionOfRegion, partitionSchema, regionSchema, type Partition } from '../aws-names.js';
 import { MalformedEventError } from './errors.js';
 import { parseOrThrow } from './field-path.js';
 import type { ParsedEnvelope } from './envelope.js';
+import { guardDutySample } from './sample.js';
 import { guardDutySeverity } from './severity.js';
+import { ec2Id, present, readTime, Refusals } from './values.js';
 import { FindingFormat, FindingSource, RecordState, WorkflowStatus, type Finding, type IntakeResult, type NetworkInterface, type Resource } from './types.js';
 
 const tagListSchema = z.array(z.looseObject({ key: z.string(), value: z.string().nullable().optional() })).optional();
@@ -64,6 +66,8 @@ const guardDutyDetailSchema = z.looseObject({
     .looseObject({
       archived: z.boolean().optional(),
       detectorId: z.string().optional(),
+      // `{ value: "<JSON text>", type }` in current events, an object of flags in older ones: read by guardDutySample.
+      additionalInfo: z.unknown().optional(),
     })
     .optional(),
 });
@@ -85,25 +89,48 @@ const RESOURCE_TYPES: Readonly<Record<string, string>> = {
 
 const tagsOf = (tags: z.infer<typeof tagListSchema>): Record<string, string> | undefined => (tags === undefined ? undefined : Object.fromEntries(tags.map(({ key, value }) => [key, value ?? ''])));
 
-function instanceResource(detail: GuardDutyDetail, instance: z.infer<typeof instanceDetailsSchema>, partition: Partition): Resource {
+/** An instance profile ARN, never GuardDuty's "null" placeholder or other text. */
+const instanceProfileArn = (value: string | undefined): string | undefined => {
+  const arn = present(value);
+  const parsed = parseArn(arn);
+  return parsed?.service === 'iam' && parsed.resource.startsWith('instance-profile/') ? arn : undefined;
+};
+
+/**
+ * The instance a finding names. GuardDuty also names it in the event's
+ * `resources` on some deliveries: an EC2 instance ARN there that names
+ * another instance disputes the resource.
+ */
+function instanceResource(detail: GuardDutyDetail, instance: z.infer<typeof instanceDetailsSchema>, partition: Partition, eventResources: readonly string[]): Resource {
   const interfaces: NetworkInterface[] = (instance.networkInterfaces ?? []).map((eni) => {
     const privateIps = new Set<string>();
-    if (eni.privateIpAddress !== undefined) privateIps.add(eni.privateIpAddress);
-    for (const address of eni.privateIpAddresses ?? []) if (address.privateIpAddress !== undefined) privateIps.add(address.privateIpAddress);
+    const primary = present(eni.privateIpAddress);
+    if (primary !== undefined) privateIps.add(primary);
+    for (const address of eni.privateIpAddresses ?? []) {
+      const ip = present(address.privateIpAddress);
+      if (ip !== undefined) privateIps.add(ip);
+    }
+    const id = ec2Id('eni', eni.networkInterfaceId);
+    const publicIp = present(eni.publicIp);
+    const subnetId = ec2Id('subnet', eni.subnetId);
+    const vpcId = ec2Id('vpc', eni.vpcId);
     return {
-      ...(eni.networkInterfaceId === undefined ? {} : { id: eni.networkInterfaceId }),
+      ...(id === undefined ? {} : { id }),
       ipv4Addresses: [...privateIps],
-      ipv6Addresses: eni.ipv6Addresses ?? [],
-      ...(eni.publicIp === undefined ? {} : { publicIp: eni.publicIp }),
-      securityGroupIds: (eni.securityGroups ?? []).flatMap((group) => (group.groupId === undefined ? [] : [group.groupId])),
-      ...(eni.subnetId === undefined ? {} : { subnetId: eni.subnetId }),
-      ...(eni.vpcId === undefined ? {} : { vpcId: eni.vpcId }),
+      ipv6Addresses: (eni.ipv6Addresses ?? []).flatMap((address) => present(address) ?? []),
+      ...(publicIp === undefined ? {} : { publicIp }),
+      securityGroupIds: (eni.securityGroups ?? []).flatMap((group) => ec2Id('sg', group.groupId) ?? []),
+      ...(subnetId === undefined ? {} : { subnetId }),
+      ...(vpcId === undefined ? {} : { vpcId }),
     };
   });
   const first = interfaces[0];
   const tags = tagsOf(instance.tags);
-  const profileArn = instance.iamInstanceProfile?.arn;
+  const profileArn = instanceProfileArn(instance.iamInstanceProfile?.arn);
   const arn = ec2Arn(partition, detail.region, detail.accountId, 'instance', instance.instanceId);
+  const disputed = eventResources
+    .filter((resource) => instanceIdIn(resource) !== undefined && resource !== arn)
+    .map((resource) => `detail.resource.instanceDetails.instanceId names ${JSON.stringify(instance.instanceId)} (${arn}) but the event's resources name ${JSON.stringify(resource)}`);
   return {
     type: 'AwsEc2Instance',
     nativeType: 'Instance',
@@ -114,6 +141,7 @@ function instanceResource(detail: GuardDutyDetail, instance: z.infer<typeof inst
     partition,
     ...(tags === undefined ? {} : { tags }),
     instanceId: instance.instanceId,
+    ...(disputed.length === 0 ? {} : { disputed }),
     securityGroupIds: [...new Set(interfaces.flatMap((eni) => eni.securityGroupIds))],
     ...(first?.vpcId === undefined ? {} : { vpcId: first.vpcId }),
     ...(first?.subnetId === undefined ? {} : { subnetId: first.subnetId }),
@@ -122,32 +150,38 @@ function instanceResource(detail: GuardDutyDetail, instance: z.infer<typeof inst
   };
 }
 
-function resourcesOf(detail: GuardDutyDetail, partition: Partition): Resource[] {
+function resourcesOf(detail: GuardDutyDetail, partition: Partition, eventResources: readonly string[]): Resource[] {
   const { resource } = detail;
   const base = { account: detail.accountId, region: detail.region, partition, securityGroupIds: [], networkInterfaces: [] };
   const resources: Resource[] = [];
-  if (resource.instanceDetails !== undefined) resources.push(instanceResource(detail, resource.instanceDetails, partition));
+  if (resource.instanceDetails !== undefined) resources.push(instanceResource(detail, resource.instanceDetails, partition, eventResources));
   const key = resource.accessKeyDetails;
-  if (key !== undefined && (key.accessKeyId !== undefined || key.userName !== undefined)) {
+  // GuardDuty fills access key details with "null" where no key applies.
+  const accessKeyId = present(key?.accessKeyId);
+  const userName = present(key?.userName);
+  const principalId = present(key?.principalId);
+  const userType = present(key?.userType);
+  if (accessKeyId !== undefined || userName !== undefined) {
     const accessKey = {
-      ...(key.accessKeyId === undefined ? {} : { id: key.accessKeyId }),
-      ...(key.principalId === undefined ? {} : { principalId: key.principalId }),
-      ...(key.userName === undefined ? {} : { userName: key.userName }),
-      ...(key.userType === undefined ? {} : { userType: key.userType }),
+      ...(accessKeyId === undefined ? {} : { id: accessKeyId }),
+      ...(principalId === undefined ? {} : { principalId }),
+      ...(userName === undefined ? {} : { userName }),
+      ...(userType === undefined ? {} : { userType }),
     };
     resources.push({
       ...base,
       type: 'AwsIamAccessKey',
       nativeType: 'AccessKey',
-      id: `AWS::IAM::AccessKey:${key.accessKeyId ?? key.userName}`,
+      id: `AWS::IAM::AccessKey:${accessKeyId ?? userName}`,
       accessKey,
       // For an assumed role the "user name" GuardDuty reports is the role's name.
-      ...(key.userType === 'AssumedRole' && key.userName !== undefined ? { iamRole: { name: key.userName } } : {}),
+      ...(userType === 'AssumedRole' && userName !== undefined ? { iamRole: { name: userName } } : {}),
     });
   }
   for (const bucket of resource.s3BucketDetails ?? []) {
     const tags = tagsOf(bucket.tags);
-    const id = bucket.arn ?? (bucket.name === undefined ? undefined : `arn:${partition}:s3:::${bucket.name}`);
+    const bucketName = present(bucket.name);
+    const id = present(bucket.arn) ?? (bucketName === undefined ? undefined : `arn:${partition}:s3:::${bucketName}`);
     if (id === undefined) continue;
     resources.push({ ...base, type: 'AwsS3Bucket', nativeType: 'S3Bucket', id, arn: id, ...(tags === undefined ? {} : { tags }) });
   }
@@ -168,6 +202,10 @@ export function readGuardDutyFinding(parsed: ParsedEnvelope): IntakeResult {
   const source = parsed.envelope.source;
   const detail = parseOrThrow(guardDutyDetailSchema, parsed.detail, (message, field) => new MalformedEventError(message, source, field), 'detail');
   const partition = detail.partition ?? partitionOfRegion(detail.region);
+  const sample = guardDutySample(detail.service?.additionalInfo);
+  const refusals = new Refusals();
+  const createdAt = refusals.time(readTime(detail.createdAt, 'detail.createdAt'));
+  const updatedAt = refusals.time(readTime(detail.updatedAt, 'detail.updatedAt'));
   const finding: Finding = {
     id: detail.id,
     source: FindingSource.GuardDuty,
@@ -183,10 +221,12 @@ export function readGuardDutyFinding(parsed: ParsedEnvelope): IntakeResult {
     account: detail.accountId,
     region: detail.region,
     partition,
-    resources: resourcesOf(detail, partition),
+    resources: resourcesOf(detail, partition, parsed.envelope.resources),
     trigger: { kind: 'automatic' },
-    ...(detail.createdAt === undefined ? {} : { createdAt: detail.createdAt }),
-    ...(detail.updatedAt === undefined ? {} : { updatedAt: detail.updatedAt }),
+    ...(sample === undefined ? {} : { sample }),
+    ...refusals.spread(),
+    ...(createdAt === undefined ? {} : { createdAt }),
+    ...(updatedAt === undefined ? {} : { updatedAt }),
     raw: { envelope: parsed.envelope, record: parsed.detail },
   };
   return { envelope: parsed.envelope, findings: [finding], rejected: [] };

@@ -2,7 +2,7 @@ export { readEvent, EVENT_READERS } from './read-event.js';
 export type { EventReader, ReadEventOptions } from './read-event.js';
 export { readApiGatewayEvent, readApiRequest, apiRequestSchema, API_DETAIL_TYPE, API_SOURCE } from './api-request.js';
 export type { ApiRequest, ApiRequestOptions } from './api-request.js';
-export { MAX_EVENT_BYTES } from './raw-input.js';
+export { MAX_EVENT_BYTES, MAX_EVENT_TEXT_BYTES } from './raw-input.js';
 export { EventTooLargeError, ForbiddenKeyError, IntakeError, InvalidApiRequestError, InvalidFindingError, MalformedEventError, UnsupportedEventError } from './errors.js';
 export { ComplianceStatus, FindingFormat, FindingSource, RecordState, SeverityLabel, WorkflowStatus } from './types.js';
 export type {

@@ -4,6 +4,16 @@ import { formatPath } from './field-path.js';
 /** EventBridge's limit for one event (and so for anything Riposte accepts as one). */
 export const MAX_EVENT_BYTES = 256 * 1024;
 
+/**
+ * How much text may carry one event: four times {@link MAX_EVENT_BYTES}.
+ * EventBridge counts the event it sends, compact JSON; the same event kept
+ * in a file or typed in is often indented (an event at the limit, indented
+ * by two spaces, takes about 1.3 times as much). Text up to this size is
+ * parsed and held to MAX_EVENT_BYTES as compact JSON; longer text is refused
+ * before it is parsed, and `riposte intake` reads no more of a file.
+ */
+export const MAX_EVENT_TEXT_BYTES = 4 * MAX_EVENT_BYTES;
+
 /** Keys that could reach `Object.prototype` if the event were ever merged into an object. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -54,17 +64,24 @@ function byteLengthOf(input: unknown, source: string): number {
  * @param source names the input in errors (`event`, a file name, `api`).
  */
 export function readJsonObject(input: unknown, source: string, maxBytes = MAX_EVENT_BYTES): JsonObject {
+  const isText = typeof input === 'string' || Buffer.isBuffer(input);
   const bytes = byteLengthOf(input, source);
-  if (bytes > maxBytes) throw new EventTooLargeError(source, bytes, maxBytes);
+  // Text may be indented; past four times the limit it cannot hold a compact event under it anyway.
+  if (bytes > (isText ? maxBytes * (MAX_EVENT_TEXT_BYTES / MAX_EVENT_BYTES) : maxBytes)) throw new EventTooLargeError(source, bytes, maxBytes);
 
   let value: unknown = input;
-  if (typeof input === 'string' || Buffer.isBuffer(input)) {
+  if (isText) {
     const text = input.toString();
     if (text.trim() === '') throw new MalformedEventError('is empty', source);
     try {
       value = JSON.parse(text);
     } catch (error) {
       throw new MalformedEventError(`is not valid JSON (${(error as Error).message})`, source, undefined, error);
+    }
+    // Over the limit as written: measured again as EventBridge measures it, compact.
+    if (bytes > maxBytes) {
+      const compact = byteLengthOf(value, source);
+      if (compact > maxBytes) throw new EventTooLargeError(source, compact, maxBytes);
     }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

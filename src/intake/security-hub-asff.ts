@@ -4,7 +4,11 @@ import { accountIdSchema, ec2Arn, instanceIdIn, parseArn, partitionOfArn, partit
 import { cisRulesOfRequirements, cisVersionOfStandard } from './cis.js';
 import { readFindingBatch } from './finding-batch.js';
 import type { ParsedEnvelope } from './envelope.js';
+import { productIdentity, unverifiedProduct } from './product.js';
+import { KIND_OF_TYPE, typeIdDispute, valueDispute } from './resource-kind.js';
+import { asffGuardDutySample } from './sample.js';
 import { asffSeverity } from './severity.js';
+import { ec2Id, present, presentStrings, readTime, Refusals } from './values.js';
 import {
   FindingFormat,
   FindingSource,
@@ -75,15 +79,20 @@ const asffFindingSchema = z.looseObject({
 type AsffFinding = z.infer<typeof asffFindingSchema>;
 type AsffResource = z.infer<typeof resourceSchema>;
 
-/** `arn:aws:securityhub:us-east-1::product/aws/guardduty` -> id `guardduty`; partners -> `company/product`. */
-function productOf(finding: AsffFinding): ProductRef {
-  const resource = parseArn(finding.ProductArn)?.resource ?? '';
-  const [, company = '', product = ''] = resource.split('/');
-  const id = company === 'aws' ? product : `${company}/${product}`;
+/**
+ * `arn:aws:securityhub:us-east-1::product/aws/guardduty` -> id `guardduty`
+ * (owner `aws`) only in the finding's own region and partition; partners ->
+ * `company/product`; an account's products -> `<account>/<product>`. The
+ * finding's own region is its `Region`, which Security Hub sets on import
+ * (the envelope's where it is missing). `ProductName` and `CompanyName` only
+ * label the product: a member account may set them to anything.
+ */
+function productOf(finding: AsffFinding, ownRegion: string): ProductRef {
+  const identity = productIdentity(finding.ProductArn, { region: ownRegion }, ['product']) ?? unverifiedProduct(finding.ProductName, 'unknown');
   return {
-    id: id === '/' ? finding.ProductArn : id,
-    owner: company === 'aws' ? 'aws' : 'third-party',
-    name: finding.ProductName ?? product,
+    id: identity.id,
+    owner: identity.owner,
+    name: finding.ProductName ?? identity.product,
     ...(finding.CompanyName === undefined ? {} : { company: finding.CompanyName }),
     arn: finding.ProductArn,
   };
@@ -108,13 +117,21 @@ function parseStandardsControlArn(arn: string | undefined): { standard: string; 
   return { standard: parts.join('/'), controlId };
 }
 
-function controlOf(finding: AsffFinding): Control | undefined {
-  const fields = finding.ProductFields ?? {};
+/**
+ * The control a finding is about. `Compliance` is Security Hub's own block;
+ * `ProductFields` are whatever the product wrote, so the standard's control
+ * id, its ARN and standards are read from them only when the product is
+ * Security Hub itself (verified by ARN): a member account's default product
+ * writing `ControlId: EC2.13` names no control.
+ */
+function controlOf(finding: AsffFinding, product: ProductRef): Control | undefined {
+  const fromSecurityHub = product.owner === 'aws' && product.id === 'securityhub';
+  const fields: Readonly<Record<string, string>> = fromSecurityHub ? (finding.ProductFields ?? {}) : {};
   const compliance = finding.Compliance;
-  const standardsControlArn = fields.StandardsControlArn;
+  const standardsControlArn = present(fields.StandardsControlArn);
   const fromArn = parseStandardsControlArn(standardsControlArn);
-  const standardControlId = fields.ControlId ?? fields.RuleId ?? fromArn?.controlId;
-  const securityControlId = compliance?.SecurityControlId;
+  const standardControlId = present(fields.ControlId) ?? present(fields.RuleId) ?? fromArn?.controlId;
+  const securityControlId = present(compliance?.SecurityControlId);
   const id = securityControlId ?? standardControlId;
   if (id === undefined) return undefined;
 
@@ -147,11 +164,35 @@ function controlOf(finding: AsffFinding): Control | undefined {
   };
 }
 
-const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
-const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
 const record = (value: unknown): Record<string, unknown> => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
 
-function resourceOf(resource: AsffResource, finding: { account: string; region: string; partition: Partition }): Resource {
+/** An instance profile ARN (`arn:aws:iam::111122223333:instance-profile/web`), never a placeholder or other text. */
+const instanceProfileArn = (value: unknown): string | undefined => {
+  const arn = present(value);
+  const parsed = parseArn(arn);
+  return parsed?.service === 'iam' && parsed.resource.startsWith('instance-profile/') ? arn : undefined;
+};
+
+/** The `Details` objects Riposte reads, each of which describes one resource type only. */
+const READ_DETAILS = Object.keys(KIND_OF_TYPE).filter((type) => type !== 'AwsAccount');
+
+interface ResourceContext {
+  readonly account: string;
+  readonly region: string;
+  readonly partition: Partition;
+  /** `detail.findings[i].Resources[j]`, for the reasons of a dispute. */
+  readonly path: string;
+}
+
+/**
+ * One ASFF resource. Where the resource's own fields disagree (its `Type` and
+ * the shape of its `Id`, the `Id` and the id in `Details`, `Details` for
+ * another type), the resource is `disputed`, each reason naming both values,
+ * and identifiers follow the `Id` (what the ARN, and so every key built on it,
+ * names) rather than `Details`.
+ */
+function resourceOf(resource: AsffResource, finding: ResourceContext): Resource {
+  const { path } = finding;
   const details = resource.Details ?? {};
   const arn = resource.Id.startsWith('arn:') ? resource.Id : undefined;
   const partition = resource.Partition ?? partitionOfArn(arn) ?? finding.partition;
@@ -161,27 +202,41 @@ function resourceOf(resource: AsffResource, finding: { account: string; region: 
   const arnAccount = parseArn(arn)?.account;
   const account = arnAccount !== undefined && /^\d{12}$/.test(arnAccount) ? arnAccount : finding.account;
 
-  let instanceId = instanceIdIn(resource.Id);
+  const disputes: string[] = [];
+  const dispute = (reason: string | undefined): void => void (reason === undefined ? undefined : disputes.push(reason));
+  const typeDispute = typeIdDispute(`${path}.Type`, resource.Type, `${path}.Id`, resource.Id);
+  dispute(typeDispute);
+  for (const key of READ_DETAILS) {
+    if (key !== resource.Type && Object.hasOwn(details, key)) dispute(`${path}.Type is ${resource.Type} but ${path}.Details holds ${key}`);
+  }
+
+  // The Id yields an instance id only where the type says instance, or where
+  // an untyped resource (`Other`) is named by an instance ARN: never a role's
+  // bare `i-…`. Where the Type and the Id disagree, nothing typed is derived.
+  const typed = Object.hasOwn(KIND_OF_TYPE, resource.Type) || /^Aws[A-Z]/.test(resource.Type);
+  let instanceId = typeDispute === undefined && (resource.Type === 'AwsEc2Instance' || (!typed && arn !== undefined)) ? instanceIdIn(resource.Id) : undefined;
   const securityGroupIds = new Set<string>();
   const networkInterfaces: NetworkInterface[] = [];
   let vpcId: string | undefined;
   let subnetId: string | undefined;
   let iamRole: Resource['iamRole'];
 
-  const instance = record(details.AwsEc2Instance);
-  if (resource.Type === 'AwsEc2Instance') {
-    instanceId ??= instanceIdIn(str(instance.InstanceId));
-    vpcId = str(instance.VpcId);
-    subnetId = str(instance.SubnetId);
-    const profile = str(instance.IamInstanceProfileArn);
+  if (resource.Type === 'AwsEc2Instance' && typeDispute === undefined) {
+    const instance = record(details.AwsEc2Instance);
+    const detailsInstanceId = instanceIdIn(present(instance.InstanceId));
+    dispute(valueDispute(`${path}.Id`, instanceId, `${path}.Details.AwsEc2Instance.InstanceId`, detailsInstanceId));
+    instanceId ??= detailsInstanceId;
+    vpcId = ec2Id('vpc', instance.VpcId);
+    subnetId = ec2Id('subnet', instance.SubnetId);
+    const profile = instanceProfileArn(instance.IamInstanceProfileArn);
     if (profile !== undefined) iamRole = { instanceProfileArn: profile };
-    const ipv4 = strings(instance.IpV4Addresses);
-    const ipv6 = strings(instance.IpV6Addresses);
+    const ipv4 = presentStrings(instance.IpV4Addresses);
+    const ipv6 = presentStrings(instance.IpV6Addresses);
     const interfaces = Array.isArray(instance.NetworkInterfaces) ? instance.NetworkInterfaces.map(record) : [];
     // ASFF lists the instance's addresses once, not per interface: with a single
     // interface they are that interface's; with several, they stay unassigned.
     interfaces.forEach((networkInterface, index) => {
-      const id = str(networkInterface.NetworkInterfaceId);
+      const id = ec2Id('eni', networkInterface.NetworkInterfaceId);
       const only = interfaces.length === 1 && index === 0;
       networkInterfaces.push({
         ...(id === undefined ? {} : { id }),
@@ -197,20 +252,26 @@ function resourceOf(resource: AsffResource, finding: { account: string; region: 
     }
   }
 
-  const group = record(details.AwsEc2SecurityGroup);
-  if (resource.Type === 'AwsEc2SecurityGroup') {
-    const groupId = str(group.GroupId) ?? securityGroupIdIn(resource.Id);
+  if (resource.Type === 'AwsEc2SecurityGroup' && typeDispute === undefined) {
+    const group = record(details.AwsEc2SecurityGroup);
+    const idGroup = securityGroupIdIn(resource.Id);
+    const detailsGroup = securityGroupIdIn(present(group.GroupId));
+    dispute(valueDispute(`${path}.Id`, idGroup, `${path}.Details.AwsEc2SecurityGroup.GroupId`, detailsGroup));
+    const groupId = idGroup ?? detailsGroup;
     if (groupId !== undefined) securityGroupIds.add(groupId);
-    vpcId = str(group.VpcId);
+    vpcId = ec2Id('vpc', group.VpcId);
   }
 
-  const eni = record(details.AwsEc2NetworkInterface);
-  if (resource.Type === 'AwsEc2NetworkInterface') {
+  if (resource.Type === 'AwsEc2NetworkInterface' && typeDispute === undefined) {
+    const eni = record(details.AwsEc2NetworkInterface);
     const groups = Array.isArray(eni.SecurityGroups) ? eni.SecurityGroups.map(record) : [];
-    const groupIds = groups.map((g) => str(g.GroupId)).filter((id): id is string => id !== undefined);
+    const groupIds = groups.map((g) => securityGroupIdIn(present(g.GroupId))).filter((id): id is string => id !== undefined);
     groupIds.forEach((id) => securityGroupIds.add(id));
-    instanceId ??= instanceIdIn(str(record(eni.Attachment).InstanceId));
-    const eniId = str(eni.NetworkInterfaceId) ?? /network-interface\/(eni-[0-9a-f]+)/.exec(resource.Id)?.[1];
+    instanceId ??= instanceIdIn(present(record(eni.Attachment).InstanceId));
+    const idEni = /network-interface\/(eni-[0-9a-f]+)$/.exec(resource.Id)?.[1];
+    const detailsEni = ec2Id('eni', eni.NetworkInterfaceId);
+    dispute(valueDispute(`${path}.Id`, idEni, `${path}.Details.AwsEc2NetworkInterface.NetworkInterfaceId`, detailsEni));
+    const eniId = idEni ?? detailsEni;
     networkInterfaces.push({
       ...(eniId === undefined ? {} : { id: eniId }),
       ipv4Addresses: [],
@@ -219,19 +280,25 @@ function resourceOf(resource: AsffResource, finding: { account: string; region: 
     });
   }
 
-  if (resource.Type === 'AwsIamRole') {
+  if (resource.Type === 'AwsIamRole' && typeDispute === undefined) {
     const role = record(details.AwsIamRole);
-    const name = str(role.RoleName) ?? (arn !== undefined ? parseArn(arn)?.resource.split('/').pop() : undefined);
+    const arnName = arn === undefined ? undefined : parseArn(arn)?.resource.split('/').pop();
+    const detailsName = present(role.RoleName);
+    dispute(valueDispute(`${path}.Id`, arnName, `${path}.Details.AwsIamRole.RoleName`, detailsName));
+    const name = arnName ?? detailsName;
     iamRole = { ...(name === undefined ? {} : { name }), ...(arn === undefined ? {} : { arn }) };
   }
 
   let accessKey: Resource['accessKey'];
-  if (resource.Type === 'AwsIamAccessKey') {
+  if (resource.Type === 'AwsIamAccessKey' && typeDispute === undefined) {
     const key = record(details.AwsIamAccessKey);
-    const id = str(key.AccessKeyId) ?? /^AWS::IAM::AccessKey:(.+)$/.exec(resource.Id)?.[1];
-    const userName = str(key.PrincipalName) ?? str(key.UserName);
-    const userType = str(key.PrincipalType);
-    const principalId = str(key.PrincipalId);
+    const idKey = present(/^AWS::IAM::AccessKey:(.+)$/.exec(resource.Id)?.[1]);
+    const detailsKey = present(key.AccessKeyId);
+    dispute(valueDispute(`${path}.Id`, idKey, `${path}.Details.AwsIamAccessKey.AccessKeyId`, detailsKey));
+    const id = idKey ?? detailsKey;
+    const userName = present(key.PrincipalName) ?? present(key.UserName);
+    const userType = present(key.PrincipalType);
+    const principalId = present(key.PrincipalId);
     accessKey = {
       ...(id === undefined ? {} : { id }),
       ...(userName === undefined ? {} : { userName }),
@@ -252,6 +319,7 @@ function resourceOf(resource: AsffResource, finding: { account: string; region: 
     partition,
     ...(resource.Tags === undefined ? {} : { tags: resource.Tags }),
     ...(instanceId === undefined ? {} : { instanceId }),
+    ...(disputes.length === 0 ? {} : { disputed: disputes }),
     securityGroupIds: [...securityGroupIds],
     ...(vpcId === undefined ? {} : { vpcId }),
     ...(subnetId === undefined ? {} : { subnetId }),
@@ -275,14 +343,22 @@ function guardDutyTypesOf(types: readonly string[]): string[] {
 }
 
 function normalize(finding: AsffFinding, parsed: ParsedEnvelope, index: number, trigger: Trigger, item: unknown): Finding {
+  const path = `detail.findings[${index}]`;
   const productArn = parseArn(finding.ProductArn);
   const arnRegion = productArn?.region;
   // The envelope of a Security Hub event always names a region (parseEnvelope requires it).
-  const region: string = finding.Region ?? (arnRegion !== undefined && REGION_PATTERN.test(arnRegion) ? arnRegion : undefined) ?? finding.Resources[0]?.Region ?? (parsed.envelope.region as string);
+  const envelopeRegion = parsed.envelope.region as string;
+  const region: string = finding.Region ?? (arnRegion !== undefined && REGION_PATTERN.test(arnRegion) ? arnRegion : undefined) ?? finding.Resources[0]?.Region ?? envelopeRegion;
   const partition = partitionOfArn(finding.ProductArn) ?? finding.Resources[0]?.Partition ?? partitionOfRegion(region);
-  const control = controlOf(finding);
-  const product = productOf(finding);
+  // The product ARN is checked against the finding's own Region, never against itself.
+  const product = productOf(finding, finding.Region ?? envelopeRegion);
+  const control = controlOf(finding, product);
   const types = product.id === 'guardduty' ? [...new Set([...finding.Types, ...guardDutyTypesOf(finding.Types)])] : finding.Types;
+  const sample = asffGuardDutySample(finding.ProductFields, `${path}.ProductFields`);
+  const refusals = new Refusals();
+  const createdAt = refusals.time(readTime(finding.CreatedAt, `${path}.CreatedAt`));
+  const updatedAt = refusals.time(readTime(finding.UpdatedAt, `${path}.UpdatedAt`));
+  const notedAt = finding.Note === undefined ? undefined : refusals.time(readTime(finding.Note.UpdatedAt, `${path}.Note.UpdatedAt`));
   const base = { account: finding.AwsAccountId, region, partition };
   return {
     id: finding.Id,
@@ -298,20 +374,22 @@ function normalize(finding: AsffFinding, parsed: ParsedEnvelope, index: number, 
     workflow: finding.Workflow?.Status ?? WORKFLOW_OF_STATE[finding.WorkflowState ?? 'NEW'] ?? WorkflowStatus.New,
     recordState: finding.RecordState ?? RecordState.Active,
     ...base,
-    resources: finding.Resources.map((resource) => resourceOf(resource, base)),
+    resources: finding.Resources.map((resource, position) => resourceOf(resource, { ...base, path: `${path}.Resources[${position}]` })),
     ...(finding.Note === undefined
       ? {}
       : {
           note: {
             text: finding.Note.Text,
             updatedBy: finding.Note.UpdatedBy,
-            ...(finding.Note.UpdatedAt === undefined ? {} : { updatedAt: finding.Note.UpdatedAt }),
+            ...(notedAt === undefined ? {} : { updatedAt: notedAt }),
           },
         }),
     trigger,
+    ...(sample === undefined ? {} : { sample }),
+    ...refusals.spread(),
     ...(finding.GeneratorId === undefined ? {} : { generatorId: finding.GeneratorId }),
-    ...(finding.CreatedAt === undefined ? {} : { createdAt: finding.CreatedAt }),
-    ...(finding.UpdatedAt === undefined ? {} : { updatedAt: finding.UpdatedAt }),
+    ...(createdAt === undefined ? {} : { createdAt }),
+    ...(updatedAt === undefined ? {} : { updatedAt }),
     raw: { envelope: parsed.envelope, record: item, index },
   };
 }
@@ -321,7 +399,7 @@ export function readAsffFindings(parsed: ParsedEnvelope, trigger: Trigger): Inta
   return readFindingBatch(parsed, {
     format: 'ASFF',
     schema: asffFindingSchema,
-    identify: (item) => ({ findingId: str(record(item).Id), account: str(record(item).AwsAccountId) }),
+    identify: (item) => ({ findingId: present(record(item).Id), account: present(record(item).AwsAccountId) }),
     normalize: (finding, index, item) => normalize(finding, parsed, index, trigger, item),
   });
 }

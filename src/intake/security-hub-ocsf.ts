@@ -4,7 +4,10 @@ import { accountIdSchema, asffResourceType, ec2Arn, instanceIdIn, parseArn, part
 import { cisRulesOfRequirements } from './cis.js';
 import { readFindingBatch } from './finding-batch.js';
 import type { ParsedEnvelope } from './envelope.js';
+import { productIdentity, unverifiedProduct } from './product.js';
+import { kindOfId, typeIdDispute, valueDispute } from './resource-kind.js';
 import { ocsfSeverity } from './severity.js';
+import { present, readTime, Refusals } from './values.js';
 import { ComplianceStatus, FindingFormat, FindingSource, RecordState, WorkflowStatus, type Control, type Finding, type IntakeResult, type ProductRef, type Resource, type Trigger } from './types.js';
 
 const ocsfResourceSchema = z.looseObject({
@@ -93,65 +96,120 @@ function controlOf(finding: OcsfFinding): Control | undefined {
   return { id, securityControlId: id, standards, cisRules: [...cisRules], relatedRequirements };
 }
 
-/** `arn:aws:securityhub:us-east-1::productv2/aws/guardduty` -> `guardduty`. */
+/**
+ * `arn:aws:securityhub:us-east-1::productv2/aws/guardduty` -> `guardduty`
+ * (owner `aws`), only in the finding's own region (`cloud.region`) and
+ * partition. Security Hub writes `productv2/aws/<service>` (`securityhub`,
+ * `securityhub-coverage`, `guardduty`, `inspector`, `macie`); the ASFF form
+ * `product/aws/<service>` is read the same way. A finding with only a name
+ * ("GuardDuty") or with a uid that is no product ARN is `unverified/<name>`.
+ */
 function productOf(finding: OcsfFinding): ProductRef {
   const { name, uid, vendor_name: vendor } = finding.metadata.product;
-  const [, company = '', product = ''] = (parseArn(uid)?.resource ?? '').split('/');
-  const id = company === '' ? (name ?? 'unknown').toLowerCase().replace(/\s+/g, '-') : company === 'aws' ? product : `${company}/${product}`;
+  const context = { region: finding.cloud.region, ...(finding.cloud.cloud_partition === undefined ? {} : { statedPartition: finding.cloud.cloud_partition }) };
+  const identity = productIdentity(uid, context, ['productv2', 'product']) ?? unverifiedProduct(present(name), 'unknown');
   return {
-    id,
-    owner: company === 'aws' || (company === '' && id === 'guardduty') ? 'aws' : 'third-party',
-    name: name ?? product,
+    id: identity.id,
+    owner: identity.owner,
+    name: name ?? identity.product,
     ...(vendor === undefined ? {} : { company: vendor }),
     ...(uid === undefined ? {} : { arn: uid }),
   };
 }
 
-function resourceOf(resource: z.infer<typeof ocsfResourceSchema>, finding: { account: string; region: string; partition: Partition }): Resource {
+/**
+ * Security Hub's type name for an OCSF resource `type`. OCSF findings carry
+ * the CloudFormation name (`AWS::EC2::Instance`), but some producers write
+ * the ASFF one (`AwsEc2Instance`): both are the same type.
+ */
+function asffTypeOf(type: string): string {
+  return /^Aws[A-Z][A-Za-z0-9]*$/.test(type) || type === 'Other' ? type : asffResourceType(type);
+}
+
+interface ResourceContext {
+  readonly account: string;
+  readonly region: string;
+  readonly partition: Partition;
+  /** `detail.findings[i].resources[j]`, for the reasons of a dispute. */
+  readonly path: string;
+}
+
+/**
+ * One OCSF resource. Where its own fields disagree (`uid` and `uid_alt`
+ * naming different resources, a `type` and the shape of its `uid`), the
+ * resource is `disputed`, each reason naming both values; identifiers then
+ * follow the ARN, which is what every key built on the resource names.
+ */
+function resourceOf(resource: z.infer<typeof ocsfResourceSchema>, finding: ResourceContext): Resource {
+  const { path } = finding;
   const account = resource.owner?.account?.uid ?? finding.account;
   // IAM resources say "global"; the finding's region is where they were evaluated.
   const region = resource.region !== undefined && regionSchema.safeParse(resource.region).success ? resource.region : finding.region;
   const partition = partitionNamed(resource.cloud_partition) ?? finding.partition;
-  const arn = [resource.uid_alt, resource.uid].find((candidate) => candidate?.startsWith('arn:'));
+  const uid = resource.uid;
+  const uidAlt = present(resource.uid_alt);
+  const arn = [uidAlt, uid].find((candidate) => candidate?.startsWith('arn:'));
   const tags = resource.tags === undefined ? undefined : Object.fromEntries(resource.tags.map(({ name, value }) => [name, value ?? '']));
+  const type = asffTypeOf(resource.type);
+
+  const disputes = [typeIdDispute(`${path}.type`, type, `${path}.uid`, uid, resource.type) ?? typeIdDispute(`${path}.type`, type, `${path}.uid_alt`, uidAlt, resource.type)];
+  const typeDisputed = disputes[0] !== undefined;
+  const uidKind = kindOfId(uid);
+  const altKind = kindOfId(uidAlt);
+  if (!typeDisputed && uidKind !== undefined && altKind !== undefined && uidKind !== altKind) {
+    disputes.push(`${path}.uid ${JSON.stringify(uid)} and ${path}.uid_alt ${JSON.stringify(uidAlt)} name different kinds of resource`);
+  } else if (!typeDisputed) {
+    // The same resource written two ways (an id and its ARN): the ids must match.
+    disputes.push(
+      valueDispute(`${path}.uid`, instanceIdIn(uid), `${path}.uid_alt`, instanceIdIn(uidAlt)) ??
+        valueDispute(`${path}.uid`, securityGroupIdIn(uid), `${path}.uid_alt`, securityGroupIdIn(uidAlt)) ??
+        (uid.startsWith('arn:') && uidAlt?.startsWith('arn:') === true ? valueDispute(`${path}.uid`, uid, `${path}.uid_alt`, uidAlt) : undefined),
+    );
+  }
+  const disputed = disputes.filter((reason): reason is string => reason !== undefined);
+
   const base = {
-    type: asffResourceType(resource.type),
+    type,
     nativeType: resource.type,
     account,
     region,
     partition,
     ...(tags === undefined ? {} : { tags }),
+    ...(disputed.length === 0 ? {} : { disputed }),
     securityGroupIds: [] as string[],
     networkInterfaces: [],
   };
-  switch (resource.type) {
-    case 'AWS::::Account':
-      return { ...base, id: `AWS::::Account:${resource.uid}` };
-    case 'AWS::EC2::Instance': {
-      const instanceId = instanceIdIn(resource.uid) ?? instanceIdIn(resource.uid_alt);
+  const plain = { ...base, id: arn ?? uid, ...(arn === undefined ? {} : { arn }) };
+  if (typeDisputed) return plain;
+  switch (type) {
+    case 'AwsAccount':
+      return { ...base, id: `AWS::::Account:${uid}` };
+    case 'AwsEc2Instance': {
+      const instanceId = instanceIdIn(arn) ?? instanceIdIn(uid) ?? instanceIdIn(uidAlt);
       const instanceArn = arn ?? (instanceId === undefined ? undefined : ec2Arn(partition, region, account, 'instance', instanceId));
-      return { ...base, id: instanceArn ?? resource.uid, ...(instanceArn === undefined ? {} : { arn: instanceArn }), ...(instanceId === undefined ? {} : { instanceId }) };
+      return { ...base, id: instanceArn ?? uid, ...(instanceArn === undefined ? {} : { arn: instanceArn }), ...(instanceId === undefined ? {} : { instanceId }) };
     }
-    case 'AWS::EC2::SecurityGroup': {
-      const groupId = securityGroupIdIn(resource.uid) ?? securityGroupIdIn(resource.uid_alt);
+    case 'AwsEc2SecurityGroup': {
+      const groupId = securityGroupIdIn(arn) ?? securityGroupIdIn(uid) ?? securityGroupIdIn(uidAlt);
       const groupArn = arn ?? (groupId === undefined ? undefined : ec2Arn(partition, region, account, 'security-group', groupId));
-      return { ...base, id: groupArn ?? resource.uid, ...(groupArn === undefined ? {} : { arn: groupArn }), securityGroupIds: groupId === undefined ? [] : [groupId] };
+      return { ...base, id: groupArn ?? uid, ...(groupArn === undefined ? {} : { arn: groupArn }), securityGroupIds: groupId === undefined ? [] : [groupId] };
     }
-    case 'AWS::IAM::Role': {
-      const name = resource.name ?? (arn === undefined ? undefined : parseArn(arn)?.resource.split('/').pop());
-      return { ...base, id: arn ?? resource.uid, ...(arn === undefined ? {} : { arn }), iamRole: { ...(name === undefined ? {} : { name }), ...(arn === undefined ? {} : { arn }) } };
+    case 'AwsIamRole': {
+      const name = present(resource.name) ?? (arn === undefined ? undefined : parseArn(arn)?.resource.split('/').pop());
+      return { ...plain, iamRole: { ...(name === undefined ? {} : { name }), ...(arn === undefined ? {} : { arn }) } };
     }
-    case 'AWS::IAM::AccessKey': {
+    case 'AwsIamAccessKey': {
       const data = resource.data ?? {};
-      const text = (key: string): string | undefined => (typeof data[key] === 'string' ? data[key] : undefined);
+      const text = (key: string): string | undefined => (Object.hasOwn(data, key) ? present(data[key]) : undefined);
+      const keyId = present(uid);
       const userName = text('user_name');
       const userType = text('user_type');
       const principalId = text('principal_id');
       return {
         ...base,
-        id: `AWS::IAM::AccessKey:${resource.uid}`,
+        id: `AWS::IAM::AccessKey:${uid}`,
         accessKey: {
-          id: resource.uid,
+          ...(keyId === undefined ? {} : { id: keyId }),
           ...(userName === undefined ? {} : { userName }),
           ...(userType === undefined ? {} : { userType }),
           ...(principalId === undefined ? {} : { principalId }),
@@ -160,11 +218,12 @@ function resourceOf(resource: z.infer<typeof ocsfResourceSchema>, finding: { acc
       };
     }
     default:
-      return { ...base, id: arn ?? resource.uid, ...(arn === undefined ? {} : { arn }) };
+      return plain;
   }
 }
 
 function normalize(finding: OcsfFinding, parsed: ParsedEnvelope, index: number, trigger: Trigger, item: unknown): Finding {
+  const path = `detail.findings[${index}]`;
   const account = finding.cloud.account.uid;
   const region = finding.cloud.region;
   const partition = partitionNamed(finding.cloud.cloud_partition) ?? partitionNamed(finding.resources[0]?.cloud_partition) ?? partitionOfArn(finding.finding_info.uid) ?? partitionOfRegion(region);
@@ -172,7 +231,14 @@ function normalize(finding: OcsfFinding, parsed: ParsedEnvelope, index: number, 
   const complianceStatusId = finding.compliance?.status_id;
   const closed = finding.activity_id === ACTIVITY_CLOSE || CLOSED_STATUS_IDS.has(finding.status_id ?? 0);
   const configRuleName = finding.finding_info.analytic?.category === 'AWS::Config::ConfigRule' ? finding.finding_info.analytic.name : undefined;
-  const updatedAt = finding.finding_info.modified_time_dt ?? finding.time_dt;
+  const refusals = new Refusals();
+  const createdAt = refusals.time(readTime(finding.finding_info.created_time_dt, `${path}.finding_info.created_time_dt`));
+  // A modification time that does not parse leaves the finding's update time
+  // unknown: the event time is no stand-in for it (it could be older).
+  const updatedAt =
+    finding.finding_info.modified_time_dt === undefined
+      ? refusals.time(readTime(finding.time_dt, `${path}.time_dt`))
+      : refusals.time(readTime(finding.finding_info.modified_time_dt, `${path}.finding_info.modified_time_dt`));
   const base = { account, region, partition };
   return {
     id: finding.finding_info.uid,
@@ -196,10 +262,11 @@ function normalize(finding: OcsfFinding, parsed: ParsedEnvelope, index: number, 
     workflow: WORKFLOW_OF_STATUS[finding.status_id ?? 1] ?? WorkflowStatus.New,
     recordState: closed ? RecordState.Archived : RecordState.Active,
     ...base,
-    resources: finding.resources.map((resource) => resourceOf(resource, base)),
+    resources: finding.resources.map((resource, position) => resourceOf(resource, { ...base, path: `${path}.resources[${position}]` })),
     ...(finding.comment === undefined || finding.comment === null || finding.comment === '' ? {} : { note: { text: finding.comment } }),
     trigger,
-    ...(finding.finding_info.created_time_dt === undefined ? {} : { createdAt: finding.finding_info.created_time_dt }),
+    ...refusals.spread(),
+    ...(createdAt === undefined ? {} : { createdAt }),
     ...(updatedAt === undefined ? {} : { updatedAt }),
     raw: { envelope: parsed.envelope, record: item, index },
   };

@@ -264,6 +264,13 @@ export interface Finding {
    * why. A sample never changes anything unless a playbook opts in.
    */
   readonly sample?: { readonly reason: string };
+  /**
+   * Values the finding sent that intake refused, each naming the field and
+   * the value (a time that does not parse). Nothing is guessed in their place:
+   * a refused `UpdatedAt` leaves `updatedAt` absent, and what depends on it
+   * (idempotency, the loop guard) treats it as unknown.
+   */
+  readonly refused?: readonly string[];
   readonly generatorId?: string;
   readonly createdAt?: string;
   /** When the source last changed the finding; with `id`, what idempotency keys on. */

@@ -631,6 +631,7 @@ const RUN_ATTRIBUTES = {
   history: 'json-list',
   receivedEvent: 'json',
   finding: 'json',
+  targets: 'json',
   attempt: 'number',
   retryOf: 'string',
   rollbackOf: 'string',

@@ -117,12 +117,13 @@ export class FileRunLedger implements RunLedger {
     return this.#withLock(path, async () => {
       const claims = (await readJson<ClaimsFile>(path)) ?? {};
       const nowSeconds = epochSeconds(now);
-      const held = claims[key];
+      const held = ownEntry(claims, key);
       const outcome = rule(held === undefined ? undefined : { holder: held.runId, expiresAt: held.expiresAt }, nowSeconds);
       if (outcome !== TAKE) return outcome;
       // Expired claims are dropped as the file is rewritten (DynamoDB's TTL does the same, lazily).
-      const kept: ClaimsFile = Object.fromEntries(Object.entries(claims).filter(([, entry]) => entry.expiresAt > nowSeconds));
-      kept[key] = { runId, claimedAt: now.toISOString(), expiresAt: nowSeconds + windowSeconds };
+      // Object.fromEntries defines each key as data, where `kept[key] = …` would run a `__proto__` setter.
+      const claim: ClaimEntry = { runId, claimedAt: now.toISOString(), expiresAt: nowSeconds + windowSeconds };
+      const kept: ClaimsFile = Object.fromEntries([...Object.entries(claims).filter(([name, entry]) => name !== key && entry.expiresAt > nowSeconds), [key, claim]]);
       await writeAtomically(path, kept);
       return { claimed: true };
     });
@@ -136,11 +137,13 @@ export class FileRunLedger implements RunLedger {
       const limits = (await readJson<LimitsFile>(path)) ?? {};
       const nowSeconds = epochSeconds(now);
       const expiresAt = nowSeconds + windowSeconds;
-      // Slots beyond a lowered limit are ignored, as in the DynamoDB store.
+      // The slots that are held, read as they are stored: the work is what is
+      // held, never what the limit allows. Slots beyond a lowered limit are
+      // ignored, as in the DynamoDB store.
       const held = new Map<number, SlotEntry>();
-      for (let index = 0; index < limit; index += 1) {
-        const slot = limits[scope]?.[index];
-        if (slot !== undefined && slot.expiresAt > nowSeconds) held.set(index, slot);
+      for (const [key, slot] of Object.entries(ownEntry(limits, scope) ?? {})) {
+        const index = Number(key);
+        if (Number.isInteger(index) && index >= 0 && index < limit && slot.expiresAt > nowSeconds) held.set(index, slot);
       }
       const mine = [...held].find(([, slot]) => slot.resourceKey === resourceKey);
       let taken: number | undefined;
@@ -152,12 +155,15 @@ export class FileRunLedger implements RunLedger {
         if (taken === undefined) return limitReached(new Map([...held].map(([index, slot]) => [index, slot.resourceKey])), limit);
       }
       // Expired slots are dropped as the file is rewritten (DynamoDB's TTL does the same, lazily).
-      const kept: LimitsFile = {};
-      for (const [name, slots] of Object.entries(limits)) {
-        const live = Object.entries(slots).filter(([, slot]) => slot.expiresAt > nowSeconds);
-        if (live.length > 0) kept[name] = Object.fromEntries(live);
-      }
-      kept[scope] = { ...kept[scope], [String(taken)]: { resourceKey, reservedAt: now.toISOString(), expiresAt } };
+      const slot: SlotEntry = { resourceKey, reservedAt: now.toISOString(), expiresAt };
+      const live = (slots: Record<string, SlotEntry>): Array<[string, SlotEntry]> => Object.entries(slots).filter(([, entry]) => entry.expiresAt > nowSeconds);
+      const kept: LimitsFile = Object.fromEntries([
+        ...Object.entries(limits)
+          .filter(([name]) => name !== scope)
+          .map(([name, slots]): [string, Record<string, SlotEntry>] => [name, Object.fromEntries(live(slots))])
+          .filter(([, slots]) => Object.keys(slots).length > 0),
+        [scope, Object.fromEntries([...live(ownEntry(limits, scope) ?? {}).filter(([index]) => index !== String(taken)), [String(taken), slot]])],
+      ]);
       await writeAtomically(path, kept);
       return { allowed: true, used: mine === undefined ? held.size + 1 : held.size, limit, alreadyHeld: mine !== undefined };
     });
@@ -229,6 +235,14 @@ export class FileRunLedger implements RunLedger {
       // Gone already: the holder finished.
     }
   }
+}
+
+/**
+ * `record[key]` when `record` itself holds it: claim keys carry a finding's
+ * id and scopes a playbook's, and neither may find `Object.prototype`'s members.
+ */
+function ownEntry<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 async function readJson<T>(path: string): Promise<T | undefined> {

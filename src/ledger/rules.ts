@@ -159,8 +159,14 @@ export function limitReached(held: ReadonlyMap<number, string>, limit: number): 
   return { allowed: false, used: held.size, limit, holders };
 }
 
-/** The first slot below `limit` that nobody holds. */
+/**
+ * The first slot below `limit` that nobody holds. `held` has only slots
+ * below `limit`, so among the first `held.size + 1` one is free unless all
+ * `limit` are held: the search costs what is held, never what the limit
+ * allows (a limit of 2^53 - 1 is as quick as 1).
+ */
 export function freeSlot(held: ReadonlyMap<number, unknown>, limit: number): number | undefined {
-  for (let index = 0; index < limit; index += 1) if (!held.has(index)) return index;
+  const last = Math.min(limit, held.size + 1);
+  for (let index = 0; index < last; index += 1) if (!held.has(index)) return index;
   return undefined;
 }

@@ -102,6 +102,13 @@ export interface RunRecord {
    * `receivedEvent`): what a resumed or rolled-back run rebuilds its context from.
    */
   readonly finding?: unknown;
+  /**
+   * Each step's target as the run resolved it, live, before anything else
+   * read it (plain JSON, the pipeline's `RunTargets`): what the guards, the
+   * plan, every step, a resume and a rollback act on — never re-derived from
+   * the finding. Absent for a run of an exempt account (nothing was read there).
+   */
+  readonly targets?: unknown;
   /** 1 for the first attempt; a retry of a failed run is attempt 2, and so on. */
   readonly attempt?: number;
   /** The failed run this one retries. */

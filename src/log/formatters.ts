@@ -1,6 +1,8 @@
 import { LogFormatter, LogItem } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 
+import { neutralise, neutraliseJson } from '../neutralise.js';
+
 /** A line as the CLI's JSON format writes it: the attributes apart, so none can be taken for the line's own keys. */
 function jsonLine(attributes: UnformattedAttributes, lineAttributes: LogAttributes): LogAttributes {
   return { time: attributes.timestamp.toISOString(), level: attributes.logLevel.toLowerCase(), message: attributes.message, attributes: lineAttributes };
@@ -32,10 +34,17 @@ const SHORT_CORRELATION_ID = 8;
 
 const two = (value: number): string => String(value).padStart(2, '0');
 
-/** Bare when it reads unambiguously, quoted otherwise. */
+/**
+ * Bare when it reads unambiguously, quoted otherwise. Pretty lines go to a
+ * terminal and quote findings: no control or bidi character is written raw
+ * (quoted text as JSON escapes them, bare text never holds one).
+ */
 function prettyText(text: string): string {
-  return /^[^\s"=]+$/.test(text) ? text : JSON.stringify(text);
+  return /^[^\s"=]+$/.test(text) && neutralise(text) === text ? text : neutraliseJson(JSON.stringify(text));
 }
+
+/** Keys are Riposte's own, but an object logged whole brings its keys along: they are neutralised like values. */
+const prettyKey = (key: string): string => neutralise(key);
 
 function prettyValue(key: string, value: unknown): string {
   if (typeof value === 'string') return prettyText(value);
@@ -45,7 +54,8 @@ function prettyValue(key: string, value: unknown): string {
     const label = typeof code === 'string' ? code : typeof name === 'string' ? name : 'Error';
     return prettyText(`${label}: ${message}`);
   }
-  return JSON.stringify(value) ?? String(value);
+  const json = JSON.stringify(value) as string | undefined;
+  return json === undefined ? prettyText(String(value)) : neutraliseJson(json);
 }
 
 /**
@@ -61,10 +71,10 @@ export class PrettyLogFormatter extends LogFormatter {
       const text = typeof correlationId === 'string' ? correlationId.slice(0, SHORT_CORRELATION_ID) : JSON.stringify(correlationId);
       pairs.push(`cid=${prettyText(text)}`);
     }
-    for (const [key, value] of Object.entries(rest)) pairs.push(`${key}=${prettyValue(key, value)}`);
+    for (const [key, value] of Object.entries(rest)) pairs.push(`${prettyKey(key)}=${prettyValue(key, value)}`);
     const time = attributes.timestamp;
     const clock = `${two(time.getHours())}:${two(time.getMinutes())}:${two(time.getSeconds())}`;
-    const head = `${clock} ${attributes.logLevel.toUpperCase().padEnd(5)} ${attributes.message.replace(/\r?\n/g, ' ⏎ ')}`;
+    const head = `${clock} ${attributes.logLevel.toUpperCase().padEnd(5)} ${neutralise(attributes.message.replace(/\r?\n/g, ' ⏎ '))}`;
     return new TextLogItem(pairs.length === 0 ? head : `${head}  ${pairs.join(' ')}`, jsonLine(attributes, additionalLogAttributes));
   }
 }

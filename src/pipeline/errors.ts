@@ -47,3 +47,19 @@ export class RunNotResumableError extends RiposteError {
     super(`run ${runId} is ${stage}: there is nothing to resume`, { context: { runId, stage } });
   }
 }
+
+/** A run record's stored targets cannot be read back (written before targets were recorded, or damaged): nothing is re-derived from the finding. */
+export class StoredTargetsInvalidError extends RiposteError {
+  readonly code = 'STORED_TARGETS_INVALID';
+  constructor(runId: string, field: string) {
+    super(`run ${runId}: the stored targets have no valid ${field}, and a target is never re-derived from the finding: nothing changed`, { context: { runId, field } });
+  }
+}
+
+/** A step of a run has no resolved target to act on (the run was refused, or its record holds none for the step). */
+export class TargetNotResolvedError extends RiposteError {
+  readonly code = 'TARGET_NOT_RESOLVED';
+  constructor(runId: string, stepIndex: number) {
+    super(`run ${runId}: step ${stepIndex + 1} has no resolved target, and a target is never re-derived from the finding: nothing changed`, { context: { runId, stepIndex } });
+  }
+}

@@ -78,12 +78,12 @@ export async function execute(run: ExecutingRun): Promise<VerifyingRun | PausedR
       return { stage: 'paused', context, step: index, delaySeconds: 1, detail: `stopped before step ${index + 1} (${step.action}) with ${Math.round(remainingTimeMs() / 1000)} s left` };
     }
 
-    const actionContext = {
-      ...stepContext(services, context.finding, planned.action, { runId: writer.runId, correlationId: writer.record.correlationId, playbookId: context.playbookId }),
-      previousOutcomes: [...outcomes],
-    };
     const stepLog = logger.child({ step: step.action, index });
     try {
+      const actionContext = {
+        ...stepContext(services, context, index, { runId: writer.runId, correlationId: writer.record.correlationId, playbookId: context.playbookId }),
+        previousOutcomes: [...outcomes],
+      };
       const outcome = await runStep({ registry: services.registry, action: step.action }, actionContext, step.params);
       if (outcome.inProgress !== undefined) {
         if (context.resumes >= services.settings.maxResumes) {

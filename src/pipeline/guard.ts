@@ -1,16 +1,15 @@
-import { readResourceTags } from '../actions/index.js';
-import { serializeError, type SerializedError } from '../errors.js';
+import { memberLiveView, type ActionRegistry } from '../actions/index.js';
+import type { SerializedError } from '../errors.js';
 import type { Finding } from '../intake/index.js';
-import type { RunMode, RunRecord } from '../ledger/index.js';
+import type { RunLedger, RunMode, RunRecord } from '../ledger/index.js';
 import type { RunLogger } from '../log/index.js';
 import type { CompiledPlaybook, Playbook } from '../playbooks/index.js';
 import { accountExemption, resourceExemption } from './guards/exemption.js';
 import { findingSkip } from './guards/finding.js';
 import { claimWork } from './guards/idempotency.js';
 import { decideMode } from './guards/mode.js';
-import { actionsOf } from './plan.js';
 import type { Plan, RunContext } from './run-state.js';
-import { memberTarget, primaryResource, resourceKey } from './targets.js';
+import { memberTarget, primaryTarget, resolveTargets, resourceKey, type RunTargets } from './targets.js';
 import type { GuardCode, PipelineServices } from './types.js';
 
 /*
@@ -22,8 +21,15 @@ import type { GuardCode, PipelineServices } from './types.js';
  * | finding      | Riposte's own update coming back? closed?     | before matching (`guardFinding`) |
  * | mode         | off, plan or enforce for this trigger?       | before a run exists (`guardMode`) |
  * | idempotency  | has another run this work already?           | before a run exists (`guardIdempotency`) |
- * | exemptions   | account excluded or exempt? resource tagged? | claimed → guarded (`guardRun`) |
+ * | exemptions   | account excluded or exempt? target disputed, | claimed → guarded (`guardRun`) |
+ * |              | stale, unreadable or tagged exempt?           |                                |
  * | change limit | has the playbook changed too much this hour? | planned → executing (`guardChanges`) |
+ *
+ * Every guard after the mode asks about the same thing: the run's targets,
+ * resolved once, live (`resolveRun`, between the idempotency claim and the
+ * run's first record, which holds them). The exemption guard reads their
+ * tags, the change limit counts the primary target's ARN; neither looks at
+ * the finding's resource again.
  *
  * The change limit comes after the plan on purpose: only a resource the
  * plan would change takes one of the playbook's slots, so a fleet of
@@ -51,8 +57,9 @@ export type GuardDecision<Go = object, Code extends StopCode = StopCode> =
     };
 
 /** Source 1, the finding: Riposte's own update coming back, or a finding already closed, is not acted on by any playbook. */
-export function guardFinding(finding: Finding): GuardDecision<object, 'own-update' | 'closed'> {
-  const skip = findingSkip(finding);
+export async function guardFinding(finding: Finding, ledger: RunLedger): Promise<GuardDecision<object, 'own-update' | 'closed'>> {
+  // Riposte knows its own notes by the run id they carry: one the ledger holds.
+  const skip = await findingSkip(finding, async (runId) => (await ledger.getRun(runId)) !== undefined);
   return skip === undefined ? { verdict: 'go' } : { verdict: 'stop', code: skip.code, reason: skip.reason };
 }
 
@@ -80,33 +87,57 @@ export async function guardIdempotency(
 }
 
 /**
- * Source 4, exemptions: the account (excluded by the deployment, exempt
- * from the playbook) and the tags of the resource the run would change,
- * read live. Tags that cannot be read stop the run: an exemption that
- * cannot be checked is honoured.
+ * Resolves every target of the playbook's steps, live, once: what the
+ * guards, the plan and the actions then use (kept in the run's record).
+ * An exempt or excluded account is never read: `undefined`, and the
+ * exemption guard stops the run.
  */
-export async function guardRun(context: RunContext, playbook: CompiledPlaybook, now: Date): Promise<GuardDecision<object, 'account-exempt' | 'resource-exempt' | 'tags-unreadable'>> {
-  const { services, finding, logger } = context;
+export async function resolveRun(services: PipelineServices, finding: Finding, playbook: Playbook, run: { readonly correlationId: string; readonly now: Date }): Promise<RunTargets | undefined> {
+  if (accountExemption(playbook.exempt.accounts, services.settings.excludedAccounts, finding.account, run.now).exempt) return undefined;
+  return resolveTargets(finding, actionsIn(services.registry, playbook), memberLiveView(services.clients, memberTarget(finding, run.correlationId)));
+}
+
+/** The action behind each of the playbook's steps, by index. */
+export function actionsIn(registry: ActionRegistry, playbook: Playbook): ReturnType<ActionRegistry['get']>[] {
+  return playbook.steps.map((step) => registry.get(step.action));
+}
+
+/**
+ * Source 4, exemptions: the account (excluded by the deployment, exempt
+ * from the playbook), then the run's resolved targets. A target the
+ * finding disagrees with itself about (`target-disputed`), one AWS no
+ * longer shows (`target-stale`) or one whose tags could not be read
+ * (`tags-unreadable`: an exemption that cannot be checked is honoured)
+ * stops the run; so does any target tagged exempt, as read live.
+ */
+export function guardRun(
+  context: RunContext,
+  playbook: CompiledPlaybook,
+  now: Date,
+): GuardDecision<object, 'account-exempt' | 'resource-exempt' | 'tags-unreadable' | 'target-disputed' | 'target-stale'> {
+  const { services, finding, logger, targets } = context;
   const account = accountExemption(playbook.playbook.exempt.accounts, services.settings.excludedAccounts, finding.account, now);
   if (account.exempt) return { verdict: 'stop', code: 'account-exempt', reason: account.reason };
+  if (targets === undefined) {
+    return { verdict: 'stop', code: 'tags-unreadable', reason: `the targets of run ${context.writer.runId} were not resolved, so no exemption can be checked: nothing changed` };
+  }
 
-  const guarded = primaryResource(finding, actionsOf(context, playbook));
+  // A refusal (disputed, stale, unreadable) of any target stops the run: nothing changes anywhere.
+  for (const resolution of targets) {
+    if (resolution.status === 'resolved') continue;
+    const log = resolution.code === 'tags-unreadable' ? logger.warn.bind(logger) : logger.info.bind(logger);
+    log('target refused: nothing changes', { resource: resolution.resource, code: resolution.code, reason: resolution.reason });
+    return { verdict: 'stop', code: resolution.code, reason: resolution.reason, ...(resolution.error === undefined ? {} : { error: resolution.error }) };
+  }
   const exemptTags = { ...services.settings.exemptTags, ...playbook.playbook.exempt.tags };
-  try {
-    const tags = await readResourceTags(services.clients, memberTarget(finding, context.writer.record.correlationId), guarded);
-    if (tags.kind === 'tags') {
-      const decision = resourceExemption(exemptTags, tags.tags, now);
-      if (decision.exempt) return { verdict: 'stop', code: 'resource-exempt', reason: decision.reason };
-      if (decision.reason !== undefined) logger.info('exemption no longer protects', { resource: resourceKey(guarded), reason: decision.reason });
-    }
-  } catch (error) {
-    logger.warn('resource tags unreadable: nothing changes', { resource: resourceKey(guarded), error });
-    return {
-      verdict: 'stop',
-      code: 'tags-unreadable',
-      reason: `the tags of ${resourceKey(guarded)} could not be read, so its exemption cannot be checked: nothing changed (${serializeError(error).message})`,
-      error: serializeError(error),
-    };
+  for (const resolution of targets) {
+    if (resolution.status !== 'resolved') continue;
+    const { target } = resolution;
+    for (const note of resolution.stale ?? []) logger.info('the finding is stale: acting on what AWS shows now', { resource: resourceKey(target), note });
+    if (target.tags.kind !== 'tags') continue;
+    const decision = resourceExemption(exemptTags, target.tags.tags, now);
+    if (decision.exempt) return { verdict: 'stop', code: 'resource-exempt', reason: `${resourceKey(target)}: ${decision.reason}` };
+    if (decision.reason !== undefined) logger.info('exemption no longer protects', { resource: resourceKey(target), reason: decision.reason });
   }
   return { verdict: 'go' };
 }
@@ -119,16 +150,14 @@ export async function guardRun(context: RunContext, playbook: CompiledPlaybook, 
  * a trip says so by SNS.
  */
 export async function guardChanges(context: RunContext, playbook: Playbook, plan: Plan, now: Date): Promise<GuardDecision<object, 'limit-reached'>> {
-  const { services, finding, logger } = context;
+  const { services, logger } = context;
   const runId = context.writer.runId;
   const limits = playbook.limits;
   if (limits === undefined || !plan.changesResources) return { verdict: 'go' };
-  const key = resourceKey(
-    primaryResource(
-      finding,
-      plan.steps.map((step) => step.action),
-    ),
-  );
+  const primary = context.targets === undefined ? undefined : primaryTarget(context.targets);
+  // guardRun let the run through, so its targets are resolved; a run without one changes nothing.
+  if (primary?.status !== 'resolved') return { verdict: 'stop', code: 'limit-reached', reason: `run ${runId} has no resolved target to count against limits.maxResourcesPerHour: nothing changed` };
+  const key = resourceKey(primary.target);
   const reservation = await services.ledger.reserveChange(playbook.id, key, limits.maxResourcesPerHour, LIMIT_WINDOW_SECONDS, now);
   if (reservation.allowed) return { verdict: 'go' };
   // Notify once per trip, not once per refused finding: a fleet-wide storm would otherwise be a storm of messages too.

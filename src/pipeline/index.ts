@@ -7,14 +7,24 @@ export { DEFAULT_PIPELINE_SETTINGS } from './types.js';
 export type { FindingResult, GuardCode, PipelineOptions, PipelineResult, PipelineServices, PipelineSettings, PlaybookRunResult } from './types.js';
 export type { GuardDecision } from './guard.js';
 export type { Plan, PlannedStep } from './run-state.js';
-export { PlaybookNotLoadedError, RollbackRefusedError, RunNotResumableError, RunUnknownError, StepTimedOutError, StoredFindingInvalidError } from './errors.js';
+export {
+  PlaybookNotLoadedError,
+  RollbackRefusedError,
+  RunNotResumableError,
+  RunUnknownError,
+  StepTimedOutError,
+  StoredFindingInvalidError,
+  StoredTargetsInvalidError,
+  TargetNotResolvedError,
+} from './errors.js';
 export { decideMode } from './guards/mode.js';
 export type { ModeDecision } from './guards/mode.js';
 export { findingSkip, isOwnUpdate } from './guards/finding.js';
-export type { FindingSkip } from './guards/finding.js';
+export type { FindingSkip, KnownRun } from './guards/finding.js';
 export { accountExemption, EXEMPTION_TAGS, resourceExemption } from './guards/exemption.js';
 export type { ExemptionDecision } from './guards/exemption.js';
-export { primaryResource, resourceForStep, resourceKey } from './targets.js';
+export { claimTarget, primaryTarget, resolveTargets, resourceKey, restoreTargets } from './targets.js';
+export type { RunTargets, TargetClaim, TargetRefusal, TargetResolution } from './targets.js';
 export { newCorrelationId, newRunId } from './run-id.js';
 export { AwsRunRecorder, MemoryResumeQueue, readResumeRequests, RESULT_EVENT_DETAIL_TYPE, RESULT_EVENT_SOURCE, RESUME_REQUEST_KIND, resumeRequestSchema, SqsResumeQueue } from './record/index.js';
 export type {

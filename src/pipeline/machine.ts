@@ -14,14 +14,16 @@ import type { GuardCode, PlaybookRunResult } from './types.js';
  * The run lifecycle, as one loop: each stage is a function from one state
  * to the next, until the run is recorded (or paused until a resume).
  *
- *   claimed ──guard──▶ guarded ──plan──▶ planned ──limit──▶ executing ──▶ verifying ──▶ ending ──record──▶ ended
+ *   (resolve) claimed ──guard──▶ guarded ──plan──▶ planned ──limit──▶ executing ──▶ verifying ──▶ ending ──record──▶ ended
  *      │                                    │  (plan mode: ending)   │                      ▲
  *      └── exempt: ending (skipped)         └── limit: ending        └── long step: paused ─┴─ pause ──▶ ended (in progress)
  *   rollback run:  claimed ──▶ rolling-back ──▶ ending ──record──▶ ended
  *   resume:        paused (from the ledger) ──▶ execute ──▶ …
  *
- * A fresh run enters at `claimed` (after `admit`), a resume at `executing`
- * or `verifying` (restored from the ledger), a rollback at `rolling-back`.
+ * A fresh run enters at `claimed` (after the idempotency claim and the
+ * live resolution of its targets, which its first record holds), a resume
+ * at `executing` or `verifying` (restored from the ledger, targets and
+ * all), a rollback at `rolling-back` (with the targets of the run it undoes).
  */
 
 /** What a guard's refusal ends the run with: skipped, and why. */
@@ -42,7 +44,7 @@ function refused(context: RunContext, decision: Extract<GuardDecision<object, Gu
 /** claimed → guarded, or skipped by an exemption. */
 async function guard(run: ClaimedRun): Promise<GuardedRun | EndingRun> {
   const { context, playbook } = run;
-  const decision = await guardRun(context, playbook, now(context.services));
+  const decision = guardRun(context, playbook, now(context.services));
   if (decision.verdict === 'stop') return refused(context, decision);
   await context.writer.advance({ stage: 'guarded' });
   return { stage: 'guarded', context, playbook, carried: run.carried };

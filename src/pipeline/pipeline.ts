@@ -4,16 +4,17 @@ import type { PlaybookMatch } from '../engine/index.js';
 import { serializeError } from '../errors.js';
 import { IntakeError, readEvent, type Finding, type IntakeResult } from '../intake/index.js';
 import { isTerminal, type RunRecord, type StepRecord } from '../ledger/index.js';
-import type { RunLogger } from '../log/index.js';
+import { logCapped, type RunLogger } from '../log/index.js';
 import type { CompiledPlaybook } from '../playbooks/index.js';
 import { PlaybookNotLoadedError, RollbackRefusedError, RunUnknownError } from './errors.js';
-import { guardFinding, guardIdempotency, guardMode } from './guard.js';
+import { guardFinding, guardIdempotency, guardMode, resolveRun } from './guard.js';
 import { driveSafely, failed } from './machine.js';
 import type { ResumeRequest } from './record/index.js';
 import { restoreFinding, restoreRun, storedFinding } from './restore.js';
 import { newCorrelationId, newRunId } from './run-id.js';
 import type { RunContext, RunIdentity } from './run-state.js';
 import { RunWriter } from './run-writer.js';
+import { restoreTargets, type RunTargets } from './targets.js';
 import { latestByIndex, now, succeeded } from './step-record.js';
 import type { FindingResult, PipelineOptions, PipelineResult, PipelineServices, PlaybookRunResult } from './types.js';
 
@@ -73,7 +74,8 @@ export class Pipeline {
       findings: intake.findings.length,
       rejected: intake.rejected.length,
     });
-    for (const rejected of intake.rejected) logger.error('finding rejected by intake', { error: rejected });
+    // One event can carry tens of thousands of broken findings: the first few are logged one by one, the rest as counts by error code.
+    logCapped(logger, intake.rejected, { level: 'error', message: 'finding rejected by intake', attributes: (error) => ({ error }), countBy: (error) => error.code });
     const limit = pLimit(this.#services.settings.concurrency);
     const findings = await Promise.all(intake.findings.map((finding) => limit(() => this.#handleFinding(finding, { ...options, correlationId }, logger))));
     return { correlationId, findings, rejected: intake.rejected.map((error) => serializeError(error)) };
@@ -82,7 +84,13 @@ export class Pipeline {
   async #handleFinding(finding: Finding, options: PipelineOptions & { correlationId: string }, parent: RunLogger): Promise<FindingResult> {
     const logger = parent.child({ findingId: finding.id, account: finding.account, region: finding.region });
     const base = { findingId: finding.id, account: finding.account, region: finding.region, title: finding.title };
-    const decision = guardFinding(finding);
+    let decision;
+    try {
+      decision = await guardFinding(finding, this.#services.ledger);
+    } catch (error) {
+      logger.error('the finding guard failed', { error });
+      return { ...base, runs: [], error: serializeError(error) };
+    }
     if (decision.verdict === 'stop') {
       logger.info('finding skipped', { code: decision.code, reason: decision.reason });
       return { ...base, skipped: { code: decision.code, reason: decision.reason }, runs: [] };
@@ -126,7 +134,10 @@ export class Pipeline {
     logger = logger.child({ runId });
     const retryOf = admission.retryOf;
     let record: RunRecord;
+    let targets: RunTargets | undefined;
     try {
+      // Each step's target, resolved once, live, before the record exists: the record is born holding them.
+      targets = await resolveRun(this.#services, finding, playbook, { correlationId: options.correlationId, now: at });
       record = await this.#services.ledger.startRun({
         runId,
         correlationId: options.correlationId,
@@ -141,18 +152,27 @@ export class Pipeline {
         finding: storedFinding(finding),
         attempt: (retryOf?.attempt ?? (retryOf === undefined ? 0 : 1)) + 1,
         ...(retryOf === undefined ? {} : { retryOf: retryOf.runId }),
+        ...(targets === undefined ? {} : { targets }),
       });
     } catch (error) {
       logger.error('run failed', { error });
       return { ...unrecorded, status: 'failed', mode: mode.mode, summary: `failed: ${serializeError(error).message}`, error: serializeError(error) };
     }
     logger.info('run started', { mode: mode.mode, reason: mode.modeReason, ...(retryOf === undefined ? {} : { retryOf: retryOf.runId }) });
-    const context = this.#context(finding, record, logger, { playbookId: playbook.id, playbookTitle: playbook.title, matched: match.conditions, modeReason: mode.modeReason, resumes: 0 }, options);
+    const context = this.#context(
+      finding,
+      targets,
+      record,
+      logger,
+      { playbookId: playbook.id, playbookTitle: playbook.title, matched: match.conditions, modeReason: mode.modeReason, resumes: 0 },
+      options,
+    );
     return driveSafely({ stage: 'claimed', context, playbook: match.playbook, carried: retryOf === undefined ? [] : carriedSteps(retryOf) });
   }
 
   #context(
     finding: Finding,
+    targets: RunTargets | undefined,
     record: RunRecord,
     logger: RunLogger,
     run: Pick<RunContext, 'playbookId' | 'playbookTitle' | 'matched' | 'modeReason' | 'resumes'>,
@@ -161,6 +181,7 @@ export class Pipeline {
     return {
       services: this.#services,
       finding,
+      targets,
       writer: new RunWriter(this.#services.ledger, record),
       logger,
       ...run,
@@ -192,6 +213,7 @@ export class Pipeline {
       if (compiled === undefined) throw new PlaybookNotLoadedError(record.playbookId, record.runId, 'resume it');
       context = this.#context(
         restoreFinding(record),
+        restoreTargets(record),
         record,
         runLogger,
         { playbookId: record.playbookId, playbookTitle: compiled.playbook.title, matched: [], modeReason: 'resumed', resumes: request.resumes },
@@ -215,7 +237,7 @@ export class Pipeline {
    * recorded, as a run of its own (`rollbackOf`); the original becomes
    * `rolled-back` when every undo succeeded.
    *
-   * @throws RunUnknownError, RollbackRefusedError (a plan, a run still going, a rollback run).
+   * @throws RunUnknownError, RollbackRefusedError (a plan, a run still going, a rollback run), StoredTargetsInvalidError (a record without its resolved targets).
    */
   async rollback(runId: string, options: { readonly requestedBy?: string; readonly reason?: string; readonly correlationId?: string } = {}): Promise<PlaybookRunResult> {
     const { ledger } = this.#services;
@@ -237,6 +259,7 @@ export class Pipeline {
       region: original.region,
     });
     const finding = restoreFinding(original);
+    const targets = restoreTargets(original);
     const record = await ledger.startRun({
       runId: newId,
       correlationId,
@@ -249,10 +272,12 @@ export class Pipeline {
       mode: 'enforce',
       receivedEvent: { rollbackOf: runId, requestedBy: options.requestedBy ?? 'unknown', ...(options.reason === undefined ? {} : { reason: options.reason }) },
       finding: original.finding,
+      targets,
       rollbackOf: runId,
     });
     logger.info('rollback started', { requestedBy: options.requestedBy });
-    const context = this.#context(finding, record, logger, { playbookId: original.playbookId, matched: [], modeReason: `rollback of run ${runId}`, resumes: 0 }, {});
+    // The undo acts where the original run acted: its recorded targets (checked before the rollback run is recorded).
+    const context = this.#context(finding, targets, record, logger, { playbookId: original.playbookId, matched: [], modeReason: `rollback of run ${runId}`, resumes: 0 }, {});
     try {
       await context.writer.advance({ stage: 'rolling-back', of: runId });
     } catch (error) {

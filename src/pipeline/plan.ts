@@ -4,11 +4,12 @@ import type { StepRecord } from '../ledger/index.js';
 import type { CompiledPlaybook } from '../playbooks/index.js';
 import type { GuardedRun, Plan, PlannedRun, PlannedStep, RunContext } from './run-state.js';
 import { stepRecord } from './step-record.js';
-import { resourceForStep, stepContext } from './targets.js';
+import { actionsIn } from './guard.js';
+import { stepContext, stepResource } from './targets.js';
 
 /** The action behind each of the playbook's steps, by index. */
 export function actionsOf(context: RunContext, playbook: CompiledPlaybook): ActionDefinition[] {
-  return playbook.playbook.steps.map((step) => context.services.registry.get(step.action));
+  return actionsIn(context.services.registry, playbook.playbook);
 }
 
 function planOf(context: RunContext, playbook: CompiledPlaybook, records: ReadonlyMap<number, StepRecord>): Plan {
@@ -16,7 +17,7 @@ function planOf(context: RunContext, playbook: CompiledPlaybook, records: Readon
   const steps = playbook.playbook.steps.flatMap((step, index): PlannedStep[] => {
     const record = records.get(index);
     const action = actions[index];
-    return record === undefined || action === undefined ? [] : [{ index, step, action, target: resourceForStep(context.finding, action), record }];
+    return record === undefined || action === undefined ? [] : [{ index, step, action, target: stepResource(context.targets, index, context.writer.runId), record }];
   });
   return {
     playbookId: playbook.playbook.id,
@@ -36,13 +37,11 @@ export async function plan(run: GuardedRun): Promise<PlannedRun> {
   const { context, playbook } = run;
   const { services, writer, logger } = context;
   const steps = playbook.playbook.steps;
-  const actions = actionsOf(context, playbook);
   const records = new Map<number, StepRecord>();
   for (const [index, step] of steps.entries()) {
-    const action = actions[index] as ActionDefinition;
-    const actionContext = stepContext(services, context.finding, action, { runId: writer.runId, correlationId: writer.record.correlationId, playbookId: context.playbookId });
     let record: StepRecord;
     try {
+      const actionContext = stepContext(services, context, index, { runId: writer.runId, correlationId: writer.record.correlationId, playbookId: context.playbookId });
       const planned = await planStep({ registry: services.registry, action: step.action }, actionContext, step.params);
       record = stepRecord(services, { index, action: step.action }, 'plan', planned.compliant ? 'compliant' : 'changed', planned.summary, { changes: planned.changes });
       logger.debug('step planned', { step: step.action, index, compliant: planned.compliant, summary: planned.summary });

@@ -17,12 +17,13 @@ export async function rollBack(run: RollingBackRun): Promise<EndingRun> {
   let failed = 0;
   let rolledBack = 0;
   for (const step of changes) {
-    const actionContext = stepContext(services, context.finding, services.registry.get(step.action), {
-      runId: writer.runId,
-      correlationId: writer.record.correlationId,
-      playbookId: original.playbookId,
-    });
     try {
+      // The step's target as the original run resolved it (its record holds it): the undo acts there, not on anything the finding names.
+      const actionContext = stepContext(services, context, step.index, {
+        runId: writer.runId,
+        correlationId: writer.record.correlationId,
+        playbookId: original.playbookId,
+      });
       const outcome = await rollbackStep({ registry: services.registry, action: step.action }, actionContext, step.undo);
       await writer.append(stepRecord(services, step, 'rollback', outcome.changed ? 'changed' : 'compliant', outcome.summary, { changes: outcome.changes }));
       rolledBack += 1;

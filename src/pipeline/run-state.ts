@@ -4,6 +4,7 @@ import type { RunRecord, StepRecord } from '../ledger/index.js';
 import type { RunLogger } from '../log/index.js';
 import type { ActionDefinition } from '../actions/index.js';
 import type { Finding, Resource } from '../intake/index.js';
+import type { RunTargets } from './targets.js';
 import type { CompiledPlaybook, PlaybookStep } from '../playbooks/index.js';
 import type { RunWriter } from './run-writer.js';
 import type { GuardCode, PipelineServices, PlaybookRunResult } from './types.js';
@@ -24,7 +25,7 @@ export interface PlannedStep {
   /** The playbook's step: action name, parameters, `continueOnError`. */
   readonly step: PlaybookStep;
   readonly action: ActionDefinition;
-  /** The resource the step acts on (the account, for account settings). */
+  /** The resource the step acts on, as the run resolved it live (the account, for account settings). */
   readonly target: Resource;
   /** The step's plan record: `changed` (would change something, listed in `changes`), `compliant` (nothing to do), or `failed` (could not be planned: it will not run). */
   readonly record: StepRecord;
@@ -44,6 +45,12 @@ export interface Plan {
 export interface RunContext {
   readonly services: PipelineServices;
   readonly finding: Finding;
+  /**
+   * Each step's target, resolved once, live, when the run was claimed (a
+   * resume or rollback reads them back from the record). `undefined` only
+   * for a run of an exempt account: nothing was read there.
+   */
+  readonly targets: RunTargets | undefined;
   readonly playbookId: string;
   /** For notes and messages; absent when a rollback runs without its playbook loaded. */
   readonly playbookTitle?: string;
@@ -63,7 +70,7 @@ export interface RunContext {
 /** What a run's result and its failure record need of it: who it is, and how to write to it. */
 export type RunIdentity = Pick<RunContext, 'services' | 'writer' | 'logger' | 'playbookId' | 'matched' | 'modeReason'>;
 
-/** The run owns its finding's idempotency key and has a record: nothing has been read or changed yet. */
+/** The run owns its finding's idempotency key and has a record holding its resolved targets: nothing has been changed yet. */
 export interface ClaimedRun {
   readonly stage: 'claimed';
   readonly context: RunContext;

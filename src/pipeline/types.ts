@@ -55,8 +55,13 @@ export interface PipelineOptions {
   readonly remainingTimeMs?: () => number;
 }
 
-/** Why a playbook did not act on a finding's resource. */
-export type GuardCode = 'account-exempt' | 'resource-exempt' | 'tags-unreadable' | 'limit-reached';
+/**
+ * Why a playbook did not act on a finding's resource: an exempt account or
+ * resource, tags that could not be read, a change limit reached, a finding
+ * whose own fields disagree about the resource (`target-disputed`), or one
+ * that names a resource AWS no longer shows (`target-stale`).
+ */
+export type GuardCode = 'account-exempt' | 'resource-exempt' | 'tags-unreadable' | 'limit-reached' | 'target-disputed' | 'target-stale';
 
 /** What happened when one playbook met one finding. */
 export interface PlaybookRunResult {

@@ -21,9 +21,9 @@ export async function verify(run: VerifyingRun): Promise<EndingRun> {
     const { index, step } = planned;
     // A step carried from an earlier attempt did its work under that attempt's run id (evidence keys, snapshot tags): verify that work.
     const runId = result?.carriedFromRunId ?? writer.runId;
-    const actionContext = stepContext(services, context.finding, planned.action, { runId, correlationId: writer.record.correlationId, playbookId: context.playbookId });
     let record: StepRecord;
     try {
+      const actionContext = stepContext(services, context, index, { runId, correlationId: writer.record.correlationId, playbookId: context.playbookId });
       const verification = await verifyStep({ registry: services.registry, action: step.action }, actionContext, step.params);
       record = stepRecord(services, { index, action: step.action }, 'verify', verification.compliant ? 'compliant' : 'failed', verification.summary);
       if (!verification.compliant) logger.warn('verification failed', { step: step.action, index, summary: verification.summary });

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 
 import { builtInActions, type ActionRegistry } from '../actions/index.js';
 import { nearest } from '../suggest.js';
+import { bindToTrustedProducts, type ImplicitBinding } from './bindings.js';
 import { factNamesIn, type Condition, type FactCondition } from './conditions.js';
 import { formatProblem, PlaybookCompileError, type PlaybookProblem } from './errors.js';
 import { customActionEventPattern, eventPatternsForMatch, type EventPattern } from './event-patterns.js';
@@ -24,21 +25,21 @@ export interface CompileResult {
 /** Security Hub allows this many custom actions per account and region. */
 export const MAX_CUSTOM_ACTIONS = 50;
 
-/** Keys each mapping of the playbook language allows, for "did you mean" on unknown keys. */
-const KNOWN_KEYS: Record<string, readonly string[]> = {
-  '': Object.keys(playbookSchema.shape),
-  triggers: ['automatic', 'customAction', 'api'],
-  customAction: ['id', 'name', 'description'],
-  exempt: ['accounts', 'tags'],
-  limits: ['maxResourcesPerHour'],
-};
+/** Keys each mapping of the playbook language allows, for "did you mean" on unknown keys (by the parent key a playbook wrote: a `Map`). */
+const KNOWN_KEYS: ReadonlyMap<string, readonly string[]> = new Map<string, readonly string[]>([
+  ['', Object.keys(playbookSchema.shape)],
+  ['triggers', ['automatic', 'customAction', 'api']],
+  ['customAction', ['id', 'name', 'description']],
+  ['exempt', ['accounts', 'tags']],
+  ['limits', ['maxResourcesPerHour']],
+]);
 
 function schemaProblems(error: z.ZodError, base: DocumentPath): Problem[] {
   return error.issues.flatMap((issue): Problem[] => {
     const path = [...base, ...issue.path.filter((part): part is string | number => typeof part !== 'symbol')];
     if (issue.code === 'unrecognized_keys') {
       const parent = [...path].reverse().find((part) => typeof part === 'string') ?? '';
-      const known = KNOWN_KEYS[path.length === base.length ? '' : parent] ?? [];
+      const known = KNOWN_KEYS.get(path.length === base.length ? '' : parent) ?? [];
       return issue.keys.map((key) =>
         problem([...path, key], `"${key}" is not a known field here${known.length > 0 ? ` (${known.join(', ')})` : ''}`, { suggestion: nearest(key, known), atKey: true }),
       );
@@ -125,7 +126,19 @@ function ruleOf(playbook: Playbook, match: Condition | undefined): CompiledRule 
   };
 }
 
-function playbookOf(document: PlaybookDocument, steps: PlaybookStep[]): Playbook {
+/**
+ * The exempting tags as written: zod copies a record by assignment, so a tag
+ * key `__proto__` (a valid AWS tag key) would set the copy's prototype and
+ * vanish from the exemption. The schema has checked every value is text.
+ */
+function exemptTagsOf(raw: Record<string, unknown>): Record<string, string> {
+  const exempt = raw.exempt as { tags?: unknown } | undefined;
+  const tags = exempt?.tags;
+  if (tags === null || typeof tags !== 'object') return {};
+  return Object.fromEntries(Object.entries(tags).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
+function playbookOf(document: PlaybookDocument, steps: PlaybookStep[], exemptTags: Record<string, string>): Playbook {
   const customAction = document.triggers.customAction;
   return {
     id: document.id,
@@ -138,7 +151,7 @@ function playbookOf(document: PlaybookDocument, steps: PlaybookStep[]): Playbook
     },
     exempt: {
       accounts: (document.exempt?.accounts ?? []).map((account) => (typeof account === 'string' ? { id: account } : account)),
-      tags: document.exempt?.tags ?? {},
+      tags: exemptTags,
     },
     steps,
     priority: document.priority,
@@ -163,10 +176,13 @@ function compileDocument(value: unknown, base: DocumentPath, source: ParsedSourc
   }
   if (!parsed.success || problems.length > 0) return { problems };
 
-  const playbook = playbookOf(parsed.data, steps);
-  const rule = ruleOf(playbook, match.condition);
+  const playbook = playbookOf(parsed.data, steps, exemptTagsOf(raw));
+  // The match only applies to automatic and custom-action runs (an API request names its instance): bind it there.
+  const matched = playbook.triggers.automatic || playbook.triggers.customAction !== undefined;
+  const bound = matched && match.condition !== undefined ? bindToTrustedProducts(match.condition) : { condition: match.condition, bindings: [] as ImplicitBinding[] };
+  const rule = ruleOf(playbook, bound.condition);
   const patterns: EventPattern[] = [];
-  if (playbook.triggers.automatic && match.condition !== undefined) patterns.push(...eventPatternsForMatch(match.condition));
+  if (playbook.triggers.automatic && bound.condition !== undefined) patterns.push(...eventPatternsForMatch(bound.condition));
   if (playbook.triggers.customAction !== undefined) patterns.push(customActionEventPattern(playbook.triggers.customAction.id));
   const member = new Set<string>();
   const hosting = new Set<string>();
@@ -183,6 +199,7 @@ function compileDocument(value: unknown, base: DocumentPath, source: ParsedSourc
       rule,
       facts: [...factNamesIn(rule.conditions)].sort(),
       eventPatterns: patterns,
+      bindings: bound.bindings,
       permissions: { member: [...member].sort(), hosting: [...hosting].sort() },
       source: { file: source.file, ...position },
     },

@@ -37,12 +37,17 @@ function constraintsOf(conditions: readonly FactCondition[]): Map<string, Constr
 }
 
 type Kind = 'asff' | 'ocsf' | 'guardduty' | 'config-rule';
-const KINDS_OF_SOURCE: Record<string, readonly Kind[]> = {
-  securityhub: ['asff', 'ocsf'],
-  guardduty: ['guardduty'],
-  config: ['config-rule'],
-  api: [],
-};
+/*
+ * The tables below are looked up by values a playbook wrote (a raw condition
+ * may compare `source` with any text): `Map`s, so `constructor` or
+ * `toString` finds nothing rather than `Object.prototype`'s member.
+ */
+const KINDS_OF_SOURCE: ReadonlyMap<string, readonly Kind[]> = new Map<string, readonly Kind[]>([
+  ['securityhub', ['asff', 'ocsf']],
+  ['guardduty', ['guardduty']],
+  ['config', ['config-rule']],
+  ['api', []],
+]);
 
 const values = (constraint: Constraint | undefined): readonly string[] | undefined => constraint?.values;
 const or = (...alternatives: EventPattern[]): EventPattern => ({ $or: alternatives });
@@ -52,21 +57,21 @@ const or = (...alternatives: EventPattern[]): EventPattern => ({ $or: alternativ
  * bounds are inclusive because EventBridge compares numbers to six decimal
  * places: 6.9999996 is MEDIUM to Riposte and 7 to EventBridge.
  */
-const GUARDDUTY_SEVERITY: Record<string, readonly (string | number)[]> = {
-  INFORMATIONAL: ['<=', 1],
-  LOW: ['>=', 1, '<=', 4],
-  MEDIUM: ['>=', 4, '<=', 7],
-  HIGH: ['>=', 7, '<=', 9],
-  CRITICAL: ['>=', 9],
-};
+const GUARDDUTY_SEVERITY: ReadonlyMap<string, readonly (string | number)[]> = new Map<string, readonly (string | number)[]>([
+  ['INFORMATIONAL', ['<=', 1]],
+  ['LOW', ['>=', 1, '<=', 4]],
+  ['MEDIUM', ['>=', 4, '<=', 7]],
+  ['HIGH', ['>=', 7, '<=', 9]],
+  ['CRITICAL', ['>=', 9]],
+]);
 /** Security Hub's normalized ranges per label, for findings that send no label. */
-const NORMALIZED_SEVERITY: Record<string, readonly (string | number)[]> = {
-  INFORMATIONAL: ['<=', 0],
-  LOW: ['>=', 1, '<=', 39],
-  MEDIUM: ['>=', 40, '<=', 69],
-  HIGH: ['>=', 70, '<=', 89],
-  CRITICAL: ['>=', 90],
-};
+const NORMALIZED_SEVERITY: ReadonlyMap<string, readonly (string | number)[]> = new Map<string, readonly (string | number)[]>([
+  ['INFORMATIONAL', ['<=', 0]],
+  ['LOW', ['>=', 1, '<=', 39]],
+  ['MEDIUM', ['>=', 40, '<=', 69]],
+  ['HIGH', ['>=', 70, '<=', 89]],
+  ['CRITICAL', ['>=', 90]],
+]);
 
 /** Suffixes every requirement text naming a CIS rule ends with ("… v1.2.0/1.9", "CIS AWS Foundations 1.9"). */
 const cisRequirementSuffixes = (rules: readonly string[]): PatternValue[] =>
@@ -80,21 +85,52 @@ const cisRequirementSuffixes = (rules: readonly string[]): PatternValue[] =>
   ].map((suffix) => ({ suffix }));
 const cisRuleNumbers = (rules: readonly string[]): string[] => [...new Set(rules.map((rule) => rule.split('/').pop() ?? rule))];
 /** OCSF severity_id per label; INFORMATIONAL also covers unknown ids, so it never narrows. */
-const OCSF_SEVERITY: Record<string, readonly number[]> = { LOW: [2], MEDIUM: [3], HIGH: [4], CRITICAL: [5, 6] };
-const OCSF_COMPLIANCE: Record<string, number> = { PASSED: 1, WARNING: 2, FAILED: 3 };
-const CONFIG_COMPLIANCE: Record<string, readonly string[]> = {
-  PASSED: ['COMPLIANT'],
-  FAILED: ['NON_COMPLIANT'],
-  NOT_AVAILABLE: ['NOT_APPLICABLE', 'INSUFFICIENT_DATA'],
-};
+const OCSF_SEVERITY: ReadonlyMap<string, readonly number[]> = new Map<string, readonly number[]>([
+  ['LOW', [2]],
+  ['MEDIUM', [3]],
+  ['HIGH', [4]],
+  ['CRITICAL', [5, 6]],
+]);
+const OCSF_COMPLIANCE: ReadonlyMap<string, number> = new Map([
+  ['PASSED', 1],
+  ['WARNING', 2],
+  ['FAILED', 3],
+]);
+const CONFIG_COMPLIANCE: ReadonlyMap<string, readonly string[]> = new Map<string, readonly string[]>([
+  ['PASSED', ['COMPLIANT']],
+  ['FAILED', ['NON_COMPLIANT']],
+  ['NOT_AVAILABLE', ['NOT_APPLICABLE', 'INSUFFICIENT_DATA']],
+]);
+
+/**
+ * ASFF `ProductArn` matchers for product ids, as intake reads them: an AWS
+ * service's id (no `/`) only from `…::product/aws/<id>` (no account: AWS
+ * owns it), a partner's `<company>/<product>` from `…::product/<company>/<product>`,
+ * an account's own `<account>/<product>` from any ARN of that account ending
+ * in the product (a pattern cannot say "this account, that product" in one
+ * matcher, so it keeps only the end). `undefined` where an id cannot be
+ * said at all: `unverified/…` ids come from names and from ARNs elsewhere.
+ * This is what keeps a control playbook (bound to `securityhub`) from being
+ * delivered an account's default-product finding that claims a control.
+ */
+function productArnMatchers(ids: readonly string[]): PatternValue[] | undefined {
+  const matchers: PatternValue[] = [];
+  for (const id of ids) {
+    const [company = '', product, ...extra] = id.split('/');
+    if (id.startsWith('arn:')) matchers.push(id);
+    else if (product === undefined) matchers.push({ suffix: `::product/aws/${id}` });
+    else if (company === 'unverified' || extra.length > 0 || product === '') return undefined;
+    else matchers.push({ suffix: /^\d{12}$/.test(company) ? `/${product}` : `::product/${id}` });
+  }
+  return matchers;
+}
 
 function asffPattern(c: Map<string, Constraint>): EventPattern {
   const finding: Record<string, unknown> = {};
   const alternatives: EventPattern[][] = [];
   const products = values(c.get('product.id'));
-  if (products !== undefined) {
-    finding.ProductArn = products.map((id) => (id.startsWith('arn:') ? id : { suffix: id.includes('/') ? `product/${id}` : `product/aws/${id}` }));
-  }
+  const productArns = products === undefined ? undefined : productArnMatchers(products);
+  if (productArns !== undefined) finding.ProductArn = productArns;
   const controls = values(c.get('control.id'));
   if (controls !== undefined) {
     // control.id is SecurityControlId, else ControlId, else RuleId, else the end of StandardsControlArn.
@@ -122,7 +158,7 @@ function asffPattern(c: Map<string, Constraint>): EventPattern {
   if (labels !== undefined) {
     // The label, or for a finding without one, the normalized value it is derived from.
     // (`$or` inside Severity keeps it from multiplying with the other alternatives.)
-    finding.Severity = { $or: [{ Label: labels }, { Normalized: labels.map((label) => ({ numeric: NORMALIZED_SEVERITY[label] ?? ['>=', 0] })) }] };
+    finding.Severity = { $or: [{ Label: labels }, { Normalized: labels.map((label) => ({ numeric: NORMALIZED_SEVERITY.get(label) ?? ['>=', 0] })) }] };
   }
   // Workflow and record state are not narrowed on: a finding without them reads
   // as NEW / ACTIVE, and "absent" cannot be said soundly of one finding in a batch.
@@ -142,18 +178,19 @@ function asffPattern(c: Map<string, Constraint>): EventPattern {
 function ocsfPattern(c: Map<string, Constraint>): EventPattern {
   const finding: Record<string, unknown> = {};
   const alternatives: EventPattern[][] = [];
-  // Not narrowed on product: intake reads it from the product ARN or, without
+  // Not narrowed on product: intake reads it from the product uid or, without
   // one, from the product name, and a pattern cannot say "this, or absent".
+  // The rule still requires the product (Security Hub's, for control playbooks).
   const controls = values(c.get('control.id'));
   if (controls !== undefined) finding.compliance = { control: controls };
   const cisRules = values(c.get('control.cisRules'));
   if (cisRules !== undefined) finding.compliance = { ...(finding.compliance as object), requirements: cisRequirementSuffixes(cisRules) };
   const compliance = values(c.get('compliance.status'));
-  if (compliance !== undefined && compliance.every((status) => status in OCSF_COMPLIANCE)) {
-    finding.compliance = { ...(finding.compliance as object), status_id: compliance.map((status) => OCSF_COMPLIANCE[status] as number) };
+  if (compliance !== undefined && compliance.every((status) => OCSF_COMPLIANCE.has(status))) {
+    finding.compliance = { ...(finding.compliance as object), status_id: compliance.map((status) => OCSF_COMPLIANCE.get(status) as number) };
   }
   const labels = values(c.get('severity.label'));
-  if (labels !== undefined && labels.every((label) => label in OCSF_SEVERITY)) finding.severity_id = labels.flatMap((label) => OCSF_SEVERITY[label] ?? []);
+  if (labels !== undefined && labels.every((label) => OCSF_SEVERITY.has(label))) finding.severity_id = labels.flatMap((label) => OCSF_SEVERITY.get(label) ?? []);
   const accounts = values(c.get('account'));
   if (accounts !== undefined) finding.cloud = { account: { uid: accounts } };
   const rules = c.get('configRule.name');
@@ -170,7 +207,7 @@ function guardDutyPattern(c: Map<string, Constraint>): EventPattern {
   const types = c.get('types');
   if (types !== undefined) detail.type = types.values ?? (types.prefixes ?? []).map((prefix) => ({ prefix }));
   const labels = values(c.get('severity.label'));
-  if (labels !== undefined) detail.severity = labels.map((label) => ({ numeric: GUARDDUTY_SEVERITY[label] ?? ['>=', 0] }));
+  if (labels !== undefined) detail.severity = labels.map((label) => ({ numeric: GUARDDUTY_SEVERITY.get(label) ?? ['>=', 0] }));
   const accounts = values(c.get('account'));
   if (accounts !== undefined) detail.accountId = accounts;
   // One finding per event, outside any array: "false or absent" is sound here.
@@ -184,8 +221,8 @@ function configPattern(c: Map<string, Constraint>): EventPattern {
   const rules = c.get('configRule.name');
   if (rules !== undefined) detail.configRuleName = rules.values ?? (rules.prefixes ?? []).map((prefix) => ({ prefix }));
   const compliance = values(c.get('compliance.status'));
-  if (compliance !== undefined && compliance.every((status) => status in CONFIG_COMPLIANCE)) {
-    detail.newEvaluationResult = { complianceType: compliance.flatMap((status) => CONFIG_COMPLIANCE[status] ?? []) };
+  if (compliance !== undefined && compliance.every((status) => CONFIG_COMPLIANCE.has(status))) {
+    detail.newEvaluationResult = { complianceType: compliance.flatMap((status) => CONFIG_COMPLIANCE.get(status) ?? []) };
   }
   const accounts = values(c.get('account'));
   if (accounts !== undefined) detail.awsAccountId = accounts;
@@ -209,7 +246,7 @@ export function automaticEventPatterns(conditions: readonly FactCondition[]): Ev
   const c = constraintsOf(conditions);
   let kinds: Kind[] = ['asff', 'ocsf', 'guardduty', 'config-rule'];
   const sources = values(c.get('source'));
-  if (sources !== undefined) kinds = kinds.filter((kind) => sources.some((source) => KINDS_OF_SOURCE[source]?.includes(kind)));
+  if (sources !== undefined) kinds = kinds.filter((kind) => sources.some((source) => KINDS_OF_SOURCE.get(source)?.includes(kind)));
   const formats = values(c.get('format'));
   if (formats !== undefined) kinds = kinds.filter((kind) => formats.includes(kind));
   const products = values(c.get('product.id'));

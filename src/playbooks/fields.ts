@@ -1,5 +1,5 @@
 import { Partition } from '../aws-names.js';
-import { ComplianceStatus, FindingFormat, FindingSource, RecordState, SeverityLabel, WorkflowStatus, type Finding } from '../intake/index.js';
+import { ComplianceStatus, FindingFormat, FindingSource, RecordState, SeverityLabel, WorkflowStatus, type Finding, type ProductOwner } from '../intake/index.js';
 
 /**
  * `string[]` fields hold several values (a finding's types, its resources'
@@ -19,6 +19,9 @@ export interface FieldSpec {
 
 const values = <T extends Record<string, string>>(constants: T): readonly string[] => Object.values(constants);
 
+/** Who intake proved made a finding (`ProductRef.owner`); listed here because the type has no runtime constant. */
+export const PRODUCT_OWNERS = ['aws', 'riposte', 'third-party'] as const satisfies readonly ProductOwner[];
+
 /**
  * The facts a playbook can match on, each read from a `Finding`. The names
  * are what playbooks write in `match` and what the compiled json-rules-engine
@@ -28,6 +31,12 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = Object.freeze({
   source: { type: 'string', values: values(FindingSource), description: 'Channel the finding arrived through', read: (f) => f.source },
   format: { type: 'string', values: values(FindingFormat), description: 'Shape of the original finding', read: (f) => f.format },
   'product.id': { type: 'string', description: 'Product slug: guardduty, securityhub, inspector, config, macie, <company>/<product>…', read: (f) => f.product.id },
+  'product.owner': {
+    type: 'string',
+    values: PRODUCT_OWNERS,
+    description: 'Who is proven to have made the finding: aws (an AWS service, by its product ARN or event source), riposte, or third-party (partners, an account’s own default product)',
+    read: (f) => f.product.owner,
+  },
   'product.name': { type: 'string', description: 'Product name as the product sends it', read: (f) => f.product.name },
   id: { type: 'string', description: 'Finding id', read: (f) => f.id },
   title: { type: 'string', description: 'Finding title', read: (f) => f.title },
@@ -72,12 +81,29 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = Object.freeze({
   },
 } satisfies Record<string, FieldSpec>);
 
-export const FIELD_NAMES: readonly string[] = Object.keys(FIELDS);
-export const MATCHABLE_FIELD_NAMES: readonly string[] = FIELD_NAMES.filter((name) => FIELDS[name]?.internal !== true);
+/**
+ * The same fields by name, for look-ups of names a playbook wrote: a `Map`
+ * never answers `toString`, `constructor` or `__proto__` from
+ * `Object.prototype`, as indexing the object above would.
+ */
+export const FIELD_SPECS: ReadonlyMap<string, FieldSpec> = new Map(Object.entries(FIELDS));
 
-/** The facts of a finding, as json-rules-engine runtime facts; only `names` when given. */
+/** The field a playbook names, or `undefined` for any other name (`constructor`, `__proto__` included). */
+export const fieldSpec = (name: string): FieldSpec | undefined => FIELD_SPECS.get(name);
+
+export const FIELD_NAMES: readonly string[] = [...FIELD_SPECS.keys()];
+export const MATCHABLE_FIELD_NAMES: readonly string[] = FIELD_NAMES.filter((name) => fieldSpec(name)?.internal !== true);
+
+/**
+ * The facts of a finding, as json-rules-engine runtime facts; only `names`
+ * when given. A null-prototype object: a fact named after an
+ * `Object.prototype` member is a fact like any other, never the prototype's.
+ */
 export function factsOf(finding: Finding, names: readonly string[] = FIELD_NAMES): Record<string, unknown> {
-  const facts: Record<string, unknown> = {};
-  for (const name of names) facts[name] = FIELDS[name]?.read(finding);
+  const facts = Object.create(null) as Record<string, unknown>;
+  for (const name of names) {
+    const spec = fieldSpec(name);
+    if (spec !== undefined) facts[name] = spec.read(finding);
+  }
   return facts;
 }

@@ -1,6 +1,6 @@
 import { nearest } from '../suggest.js';
 import type { Condition } from './conditions.js';
-import { FIELDS, MATCHABLE_FIELD_NAMES, type FieldSpec } from './fields.js';
+import { fieldSpec, MATCHABLE_FIELD_NAMES, type FieldSpec } from './fields.js';
 import { CustomOperator, KNOWN_OPERATORS } from './operators.js';
 import { problem, type DocumentPath, type Problem } from './problems.js';
 
@@ -28,17 +28,24 @@ const isScalar = (value: unknown): value is Scalar => typeof value === 'string' 
 const isMapping = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 const describe = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`);
 
-/** What each operator's value must be, so a raw condition cannot fail (or throw) at run time instead of compiling. */
-const RAW_VALUE_SHAPES: Readonly<Record<string, { readonly wanted: string; check(value: unknown): boolean }>> = {
-  [CustomOperator.Prefix]: {
-    wanted: 'a non-empty list of non-empty texts',
-    check: (value) => Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string' && item !== ''),
-  },
-  [CustomOperator.ContainsAny]: { wanted: 'a non-empty list', check: (value) => Array.isArray(value) && value.length > 0 },
-  in: { wanted: 'a non-empty list', check: (value) => Array.isArray(value) && value.length > 0 },
-  notIn: { wanted: 'a list', check: Array.isArray },
-  [CustomOperator.Exists]: { wanted: 'true or false', check: (value) => typeof value === 'boolean' },
-};
+/**
+ * What each operator's value must be, so a raw condition cannot fail (or
+ * throw) at run time instead of compiling. A `Map`: operator names come from
+ * the playbook, and must never find `Object.prototype`'s members.
+ */
+const RAW_VALUE_SHAPES: ReadonlyMap<string, { readonly wanted: string; check(value: unknown): boolean }> = new Map([
+  [
+    CustomOperator.Prefix,
+    {
+      wanted: 'a non-empty list of non-empty texts',
+      check: (value: unknown) => Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string' && item !== ''),
+    },
+  ],
+  [CustomOperator.ContainsAny, { wanted: 'a non-empty list', check: (value: unknown) => Array.isArray(value) && value.length > 0 }],
+  ['in', { wanted: 'a non-empty list', check: (value: unknown) => Array.isArray(value) && value.length > 0 }],
+  ['notIn', { wanted: 'a list', check: Array.isArray }],
+  [CustomOperator.Exists, { wanted: 'true or false', check: (value: unknown) => typeof value === 'boolean' }],
+]);
 
 export interface CompiledMatch {
   readonly condition: Condition | undefined;
@@ -79,7 +86,7 @@ class MatchCompiler {
       const inner = this.block(value, path);
       return inner === undefined ? undefined : { not: inner };
     }
-    const spec = FIELDS[key];
+    const spec = fieldSpec(key);
     if (spec === undefined) {
       this.problems.push(
         problem(path, `"${key}" is not a field Riposte can match on`, {
@@ -195,7 +202,7 @@ class MatchCompiler {
   raw(node: unknown, path: DocumentPath): Condition | undefined {
     if (!isMapping(node)) return this.fail(path, `must be a json-rules-engine condition (all, any, not, or fact/operator/value), got ${describe(node)}`);
     for (const combinator of ['all', 'any'] as const) {
-      if (combinator in node) {
+      if (Object.hasOwn(node, combinator)) {
         const children = node[combinator];
         if (!Array.isArray(children) || children.length === 0) return this.fail([...path, combinator], 'must be a non-empty list of conditions');
         const compiled = children.map((child, index) => this.raw(child, [...path, combinator, index]));
@@ -203,7 +210,7 @@ class MatchCompiler {
         return combinator === 'all' ? { all: compiled as Condition[] } : { any: compiled as Condition[] };
       }
     }
-    if ('not' in node) {
+    if (Object.hasOwn(node, 'not')) {
       const inner = this.raw(node.not, [...path, 'not']);
       return inner === undefined ? undefined : { not: inner };
     }
@@ -214,7 +221,7 @@ class MatchCompiler {
       return this.fail([...path, key], `"${key}" is not part of a condition (fact, operator, value; or all, any, not)`, nearest(key, ['fact', 'operator', 'value', 'all', 'any', 'not']), true);
     }
     if (typeof fact !== 'string') return this.fail([...path, 'fact'], 'is missing: name the fact this condition reads');
-    const spec = FIELDS[fact];
+    const spec = fieldSpec(fact);
     if (spec === undefined) return this.fail([...path, 'fact'], `"${fact}" is not a fact Riposte provides`, nearest(fact, MATCHABLE_FIELD_NAMES));
     if (spec.internal === true) return this.fail([...path, 'fact'], `"${fact}" is set by how the run was triggered: bind it with "triggers:" instead`);
     if (typeof operator !== 'string') return this.fail([...path, 'operator'], 'is missing');
@@ -223,8 +230,8 @@ class MatchCompiler {
     if (numeric && (spec.type !== 'number' || typeof value !== 'number')) {
       return this.fail([...path, 'operator'], `"${operator}" compares numbers; ${fact} is ${spec.type === 'number' ? 'a number but the value is not' : 'not a number'}`);
     }
-    if (!('value' in node)) return this.fail([...path, 'value'], 'is missing');
-    const shape = RAW_VALUE_SHAPES[operator];
+    if (!Object.hasOwn(node, 'value')) return this.fail([...path, 'value'], 'is missing');
+    const shape = RAW_VALUE_SHAPES.get(operator);
     if (shape !== undefined && !shape.check(value)) return this.fail([...path, 'value'], `"${operator}" needs ${shape.wanted}, got ${describe(value)}`);
     return { fact, operator, value };
   }

@@ -1,5 +1,13 @@
 import { z } from 'zod';
 
+/**
+ * The highest change limit a playbook may set (10,000 resources an hour):
+ * above the number of resources of one kind even a 500-account organisation
+ * has changed in an hour, so still a breaker, and small enough that the
+ * ledger's slots for one playbook stay a bounded read.
+ */
+export const MAX_RESOURCES_PER_HOUR = 10_000;
+
 /** Security Hub custom action ids: at most 20 letters and digits. */
 export const customActionIdSchema = z.string().regex(/^[A-Za-z0-9]{1,20}$/, 'must be 1–20 letters and digits (a Security Hub custom action id)');
 
@@ -68,8 +76,18 @@ export const playbookSchema = z.strictObject({
   allowSampleFindings: z.boolean().default(false),
   limits: z
     .strictObject({
-      /** At most this many resources changed per hour, across all accounts: a circuit breaker. */
-      maxResourcesPerHour: z.number().int().min(1),
+      /**
+       * At most this many resources changed per hour, across all accounts: a
+       * circuit breaker. Bounded at MAX_RESOURCES_PER_HOUR: a breaker that
+       * lets more through than a large organisation has resources of one kind
+       * breaks nothing, and the DynamoDB ledger reads every slot held in the
+       * window on each reservation.
+       */
+      maxResourcesPerHour: z
+        .number()
+        .int()
+        .min(1)
+        .max(MAX_RESOURCES_PER_HOUR, `must be at most ${MAX_RESOURCES_PER_HOUR.toLocaleString('en-US')}: a limit above that no longer limits anything (leave "limits" out for none)`),
     })
     .optional(),
 });

@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { CST, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Parser, visit, type Document, type Node } from 'yaml';
 
 import type { DocumentPath } from './problems.js';
 
@@ -19,21 +19,93 @@ export interface ParsedSource {
 }
 
 /**
+ * How deeply a playbook file may nest mappings and lists. The deepest real
+ * playbook is about ten levels (playbook, match, any, a branch, not, a
+ * field's operators…); the compiler, json-rules-engine and the yaml package
+ * all recurse once per level, so a file 2,000 levels deep would end in a
+ * stack overflow instead of a problem at file:line:column.
+ */
+export const MAX_NESTING = 64;
+
+/**
+ * How many nodes aliases may expand to (yaml's `maxAliasCount`): enough for
+ * anchors shared by a few playbooks (`exempt: *standard`), far below what a
+ * "billion laughs" file needs to exhaust memory.
+ */
+export const MAX_ALIAS_COUNT = 100;
+
+/**
+ * Where the source nests deeper than `MAX_NESTING`, read from yaml's
+ * concrete syntax tree: its parser keeps an explicit stack, so measuring
+ * here cannot overflow, whereas composing the document would recurse once
+ * per level.
+ */
+function tooDeepAt(text: string, lineCounter: LineCounter): number | undefined {
+  const pending: Array<readonly [CST.Token, number]> = [];
+  for (const token of new Parser((offset) => lineCounter.addNewLine(offset)).parse(text)) if (token.type === 'document' && token.value !== undefined) pending.push([token.value, 1]);
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [token, depth] = next;
+    if (!CST.isCollection(token)) continue;
+    if (depth > MAX_NESTING) return token.offset;
+    for (const item of token.items) {
+      if (item.key !== undefined && item.key !== null) pending.push([item.key, depth + 1]);
+      if (item.value !== undefined) pending.push([item.value, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+/** How deeply a composed value nests (aliases can nest one anchor inside another), walked without recursion. */
+function nestingOf(value: unknown): number {
+  let deepest = 0;
+  const pending: Array<readonly [unknown, number]> = [[value, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [node, depth] = next;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    if (deepest > MAX_NESTING) return deepest;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
  * Parses a playbook file keeping positions (the `yaml` package's
- * LineCounter), so every error can say file:line:column.
+ * LineCounter), so every error can say file:line:column. Hostile input (alias
+ * bombs, deep nesting) becomes a placed syntax error, never an exception.
  */
 export function parseSource(file: string, text: string): ParsedSource {
   const lineCounter = new LineCounter();
-  const document: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const position = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
+
+  const deepAt = tooDeepAt(text, lineCounter);
+  if (deepAt !== undefined) {
+    const where = position(deepAt);
+    return { file, value: undefined, syntaxErrors: [{ message: `nests deeper than ${MAX_NESTING} levels; a playbook needs far fewer`, position: where }], locate: () => where };
+  }
+
+  // The depth check has filled the line counter already.
+  const document: Document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const syntaxErrors = [...document.errors, ...document.warnings.filter((warning) => warning.code !== 'TAG_RESOLVE_FAILED')].map((error) => ({
     message: error.message.split('\n')[0] ?? error.message,
     position: position(error.pos[0]),
   }));
-  const value: unknown = document.errors.length > 0 ? undefined : document.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  if (document.errors.length === 0) {
+    try {
+      value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error) {
+      // yaml refuses an alias that would expand past maxAliasCount with a ReferenceError, without a position.
+      syntaxErrors.push({ message: `${error instanceof Error ? error.message : String(error)} (more than ${MAX_ALIAS_COUNT} alias expansions)`, position: position(firstAliasOffset(document)) });
+    }
+    if (syntaxErrors.length === 0 && nestingOf(value) > MAX_NESTING) {
+      syntaxErrors.push({ message: `aliases nest deeper than ${MAX_NESTING} levels; a playbook needs far fewer`, position: position(firstAliasOffset(document)) });
+      value = undefined;
+    }
+  }
 
   const locate = (path: DocumentPath, atKey = false): Position => {
     let node: unknown = document.contents;
@@ -58,4 +130,16 @@ export function parseSource(file: string, text: string): ParsedSource {
     return position(offset);
   };
   return { file, value, syntaxErrors, locate };
+}
+
+/** Where the first alias is: the closest place to point at when aliases expand too far. */
+function firstAliasOffset(document: Document): number {
+  let offset = document.contents?.range?.[0] ?? 0;
+  visit(document, {
+    Alias(_, node) {
+      if (isAlias(node) && node.range) offset = node.range[0];
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }

@@ -1,3 +1,4 @@
+import type { ImplicitBinding } from './bindings.js';
 import type { Condition } from './conditions.js';
 import type { EventPattern } from './event-patterns.js';
 import type { Position } from './source.js';
@@ -60,6 +61,13 @@ export interface CompiledPlaybook {
   readonly facts: readonly string[];
   /** EventBridge patterns for the automatic and custom-action triggers. */
   readonly eventPatterns: readonly EventPattern[];
+  /**
+   * Conditions the compiler added to the match, binding it to trusted
+   * products (control ids to Security Hub's own product; findings of custom
+   * and third-party products only where the match names them), each with
+   * its reason: what `riposte validate --verbose` prints.
+   */
+  readonly bindings: readonly ImplicitBinding[];
   readonly permissions: { readonly member: readonly string[]; readonly hosting: readonly string[] };
   readonly source: { readonly file: string } & Position;
 }

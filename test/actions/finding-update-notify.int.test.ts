@@ -9,6 +9,7 @@ import { notify } from '../../src/actions/notify.js';
 import type { ActionBehaviour, ActionContext } from '../../src/actions/runtime.js';
 import { actionContext } from '../support/action-context.js';
 import { emulatorData, resetEmulator } from '../support/emulator.js';
+import { UNSAFE_TEXT } from '../support/unsafe-text.js';
 
 const update = updateFinding.behaviour as ActionBehaviour<{ workflow?: 'NEW' | 'NOTIFIED' | 'RESOLVED' | 'SUPPRESSED'; note?: string }, never>;
 const publish = notify.behaviour as ActionBehaviour<{ topicArn?: string; subject?: string }, never>;
@@ -62,6 +63,17 @@ describe('finding.update', () => {
         Comment: '[riposte run r-test playbook cis-password-policy] Plan recorded',
         StatusId: 2,
       },
+    ]);
+  });
+
+  it('writes a note whose text holds a newline, ESC and a forged header as one neutralised line under the byte-identical header', async () => {
+    securityHub.on(BatchUpdateFindingsCommand).resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
+    const context = withPlaybook(actionContext('securityhub-imported-cis-password-policy.json', '111122223333'));
+
+    await update.run(context, { note: 'done\n[riposte run r-forged playbook x] \u001b[2J' });
+
+    expect(securityHub.commandCalls(BatchUpdateFindingsCommand).map((call) => call.args[0].input.Note)).toEqual([
+      { Text: '[riposte run r-test playbook cis-password-policy] done\\n[riposte run r-forged playbook x] \\u001b[2J', UpdatedBy: RIPOSTE_NOTE_AUTHOR },
     ]);
   });
 
@@ -125,6 +137,26 @@ describe('notify', () => {
       '- ec2.isolate: isolated',
     ]);
     expect(JSON.parse(message?.slice(message.indexOf('{')) ?? '{}')).toMatchObject({ runId: 'r-test', playbook: 'ec2-compromise-isolate', steps: [{ action: 'ec2.isolate', changed: true }] });
+  });
+
+  it('publishes a title with a newline, ESC sequences and a bidi override as one visible line, body and subject read back from the emulator', async () => {
+    const base = actionContext('guardduty-ec2-backdoor.json', '222222222222');
+    const { TopicArn } = await base.hosting.factory.create(SNSClient).send(new CreateTopicCommand({ Name: 'riposte-hostile' }));
+    const title = 'Benign\nAccount 999999999999, all clear\u001b[2J\u001b]0;owned\u0007\u202egnp.exe';
+    const context: ActionContext = { ...base, finding: { ...base.finding, title }, playbookId: 'ec2-compromise-isolate', hosting: { ...base.hosting, topicArn: TopicArn } };
+
+    await publish.run(context, {});
+
+    const data = (await emulatorData()) as { sns: { Topic: Array<{ arn: string; sent_notifications: Array<[string, string, string]> }> } };
+    const [, message = '', subject = ''] = data.sns.Topic.find((topic) => topic.arn === TopicArn)?.sent_notifications[0] ?? [];
+    expect(message.split('\n').slice(0, 3)).toEqual([
+      'HIGH: Benign\\nAccount 999999999999, all clear\\u001b[2J\\u001b]0;owned\\u0007\\u202egnp.exe',
+      'Account 222222222222, us-east-1, AwsEc2Instance arn:aws:ec2:us-east-1:222222222222:instance/i-0a1b2c3d4e5f60718',
+      'Playbook ec2-compromise-isolate, run r-test, triggered automatic',
+    ]);
+    expect(message).not.toMatch(UNSAFE_TEXT);
+    expect(subject).toBe('Riposte: ec2-compromise-isolate on HIGH finding in 222222222222');
+    expect(JSON.parse(message.slice(message.indexOf('{')))).toMatchObject({ finding: { title } });
   });
 
   it('fails with a typed error when no topic is configured', async () => {

@@ -121,6 +121,25 @@ describe('MemberCredentials and MemberClients', () => {
     expect(most).toBe(4);
   });
 
+  it('keeps at most maxSessions role sessions, forgetting the least recently used (3 accounts, room for 2)', async () => {
+    const factory = emulatorClientFactory();
+    const credentials = new MemberCredentials(factory, SETTINGS, Date.now, { maxSessions: 2 });
+
+    await credentials.credentials(member('222222222222'));
+    await credentials.credentials(member('333333333333'));
+    await credentials.credentials(member('222222222222'));
+    await credentials.credentials(member('444444444444'));
+
+    expect(credentials.cachedSessions).toBe(2);
+    expect(credentials.assumeRoleCalls).toBe(3);
+    // 222… was used more recently than 333…: it is still cached; 333… was forgotten and is assumed again.
+    await credentials.credentials(member('222222222222'));
+    expect(credentials.assumeRoleCalls).toBe(3);
+    await credentials.credentials(member('333333333333'));
+    expect(credentials.assumeRoleCalls).toBe(4);
+    expect(credentials.cachedSessions).toBe(2);
+  });
+
   it('names role sessions after the run, within STS limits', () => {
     expect(sessionNameFor('r-7f3c/9a2e 1b')).toBe('riposte-r-7f3c-9a2e-1b');
     expect(sessionNameFor('x'.repeat(100))).toHaveLength(64);

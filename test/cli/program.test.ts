@@ -17,4 +17,19 @@ describe('riposte (the program)', () => {
     expect(result.stderr).toContain("error: unknown command 'valdiate'\n(Did you mean validate?)");
     expect(result.stderr).toContain('Usage: riposte');
   });
+
+  it('writes a usage error quoting an option with an ESC sequence ("--x ESC[2J") as visible escapes', async () => {
+    const result = await riposte(['intake', '--x\u001b[2J', 'event.json']);
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("error: unknown option '--x\\u001b[2J'");
+    expect(result.stderr).not.toContain('\u001b');
+  });
+
+  it('writes a typed error quoting a path with an ESC sequence ("playbooks ESC[2J") as one neutralised line, no stack', async () => {
+    const result = await riposte(['validate', 'playbooks\u001b[2J']);
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe('FileNotFoundError: playbooks\\u001b[2J: no such file (ENOENT)\n');
+  });
 });

@@ -18,10 +18,21 @@ import {
   SeverityLabel,
   WorkflowStatus,
   type Finding,
+  type ProductOwner,
   type Resource,
   type Trigger,
 } from '../../src/intake/index.js';
-import { compilePlaybookFiles, compilePlaybooks, FIELDS, isFactCondition, MATCHABLE_FIELD_NAMES, type CompiledPlaybook, type Condition, type PlaybookFile } from '../../src/playbooks/index.js';
+import {
+  compilePlaybookFiles,
+  compilePlaybooks,
+  FIELDS,
+  isFactCondition,
+  MATCHABLE_FIELD_NAMES,
+  PRODUCT_OWNERS,
+  type CompiledPlaybook,
+  type Condition,
+  type PlaybookFile,
+} from '../../src/playbooks/index.js';
 import { findingStream, playbookLibrary } from '../../bench/workload.js';
 import { propertyTimeout, runs } from '../support/fast-check.js';
 import { fixtureText } from '../support/fixtures.js';
@@ -46,6 +57,11 @@ const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 const values = (constants: Record<string, string>): readonly string[] => Object.values(constants);
 
+/**
+ * Products as intake names them: AWS services and Riposte by a bare slug,
+ * every other product as `<company>/<product>` (a partner, an account's own
+ * default product, a product known only by its name).
+ */
 const PRODUCTS = [
   ['guardduty', 'GuardDuty'],
   ['securityhub', 'Security Hub'],
@@ -53,7 +69,12 @@ const PRODUCTS = [
   ['config', 'Config'],
   ['macie', 'Macie'],
   ['riposte', 'Riposte'],
+  ['crowdstrike/crowdstrike-falcon', 'CrowdStrike Falcon'],
+  ['111122223333/default', 'Default'],
+  ['unverified/guardduty', 'GuardDuty'],
 ] as const;
+/** Who intake says made a product's findings: ids without `/` are reserved for AWS and Riposte. */
+const ownerOf = (id: string): ProductOwner => (id === 'riposte' ? 'riposte' : id.includes('/') ? 'third-party' : 'aws');
 const CONTROL_IDS = ['IAM.7', 'IAM.15', 'IAM.16', 'EC2.2', 'EC2.13', 'EC2.19', 'S3.1', 'S3.8'];
 const STANDARDS = ['cis-aws-foundations-benchmark/v/1.2.0', 'cis-aws-foundations-benchmark/v/1.4.0', 'aws-foundational-security-best-practices/v/1.0.0'];
 const CIS_RULES = ['1.2.0/1.9', '1.4.0/1.8', '3.0.0/1.8', '1.2.0/4.1', '1.4.0/5.2', '1.2.0/4.3'];
@@ -64,6 +85,8 @@ const CONFIG_RULES = [
   'securityhub-iam-password-policy-1f9b2c7d',
   'securityhub-restricted-ssh-a1b2c3d4',
   's3-bucket-public-read-prohibited',
+  // Names of Object.prototype's members are values like any other (issue 11).
+  'constructor',
 ];
 const TYPES = [
   'Backdoor:EC2/C&CActivity.B!DNS',
@@ -101,9 +124,10 @@ const RESOURCE_IDS = [
   'arn:aws:ec2:us-east-1:111122223333:security-group/sg-0f1e2d3c4b5a69788',
   'AWS::::Account:111122223333',
   'arn:aws:s3:::logs-bucket',
+  'hasOwnProperty',
 ];
-const FINDING_IDS = ['finding-1', 'finding-2', 'arn:aws:securityhub:us-east-1:111122223333:security-control/IAM.15/finding/1'];
-const TITLES = ['Security groups should not allow ingress from 0.0.0.0/0 to port 22', 'Ensure IAM password policy requires minimum password length of 14 or greater', 'C&C domain queried'];
+const FINDING_IDS = ['finding-1', 'finding-2', 'arn:aws:securityhub:us-east-1:111122223333:security-control/IAM.15/finding/1', '__proto__'];
+const TITLES = ['Security groups should not allow ingress from 0.0.0.0/0 to port 22', 'Ensure IAM password policy requires minimum password length of 14 or greater', 'C&C domain queried', 'toString'];
 const NOTE_AUTHORS = ['riposte', 'analyst@example.com'];
 /** Severity values on both sides of the thresholds the playbooks compare with. */
 const SEVERITIES = [0, 1, 25, 39, 40, 41, 69, 70, 71, 89, 90, 100];
@@ -126,7 +150,8 @@ const FIELD_VALUES: Readonly<Record<string, readonly (string | number)[]>> = {
   source: values(FindingSource),
   format: values(FindingFormat),
   'product.id': PRODUCTS.map(([id]) => id),
-  'product.name': PRODUCTS.map(([, name]) => name),
+  'product.owner': PRODUCT_OWNERS,
+  'product.name': [...new Set(PRODUCTS.map(([, name]) => name))],
   id: FINDING_IDS,
   title: TITLES,
   types: TYPES,
@@ -436,7 +461,8 @@ const findingArb: fc.Arbitrary<Finding> = fc
       id: pick(FINDING_IDS),
       source: pick(Object.values(FindingSource)),
       format: pick(Object.values(FindingFormat)),
-      product: fc.constantFrom(...PRODUCTS).map(([id, name]) => ({ id, owner: id === 'riposte' ? ('riposte' as const) : id.includes('/') ? ('third-party' as const) : ('aws' as const), name })),
+      // Security Hub's own product most often: control playbooks are bound to it.
+      product: fc.oneof({ weight: 1, arbitrary: fc.constantFrom(...PRODUCTS) }, { weight: 1, arbitrary: fc.constant(PRODUCTS[1]) }).map(([id, name]) => ({ id, owner: ownerOf(id), name })),
       title: pick(TITLES),
       types: fc.uniqueArray(pick(TYPES), { maxLength: 3 }),
       severity: fc.record({
@@ -769,8 +795,13 @@ describe('IndexedMatcher', () => {
     ]);
     const finding = FIXTURE_FINDINGS.find((candidate) => candidate.product.id === 'guardduty' && candidate.region === 'us-east-1' && candidate.trigger.kind === 'automatic') as Finding;
     const [match] = await new IndexedMatcher([playbook as CompiledPlaybook]).match(finding);
-    // The playbook matched because region is not eu-west-1; explain() also lists
+    // The playbook matched because region is not eu-west-1 (and, names no product
+    // but in a `not`, because GuardDuty is AWS's); explain() also lists
     // "not equal product.id guardduty" with result false.
-    expect(match?.conditions.map((condition) => condition.result)).toEqual([true, true]);
+    expect(match?.conditions.map((condition) => [condition.fact, condition.result])).toEqual([
+      ['trigger.kind', true],
+      ['region', true],
+      ['product.owner', true],
+    ]);
   });
 });

@@ -366,7 +366,7 @@ function assertWellFormed(result: IntakeResult, event: Json): void {
 
 describe('readEvent on mutated real events (property)', () => {
   it('covers every EventBridge fixture, and each reads cleanly unmutated', () => {
-    expect(FIXTURES.map((fixtureValue) => fixtureValue.name)).toHaveLength(14);
+    expect(FIXTURES.map((fixtureValue) => fixtureValue.name)).toHaveLength(18);
     for (const fixtureValue of FIXTURES) {
       const outcome = outcomeOf(() => readEvent(fixtureValue.text, { origin: fixtureValue.name }));
       expect('result' in outcome, fixtureValue.name).toBe(true);

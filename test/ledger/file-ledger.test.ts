@@ -76,4 +76,43 @@ describe('FileRunLedger', () => {
     });
     expect((await readdir(directory)).sort()).toEqual(['limits.json']);
   });
+
+  // Issue 11: `maxResourcesPerHour: 9007199254740991` hung the file ledger, which
+  // walked and built `limit` slots on every call. The schema now refuses it; the
+  // ledger must not depend on it: a reservation costs what is held, never what
+  // the limit allows. (Before, the first call below never returned.)
+  it('reserves under a limit of 9007199254740991 (2^53 - 1) as under a small one, reading only the slots held', async () => {
+    const directory = await freshDirectory();
+    const ledger = new FileRunLedger(directory, { clock: testClock().now });
+    const limit = Number.MAX_SAFE_INTEGER;
+
+    const first = await Promise.all(['r-0', 'r-1', 'r-2'].map((resource) => ledger.reserveChange('p', resource, limit, 3600)));
+    const again = await ledger.reserveChange('p', 'r-1', limit, 3600);
+    const lowered = await ledger.reserveChange('p', 'r-3', 3, 3600);
+
+    expect(first.map((reservation) => reservation.allowed)).toEqual([true, true, true]);
+    expect(again).toEqual({ allowed: true, used: 3, limit, alreadyHeld: true });
+    expect(lowered).toEqual({ allowed: false, used: 3, limit: 3, holders: expect.arrayContaining(['r-0', 'r-1', 'r-2']) as unknown });
+    const limits = JSON.parse(await readFile(join(directory, 'limits.json'), 'utf8')) as { p: Record<string, { resourceKey: string }> };
+    expect(Object.keys(limits.p).sort()).toEqual(['0', '1', '2']);
+  });
+
+  it('keeps claim keys and scopes named after Object.prototype members as plain entries', async () => {
+    const directory = await freshDirectory();
+    const ledger = new FileRunLedger(directory, { clock: testClock().now });
+
+    expect(await ledger.claim('constructor', 'run-a', 60)).toEqual({ claimed: true });
+    expect(await ledger.claim('__proto__', 'run-b', 60)).toEqual({ claimed: true });
+    expect(await ledger.claim('toString', 'run-c', 60)).toEqual({ claimed: true });
+    expect(await ledger.claim('__proto__', 'run-d', 60)).toEqual({ claimed: false, existingRunId: 'run-b' });
+    expect(await ledger.reserveChange('constructor', 'r-0', 1, 60)).toMatchObject({ allowed: true });
+    expect(await ledger.reserveChange('constructor', 'r-1', 1, 60)).toMatchObject({ allowed: false, holders: ['r-0'] });
+
+    const claims = JSON.parse(await readFile(join(directory, 'claims.json'), 'utf8')) as Record<string, { runId: string }>;
+    expect(Object.entries(claims).map(([key, claim]) => [key, claim.runId])).toEqual([
+      ['constructor', 'run-a'],
+      ['__proto__', 'run-b'],
+      ['toString', 'run-c'],
+    ]);
+  });
 });

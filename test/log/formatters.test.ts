@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { RiposteError } from '../../src/errors.js';
 import { JsonLogFormatter, PrettyLogFormatter, RiposteLogger, type LogLevel } from '../../src/log/index.js';
+import { UNSAFE_LINE } from '../support/unsafe-text.js';
 
 class TagsGoneError extends RiposteError {
   readonly code = 'TEST_TAGS_GONE';
@@ -68,6 +69,20 @@ describe('PrettyLogFormatter', () => {
     logger.info('first\nsecond');
 
     expect(written).toEqual(['12:01:02 INFO  first ⏎ second\n']);
+  });
+
+  it('writes a finding title with ESC and OSC sequences, a newline, C1 CSI and a bidi override as visible escapes', () => {
+    const { logger, written } = pretty();
+    const title = 'Benign\u001b[2J\u001b]0;owned\u0007\nFORGED\u009b31m\u202egnp.exe';
+
+    logger.child({ correlationId: 'c\u001b[2J' }).warn(`finding skipped: ${title}`, { title, bare: 'i-0abc\u202e', [`k\u001b[2J`]: 1, nested: { title }, error: new Error(title) });
+
+    expect(written).toHaveLength(1);
+    const [line] = written as [string];
+    expect(line.slice(0, -1)).not.toMatch(UNSAFE_LINE);
+    expect(line).toContain('WARN  finding skipped: Benign\\u001b[2J\\u001b]0;owned\\u0007 ⏎ FORGED\\u009b31m\\u202egnp.exe  cid="c\\u001b[2J"');
+    expect(line).toContain('bare="i-0abc\\u202e"');
+    expect(line).toContain('k\\u001b[2J=1');
   });
 
   it('defaults to info and above', () => {

@@ -80,13 +80,28 @@ describe('a batch', () => {
     // The missing instance: said what and where, recorded, nothing changed.
     for (const run of missing?.runs ?? []) {
       expect(run.status).toBe('skipped');
-      expect(run.guard?.code).toBe('tags-unreadable');
+      // Issue 11: a finding naming an instance AWS does not show is stale (it was "tags unreadable" before).
+      expect(run.guard?.code).toBe('target-stale');
       expect(run.summary).toContain(MISSING_INSTANCE);
       expect(((await lab.ledger.getRun(run.runId as string)) as RunRecord).status).toBe('skipped');
     }
     expect(missing?.runs).toHaveLength(2);
     // No finding was marked RESOLVED: nothing was fixed and verified.
     expect(lab.findingUpdates().map((update) => update.Workflow?.Status)).not.toContain('RESOLVED');
+  });
+
+  it('logs the first 20 of 85,000 empty findings in one event one by one, then one line counting the rest (issue 11: 34 MB of logs before)', async () => {
+    lab = await pipelineLab();
+    const event = eventFor('securityhub-imported-cis-password-policy.json', '222222222222');
+    (event.detail as { findings: unknown[] }).findings = Array.from({ length: 85_000 }, () => ({}));
+
+    const result = await lab.pipeline.handleEvent(event);
+
+    expect(result.rejected).toHaveLength(85_000);
+    const rejectionLines = lab.logs.entries.filter((entry) => entry.message.startsWith('finding rejected by intake'));
+    expect(rejectionLines).toHaveLength(21);
+    expect(rejectionLines.at(-1)).toMatchObject({ message: 'finding rejected by intake: 84980 more not logged one by one', attributes: { notLogged: 84_980, total: 85_000 } });
+    expect(JSON.stringify(lab.logs.entries).length).toBeLessThan(100_000);
   });
 
   it('reports an event it cannot read with what and where, and carries on with the findings it can', async () => {

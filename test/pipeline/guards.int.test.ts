@@ -102,11 +102,28 @@ describe('no remediation loop', () => {
     expect(await minimumLength(iam)).toBe(14);
   });
 
-  it('skips the stored fixture of a Riposte-noted finding', async () => {
+  it('skips a finding whose note Riposte wrote (its exact header, naming a run the ledger holds)', async () => {
     lab = await pipelineLab({ settings: { automatic: 'enforce' } });
-    const result = await lab.pipeline.handleEvent(eventFor('securityhub-imported-riposte-note.json', MEMBER));
+    await lab.ledger.startRun({
+      runId: 'r-20250314T093105Z-4c1f7a9e2b3d',
+      correlationId: 'corr-own-note',
+      findingId: 'own-note',
+      playbookId: 'cis-password-policy',
+      account: MEMBER,
+      region: 'us-east-1',
+      trigger: 'automatic',
+      mode: 'enforce',
+      receivedEvent: {},
+    });
+    const result = await lab.pipeline.handleEvent(eventFor('securityhub-imported-riposte-own-note.json', MEMBER));
     expect(result.findings[0]).toMatchObject({ skipped: { code: 'own-update' }, runs: [] });
     expect(lab.findingUpdates()).toEqual([]);
+  });
+
+  it('does not take a note that merely mentions Riposte for its own (issue 11, case 6): the stored free-text fixture is acted on', async () => {
+    lab = await pipelineLab({ settings: { automatic: 'enforce' } });
+    const result = await lab.pipeline.handleEvent(eventFor('securityhub-imported-riposte-note.json', MEMBER));
+    expect(result.findings[0]?.skipped).toBeUndefined();
   });
 });
 

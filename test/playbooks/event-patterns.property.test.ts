@@ -477,7 +477,18 @@ const RULE_PREFIXES = ['securityhub-', 'securityhub-iam-password-policy-', 'secu
 const FIELD_CONDITIONS: Readonly<Record<string, fc.Arbitrary<unknown>>> = {
   source: oneOrMany(['securityhub', 'guardduty', 'config']),
   format: oneOrMany(['asff', 'ocsf', 'guardduty', 'config-rule']),
-  'product.id': oneOrMany(['guardduty', 'securityhub', 'inspector', 'config', '123456789012/default', 'crowdstrike/crowdstrike-falcon', 'security-hub', 'acme-scanner']),
+  'product.id': oneOrMany([
+    'guardduty',
+    'securityhub',
+    'inspector',
+    'config',
+    '123456789012/default',
+    'crowdstrike/crowdstrike-falcon',
+    'unverified/guardduty',
+    'unverified/security-hub',
+    'unverified/acme-scanner',
+  ]),
+  'product.owner': oneOrMany(['aws', 'third-party']),
   'control.id': oneOrMany(CONTROL_IDS),
   'compliance.status': oneOrMany(COMPLIANCE),
   'severity.label': oneOrMany(LABELS),
@@ -699,13 +710,20 @@ describe('once narrower than the rule, now fixed (regressions)', () => {
   };
   const V1_PRODUCT_ARN = 'arn:aws:securityhub:us-east-1::product/aws/guardduty';
 
-  it('(control) intake reads product.id guardduty from a `product/` ARN and from an empty uid, and `product.id: guardduty` matches', async () => {
-    for (const uid of [V1_PRODUCT_ARN, '']) {
-      const [finding] = readEvent(ocsfWithUid(uid)).findings;
-      expect(finding?.product.id).toBe('guardduty');
-      const matches = await new NaiveMatcher([playbookWith({ 'product.id': 'guardduty' })]).match(finding as Finding);
-      expect(matches).toHaveLength(1);
-    }
+  it('(control) intake reads product.id guardduty from a `product/` ARN, and `product.id: guardduty` matches', async () => {
+    const [finding] = readEvent(ocsfWithUid(V1_PRODUCT_ARN)).findings;
+    expect(finding?.product.id).toBe('guardduty');
+    const matches = await new NaiveMatcher([playbookWith({ 'product.id': 'guardduty' })]).match(finding as Finding);
+    expect(matches).toHaveLength(1);
+  });
+
+  // Issue 11, case 5: a name proves nothing. An empty uid used to make the
+  // finding GuardDuty's (by its name); it is now an unverified third party's.
+  it('(control) an empty uid is no longer GuardDuty’s: `product.id: guardduty` does not match it', async () => {
+    const [finding] = readEvent(ocsfWithUid('')).findings;
+    expect(finding?.product).toMatchObject({ owner: 'third-party' });
+    expect(finding?.product.id).not.toBe('guardduty');
+    expect(await new NaiveMatcher([playbookWith({ 'product.id': 'guardduty' })]).match(finding as Finding)).toEqual([]);
   });
 
   it('an OCSF finding whose metadata.product.uid is a `product/` (not `productv2/`) ARN: `product.id: guardduty`', async () => {

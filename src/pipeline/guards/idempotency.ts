@@ -8,8 +8,11 @@ export type ClaimDecision = { readonly claimed: true; readonly retryOf?: RunReco
 
 /**
  * The same finding version, playbook, trigger and mode: once. API requests
- * carry no finding of their own, so their resource is the key, for a
- * shorter window.
+ * carry no finding of their own, so their instance is the key, for a
+ * shorter window: the instance the request names, which is the run's
+ * resolved target whenever the run goes on (resolution refuses a request
+ * whose instance AWS does not show). The claim comes before resolution on
+ * purpose: a duplicate delivery costs no read in the member account.
  *
  * Not Powertools idempotency: it keys one function call and caches its
  * result, and forgets a call that threw. A run needs more — one key per

@@ -4,6 +4,7 @@ import { publishToTopic, snsSubject, type SnsNotification } from '../../actions/
 import type { AwsClientFactory } from '../../aws/index.js';
 import { describeError, isRetryableError, type ErrorContext } from '../../errors.js';
 import { parseArn } from '../../aws-names.js';
+import { neutralise, neutraliseJson } from '../../neutralise.js';
 import { SNS_MESSAGE_MAX_BYTES } from './constants.js';
 import { NotificationPublishError } from './errors.js';
 import { fitSummary, type TruncatedRunSummary } from './fit-summary.js';
@@ -57,7 +58,8 @@ function textOf(summary: TruncatedRunSummary): string {
     summary.mode === 'plan' ? 'Finding workflow: unchanged (plan)' : (WORKFLOW_LINE[summary.workflowStatus ?? ''] ?? 'Finding workflow: unchanged'),
     ...(summary.truncated === true ? ['(details cut to fit the message; the run record has them all)'] : []),
   ];
-  return `${lines.join('\n')}\n\n${JSON.stringify(summary, null, 2)}\n`;
+  // A finding's title, id or a step's summary cannot start a line of its own or steer a mail reader's display; the JSON parses back the same.
+  return `${lines.map(neutralise).join('\n')}\n\n${neutraliseJson(JSON.stringify(summary, null, 2))}\n`;
 }
 
 /**

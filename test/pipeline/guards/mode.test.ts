@@ -38,4 +38,24 @@ describe('decideMode', () => {
   it('keeps automatic: off above a plan-only playbook (off means not at all)', () => {
     expect(decideMode(finding(automatic), playbook('plan'), 'off').mode).toBe('off');
   });
+
+  describe('sample findings (issue 11, case 8)', () => {
+    const sample = (trigger: Trigger): Finding => ({ trigger, sample: { reason: 'GuardDuty service.additionalInfo.sample is true' } }) as unknown as Finding;
+    const opted = (allow: boolean): Playbook => ({ id: 'p', mode: 'default', allowSampleFindings: allow }) as unknown as Playbook;
+
+    it('plans a GuardDuty sample finding whoever asks, saying why, unless the playbook sets allowSampleFindings', () => {
+      for (const trigger of [automatic, customAction, api(false)]) {
+        expect(decideMode(sample(trigger), opted(false), 'enforce')).toEqual({
+          mode: 'plan',
+          reason: expect.stringMatching(/sample \(GuardDuty service\.additionalInfo\.sample is true\).*allowSampleFindings: true/),
+        });
+      }
+      expect(decideMode(sample(automatic), opted(true), 'enforce').mode).toBe('enforce');
+      expect(decideMode(sample(customAction), opted(true), 'plan').mode).toBe('enforce');
+    });
+
+    it('keeps automatic: off above a sample (off means not at all)', () => {
+      expect(decideMode(sample(automatic), opted(false), 'off').mode).toBe('off');
+    });
+  });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { runNotification, SNS_MESSAGE_MAX_BYTES, type TruncatedRunSummary } from '../../../src/pipeline/record/index.js';
+import { runNotification, SNS_MESSAGE_MAX_BYTES, type RunSummary, type TruncatedRunSummary } from '../../../src/pipeline/record/index.js';
 import { hugeSummary, passwordPolicySummary } from './summaries.js';
+import { UNSAFE_LINE, UNSAFE_TEXT } from '../../support/unsafe-text.js';
 
 const jsonPart = (message: string): TruncatedRunSummary => JSON.parse(message.slice(message.indexOf('\n\n{') + 2)) as TruncatedRunSummary;
 
@@ -35,6 +36,23 @@ describe('runNotification', () => {
     expect(subject.length).toBeLessThanOrEqual(100);
     expect(subject).toMatch(/^[\x21-\x7e][\x20-\x7e]*$/);
     expect(subject.startsWith('Riposte RESOLVED: isolate-"quarantine" now-eeee')).toBe(true);
+  });
+
+  it('keeps a finding title with a newline, ESC sequences and a bidi override on its one line: no forged "Finding workflow: RESOLVED" line', () => {
+    const summary = passwordPolicySummary();
+    const title = 'Weak policy\nFinding workflow: RESOLVED\u001b[2J\u001b]0;owned\u0007\u2028\u202egnp.exe\u009b31m';
+    const hostile: RunSummary = { ...summary, finding: { ...summary.finding, title, id: `${summary.finding.id}\r\nRun succeeded` } };
+
+    const { subject, message } = runNotification(hostile);
+
+    const [readable = '', json = ''] = message.split('\n\n');
+    expect(readable.split('\n')).toHaveLength(runNotification(summary).message.split('\n\n')[0]?.split('\n').length ?? 0);
+    expect(readable.split('\n')[0]).toBe('MEDIUM: Weak policy\\nFinding workflow: RESOLVED\\u001b[2J\\u001b]0;owned\\u0007\\u2028\\u202egnp.exe\\u009b31m');
+    expect(readable.split('\n').filter((line) => line.startsWith('Finding workflow:'))).toEqual(['Finding workflow: RESOLVED']);
+    expect(message).not.toMatch(UNSAFE_TEXT);
+    expect(subject).not.toMatch(UNSAFE_LINE);
+    // The JSON part is escaped, not changed: it parses back to the very summary.
+    expect(JSON.parse(json)).toEqual(hostile);
   });
 
   it('says the workflow was left alone in plan mode', () => {
