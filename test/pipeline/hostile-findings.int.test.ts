@@ -13,7 +13,7 @@ import {
   ReplaceIamInstanceProfileAssociationCommand,
   type IpPermission,
 } from '@aws-sdk/client-ec2';
-import { GetRolePolicyCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { GetAccountPasswordPolicyCommand, GetRolePolicyCommand, IAMClient, NoSuchEntityException, UpdateAccountPasswordPolicyCommand } from '@aws-sdk/client-iam';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { REVOKE_POLICY_NAME } from '../../src/actions/index.js';
@@ -380,5 +380,124 @@ steps:
 
     expect(run).toMatchObject({ status: 'succeeded', mode: 'enforce' });
     expect(await terminationProtected(lab, instance.instanceId)).toBe(true);
+  });
+});
+
+describe('case 5: product identity comes only from AWS-owned ARNs, never from names', () => {
+  /** The OCSF GuardDuty detection fixture, about `instance`, with the product as given. */
+  function ocsfDetection(instance: CompromisedInstance, product: Json): Json {
+    const event = eventFor('securityhub-v2-ocsf-detection.json', MEMBER, { [FIXTURE_INSTANCE]: instance.instanceId });
+    (firstFinding(event).metadata as Json).product = product;
+    return event;
+  }
+
+  it.each([
+    ['metadata.product.name "GuardDuty" and no uid', { name: 'GuardDuty', vendor_name: 'AWS' }],
+    ['a uid ending /aws/guardduty in the member account', { name: 'GuardDuty', uid: `arn:aws:securityhub:${REGION}:${MEMBER}:productv2/aws/guardduty` }],
+    ['a uid ending /aws/guardduty in another region', { name: 'GuardDuty', uid: 'arn:aws:securityhub:eu-west-1::productv2/aws/guardduty' }],
+  ])('an OCSF finding with %s does not drive ec2-compromise-isolate: the instance is left as it was', async (_label, product) => {
+    lab = await pipelineLab({ settings: { automatic: 'enforce' } });
+    const instance = await compromisedInstance(lab.clients, MEMBER);
+    const before = await instanceState(lab, instance);
+
+    const [finding] = (await lab.pipeline.handleEvent(ocsfDetection(instance, product))).findings;
+
+    expect(finding?.runs).toEqual([]);
+    expect(await instanceState(lab, instance)).toEqual(before);
+  });
+
+  it('(control) the same finding from GuardDuty’s own product uid drives ec2-compromise-isolate', async () => {
+    lab = await pipelineLab({ settings: { automatic: 'enforce' } });
+    const instance = await compromisedInstance(lab.clients, MEMBER);
+
+    const [finding] = (await lab.pipeline.handleEvent(ocsfDetection(instance, { name: 'GuardDuty', uid: `arn:aws:securityhub:${REGION}::productv2/aws/guardduty`, vendor_name: 'AWS' }))).findings;
+
+    expect(finding?.runs.map((run) => run.playbookId)).toEqual(['ec2-compromise-isolate']);
+    expect(await terminationProtected(lab, instance.instanceId)).toBe(true);
+  });
+
+  /** The open-SSH control finding, imported into the member account's own default product (as anyone with securityhub:BatchImportFindings there can). */
+  function defaultProductFinding(groupId: string, keepCompliance: boolean): Json {
+    const event = eventFor('securityhub-imported-open-ssh.json', MEMBER, { [FIXTURE_GROUP]: groupId });
+    const finding = firstFinding(event);
+    finding.ProductArn = `arn:aws:securityhub:${REGION}:${MEMBER}:product/${MEMBER}/default`;
+    finding.ProductName = 'Default';
+    finding.CompanyName = 'Personal';
+    finding.ProductFields = { ControlId: 'EC2.13', StandardsControlArn: `arn:aws:securityhub:${REGION}:${MEMBER}:control/cis-aws-foundations-benchmark/v/1.2.0/4.1` };
+    if (!keepCompliance) finding.Compliance = { Status: 'FAILED' };
+    return event;
+  }
+
+  it.each([
+    ['ProductFields.ControlId: EC2.13 only', false],
+    ['ProductFields.ControlId and Compliance.SecurityControlId: EC2.13', true],
+  ])('an ASFF finding from the account’s own default product with %s does not drive revoke-unrestricted-admin-ingress: the group keeps its rule', async (_label, keepCompliance) => {
+    lab = await pipelineLab({ settings: { automatic: 'enforce' } });
+    const groupId = await openGroup(lab, 'claimed-by-default-product');
+    const before = await rulesOf(lab, groupId);
+
+    const [finding] = (await lab.pipeline.handleEvent(defaultProductFinding(groupId, keepCompliance))).findings;
+
+    expect(finding?.runs).toEqual([]);
+    expect(await rulesOf(lab, groupId)).toEqual(before);
+    expect(opensSsh(await rulesOf(lab, groupId))).toBe(true);
+  });
+});
+
+describe('case 6: the loop guard recognises only what Riposte wrote', () => {
+  const RUN_ID = 'r-20250314T093105Z-4c1f7a9e2b3d';
+
+  /** A run the ledger holds, as the one that wrote the fixtures' note. */
+  async function knownRun(current: PipelineLab): Promise<void> {
+    await current.ledger.startRun({
+      runId: RUN_ID,
+      correlationId: 'corr-earlier',
+      findingId: 'earlier',
+      playbookId: 'cis-password-policy',
+      account: MEMBER,
+      region: REGION,
+      trigger: 'automatic',
+      mode: 'enforce',
+      receivedEvent: {},
+    });
+  }
+
+  it('OCSF: after Riposte’s comment (which carries no time), a later provider update of the finding is acted on again', async () => {
+    lab = await pipelineLab({ settings: { automatic: 'enforce' } });
+    await knownRun(lab);
+    const iam = iamOf(lab);
+    await iam.send(new UpdateAccountPasswordPolicyCommand({ MinimumPasswordLength: 8 }));
+    const event = eventFor('securityhub-v2-ocsf-riposte-comment.json', MEMBER);
+    // The control failed again after Riposte's run: the provider moved the finding's modified time past it.
+    Object.assign(firstFinding(event).finding_info as Json, { modified_time_dt: '2025-03-15T10:00:00.000Z', modified_time: Date.parse('2025-03-15T10:00:00.000Z') });
+
+    const [finding] = (await lab.pipeline.handleEvent(event)).findings;
+
+    expect(finding?.skipped).toBeUndefined();
+    expect(finding?.runs.map((run) => [run.playbookId, run.status])).toEqual([['cis-password-policy', 'succeeded']]);
+    expect((await iam.send(new GetAccountPasswordPolicyCommand({}))).PasswordPolicy?.MinimumPasswordLength).toBe(14);
+  });
+
+  it('ASFF: a crafted Note.UpdatedBy: riposte without Riposte’s header is not taken for Riposte’s own: the finding is acted on', async () => {
+    lab = await pipelineLab({ settings: { automatic: 'enforce' } });
+    await knownRun(lab);
+    const iam = iamOf(lab);
+    await iam.send(new UpdateAccountPasswordPolicyCommand({ MinimumPasswordLength: 8 }));
+    const event = eventFor('securityhub-imported-cis-password-policy.json', MEMBER);
+    firstFinding(event).Note = { Text: `handled by riposte, run ${RUN_ID}`, UpdatedBy: 'riposte', UpdatedAt: '2099-01-01T00:00:00.000Z' };
+
+    const [finding] = (await lab.pipeline.handleEvent(event)).findings;
+
+    expect(finding?.skipped).toBeUndefined();
+    expect((await iam.send(new GetAccountPasswordPolicyCommand({}))).PasswordPolicy?.MinimumPasswordLength).toBe(14);
+  });
+
+  it('ASFF: a header naming a run the ledger does not hold is not Riposte’s own', async () => {
+    lab = await pipelineLab({ settings: { automatic: 'enforce' } });
+    const event = eventFor('securityhub-imported-riposte-own-note.json', MEMBER);
+
+    const [finding] = (await lab.pipeline.handleEvent(event)).findings;
+
+    expect(finding?.skipped).toBeUndefined();
   });
 });
