@@ -45,6 +45,21 @@ export async function verify(run: VerifyingRun): Promise<EndingRun> {
     return { stage: 'ending', context, end: { status: 'failed', summary: `not fixed: ${problems.join('; ')}`, workflow: 'NOTIFIED', notify: true } };
   }
   const changed = [...results.values()].filter((result) => result.status === 'changed' && result.carriedFromRunId === undefined).length;
+  if (![...results.values()].some((result) => result.status === 'changed')) {
+    // Every target already was as the playbook leaves it: what the finding reports, AWS no longer shows.
+    const reported = context.finding.compliance?.status === 'FAILED' ? 'a failed check' : 'a problem';
+    context.logger.info('stale finding: nothing to change', { reported });
+    return {
+      stage: 'ending',
+      context,
+      end: {
+        status: 'succeeded',
+        summary: `stale: the finding reports ${reported} that AWS no longer shows; every target already complies, nothing changed, every step verified`,
+        workflow: 'RESOLVED',
+        notify: true,
+      },
+    };
+  }
   return {
     stage: 'ending',
     context,

@@ -11,6 +11,7 @@ import {
   DisassociateIamInstanceProfileCommand,
   EC2Client,
   ReplaceIamInstanceProfileAssociationCommand,
+  RevokeSecurityGroupIngressCommand,
   type IpPermission,
 } from '@aws-sdk/client-ec2';
 import { GetAccountPasswordPolicyCommand, GetRolePolicyCommand, IAMClient, NoSuchEntityException, UpdateAccountPasswordPolicyCommand } from '@aws-sdk/client-iam';
@@ -337,6 +338,22 @@ describe('stale findings: a resource AWS no longer shows', () => {
     expect(run).toMatchObject({ status: 'skipped', guard: { code: 'target-stale' } });
     expect(run.summary).toContain('i-0fedcba9876543210');
     await recorded(lab, run);
+  });
+});
+
+describe('stale findings: a state AWS no longer shows', () => {
+  it('a finding reporting SSH open to the internet on a group whose rule is already gone: recorded as stale, nothing changed', async () => {
+    lab = await pipelineLab({ settings: { automatic: 'enforce' } });
+    const groupId = await openGroup(lab, 'closed-since-detection');
+    await ec2Of(lab).send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [SSH_FROM_ANYWHERE] }));
+    const before = await rulesOf(lab, groupId);
+
+    const run = onlyRun((await lab.pipeline.handleEvent(eventFor('securityhub-imported-open-ssh.json', MEMBER, { [FIXTURE_GROUP]: groupId }))).findings[0]?.runs);
+
+    expect(await rulesOf(lab, groupId)).toEqual(before);
+    expect(run).toMatchObject({ playbookId: 'revoke-unrestricted-admin-ingress', status: 'succeeded' });
+    expect(run.summary).toMatch(/^stale: the finding reports a failed check that AWS no longer shows/);
+    expect(((await lab.ledger.getRun(run.runId as string)) as RunRecord).outcome?.summary).toBe(run.summary);
   });
 });
 
