@@ -13,7 +13,9 @@ const LAYERS = [
   { name: 'engine', path: '^src/engine/' },
   { name: 'ledger', path: '^src/ledger/' },
   { name: 'pipeline', path: '^src/pipeline/' },
-  { name: 'cli-handlers', path: '^(src/cli/|handlers/)' },
+  // src/lambda/ is what the handlers adapt (batch processing, the API's routes, the cold start): the handlers' own layer.
+  // src/deploy/ is the logic of the deploy-time custom resource (Security Hub custom actions), adapted by handlers/action-targets.ts.
+  { name: 'cli-handlers', path: '^(src/cli/|src/lambda/|src/deploy/|handlers/)' },
 ];
 
 const SIBLINGS = { 'log-config': ['^src/log/', '^src/config\\.ts$'], 'cli-handlers': ['^src/cli/', '^handlers/'] };

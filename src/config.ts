@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+
 import { z } from 'zod';
 
 import { regionSchema } from './aws-names.js';
@@ -60,6 +62,9 @@ const environmentSchema = z.object({
     .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')
     .default('RiposteMemberRole'),
   RIPOSTE_EXTERNAL_ID: optionalString,
+  RIPOSTE_PLAYBOOKS_DIR: optionalString,
+  // Set by the Lambda runtime: where the function's package is unpacked (its playbooks/ directory beside the code).
+  LAMBDA_TASK_ROOT: optionalString,
 });
 
 export interface AwsSettings {
@@ -100,6 +105,12 @@ export interface DeploymentResources {
 
 export interface Config {
   readonly aws: AwsSettings;
+  /**
+   * Where the playbook library is read from: `RIPOSTE_PLAYBOOKS_DIR`, else
+   * `playbooks` in the Lambda package (`$LAMBDA_TASK_ROOT/playbooks`);
+   * absent outside Lambda without the variable (each caller has its default).
+   */
+  readonly playbooksDirectory?: string;
   readonly automatic: AutomaticMode;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly run: RunSettings;
@@ -133,6 +144,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   }
   const env = parsed.data;
   const endpoint = env.RIPOSTE_AWS_ENDPOINT;
+  const playbooksDirectory = env.RIPOSTE_PLAYBOOKS_DIR ?? (env.LAMBDA_TASK_ROOT === undefined ? undefined : join(env.LAMBDA_TASK_ROOT, 'playbooks'));
   return Object.freeze({
     aws: Object.freeze({
       region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? DEFAULT_REGION,
@@ -140,6 +152,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       ...(endpoint === undefined ? {} : { endpoint }),
     }),
     automatic: env.RIPOSTE_AUTOMATIC,
+    ...defined('playbooksDirectory', playbooksDirectory),
     logLevel: env.RIPOSTE_LOG_LEVEL,
     run: Object.freeze({
       excludedAccounts: env.RIPOSTE_EXCLUDED_ACCOUNTS ?? [],

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { GetAccountPasswordPolicyCommand, IAMClient, UpdateAccountPasswordPolicyCommand } from '@aws-sdk/client-iam';
+import { BatchImportFindingsCommand, GetFindingsCommand, SecurityHubClient, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 
@@ -143,7 +144,11 @@ export function registerDemoCommand(program: Command, io: CommandIo): void {
         const logs = new MemoryLogSink();
         const logger = new RiposteLogger({ logLevel: 'debug', stream: logs });
         const parts = { factory, playbooks, logger, registry, resumeQueue: new MemoryResumeQueue() };
-        const event = JSON.parse(await readFile(join(examples, 'securityhub-cis-password-policy-failed.json'), 'utf8')) as unknown;
+        const event = JSON.parse(await readFile(join(examples, 'securityhub-cis-password-policy-failed.json'), 'utf8')) as { detail: { findings: AwsSecurityFinding[] } };
+        // The finding exists in Security Hub (the emulator's, which implements BatchUpdateFindings), so the run's note can land and be read back.
+        const securityHub = factory.create(SecurityHubClient);
+        await securityHub.send(new BatchImportFindingsCommand({ Findings: event.detail.findings }));
+        const [imported] = event.detail.findings;
 
         say('Delivering the CIS finding with automatic remediation plan-only (the default):');
         const planned = await assemblePipeline(config, parts).handleEvent(event, { correlationId: 'demo-plan' });
@@ -164,6 +169,14 @@ export function registerDemoCommand(program: Command, io: CommandIo): void {
           const ledger = new DynamoDbRunLedger(DynamoDBDocumentClient.from(factory.create(DynamoDBClient)), resources.table);
           const record = await ledger.getRun(runId);
           say(`  ledger     run ${runId}: ${record?.status}, ${record?.steps.length} step records, outcome ${record?.outcome?.workflowStatus ?? '(no status)'} (DynamoDB table ${resources.table})`);
+        }
+        if (imported?.Id !== undefined) {
+          const { Findings: [noted] = [] } = await securityHub.send(new GetFindingsCommand({ Filters: { Id: [{ Value: imported.Id, Comparison: 'EQUALS' }] } }));
+          say(
+            terminalLines([
+              `  finding    workflow ${noted?.Workflow?.Status ?? '(none)'}, note by ${noted?.Note?.UpdatedBy ?? '(nobody)'}: ${noted?.Note?.Text ?? '(none)'} (read back from Security Hub)`,
+            ]),
+          );
         }
         const delivered = await resultEvents(factory, resources.queueUrl);
         say(`  event      ${delivered.length} "Riposte Remediation Result" event${delivered.length === 1 ? '' : 's'} delivered through EventBridge to SQS`);

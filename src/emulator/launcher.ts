@@ -1,12 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, open } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { EmulatorStartError } from './errors.js';
 
 const EMULATOR_COMMAND = 'moto_server';
+/**
+ * moto's server with the Security Hub operations moto 5.2.1 lacks (docs/emulator.md). It ships
+ * beside this file and runs under the interpreter that has moto.
+ */
+const LAUNCHER_SCRIPT = fileURLToPath(new URL('./moto_riposte.py', import.meta.url));
 const INSTALL_HINT = 'install it with: pip install "moto[server]" (moto 5), then make sure `moto_server` is on the PATH';
 
 export interface Emulator {
@@ -38,6 +44,60 @@ async function findOnPath(command: string, pathVariable = process.env.PATH ?? ''
     }
   }
   return undefined;
+}
+
+/**
+ * The Python that runs `moto_server`, so the launcher imports the same moto: the interpreter
+ * named by its `#!` line (pip and venv scripts), else the `python3` beside it (a pyenv shim
+ * directory holds both), else the `python3` on the PATH.
+ */
+async function motoInterpreterCandidate(motoServer: string, pathVariable: string | undefined): Promise<string> {
+  let firstLine: string;
+  const file = await open(motoServer, 'r');
+  try {
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(256), 0, 256, 0);
+    firstLine = buffer.subarray(0, bytesRead).toString('utf8').split('\n')[0] ?? '';
+  } finally {
+    await file.close();
+  }
+  const shebang = /^#!\s*(\S*python[\d.]*)\s*$/.exec(firstLine)?.[1];
+  const candidates = [shebang, join(dirname(motoServer), 'python3')].filter((candidate): candidate is string => candidate !== undefined);
+  for (const candidate of candidates) {
+    try {
+      await access(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // not this one
+    }
+  }
+  const onPath = await findOnPath('python3', pathVariable);
+  if (onPath === undefined) throw new EmulatorStartError(`no Python interpreter found for ${motoServer}; ${INSTALL_HINT}`);
+  return onPath;
+}
+
+const interpreters = new Map<string, Promise<string>>();
+
+/**
+ * {@link motoInterpreterCandidate}, resolved once per process to the binary itself: a pyenv
+ * shim costs about 0.3 s of bash at every start, and the test setup starts several emulators.
+ */
+function motoInterpreter(motoServer: string, pathVariable: string | undefined): Promise<string> {
+  const key = `${motoServer}\0${pathVariable ?? ''}`;
+  let resolved = interpreters.get(key);
+  if (resolved === undefined) {
+    resolved = motoInterpreterCandidate(motoServer, pathVariable).then(
+      (candidate) =>
+        new Promise<string>((resolve) => {
+          execFile(candidate, ['-c', 'import sys; print(sys.executable)'], { timeout: 20_000 }, (error, stdout) => {
+            const executable = stdout.trim();
+            resolve(error === null && executable !== '' ? executable : candidate);
+          });
+        }),
+    );
+    resolved.catch(() => interpreters.delete(key));
+    interpreters.set(key, resolved);
+  }
+  return resolved;
 }
 
 async function freePort(host: string): Promise<number> {
@@ -92,8 +152,9 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Starts `moto_server` on a free loopback port and waits until it answers.
- * Used by the test harness and by `riposte demo`.
+ * Starts moto's server, with the Security Hub additions of `moto_riposte.py`,
+ * on a free loopback port and waits until it answers. Used by the test
+ * harness and by `riposte demo`.
  *
  * @throws EmulatorStartError saying how to install moto when it is missing.
  */
@@ -103,19 +164,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   if (executable === undefined) {
     throw new EmulatorStartError(`${EMULATOR_COMMAND} was not found on the PATH; ${INSTALL_HINT}`);
   }
+  const python = await motoInterpreter(executable, options.searchPath);
 
   // A port found free can be taken before moto binds it; try a few.
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const port = await freePort(host);
     const endpoint = `http://${host}:${port}`;
-    const child = spawn(executable, ['-H', host, '-p', String(port)], {
+    const child = spawn(python, [LAUNCHER_SCRIPT, '-H', host, '-p', String(port)], {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
       // moto otherwise loads its catalogue of public AMIs into every account and region it meets (after each
       // reset too): over 40% of the emulator's CPU in the test suite. Riposte launches from any image id
       // (moto does not validate them unless MOTO_ENABLE_AMI_VALIDATION is set) and never lists images.
-      env: { ...process.env, PYTHONUNBUFFERED: '1', MOTO_EC2_LOAD_DEFAULT_AMIS: 'false' },
+      // PYTHONDONTWRITEBYTECODE: the launcher is imported from the repository, which must not gain a __pycache__.
+      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', MOTO_EC2_LOAD_DEFAULT_AMIS: 'false' },
     });
     let output = '';
     const collect = (chunk: Buffer): void => {

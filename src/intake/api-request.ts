@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { z } from 'zod';
 
-import { accountIdSchema, ec2Arn, partitionOfRegion, regionSchema } from '../aws-names.js';
+import { accountIdSchema, ec2Arn, isKnownRegion, partitionOfRegion, regionSchema } from '../aws-names.js';
 import { InvalidApiRequestError, IntakeError, MalformedEventError } from './errors.js';
 import { parseOrThrow } from './field-path.js';
 import { readJsonObject } from './raw-input.js';
@@ -13,7 +13,8 @@ import { FindingFormat, FindingSource, RecordState, SeverityLabel, WorkflowStatu
 export const apiRequestSchema = z.strictObject({
   instanceId: z.string().regex(/^i-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be an EC2 instance id: i- and 8 or 17 hex digits'),
   account: accountIdSchema,
-  region: regionSchema,
+  // A region of the right shape is not enough: no client, role session or run is made for one AWS does not have.
+  region: regionSchema.refine((region) => isKnownRegion(partitionOfRegion(region), region), 'is not an AWS region Riposte knows (see KNOWN_REGIONS in src/aws-names.ts)'),
   playbook: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a playbook id: lowercase letters, digits and dashes, at most 64')

@@ -30,8 +30,11 @@ describe('riposte demo', () => {
       expect(result.stdout).toMatch(/ledger +run r-\S+: succeeded, 3 step records, outcome RESOLVED \(DynamoDB table/);
       expect(result.stdout).toMatch(/notification done: message \S+ to arn:aws:sns:us-east-1:123456789012:riposte-demo/);
       expect(result.stdout).toContain('2 "Riposte Remediation Result" events delivered through EventBridge to SQS');
-      // moto lacks BatchUpdateFindings: the demo says so rather than pretend the note was written.
-      expect(result.stdout).toContain('not recorded: Security Hub did not update the finding: EmulatorUnsupportedOperationError');
+      // The emulator's launcher implements BatchUpdateFindings: the note and workflow land, and are read back.
+      expect(result.stdout).toContain('note       done: note and workflow RESOLVED written on the finding (BatchUpdateFindings)');
+      expect(result.stdout).toMatch(
+        /finding +workflow RESOLVED, note by riposte: \[riposte run r-\S+ playbook cis-password-policy\] RESOLVED: iam\.set-password-policy changed MinimumPasswordLength 8→14.*\(read back from Security Hub\)/,
+      );
       expect(result.stdout).toContain('Emulator stopped.');
     },
     DEMO_TIMEOUT_MS,

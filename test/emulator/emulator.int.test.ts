@@ -1,6 +1,6 @@
 import { EC2Client, CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, GetConsoleScreenshotCommand } from '@aws-sdk/client-ec2';
 import { GetAccountPasswordPolicyCommand, IAMClient, UpdateAccountPasswordPolicyCommand } from '@aws-sdk/client-iam';
-import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { GetInsightsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { describe, expect, it } from 'vitest';
 
 import { EmulatorStartError, EmulatorUnsupportedOperationError, startEmulator } from '../../src/emulator/index.js';
@@ -37,18 +37,13 @@ describe('emulator harness', () => {
     await expect(iam.send(new GetAccountPasswordPolicyCommand({}))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
   });
 
-  it('names a JSON-protocol operation the emulator lacks (Security Hub BatchUpdateFindings)', async () => {
+  it('names a JSON-protocol operation the emulator lacks (Security Hub GetInsights)', async () => {
     const securityHub = emulatorClientFactory().create(SecurityHubClient);
 
-    const call = securityHub.send(
-      new BatchUpdateFindingsCommand({
-        FindingIdentifiers: [{ Id: 'finding-1', ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/securityhub' }],
-        Workflow: { Status: 'NOTIFIED' },
-      }),
-    );
+    const call = securityHub.send(new GetInsightsCommand({}));
 
     await expect(call).rejects.toBeInstanceOf(EmulatorUnsupportedOperationError);
-    await expect(call).rejects.toThrow('the emulator does not implement SecurityHub.BatchUpdateFindings');
+    await expect(call).rejects.toThrow('the emulator does not implement SecurityHub.GetInsights');
   });
 
   it('names a query-protocol operation the emulator lacks (EC2 GetConsoleScreenshot)', async () => {

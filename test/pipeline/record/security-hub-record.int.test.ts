@@ -1,19 +1,33 @@
 import { describe, expect, it } from 'vitest';
 
-import { EmulatorUnsupportedOperationError } from '../../../src/emulator/index.js';
-import { FindingUpdateError } from '../../../src/actions/index.js';
+import { FindingUpdateError, RIPOSTE_NOTE_AUTHOR, riposteNoteText } from '../../../src/actions/index.js';
 import { recordOnFinding } from '../../../src/pipeline/record/index.js';
-import { emulatorClientFactory } from '../../support/emulator.js';
+import { emulatorClientFactory, resetEmulator } from '../../support/emulator.js';
+import { asffFindingOf, importFindings, readFinding } from '../../support/emulator-securityhub.js';
 import { findingFrom } from './summaries.js';
 
-// Why security-hub-record.test.ts mocks Security Hub: this is what moto 5.2.1
-// answers. When it starts to implement these calls, this test fails and the
-// mock can give way to read-back from the emulator.
+// The emulator's launcher (src/emulator/moto_riposte.py) implements BatchUpdateFindings and a
+// validating BatchUpdateFindingsV2 without an OCSF store: the note and workflow are read back.
 describe('recordOnFinding against the emulator', () => {
+  it('writes the note (authored by riposte) and workflow NOTIFIED on the imported CIS 1.9 finding, read back with GetFindings', async () => {
+    await resetEmulator();
+    const asff = asffFindingOf('securityhub-imported-cis-password-policy.json');
+    await importFindings([asff]);
+    const finding = findingFrom('securityhub-imported-cis-password-policy.json');
+
+    const result = await recordOnFinding(emulatorClientFactory(), finding, { runId: 'run-read-back', playbookId: 'cis-password-policy', text: 'password policy set', workflow: 'NOTIFIED' });
+
+    expect(result).toEqual({ updated: true, summary: 'note and workflow NOTIFIED written on the finding (BatchUpdateFindings)' });
+    const read = await readFinding(finding.id, asff.ProductArn as string);
+    expect(read?.Note).toMatchObject({ Text: riposteNoteText('run-read-back', 'cis-password-policy', 'password policy set'), UpdatedBy: RIPOSTE_NOTE_AUTHOR });
+    expect(read?.Workflow?.Status).toBe('NOTIFIED');
+  });
+
   it.each([
-    ['securityhub-imported-cis-password-policy.json', 'SecurityHub.BatchUpdateFindings'],
-    ['securityhub-v2-ocsf-compliance.json', 'SecurityHub.BatchUpdateFindingsV2'],
-  ])('meets the gap for %s: %s is not implemented, a non-retryable typed error naming it', async (fixtureName, operation) => {
+    ['securityhub-imported-cis-password-policy.json', 'FindingNotFound', 'Security Hub did not update the finding: FindingNotFound Finding Not Found'],
+    ['securityhub-v2-ocsf-compliance.json', 'ResourceNotFoundException', 'Security Hub did not update the finding: ResourceNotFoundException Finding not found'],
+  ])('%s, which Security Hub does not hold: a retryable FindingUpdateError carrying UnprocessedFindings ErrorCode %s', async (fixtureName, errorCode, message) => {
+    await resetEmulator();
     const finding = findingFrom(fixtureName);
 
     const error: unknown = await recordOnFinding(emulatorClientFactory(), finding, { runId: 'run-gap', playbookId: 'cis-password-policy', text: 'x', workflow: 'NOTIFIED' }).catch(
@@ -21,8 +35,6 @@ describe('recordOnFinding against the emulator', () => {
     );
 
     expect(error).toBeInstanceOf(FindingUpdateError);
-    expect(error).toMatchObject({ retryable: false, context: { account: '111122223333', resource: finding.id, runId: 'run-gap' } });
-    expect((error as FindingUpdateError).cause).toBeInstanceOf(EmulatorUnsupportedOperationError);
-    expect((error as FindingUpdateError).cause).toMatchObject({ context: { operation } });
+    expect(error).toMatchObject({ retryable: true, errorCode, message, context: { account: '111122223333', resource: finding.id, runId: 'run-gap', errorCode } });
   });
 });
