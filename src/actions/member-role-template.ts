@@ -14,6 +14,8 @@ export function memberPermissions(registry: ActionRegistry): string[] {
 export interface MemberRoleTemplateOptions {
   /** Default role name (a template parameter, so StackSets can override it). */
   readonly roleName?: string;
+  /** Default of `RoleRegion`, the one region the role is created from (otherwise the parameter must be given). */
+  readonly roleRegion?: string;
 }
 
 /**
@@ -21,6 +23,12 @@ export interface MemberRoleTemplateOptions {
  * account, ready for StackSets: trusted only by the Riposte hosting account
  * with the external ID, and allowed exactly the IAM actions the registered
  * actions declare plus the guard's tag reads — nothing more.
+ *
+ * IAM is global: a stack set deployed to several regions of one account
+ * would create the same role once per region, and every region after the
+ * first would fail on the existing name. The role is created only in the
+ * stack of `RoleRegion`; elsewhere the stack holds a no-op resource, so that
+ * the same stack set may span every region the forwarders do.
  */
 export function memberRoleTemplate(registry: ActionRegistry, options: MemberRoleTemplateOptions = {}): Record<string, unknown> {
   const byService = new Map<string, string[]>();
@@ -35,10 +43,20 @@ export function memberRoleTemplate(registry: ActionRegistry, options: MemberRole
       RiposteAccountId: { Type: 'String', AllowedPattern: '^\\d{12}$', Description: 'The AWS account Riposte runs in' },
       ExternalId: { Type: 'String', MinLength: 2, MaxLength: 1224, AllowedPattern: '^[\\w+=,.@:/-]+$', NoEcho: true, Description: 'Shared secret Riposte passes on AssumeRole' },
       RoleName: { Type: 'String', Default: options.roleName ?? 'RiposteMemberRole', AllowedPattern: '^[\\w+=,.@-]{1,64}$' },
+      RoleRegion: {
+        Type: 'String',
+        AllowedPattern: '^[a-z]{2}(-[a-z]+)+-\\d$',
+        Description: 'The one region whose stack creates the role (IAM is global: the stacks of other regions create nothing)',
+        ...(options.roleRegion === undefined ? {} : { Default: options.roleRegion }),
+      },
     },
+    Conditions: { CreateRole: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, { Ref: 'RoleRegion' }] } },
     Resources: {
+      // A stack needs one resource: in every region but RoleRegion the role is left out.
+      Placeholder: { Type: 'AWS::CloudFormation::WaitConditionHandle' },
       RiposteMemberRole: {
         Type: 'AWS::IAM::Role',
+        Condition: 'CreateRole',
         Properties: {
           RoleName: { Ref: 'RoleName' },
           Description: 'Assumed by Riposte to remediate security findings in this account',
@@ -74,7 +92,7 @@ export function memberRoleTemplate(registry: ActionRegistry, options: MemberRole
       },
     },
     Outputs: {
-      RoleArn: { Value: { 'Fn::GetAtt': ['RiposteMemberRole', 'Arn'] } },
+      RoleArn: { Condition: 'CreateRole', Value: { 'Fn::GetAtt': ['RiposteMemberRole', 'Arn'] } },
     },
   };
 }

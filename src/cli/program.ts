@@ -4,6 +4,7 @@ import { RiposteError } from '../errors.js';
 import { neutralise } from '../neutralise.js';
 import { formatProblem, PlaybookCompileError } from '../playbooks/index.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerForwardersCommand } from './forwarders-command.js';
 import { registerIntakeCommand } from './intake-command.js';
 import type { CliStreams, CommandIo } from './io.js';
 import { registerRolesCommand } from './roles-command.js';
@@ -56,6 +57,7 @@ export async function runCli(args: readonly string[], streams: CliStreams): Prom
   registerIntakeCommand(program, io);
   registerSchemaCommand(program, io);
   registerRolesCommand(program, io);
+  registerForwardersCommand(program, io);
   registerDemoCommand(program, io);
 
   try {
