@@ -1,4 +1,4 @@
-// The module graph of Riposte, checked by `depcruise src handlers test bench`.
+// The module graph of Riposte, checked by `depcruise src handlers deploy test bench`.
 // Layers point down only: a module may import from the layers listed before
 // it, and from another module only through that module's index.ts.
 
@@ -72,6 +72,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^handlers/' },
       to: { path: '^src/[^/]+/', pathNot: '^src/[^/]+/index\\.ts$' },
+    },
+    {
+      name: 'deploy-through-the-barrel',
+      comment: 'The stack generator (deploy/, run by serverless at package time) uses the public surface of each module',
+      severity: 'error',
+      from: { path: '^deploy/' },
+      to: { path: '^src/[^/]+/', pathNot: '^src/[^/]+/index\\.ts$' },
+    },
+    {
+      name: 'deploy-not-in-src',
+      comment: 'Nothing deployed imports the stack generator',
+      severity: 'error',
+      from: { path: '^(src|handlers)/' },
+      to: { path: '^deploy/' },
     },
     {
       name: 'no-test-code-in-production',

@@ -7,7 +7,7 @@
  * serverless.yml loads it through deploy/stack.cjs; the tests import it.
  */
 import { ActionRegistry, builtInActions, memberRoleTemplate, type ActionDefinition } from '../src/actions/index.js';
-import { automaticPatternsOf, CUSTOM_ACTION_DETAIL_TYPE, detailTypeOf, forwarderTemplate, joinPatternsByKind } from '../src/cli/forwarders-command.js';
+import { automaticPatternsOf, CUSTOM_ACTION_DETAIL_TYPE, detailTypeOf, forwarderTemplate, joinPatternsByKind } from '../src/deploy/index.js';
 import { AutomaticMode, ConfigError } from '../src/config.js';
 import { loadPlaybooks, PlaybookCompileError, type CompiledPlaybook, type EventPattern } from '../src/playbooks/index.js';
 

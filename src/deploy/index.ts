@@ -22,3 +22,14 @@ export type {
   CloudFormationCustomResourceResponse,
 } from './action-targets.js';
 export { ActionTargetConflictError, ActionTargetsRequestError, CustomResourceResponseError } from './errors.js';
+export {
+  automaticPatternsOf,
+  CUSTOM_ACTION_DETAIL_TYPE,
+  detailTypeOf,
+  FORWARDED_SOURCES,
+  forwardedPatterns,
+  forwarderTemplate,
+  joinPatternsByKind,
+  MAX_EVENT_PATTERN_CHARACTERS,
+} from './forwarders.js';
+export type { ForwarderTemplateOptions } from './forwarders.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { builtInActions, memberRoleTemplate } from '../../src/actions/index.js';
 import { loadPlaybooks } from '../../src/playbooks/index.js';
-import { forwarderTemplate } from '../../src/cli/forwarders-command.js';
+import { forwarderTemplate } from '../../src/deploy/index.js';
 import { CFN_LINT_TIMEOUT_MS, cfnLint } from './cfn-lint.js';
 
 // The stack's own template is linted as `serverless package` writes it (serverless-package.subprocess.test.ts).
