@@ -1,3 +1,4 @@
+import { handlersBenchmark } from './handlers.bench.js';
 import { intakeBenchmark } from './intake.bench.js';
 import { matcherBenchmark } from './matcher.bench.js';
 import type { Benchmark, BenchmarkResult } from './harness.js';
@@ -7,7 +8,7 @@ import type { Benchmark, BenchmarkResult } from './harness.js';
  * `{"benchmarks":[{"name","value","unit","baseline","ratio"}]}`.
  * Each figure is compared with a baseline measured in the same run.
  */
-const BENCHMARKS: readonly Benchmark[] = [intakeBenchmark, matcherBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [intakeBenchmark, matcherBenchmark, handlersBenchmark];
 
 const json = process.argv.includes('--json');
 const results: Array<BenchmarkResult & { readonly baselineName: string }> = [];
