@@ -57,6 +57,10 @@ const environmentSchema = z.object({
   RIPOSTE_EVENT_BUS: optionalString,
   RIPOSTE_EVIDENCE_BUCKET: optionalString,
   RIPOSTE_RESUME_QUEUE_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an SQS queue URL' }).optional()),
+  RIPOSTE_RECORD_RETRY_QUEUE_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an SQS queue URL' }).optional()),
+  // SQS's per-message delay is 0..900 s.
+  RIPOSTE_RECORD_RETRY_DELAY_SECONDS: z.coerce.number().int().min(0).max(900).default(60),
+  RIPOSTE_RECORD_RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
   RIPOSTE_MEMBER_ROLE_NAME: z
     .string()
     .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')
@@ -99,8 +103,19 @@ export interface DeploymentResources {
   readonly eventBus?: string;
   readonly evidenceBucket?: string;
   readonly resumeQueueUrl?: string;
+  /** Where a finding note or workflow update that did not land is retried from, and how (absent: not retried). */
+  readonly recordRetry?: RecordRetryResource;
   readonly memberRoleName: string;
   readonly externalId?: string;
+}
+
+/** The record-retry queue and its pacing. */
+export interface RecordRetryResource {
+  readonly queueUrl: string;
+  /** Wait before the first retry (SQS per-message delay). */
+  readonly delaySeconds: number;
+  /** Attempts, the run's own included, after which a finding Security Hub does not hold is given up. */
+  readonly maxAttempts: number;
 }
 
 export interface Config {
@@ -169,6 +184,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       ...defined('eventBus', env.RIPOSTE_EVENT_BUS),
       ...defined('evidenceBucket', env.RIPOSTE_EVIDENCE_BUCKET),
       ...defined('resumeQueueUrl', env.RIPOSTE_RESUME_QUEUE_URL),
+      ...defined(
+        'recordRetry',
+        env.RIPOSTE_RECORD_RETRY_QUEUE_URL === undefined
+          ? undefined
+          : Object.freeze({ queueUrl: env.RIPOSTE_RECORD_RETRY_QUEUE_URL, delaySeconds: env.RIPOSTE_RECORD_RETRY_DELAY_SECONDS, maxAttempts: env.RIPOSTE_RECORD_RETRY_MAX_ATTEMPTS }),
+      ),
       ...defined('externalId', env.RIPOSTE_EXTERNAL_ID),
     }),
   });

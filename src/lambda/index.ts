@@ -10,6 +10,8 @@ export type { RecordOutcome } from './findings.js';
 export { DEFAULT_METRICS_NAMESPACE, MemoryMetricsSink, MetricCounts, PowertoolsMetricsSink, RiposteMetric } from './metrics.js';
 export type { MetricPoint, MetricsSink } from './metrics.js';
 export { deliveryRetryReasons, findingRetryReasons, runRetryReason } from './outcome.js';
+export { containerRecordRetryRuntime, createRecordRetryRuntime, handleRecordRetryRecord, recordRetryHandler } from './record-retry.js';
+export type { RecordRetryRuntime, RecordRetryRuntimeOptions } from './record-retry.js';
 export { handleResumeRecord, resumeHandler } from './resume.js';
 export { containerRuntime, createLambdaRuntime, packagedPlaybooks } from './runtime.js';
 export type { LambdaRuntime, LambdaRuntimeOptions } from './runtime.js';

@@ -18,6 +18,7 @@ import type { PipelineResult, PlaybookRunResult } from '../pipeline/index.js';
  * | `FindingsRejected`       | —                                       | findings of a readable event intake refused |
  * | `MalformedRecordsDropped`| —                                       | messages or events dropped unread: a retry cannot help |
  * | `RecordsRetried`         | —                                       | messages handed back for redelivery (they end in the DLQ if they keep failing) |
+ * | `RecordRetries`          | `result`: done, duplicate, failed, retry, dropped | finding updates retried from the record-retry queue |
  */
 export const RiposteMetric = {
   Runs: 'Runs',
@@ -28,6 +29,7 @@ export const RiposteMetric = {
   FindingsRejected: 'FindingsRejected',
   MalformedRecordsDropped: 'MalformedRecordsDropped',
   RecordsRetried: 'RecordsRetried',
+  RecordRetries: 'RecordRetries',
 } as const;
 export type RiposteMetric = (typeof RiposteMetric)[keyof typeof RiposteMetric];
 

@@ -10,7 +10,7 @@ import { DynamoDbRunLedger, type RunLedger } from '../ledger/index.js';
 import type { CompiledPlaybook } from '../playbooks/index.js';
 import type { RunLogger } from '../log/index.js';
 import { Pipeline } from './pipeline.js';
-import { AwsRunRecorder, SqsResumeQueue, type ResumeQueue } from './record/index.js';
+import { AwsRunRecorder, SqsResumeQueue, type RecordRetryQueue, type ResumeQueue } from './record/index.js';
 import type { PipelineSettings } from './types.js';
 
 /** What a caller supplies besides the configuration. */
@@ -24,6 +24,8 @@ export interface PipelineParts {
   readonly ledger?: RunLedger;
   /** Overrides the SQS queue `RIPOSTE_RESUME_QUEUE_URL` names (the CLI resumes in-process). */
   readonly resumeQueue?: ResumeQueue;
+  /** Overrides the SQS queue `RIPOSTE_RECORD_RETRY_QUEUE_URL` names (none configured nor given: a failed finding update is not retried). */
+  readonly recordRetryQueue?: RecordRetryQueue;
   /** Overrides settings the environment does not carry (tests, the demo). */
   readonly settings?: Partial<PipelineSettings>;
   readonly clock?: () => Date;
@@ -35,7 +37,8 @@ const SESSION_SECONDS = 900;
 /**
  * The pipeline as a deployment wires it from its configuration: the
  * DynamoDB ledger, member accounts through the configured role and external
- * id, the SQS resume queue, records to Security Hub, SNS and EventBridge.
+ * id, the SQS resume queue, records to Security Hub (failed updates
+ * retried from the record-retry queue, when one is named), SNS and EventBridge.
  *
  * @throws ConfigError when a resource the pipeline cannot run without (ledger, resume queue) is neither configured nor supplied.
  */
@@ -69,10 +72,7 @@ export function assemblePipeline(config: Config, parts: PipelineParts): Pipeline
       ...(resources.evidenceBucket === undefined ? {} : { evidenceBucket: resources.evidenceBucket }),
       ...(resources.topicArn === undefined ? {} : { topicArn: resources.topicArn }),
     },
-    recorder: new AwsRunRecorder(factory, {
-      ...(resources.topicArn === undefined ? {} : { topicArn: resources.topicArn }),
-      ...(resources.eventBus === undefined ? {} : { eventBus: { name: resources.eventBus, region: config.aws.region } }),
-    }),
+    recorder: AwsRunRecorder.fromConfig(factory, config, parts.recordRetryQueue),
     resumeQueue,
     logger: parts.logger,
     ...(parts.clock === undefined ? {} : { clock: parts.clock }),

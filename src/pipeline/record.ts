@@ -1,4 +1,4 @@
-import { summarizeRun } from './record/index.js';
+import { runRecordStatus, summarizeRun } from './record/index.js';
 import type { RunSummary } from './record/index.js';
 import type { EndedRun, EndingRun, PausedRun, RunContext, RunIdentity } from './run-state.js';
 import { now } from './step-record.js';
@@ -54,23 +54,32 @@ export async function record(run: EndingRun): Promise<EndedRun> {
     notify: end.notify,
   });
   for (const [kind, item] of Object.entries(recording)) {
-    if (item.status === 'failed') logger.error(`recording the run failed: ${kind}`, { error: item.error });
+    if (item.status === 'failed') logger.error(`recording the run failed: ${kind}`, { error: item.error, ...(item.retry === undefined ? {} : { retryInSeconds: item.retry.delaySeconds }) });
   }
+  // Fixed and verified is the run's status; whether the finding says so is this. The workflow is claimed only once Security Hub took it.
+  const findingRecord = runRecordStatus(recording.note, end.workflow, now(services).toISOString());
+  const workflow = findingRecord.securityHub === 'done' || findingRecord.securityHub === 'skipped' ? end.workflow : undefined;
   await writer.finish(end.status, {
     summary: end.summary,
-    ...(end.workflow === undefined ? {} : { workflowStatus: end.workflow }),
+    ...(workflow === undefined ? {} : { workflowStatus: workflow }),
     ...(end.error === undefined ? {} : { error: end.error }),
-    details: { recording, ...(end.guard === undefined ? {} : { guard: end.guard }), ...(end.rollbackOf === undefined ? {} : { rollbackOf: end.rollbackOf.runId }) },
+    details: {
+      recording,
+      record: findingRecord,
+      ...(end.guard === undefined ? {} : { guard: end.guard }),
+      ...(end.rollbackOf === undefined ? {} : { rollbackOf: end.rollbackOf.runId }),
+    },
   });
   if (end.rollbackOf !== undefined && end.status === 'succeeded') {
     const original = end.rollbackOf;
     await services.ledger.finishRun(original.runId, 'rolled-back', { ...(original.outcome ?? { summary: '' }), summary: `rolled back by run ${writer.runId}` }, original.version);
   }
-  logger.info(`${end.rollbackOf === undefined ? 'run' : 'rollback'} ${end.status}`, { summary: end.summary, workflowStatus: end.workflow });
+  logger.info(`${end.rollbackOf === undefined ? 'run' : 'rollback'} ${end.status}`, { summary: end.summary, workflowStatus: end.workflow, findingRecord: findingRecord.securityHub });
   return {
     stage: 'ended',
     result: runResult(context, end.status, end.summary, {
-      ...(end.workflow === undefined ? {} : { workflowStatus: end.workflow }),
+      ...(workflow === undefined ? {} : { workflowStatus: workflow }),
+      record: findingRecord,
       ...(end.guard === undefined ? {} : { guard: end.guard }),
       ...(end.error === undefined ? {} : { error: end.error }),
       recording,

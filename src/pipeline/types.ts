@@ -6,7 +6,7 @@ import type { SerializedError } from '../errors.js';
 import type { RunLedger, RunMode, StepRecord } from '../ledger/index.js';
 import type { CompiledPlaybook } from '../playbooks/index.js';
 import type { RunLogger } from '../log/index.js';
-import type { RecordingReport, ResumeQueue, RunRecorder } from './record/index.js';
+import type { RecordingReport, ResumeQueue, RunRecorder, RunRecordStatus } from './record/index.js';
 
 /** The settings the pipeline runs under (from `loadConfig`, or chosen by a test or the CLI). */
 export interface PipelineSettings extends RunSettings {
@@ -79,13 +79,23 @@ export interface PlaybookRunResult {
   readonly guard?: { readonly code: GuardCode; readonly reason: string };
   /** This run's step records: plans, changes, verifications, in order. */
   readonly steps: readonly StepRecord[];
-  /** The workflow status set on the finding, when the run changed something. */
+  /**
+   * The workflow status set on the finding, when the run changed something
+   * (for a finding Security Hub does not hold, the status the run reached).
+   * Absent while Security Hub has not taken it: see `record`.
+   */
   readonly workflowStatus?: 'RESOLVED' | 'NOTIFIED';
   /** For a duplicate delivery: the run that already handled it. */
   readonly duplicateOf?: string;
   /** For an in-progress run: when it will be looked at again. */
   readonly resume?: { readonly delaySeconds: number };
   readonly recording?: RecordingReport;
+  /**
+   * Whether the finding carries the run's note and workflow (`done`,
+   * `pending-retry`, `failed`, `skipped`): apart from `status`, which says
+   * whether the run fixed and verified anything.
+   */
+  readonly record?: RunRecordStatus;
   readonly error?: SerializedError;
 }
 

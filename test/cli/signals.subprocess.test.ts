@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 /*
- * `riposte demo` starts moto_server in a process group of its own. Sent
+ * `riposte demo` starts the emulator (moto's server through the project's
+ * launcher, src/emulator/moto_riposte.py) in a process group of its own. Sent
  * SIGTERM, the CLI must stop it before it ends, and end by that signal.
  * Nothing here waits a fixed time: each wait polls until what it waits for
  * is true, and only the test's own timeout (sized for a loaded 2-core
@@ -59,7 +60,7 @@ describe.runIf(existsSync('/proc/self/stat'))('riposte, sent a signal', () => {
       const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, by) => resolve({ code, signal: by })));
 
       await until(() => (stdout.includes('Emulator at') ? true : undefined));
-      const moto = await until(() => childrenOf(child.pid as number).find((process) => process.command.includes('moto_server')));
+      const moto = await until(() => childrenOf(child.pid as number).find((process) => /moto_server|moto_riposte\.py/.test(process.command)));
       const running = (): boolean => state(moto.pid) !== undefined && state(moto.pid) !== 'Z';
       expect(running()).toBe(true);
       try {

@@ -62,3 +62,23 @@ export class InvalidResumeRequestError extends RiposteError {
     this.messageId = typeof context.messageId === 'string' ? context.messageId : undefined;
   }
 }
+
+/** A finding update could not be queued for a retry (the queue refused it, or cannot delay single messages). */
+export class RecordRetryQueueError extends RiposteError {
+  readonly code = 'RECORD_RETRY_QUEUE_FAILED';
+  constructor(message: string, context: ErrorContext, options: RecordErrorOptions = {}) {
+    super(message, { context, cause: options.cause, retryable: options.retryable ?? false });
+  }
+}
+
+/**
+ * A record-retry message Riposte cannot act on: not a request, or one that
+ * names a run the ledger does not hold or another finding than its run's.
+ * Retrying cannot fix it: drop it (logged and counted).
+ */
+export class InvalidRecordRetryRequestError extends RiposteError {
+  readonly code = 'RECORD_RETRY_REQUEST_INVALID';
+  constructor(message: string, context: ErrorContext, cause?: unknown) {
+    super(message, { context: { source: 'aws:sqs', ...context }, cause, retryable: false });
+  }
+}
