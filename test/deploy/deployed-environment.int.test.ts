@@ -1,0 +1,114 @@
+import { DescribeInstanceAttributeCommand, DescribeNetworkInterfacesCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { AwsClientFactory } from '../../src/aws/index.js';
+import { loadConfig } from '../../src/config.js';
+import { emulatorClientOptions } from '../../src/emulator/index.js';
+import { createLambdaRuntime, findingsHandler, MemoryMetricsSink, RiposteMetric } from '../../src/lambda/index.js';
+import { MemoryLogSink, RiposteLogger } from '../../src/log/index.js';
+import { emulatorClientFactory, emulatorEndpoint } from '../support/emulator.js';
+import { compromisedInstance, EVIDENCE_BUCKET, guardDutyEventFor, LEDGER_TABLE, pipelineLab, type PipelineLab } from '../support/pipeline-lab.js';
+import { root, serverlessConfig } from './serverless-config.js';
+
+/*
+ * The environment serverless.yml gives the functions (the provider's and
+ * `custom.pipelineEnvironment`, with the stage parameters at their
+ * defaults), its CloudFormation references resolved to the same resources
+ * made on the emulator, fed to the cold-start wiring the deployed findings
+ * function runs (`createLambdaRuntime`: loadConfig, the packaged playbooks,
+ * the DynamoDB ledger, the queues). A reference the stack has and the test
+ * does not provide fails the test: the environment is complete or this
+ * says what is missing.
+ */
+
+const MEMBER = '222222222222';
+const target = { account: MEMBER, region: 'us-east-1', partition: 'aws' as const, correlationId: 'readback' };
+
+let lab: PipelineLab | undefined;
+afterEach(async () => {
+  await lab?.close();
+  lab = undefined;
+});
+
+/** The variables each pipeline function gets, with `{ Ref }`s left for the caller to resolve. */
+function deployedVariables(): Record<string, unknown> {
+  const config = serverlessConfig();
+  expect(config.functions.findings?.environment, 'the findings function takes the pipeline environment').toBe('${self:custom.pipelineEnvironment}');
+  return { ...config.provider.environment, ...config.custom.pipelineEnvironment };
+}
+
+describe('the environment serverless.yml gives the findings function', () => {
+  it('builds a pipeline that runs the default isolation playbook enforced against the emulator, state read back', async () => {
+    lab = await pipelineLab();
+    const sqs = emulatorClientFactory().create(SQSClient);
+    const queue = async (name: string): Promise<string> => (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl as string;
+    // What CloudFormation resolves each reference to, made on the emulator.
+    const resources: Record<string, string> = {
+      RunLedgerTable: LEDGER_TABLE,
+      ResumeQueue: await queue('riposte-dev-resume'),
+      RecordRetryQueue: await queue('riposte-dev-record-retry'),
+      NotificationTopic: lab.topicArn,
+      EvidenceBucket: EVIDENCE_BUCKET,
+    };
+    const deployed = Object.fromEntries(
+      Object.entries(deployedVariables()).map(([name, value]) => {
+        if (typeof value === 'string') return [name, value];
+        // An empty stage parameter (externalId's default) reads back from YAML as null; serverless gives it as ''.
+        if (value === null) return [name, ''];
+        const reference = (value as { Ref?: string }).Ref;
+        expect(reference !== undefined && Object.hasOwn(resources, reference), `${name}: ${JSON.stringify(value)} is not a resource this test provides`).toBe(true);
+        return [name, resources[reference as string] as string];
+      }),
+    );
+    expect(deployed.RIPOSTE_AUTOMATIC).toBe('plan');
+    const environment = {
+      ...deployed,
+      // What `serverless deploy --param automatic=enforce --param externalId=…` gives instead of the defaults.
+      RIPOSTE_AUTOMATIC: 'enforce',
+      RIPOSTE_EXTERNAL_ID: 'riposte-e2e',
+      // What Lambda sets: the region, and the function's root (the package holds playbooks/ there, as the repository does).
+      AWS_REGION: 'us-east-1',
+      LAMBDA_TASK_ROOT: root,
+      // The emulator instead of AWS.
+      RIPOSTE_AWS_ENDPOINT: emulatorEndpoint(),
+    };
+    const metrics = new MemoryMetricsSink();
+    const runtime = await createLambdaRuntime({
+      environment,
+      factory: new AwsClientFactory(loadConfig(environment).aws, emulatorClientOptions()),
+      logger: new RiposteLogger({ logLevel: 'info', stream: new MemoryLogSink() }),
+      metrics,
+    });
+    const instance = await compromisedInstance(lab.clients, MEMBER);
+    const event = guardDutyEventFor(MEMBER, instance);
+    const record = {
+      messageId: randomUUID(),
+      receiptHandle: 'receipt',
+      body: JSON.stringify(event),
+      attributes: { ApproximateReceiveCount: '1' },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:riposte-dev-findings',
+      awsRegion: 'us-east-1',
+    };
+
+    const response = await findingsHandler(() => Promise.resolve(runtime))(
+      { Records: [record] },
+      { awsRequestId: randomUUID(), functionName: 'riposte-dev-findings', getRemainingTimeInMillis: () => 900_000 },
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(metrics.total(RiposteMetric.Runs, 'succeeded')).toBe(1);
+    const ec2 = lab.clients.create(EC2Client, target);
+    const { NetworkInterfaces = [] } = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: Object.keys(instance.interfaces) }));
+    const groups = new Set(NetworkInterfaces.flatMap((eni) => (eni.Groups ?? []).map((group) => group.GroupId)));
+    expect(groups.size).toBe(1);
+    expect(Object.values(instance.interfaces).flat()).not.toContain([...groups][0]);
+    expect((await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instance.instanceId, Attribute: 'disableApiTermination' }))).DisableApiTermination?.Value).toBe(true);
+    const { Snapshots = [] } = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'volume-id', Values: [...instance.volumeIds] }] }));
+    expect(Snapshots).toHaveLength(instance.volumeIds.length);
+  });
+});
