@@ -123,6 +123,12 @@ describe('serverless package, offline', () => {
     }
   });
 
+  it('does not retry the custom resource’s function when an invocation dies (a retried Create would leak its own actions)', () => {
+    const configs = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::EventInvokeConfig');
+    const actionTargets = configs.find((config) => JSON.stringify(config.Properties.FunctionName).includes(FUNCTIONS.actionTargets.logicalId));
+    expect(actionTargets?.Properties).toMatchObject({ MaximumRetryAttempts: 0 });
+  });
+
   it('alarms on every function’s errors, every dead-letter queue’s depth and a tripped limit', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
     for (const fn of Object.values(FUNCTIONS))
