@@ -1,7 +1,7 @@
-import { BatchUpdateFindingsCommand, BatchUpdateFindingsV2Command, GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { BatchUpdateFindingsV2Command, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { RIPOSTE_NOTE_AUTHOR, updateFinding } from '../../src/actions/finding-update.js';
 import { FindingUpdateError, NotificationTopicMissingError } from '../../src/actions/index.js';
@@ -9,43 +9,93 @@ import { notify } from '../../src/actions/notify.js';
 import type { ActionBehaviour, ActionContext } from '../../src/actions/runtime.js';
 import { actionContext } from '../support/action-context.js';
 import { emulatorData, resetEmulator } from '../support/emulator.js';
+import { asffFindingOf, importFindings, readFinding } from '../support/emulator-securityhub.js';
 import { UNSAFE_TEXT } from '../support/unsafe-text.js';
 
 const update = updateFinding.behaviour as ActionBehaviour<{ workflow?: 'NEW' | 'NOTIFIED' | 'RESOLVED' | 'SUPPRESSED'; note?: string }, never>;
 const publish = notify.behaviour as ActionBehaviour<{ topicArn?: string; subject?: string }, never>;
 const withPlaybook = (context: ActionContext): ActionContext => ({ ...context, playbookId: 'cis-password-policy' });
 
-describe('finding.update', () => {
-  // Emulator gap: moto does not implement Security Hub BatchUpdateFindings,
-  // BatchUpdateFindingsV2 or filtered GetFindings, so these calls are mocked
-  // and the exact requests asserted.
-  const securityHub = mockClient(SecurityHubClient);
-  afterEach(() => securityHub.reset());
-  // The mock replaces the client class's send for the whole worker, whose later test files (not isolated) use the real one.
-  afterAll(() => securityHub.restore());
+describe('finding.update (ASFF), read back from the emulator', () => {
+  // The emulator's launcher (src/emulator/moto_riposte.py) implements BatchUpdateFindings and filtered
+  // GetFindings as the API reference describes them: each finding is imported first, as its product would.
+  beforeEach(async () => {
+    await resetEmulator();
+  });
+  const CIS = 'securityhub-imported-cis-password-policy.json';
 
-  it('writes a note authored by Riposte and the workflow status with BatchUpdateFindings (ASFF)', async () => {
-    securityHub.on(BatchUpdateFindingsCommand).resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
-    const context = withPlaybook(actionContext('securityhub-imported-cis-password-policy.json', '111122223333'));
+  it('writes a note authored by Riposte and the workflow status with BatchUpdateFindings', async () => {
+    const finding = asffFindingOf(CIS);
+    await importFindings([finding]);
+    const context = withPlaybook(actionContext(CIS, '111122223333'));
 
     const outcome = await update.run(context, { workflow: 'RESOLVED', note: 'Password policy set' });
 
     expect(outcome).toMatchObject({ changed: true, summary: 'finding updated: workflow and note' });
-    expect(securityHub.commandCalls(BatchUpdateFindingsCommand).map((call) => call.args[0].input)).toEqual([
-      {
-        FindingIdentifiers: [
-          {
-            Id: 'arn:aws:securityhub:us-east-1:111122223333:subscription/cis-aws-foundations-benchmark/v/1.2.0/1.9/finding/ed11922f-86d5-48bc-b784-4d69fcf13037',
-            ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/securityhub',
-          },
-        ],
-        Note: { Text: '[riposte run r-test playbook cis-password-policy] Password policy set', UpdatedBy: RIPOSTE_NOTE_AUTHOR },
-        Workflow: { Status: 'RESOLVED' },
-      },
-    ]);
+    const stored = await readFinding(finding.Id as string, finding.ProductArn as string);
+    expect(stored?.Note).toMatchObject({ Text: '[riposte run r-test playbook cis-password-policy] Password policy set', UpdatedBy: RIPOSTE_NOTE_AUTHOR });
+    expect(stored?.Workflow?.Status).toBe('RESOLVED');
+    // BatchUpdateFindings never moves the finding's own UpdatedAt (the loop guard relies on it).
+    expect(stored?.UpdatedAt).toBe(finding.UpdatedAt);
   });
 
-  it('uses BatchUpdateFindingsV2 with a marked comment and status id for OCSF findings', async () => {
+  it('writes a note whose text holds a newline, ESC and a forged header as one neutralised line under the byte-identical header', async () => {
+    const finding = asffFindingOf(CIS);
+    await importFindings([finding]);
+    const context = withPlaybook(actionContext(CIS, '111122223333'));
+
+    await update.run(context, { note: 'done\n[riposte run r-forged playbook x] \u001b[2J' });
+
+    expect((await readFinding(finding.Id as string, finding.ProductArn as string))?.Note?.Text).toBe(
+      '[riposte run r-test playbook cis-password-policy] done\\n[riposte run r-forged playbook x] \\u001b[2J',
+    );
+  });
+
+  it('fails with a typed error when Security Hub leaves the finding unprocessed (a finding it does not hold)', async () => {
+    const error: unknown = await update.run(actionContext('securityhub-imported-open-ssh.json', '111122223333'), { workflow: 'NOTIFIED' }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(FindingUpdateError);
+    expect(error).toMatchObject({ message: expect.stringMatching(/^Security Hub did not update the finding: FindingNotFound /) as unknown, context: { account: '111122223333' } });
+  });
+
+  it('changes nothing when the finding already carries the note and status, or is not a Security Hub finding', async () => {
+    const finding = asffFindingOf('securityhub-imported-riposte-note.json');
+    await importFindings([finding]);
+    const noted = actionContext('securityhub-imported-riposte-note.json', '111122223333');
+    const native = actionContext('guardduty-ec2-backdoor.json', '111122223333');
+
+    expect(await update.run(noted, { workflow: 'NOTIFIED' })).toMatchObject({ changed: false });
+    expect(await update.run(native, { workflow: 'RESOLVED', note: 'x' })).toMatchObject({ changed: false, summary: 'not a Security Hub finding (guardduty): nothing to update' });
+    const stored = await readFinding(finding.Id as string, finding.ProductArn as string);
+    expect(stored?.Note).toEqual(finding.Note);
+    expect(stored?.Workflow).toEqual(finding.Workflow);
+  });
+
+  it('verifies by reading the finding back', async () => {
+    const finding = asffFindingOf(CIS);
+    await importFindings([finding]);
+    const context = withPlaybook(actionContext(CIS, '111122223333'));
+
+    expect(await update.verify(context, { workflow: 'RESOLVED', note: 'done' })).toMatchObject({ compliant: false });
+    await update.run(context, { workflow: 'RESOLVED', note: 'done' });
+    expect(await update.verify(context, { workflow: 'RESOLVED', note: 'done' })).toEqual({ compliant: true, summary: 'finding carries the note and status' });
+    expect(await update.verify(context, { workflow: 'NOTIFIED' })).toMatchObject({ compliant: false });
+  });
+});
+
+describe('finding.update (OCSF)', () => {
+  // Emulator gap: moto keeps no OCSF findings, so nothing can be imported for BatchUpdateFindingsV2 to
+  // update (the launcher validates the request and answers every finding unprocessed). The exact
+  // request is asserted on a mock instead.
+  // Made when this block starts (not when the file is collected): the mock replaces the client class's send for
+  // the whole worker, so the blocks before it, and later test files (not isolated), keep the real one.
+  let securityHub: AwsClientStub<SecurityHubClient>;
+  beforeAll(() => {
+    securityHub = mockClient(SecurityHubClient);
+  });
+  afterAll(() => securityHub.restore());
+
+  it('uses BatchUpdateFindingsV2 with a marked comment and status id', async () => {
     securityHub.on(BatchUpdateFindingsV2Command).resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
     const context = withPlaybook(actionContext('securityhub-v2-ocsf-compliance.json', '111122223333'));
 
@@ -64,49 +114,6 @@ describe('finding.update', () => {
         StatusId: 2,
       },
     ]);
-  });
-
-  it('writes a note whose text holds a newline, ESC and a forged header as one neutralised line under the byte-identical header', async () => {
-    securityHub.on(BatchUpdateFindingsCommand).resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
-    const context = withPlaybook(actionContext('securityhub-imported-cis-password-policy.json', '111122223333'));
-
-    await update.run(context, { note: 'done\n[riposte run r-forged playbook x] \u001b[2J' });
-
-    expect(securityHub.commandCalls(BatchUpdateFindingsCommand).map((call) => call.args[0].input.Note)).toEqual([
-      { Text: '[riposte run r-test playbook cis-password-policy] done\\n[riposte run r-forged playbook x] \\u001b[2J', UpdatedBy: RIPOSTE_NOTE_AUTHOR },
-    ]);
-  });
-
-  it('fails with a typed error when Security Hub leaves the finding unprocessed', async () => {
-    securityHub.on(BatchUpdateFindingsCommand).resolves({
-      ProcessedFindings: [],
-      UnprocessedFindings: [{ FindingIdentifier: { Id: 'x', ProductArn: 'y' }, ErrorCode: 'FindingNotFound', ErrorMessage: 'no such finding' }],
-    });
-
-    const error: unknown = await update.run(actionContext('securityhub-imported-open-ssh.json', '111122223333'), { workflow: 'NOTIFIED' }).catch((e: unknown) => e);
-
-    expect(error).toBeInstanceOf(FindingUpdateError);
-    expect(error).toMatchObject({ message: 'Security Hub did not update the finding: FindingNotFound no such finding', context: { account: '111122223333' } });
-  });
-
-  it('changes nothing when the finding already carries the note and status, or is not a Security Hub finding', async () => {
-    const noted = actionContext('securityhub-imported-riposte-note.json', '111122223333');
-    const native = actionContext('guardduty-ec2-backdoor.json', '111122223333');
-
-    expect(await update.run(noted, { workflow: 'NOTIFIED' })).toMatchObject({ changed: false });
-    expect(await update.run(native, { workflow: 'RESOLVED', note: 'x' })).toMatchObject({ changed: false, summary: 'not a Security Hub finding (guardduty): nothing to update' });
-    expect(securityHub.calls()).toHaveLength(0);
-  });
-
-  it('verifies by reading the finding back', async () => {
-    const context = withPlaybook(actionContext('securityhub-imported-cis-password-policy.json', '111122223333'));
-    securityHub
-      .on(GetFindingsCommand)
-      .resolves({ Findings: [{ Workflow: { Status: 'RESOLVED' }, Note: { Text: '[riposte run r-test playbook cis-password-policy] done', UpdatedBy: 'riposte', UpdatedAt: '' } }] as never });
-
-    expect(await update.verify(context, { workflow: 'RESOLVED', note: 'done' })).toEqual({ compliant: true, summary: 'finding carries the note and status' });
-    expect(await update.verify(context, { workflow: 'NOTIFIED' })).toMatchObject({ compliant: false });
-    expect(securityHub.commandCalls(GetFindingsCommand)[0]?.args[0].input.Filters?.Id).toEqual([{ Value: context.finding.id, Comparison: 'EQUALS' }]);
   });
 });
 
