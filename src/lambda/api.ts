@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { isRetryableError, serializeError } from '../errors.js';
 import { InvalidApiRequestError, readApiRequest, type IntakeResult, type Requester } from '../intake/index.js';
 import { isTerminal, type RunRecord } from '../ledger/index.js';
-import { RollbackRefusedError, RunUnknownError, StoredTargetsInvalidError, type PipelineResult, type PlaybookRunResult } from '../pipeline/index.js';
+import { findingRecordStatus, RollbackRefusedError, RunUnknownError, StoredTargetsInvalidError, type PipelineResult, type PlaybookRunResult } from '../pipeline/index.js';
 import { MetricCounts } from './metrics.js';
 import { containerRuntime, type LambdaRuntime } from './runtime.js';
 import type { ApiGatewayProxyEvent, ApiGatewayProxyResult, LambdaContext } from './types.js';
@@ -264,7 +264,9 @@ async function respondResult(scope: RequestScope, result: PipelineResult): Promi
 async function getRun(scope: RequestScope, runId: string): Promise<ApiGatewayProxyResult> {
   const record = await scope.runtime.ledger.getRun(runId);
   if (record === undefined) return failure(404, ApiErrorCode.RunNotFound, `no run ${runId} is recorded`, scope.correlationId, { field: 'id', runId });
-  return json(200, { run: publicRun(record) }, scope.correlationId);
+  // Whether the finding's note and workflow landed, as a record retry may have settled it after the run ended.
+  const findingUpdate = await findingRecordStatus(scope.runtime.ledger, runId);
+  return json(200, { run: publicRun(record), ...(findingUpdate === undefined ? {} : { findingUpdate }) }, scope.correlationId);
 }
 
 /** `POST /runs/{id}/rollback`: undoes a run's changes, as a run of its own. */
@@ -307,7 +309,7 @@ async function rollback(scope: RequestScope, runId: string, text: string | undef
  * | route | answers |
  * |---|---|
  * | `POST /respond` `{ instanceId, account, region, playbook?, reason?, dryRun? }` | 202 `{ runId, correlationId, requestedBy, runs }` |
- * | `GET /runs/{id}` | 200 `{ run }` (see {@link publicRun}) |
+ * | `GET /runs/{id}` | 200 `{ run, findingUpdate? }` (see {@link publicRun}; `findingUpdate`: whether the finding's note and workflow landed, as a record retry may have settled it) |
  * | `POST /runs/{id}/rollback` `{ reason? }` | 202 `{ runId, rollbackOf, status, summary, … }` |
  *
  * Errors are `{ error: { code, message, field? } }`: 400 naming the field

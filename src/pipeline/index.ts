@@ -26,7 +26,17 @@ export type { ExemptionDecision } from './guards/exemption.js';
 export { claimTarget, primaryTarget, resolveTargets, resourceKey, restoreTargets } from './targets.js';
 export type { RunTargets, TargetClaim, TargetRefusal, TargetResolution } from './targets.js';
 export { newCorrelationId, newRunId } from './run-id.js';
-export { AwsRunRecorder, MemoryResumeQueue, readResumeRequests, RESULT_EVENT_DETAIL_TYPE, RESULT_EVENT_SOURCE, RESUME_REQUEST_KIND, resumeRequestSchema, SqsResumeQueue } from './record/index.js';
+export {
+  AwsRunRecorder,
+  findingRecordStatus,
+  MemoryResumeQueue,
+  readResumeRequests,
+  RESULT_EVENT_DETAIL_TYPE,
+  RESULT_EVENT_SOURCE,
+  RESUME_REQUEST_KIND,
+  resumeRequestSchema,
+  SqsResumeQueue,
+} from './record/index.js';
 export type {
   AwsRunRecorderOptions,
   ReceivedResumeRequest,
@@ -36,6 +46,7 @@ export type {
   ResumeQueue,
   ResumeRequest,
   RunRecorder,
+  RunRecordStatus,
   RunSummary,
   ScheduledResume,
 } from './record/index.js';

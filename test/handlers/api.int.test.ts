@@ -69,6 +69,8 @@ describe('API handler (API Gateway REST v1 proxy events)', () => {
     expect(run).toMatchObject({ runId: accepted.runId, status: 'succeeded', trigger: 'api', outcome: { workflowStatus: 'RESOLVED' } });
     expect(run).not.toHaveProperty('receivedEvent');
     expect(JSON.stringify(run)).toContain(ANALYST.userArn);
+    // An API run's finding is Riposte's own, not one Security Hub holds: there is no note to write.
+    expect(bodyOf(shown)).toMatchObject({ findingUpdate: { securityHub: 'skipped' } });
 
     const rollback = await lab.api(proxyEvent({ method: 'POST', path: `/runs/${accepted.runId}/rollback`, body: JSON.stringify({ reason: 'false positive' }) }), context());
     expect(rollback.statusCode).toBe(202);

@@ -9,6 +9,7 @@ describe('src/pipeline/index.ts', () => {
         'AwsRunRecorder',
         'DEFAULT_PIPELINE_SETTINGS',
         'EXEMPTION_TAGS',
+        'findingRecordStatus',
         'MemoryResumeQueue',
         'Pipeline',
         'PlaybookNotLoadedError',
