@@ -45,7 +45,7 @@ describe('readTextFile', () => {
 
   it('refuses a FIFO no one writes to, without blocking on it', async () => {
     const fifo = join(directory(), 'event.json');
-    execFileSync('mkfifo', [fifo]);
+    execFileSync('mkfifo', [fifo], { timeout: 60_000 });
 
     const error = await refusal(readTextFile(fifo, LIMITS));
 

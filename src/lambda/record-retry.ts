@@ -1,4 +1,3 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -9,7 +8,8 @@ import { RiposteLogger, type RunLogger } from '../log/index.js';
 import { AwsRunRecorder } from '../pipeline/index.js';
 import { DeliveryRetryError } from './errors.js';
 import type { RecordOutcome } from './findings.js';
-import { MetricCounts, PowertoolsMetricsSink, RiposteMetric, type MetricsSink } from './metrics.js';
+import { PowertoolsMetricsSink, RiposteMetric, type MetricCounts, type MetricsSink } from './metrics.js';
+import { processSqsBatch } from './sqs-batch.js';
 import type { LambdaContext, SqsBatchResponse, SqsEvent, SqsRecord } from './types.js';
 
 /**
@@ -103,7 +103,7 @@ export async function handleRecordRetryRecord(record: SqsRecord, runtime: Record
 
 /**
  * The record-retry function: the record-retry queue (per-message delays) →
- * here, with partial batch responses, as `processSqsBatch` does for the
+ * here, with partial batch responses through `processSqsBatch`, as for the
  * functions that run playbooks (this one has none to load).
  *
  * ```ts
@@ -112,25 +112,7 @@ export async function handleRecordRetryRecord(record: SqsRecord, runtime: Record
  * ```
  */
 export function recordRetryHandler(runtime: () => RecordRetryRuntime = containerRecordRetryRuntime()): (event: SqsEvent, context: LambdaContext) => Promise<SqsBatchResponse> {
-  return async (event, context) => {
-    const shared = runtime();
-    const counts = new MetricCounts();
-    // A processor per invocation: it keeps the batch's state while it runs.
-    const processor = new BatchProcessor(EventType.SQS);
-    try {
-      const response = await processPartialResponse(
-        event as unknown as { Records: Array<Record<string, unknown>> },
-        (record: SqsRecord) => handleRecordRetryRecord(record, shared, counts),
-        processor,
-        // Not throwing when every record failed: the response names each one; a throw would count as a failure of the function itself.
-        { context: context as never, throwOnFullBatchFailure: false },
-      );
-      if (response.batchItemFailures.length > 0) counts.add(RiposteMetric.RecordsRetried, response.batchItemFailures.length);
-      return response;
-    } finally {
-      shared.metrics.publish(counts.points());
-    }
-  };
+  return async (event, context) => processSqsBatch(event, context, runtime(), (record, { runtime: shared, counts }) => handleRecordRetryRecord(record, shared, counts));
 }
 
 /** The runtime of this container: built on the first call, shared by later invocations; a failed build is tried again on the next. */

@@ -1,12 +1,12 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 
-import { MetricCounts, RiposteMetric } from './metrics.js';
+import { MetricCounts, RiposteMetric, type MetricsSink } from './metrics.js';
 import type { LambdaRuntime } from './runtime.js';
 import type { LambdaContext, SqsBatchResponse, SqsEvent, SqsRecord } from './types.js';
 
-/** What one record's handler is given: the runtime, the invocation's counts and the time left. */
-export interface RecordScope {
-  readonly runtime: LambdaRuntime;
+/** What one record's handler is given: the runtime (the pipeline's, or a function's own smaller one), the invocation's counts and the time left. */
+export interface RecordScope<Runtime extends { readonly metrics: MetricsSink } = LambdaRuntime> {
+  readonly runtime: Runtime;
   readonly counts: MetricCounts;
   readonly context: LambdaContext;
 }
@@ -21,11 +21,11 @@ export interface RecordScope {
  * the response already names each failed message, and a thrown error would
  * count as a failure of the function itself, which its error alarm is for.
  */
-export async function processSqsBatch(
+export async function processSqsBatch<Runtime extends { readonly metrics: MetricsSink } = LambdaRuntime>(
   event: SqsEvent,
   context: LambdaContext,
-  runtime: LambdaRuntime,
-  handleRecord: (record: SqsRecord, scope: RecordScope) => Promise<unknown>,
+  runtime: Runtime,
+  handleRecord: (record: SqsRecord, scope: RecordScope<Runtime>) => Promise<unknown>,
 ): Promise<SqsBatchResponse> {
   const counts = new MetricCounts();
   // A processor per invocation: it keeps the batch's state while it runs.

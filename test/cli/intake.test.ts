@@ -90,7 +90,7 @@ describe('riposte intake, on crafted and hostile input', () => {
 
   it('refuses a FIFO without waiting for a writer', async () => {
     const fifo = join(scratch(), 'event.json');
-    execFileSync('mkfifo', [fifo]);
+    execFileSync('mkfifo', [fifo], { timeout: 60_000 });
 
     const result = await riposte(['intake', fifo]);
 

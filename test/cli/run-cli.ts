@@ -25,6 +25,9 @@ export async function riposte(args: readonly string[], stdin = ''): Promise<CliR
   return { status, stdout, stderr };
 }
 
+/** Sized for a loaded 2-core machine, far beyond any command's idle time: it catches a hang, never a slow machine. */
+export const PROCESS_TIMEOUT_MS = 240_000;
+
 export interface ProcessOptions {
   /** What the process reads on standard input. */
   readonly stdin?: string;
@@ -39,7 +42,13 @@ export interface ProcessOptions {
  */
 export function riposteProcess(args: readonly string[], { stdin = '', signal }: ProcessOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'riposte.js'), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], ...(signal === undefined ? {} : { signal }) });
+    const child = spawn(process.execPath, [join(root, 'bin', 'riposte.js'), ...args], {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      // A hang ends here even without a test's signal; the demo, the slowest command, takes seconds idle.
+      timeout: PROCESS_TIMEOUT_MS,
+      ...(signal === undefined ? {} : { signal }),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

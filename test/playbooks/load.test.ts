@@ -13,7 +13,7 @@ const scratch = (): string => mkdtempSync(join(tmpdir(), 'riposte-load-'));
 function libraryWithBadFiles(): string {
   const library = scratch();
   copyFileSync(resolve('playbooks', 'cis-password-policy.yml'), join(library, 'cis-password-policy.yml'));
-  execFileSync('mkfifo', [join(library, 'pipe.yml')]);
+  execFileSync('mkfifo', [join(library, 'pipe.yml')], { timeout: 60_000 });
   writeFileSync(join(library, 'huge.yml'), `# ${'x'.repeat(1024 * 1024)}\n`);
   symlinkSync(join(library, 'gone.yml'), join(library, 'dangling.yml'));
   symlinkSync(join(library, 'gone'), join(library, 'not-a-playbook'));
