@@ -1,11 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { build, type BuildOptions } from 'esbuild';
-import { parse } from 'yaml';
+
+import { deployedBundleOptions } from '../deploy/bundle-options.js';
+
+import { compiledLibraryText, loadPlaybooks, PlaybookCompileError } from '../src/playbooks/index.js';
 
 import { result, type Benchmark, type BenchmarkResult } from './harness.js';
 
@@ -77,17 +80,9 @@ const ENVIRONMENT = {
   RIPOSTE_LEDGER_TABLE: 'bench-ledger',
   RIPOSTE_RESUME_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench-resume',
   RIPOSTE_RECORD_RETRY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench-record-retry',
-  RIPOSTE_PLAYBOOKS_DIR: join(root, 'playbooks'),
   POWERTOOLS_METRICS_NAMESPACE: 'Riposte',
   POWERTOOLS_SERVICE_NAME: 'riposte',
 };
-
-/** serverless.yml's esbuild options, as esbuild takes them. */
-function deployedOptions(): BuildOptions {
-  const { custom } = parse(readFileSync(join(root, 'serverless.yml'), 'utf8')) as { custom: { esbuild: Record<string, unknown> } };
-  const { bundle, format, platform, target, mainFields, minify, keepNames, sourcemap, external } = custom.esbuild;
-  return { bundle, format, platform, target, mainFields, minify, keepNames, sourcemap, external } as BuildOptions;
-}
 
 const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
@@ -117,7 +112,13 @@ export const handlersBenchmark: Benchmark = {
   async run(): Promise<BenchmarkResult[]> {
     const directory = mkdtempSync(join(tmpdir(), 'riposte-bench-handlers-'));
     try {
-      const options = deployedOptions();
+      const options = deployedBundleOptions(root);
+      // The library as `serverless package` ships it: compiled, beside the code.
+      const { playbooks, problems } = await loadPlaybooks(join(root, 'playbooks'));
+      if (problems.length > 0) throw new PlaybookCompileError(problems);
+      const library = join(directory, 'playbooks.json');
+      writeFileSync(library, compiledLibraryText(playbooks));
+      const environment = { ...ENVIRONMENT, RIPOSTE_PLAYBOOK_LIBRARY: library };
       const bundled = async (entry: BuildOptions, name: string): Promise<string> => {
         const outfile = join(directory, `${name}.js`);
         await build({ ...options, ...entry, outfile, logLevel: 'error' });
@@ -125,7 +126,7 @@ export const handlersBenchmark: Benchmark = {
       };
       const stsOnly = "import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';\nexport const handler = async () => new STSClient({}).send(new GetCallerIdentityCommand({}));\n";
       const baselineBytes = statSync(await bundled({ stdin: { contents: stsOnly, resolveDir: root, loader: 'ts', sourcefile: 'sts-only.ts' } }, 'sts-only')).size;
-      const bareNode = processMilliseconds(['-e', '0'], ENVIRONMENT);
+      const bareNode = processMilliseconds(['-e', '0'], environment);
 
       const figures: BenchmarkResult[] = [];
       const handlers = readdirSync(join(root, 'handlers'))
@@ -138,7 +139,7 @@ export const handlersBenchmark: Benchmark = {
         const event = EVENTS[name];
         // The custom resource answers CloudFormation over HTTPS whatever it is asked: its start is measured as loading the bundle alone.
         const args = event === undefined ? ['-e', `require(${JSON.stringify(bundle)})`] : serveOnce(bundle, event);
-        figures.push(result(`handler-cold-start-${name}${event === undefined ? '-load-only' : ''}`, processMilliseconds(args, ENVIRONMENT), 'ms', bareNode));
+        figures.push(result(`handler-cold-start-${name}${event === undefined ? '-load-only' : ''}`, processMilliseconds(args, environment), 'ms', bareNode));
       }
       return figures;
     } finally {

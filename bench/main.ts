@@ -6,13 +6,20 @@ import type { Benchmark, BenchmarkResult } from './harness.js';
 /**
  * `npm run bench` prints a table; `npm run bench -- --json` prints
  * `{"benchmarks":[{"name","value","unit","baseline","ratio"}]}`.
+ * (`--only <name>` runs one benchmark: intake, matcher, handlers).
  * Each figure is compared with a baseline measured in the same run.
  */
 const BENCHMARKS: readonly Benchmark[] = [intakeBenchmark, matcherBenchmark, handlersBenchmark];
 
 const json = process.argv.includes('--json');
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const chosen = BENCHMARKS.filter((benchmark) => only === undefined || benchmark.name === only);
+if (chosen.length === 0) {
+  process.stderr.write(`no benchmark is named ${only}: choose one of ${BENCHMARKS.map((benchmark) => benchmark.name).join(', ')}\n`);
+  process.exit(2);
+}
 const results: Array<BenchmarkResult & { readonly baselineName: string }> = [];
-for (const benchmark of BENCHMARKS) {
+for (const benchmark of chosen) {
   if (!json) process.stderr.write(`running ${benchmark.name}…\n`);
   for (const figure of await benchmark.run()) results.push({ ...figure, baselineName: benchmark.baseline });
 }

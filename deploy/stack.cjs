@@ -13,6 +13,7 @@ async function generate(resolveVariable) {
   // Imported, not required: tsx's CommonJS build of this API cannot find its own loader.
   const { tsImport } = await import('tsx/esm/api');
   const { generateStack } = await tsImport('./stack.ts', pathToFileURL(module.filename).href);
+  const { PACKAGED_PLAYBOOK_LIBRARY } = await tsImport('../src/config.ts', pathToFileURL(module.filename).href);
   const param = async (name) => String((await resolveVariable(`param:${name}`)) ?? '');
   const stack = await generateStack({
     automatic: await param('automatic'),
@@ -28,6 +29,7 @@ async function generate(resolveVariable) {
     template: { Resources: stack.Resources, Outputs: stack.Outputs },
     apiResourcePolicy: stack.apiResourcePolicy,
     stackSetTemplates: { 'member-role.template.json': stack.memberRoleTemplate, 'forwarders.template.json': stack.forwarderTemplate },
+    compiledPlaybooks: { path: PACKAGED_PLAYBOOK_LIBRARY, text: stack.compiledPlaybooks },
   };
 }
 

@@ -9,7 +9,7 @@
 import { ActionRegistry, builtInActions, memberRoleTemplate, type ActionDefinition } from '../src/actions/index.js';
 import { automaticPatternsOf, CUSTOM_ACTION_DETAIL_TYPE, detailTypeOf, forwarderTemplate, joinPatternsByKind } from '../src/deploy/index.js';
 import { AutomaticMode, ConfigError } from '../src/config.js';
-import { loadPlaybooks, PlaybookCompileError, type CompiledPlaybook, type EventPattern } from '../src/playbooks/index.js';
+import { compiledLibraryText, loadPlaybooks, PlaybookCompileError, type CompiledPlaybook, type EventPattern } from '../src/playbooks/index.js';
 
 type Json = unknown;
 export interface CfnResource {
@@ -374,6 +374,8 @@ export interface GeneratedStack {
   readonly memberRoleTemplate: Record<string, unknown>;
   /** The forwarder template (for StackSets, beside the stack). */
   readonly forwarderTemplate: Record<string, unknown>;
+  /** The compiled playbook library the functions read at their cold start (written to PACKAGED_PLAYBOOK_LIBRARY, packaged with each). */
+  readonly compiledPlaybooks: string;
 }
 
 /**
@@ -551,5 +553,6 @@ export async function generateStack(parameters: StackParameters): Promise<Genera
     apiResourcePolicy: apiResourcePolicy(parameters),
     memberRoleTemplate: memberRoleTemplate(actions, { roleName: parameters.memberRoleName }),
     forwarderTemplate: forwarderTemplate(playbooks, { busName: parameters.eventBus }),
+    compiledPlaybooks: compiledLibraryText(playbooks),
   };
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * AWS's own naming: account ids, regions, partitions, ARNs, and Security

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { regionSchema } from './aws-names.js';
 import { RiposteError } from './errors.js';
@@ -66,8 +66,8 @@ const environmentSchema = z.object({
     .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')
     .default('RiposteMemberRole'),
   RIPOSTE_EXTERNAL_ID: optionalString,
-  RIPOSTE_PLAYBOOKS_DIR: optionalString,
-  // Set by the Lambda runtime: where the function's package is unpacked (its playbooks/ directory beside the code).
+  RIPOSTE_PLAYBOOK_LIBRARY: optionalString,
+  // Set by the Lambda runtime: where the function's package is unpacked (its compiled playbook library beside the code).
   LAMBDA_TASK_ROOT: optionalString,
 });
 
@@ -121,11 +121,12 @@ export interface RecordRetryResource {
 export interface Config {
   readonly aws: AwsSettings;
   /**
-   * Where the playbook library is read from: `RIPOSTE_PLAYBOOKS_DIR`, else
-   * `playbooks` in the Lambda package (`$LAMBDA_TASK_ROOT/playbooks`);
-   * absent outside Lambda without the variable (each caller has its default).
+   * The compiled playbook library a function reads (JSON, written by
+   * `serverless package`): `RIPOSTE_PLAYBOOK_LIBRARY`, else its place in the
+   * Lambda package (`$LAMBDA_TASK_ROOT/.riposte/playbooks.json`); absent
+   * outside Lambda without the variable.
    */
-  readonly playbooksDirectory?: string;
+  readonly playbookLibrary?: string;
   readonly automatic: AutomaticMode;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly run: RunSettings;
@@ -140,6 +141,9 @@ export class ConfigError extends RiposteError {
 }
 
 const DEFAULT_REGION = 'us-east-1';
+
+/** Where `serverless package` writes the compiled playbook library, from the service directory; so where it is in each function's package. */
+export const PACKAGED_PLAYBOOK_LIBRARY = '.riposte/playbooks.json';
 
 /** `{ key: value }` when the value is set, `{}` otherwise (optional properties stay absent, not `undefined`). */
 const defined = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value === undefined ? {} : ({ [key]: value } as { [P in K]?: V }));
@@ -159,7 +163,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   }
   const env = parsed.data;
   const endpoint = env.RIPOSTE_AWS_ENDPOINT;
-  const playbooksDirectory = env.RIPOSTE_PLAYBOOKS_DIR ?? (env.LAMBDA_TASK_ROOT === undefined ? undefined : join(env.LAMBDA_TASK_ROOT, 'playbooks'));
+  const playbookLibrary = env.RIPOSTE_PLAYBOOK_LIBRARY ?? (env.LAMBDA_TASK_ROOT === undefined ? undefined : join(env.LAMBDA_TASK_ROOT, PACKAGED_PLAYBOOK_LIBRARY));
   return Object.freeze({
     aws: Object.freeze({
       region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? DEFAULT_REGION,
@@ -167,7 +171,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       ...(endpoint === undefined ? {} : { endpoint }),
     }),
     automatic: env.RIPOSTE_AUTOMATIC,
-    ...defined('playbooksDirectory', playbooksDirectory),
+    ...defined('playbookLibrary', playbookLibrary),
     logLevel: env.RIPOSTE_LOG_LEVEL,
     run: Object.freeze({
       excludedAccounts: env.RIPOSTE_EXCLUDED_ACCOUNTS ?? [],

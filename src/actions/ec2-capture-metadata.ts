@@ -12,7 +12,7 @@ import {
   type Volume,
 } from '@aws-sdk/client-ec2';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { errorName } from '../errors.js';
 import { instanceArnOf } from './arns.js';

@@ -15,7 +15,7 @@ import {
   type IpPermission,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { instanceArnOf } from './arns.js';
 import { describeInstance, instanceIdOf } from './ec2-instance.js';

@@ -1,5 +1,5 @@
 import { AuthorizeSecurityGroupIngressCommand, EC2Client, RevokeSecurityGroupIngressCommand, type IpPermission } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { securityGroupArnOf } from './arns.js';
 import { mergePermissions, onSecurityGroup, protocolOf, readSecurityGroup, ruleKey, ruleLabel, securityGroupIdOf, splitPermissions } from './ec2-security-group.js';

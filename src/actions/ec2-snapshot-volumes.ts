@@ -8,7 +8,7 @@ import {
   type Snapshot,
   type Tag,
 } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { instanceArnOf } from './arns.js';
 import { describeInstance } from './ec2-instance.js';

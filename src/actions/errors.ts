@@ -1,5 +1,5 @@
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { describeError, errorName, isRetryableError, RiposteError, type ErrorContext } from '../errors.js';
 import { instanceArnOf, securityGroupArnOf, stepResourceOf } from './arns.js';

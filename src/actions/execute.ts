@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 import { RiposteError } from '../errors.js';
 import { ActionFailedError, ActionNotReversibleError, ActionParamsInvalidError } from './errors.js';

@@ -1,5 +1,5 @@
 import { BatchUpdateFindingsCommand, BatchUpdateFindingsV2Command, GetFindingsCommand, GetFindingsV2Command, SecurityHubClient } from '@aws-sdk/client-securityhub';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import type { ErrorContext } from '../errors.js';
 import { neutralise } from '../neutralise.js';

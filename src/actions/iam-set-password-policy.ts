@@ -1,5 +1,5 @@
 import { DeleteAccountPasswordPolicyCommand, GetAccountPasswordPolicyCommand, IAMClient, NoSuchEntityException, UpdateAccountPasswordPolicyCommand, type PasswordPolicy } from '@aws-sdk/client-iam';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';

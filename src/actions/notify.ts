@@ -1,5 +1,5 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { parseArn } from '../aws-names.js';
 import { neutralise, neutraliseJson } from '../neutralise.js';

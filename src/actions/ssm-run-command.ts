@@ -8,7 +8,7 @@ import {
   waitUntilCommandExecuted,
   type GetCommandInvocationCommandOutput,
 } from '@aws-sdk/client-ssm';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { instanceArnOf } from './arns.js';
 import { instanceIdOf } from './ec2-instance.js';

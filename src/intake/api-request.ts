@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { accountIdSchema, ec2Arn, isKnownRegion, partitionOfRegion, regionSchema } from '../aws-names.js';
 import { InvalidApiRequestError, IntakeError, MalformedEventError } from './errors.js';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** `['detail', 'findings', 1, 'AwsAccountId']` -> `detail.findings[1].AwsAccountId`. */
 export function formatPath(path: readonly PropertyKey[], prefix = ''): string {

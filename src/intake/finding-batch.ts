@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 import { InvalidFindingError, MalformedEventError } from './errors.js';
 import { describeIssue } from './field-path.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { accountIdSchema, ec2Arn, instanceIdIn, parseArn, partitionOfRegion, partitionSchema, regionSchema, type Partition } from '../aws-names.js';
 import { MalformedEventError } from './errors.js';

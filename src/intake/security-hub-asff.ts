@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { accountIdSchema, ec2Arn, instanceIdIn, parseArn, partitionOfArn, partitionOfRegion, partitionSchema, REGION_PATTERN, regionSchema, securityGroupIdIn, type Partition } from '../aws-names.js';
 import { cisRulesOfRequirements, cisVersionOfStandard } from './cis.js';

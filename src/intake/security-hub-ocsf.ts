@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { accountIdSchema, asffResourceType, ec2Arn, instanceIdIn, parseArn, partitionNamed, partitionOfArn, partitionOfRegion, regionSchema, securityGroupIdIn, type Partition } from '../aws-names.js';
 import { cisRulesOfRequirements } from './cis.js';

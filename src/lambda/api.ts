@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { isRetryableError, serializeError } from '../errors.js';
 import { InvalidApiRequestError, readApiRequest, type IntakeResult, type Requester } from '../intake/index.js';

@@ -1,15 +1,13 @@
-import { resolve } from 'node:path';
-
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 import { builtInActions } from '../actions/index.js';
 import { AwsClientFactory } from '../aws/index.js';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, loadConfig, PACKAGED_PLAYBOOK_LIBRARY, type Config } from '../config.js';
 import { DynamoDbRunLedger, type RunLedger } from '../ledger/index.js';
 import { RiposteLogger, type RunLogger } from '../log/index.js';
 import { assemblePipeline, type Pipeline, type PipelineParts } from '../pipeline/index.js';
-import { loadPlaybooks, PlaybookCompileError, type CompiledPlaybook } from '../playbooks/index.js';
+import { readCompiledLibrary, type CompiledPlaybook } from '../playbooks/index.js';
 import { PowertoolsMetricsSink, type MetricsSink } from './metrics.js';
 
 /** What every handler works with: built once per container, on the first invocation. */
@@ -34,27 +32,28 @@ export interface LambdaRuntimeOptions {
   readonly parts?: Pick<PipelineParts, 'resumeQueue' | 'settings' | 'clock' | 'registry'>;
 }
 
-/** Where the playbooks are when neither `RIPOSTE_PLAYBOOKS_DIR` nor `LAMBDA_TASK_ROOT` says: `playbooks/` under the working directory (a checkout). */
-const LOCAL_PLAYBOOKS = 'playbooks';
-
 /**
- * The playbook library the function was packaged with, compiled: every
- * problem at once, or none. A deployed function with a broken library must
- * fail loudly (its messages go back to the queue, the API answers 500)
- * rather than run with part of it.
+ * The playbook library the function was packaged with, compiled at package
+ * time (`serverless package` writes it to PACKAGED_PLAYBOOK_LIBRARY). A
+ * deployed function with a missing or foreign library must fail loudly (its
+ * messages go back to the queue, the API answers 500) rather than run with
+ * part of it. Outside Lambda, RIPOSTE_PLAYBOOK_LIBRARY names the file.
  *
- * @throws PlaybookCompileError, LocalFileError (the directory is missing).
+ * @throws ConfigError (no file named), PlaybookCompileError, LocalFileError (the file is missing).
  */
 export async function packagedPlaybooks(config: Config): Promise<readonly CompiledPlaybook[]> {
-  const directory = resolve(config.playbooksDirectory ?? LOCAL_PLAYBOOKS);
-  const { playbooks, problems } = await loadPlaybooks(directory, builtInActions());
-  if (problems.length > 0) throw new PlaybookCompileError(problems);
-  return playbooks;
+  if (config.playbookLibrary === undefined) {
+    throw new ConfigError(
+      `Invalid configuration: RIPOSTE_PLAYBOOK_LIBRARY must name the compiled playbook library (serverless package writes it to ${PACKAGED_PLAYBOOK_LIBRARY})`,
+      'RIPOSTE_PLAYBOOK_LIBRARY',
+    );
+  }
+  return readCompiledLibrary(config.playbookLibrary, builtInActions());
 }
 
 /**
  * The cold start, shared by every handler: configuration from the
- * environment (`loadConfig`), the packaged playbooks compiled, the ledger
+ * environment (`loadConfig`), the packaged playbook library, the ledger
  * and the pipeline assembled from that configuration.
  *
  * @throws ConfigError, PlaybookCompileError, LocalFileError.

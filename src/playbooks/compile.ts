@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 import { builtInActions, type ActionRegistry } from '../actions/index.js';
 import { nearest } from '../suggest.js';

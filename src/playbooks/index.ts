@@ -17,3 +17,4 @@ export { MAX_RESOURCES_PER_HOUR, playbookSchema, playbookFileSchema } from './sc
 export { MAX_ALIAS_COUNT, MAX_NESTING } from './source.js';
 export type { AccountExemption, CompiledPlaybook, CompiledRule, CustomActionBinding, Playbook, PlaybookStep, PlaybookTriggers } from './types.js';
 export { playbookJsonSchema, playbookJsonSchemaText } from './json-schema.js';
+export { COMPILED_LIBRARY_FORMAT, compiledLibraryText, parseCompiledLibrary, readCompiledLibrary } from './compiled-library.js';

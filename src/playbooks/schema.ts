@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The highest change limit a playbook may set (10,000 resources an hour):

@@ -1,16 +1,22 @@
 import { DescribeInstanceAttributeCommand, DescribeNetworkInterfacesCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { AwsClientFactory } from '../../src/aws/index.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, PACKAGED_PLAYBOOK_LIBRARY } from '../../src/config.js';
 import { emulatorClientOptions } from '../../src/emulator/index.js';
+import { compiledLibraryText } from '../../src/playbooks/index.js';
 import { createLambdaRuntime, findingsHandler, MemoryMetricsSink, RiposteMetric } from '../../src/lambda/index.js';
 import { MemoryLogSink, RiposteLogger } from '../../src/log/index.js';
+import { compiledDefaultLibrary } from '../support/compiled-library.js';
 import { emulatorClientFactory, emulatorEndpoint } from '../support/emulator.js';
 import { compromisedInstance, EVIDENCE_BUCKET, guardDutyEventFor, LEDGER_TABLE, pipelineLab, type PipelineLab } from '../support/pipeline-lab.js';
-import { root, serverlessConfig } from './serverless-config.js';
+import { serverlessConfig } from './serverless-config.js';
 
 /*
  * The environment serverless.yml gives the functions (the provider's and
@@ -27,10 +33,21 @@ const MEMBER = '222222222222';
 const target = { account: MEMBER, region: 'us-east-1', partition: 'aws' as const, correlationId: 'readback' };
 
 let lab: PipelineLab | undefined;
+const taskRoots: string[] = [];
 afterEach(async () => {
   await lab?.close();
   lab = undefined;
+  for (const directory of taskRoots.splice(0)) await rm(directory, { recursive: true, force: true });
 });
+
+/** A function's package as serverless package lays it out, for what the cold start reads: the compiled playbook library. */
+async function packagedTaskRoot(): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), 'riposte-task-'));
+  taskRoots.push(directory);
+  await mkdir(join(directory, dirname(PACKAGED_PLAYBOOK_LIBRARY)), { recursive: true });
+  await writeFile(join(directory, PACKAGED_PLAYBOOK_LIBRARY), compiledLibraryText(await compiledDefaultLibrary()));
+  return directory;
+}
 
 /** The variables each pipeline function gets, with `{ Ref }`s left for the caller to resolve. */
 function deployedVariables(): Record<string, unknown> {
@@ -68,9 +85,9 @@ describe('the environment serverless.yml gives the findings function', () => {
       // What `serverless deploy --param automatic=enforce --param externalId=…` gives instead of the defaults.
       RIPOSTE_AUTOMATIC: 'enforce',
       RIPOSTE_EXTERNAL_ID: 'riposte-e2e',
-      // What Lambda sets: the region, and the function's root (the package holds playbooks/ there, as the repository does).
+      // What Lambda sets: the region, and the function's root (where serverless package puts the compiled library).
       AWS_REGION: 'us-east-1',
-      LAMBDA_TASK_ROOT: root,
+      LAMBDA_TASK_ROOT: await packagedTaskRoot(),
       // The emulator instead of AWS.
       RIPOSTE_AWS_ENDPOINT: emulatorEndpoint(),
     };

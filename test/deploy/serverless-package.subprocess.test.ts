@@ -1,11 +1,13 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, PACKAGED_PLAYBOOK_LIBRARY } from '../../src/config.js';
+import { compiledLibraryText } from '../../src/playbooks/index.js';
+import { compiledDefaultLibrary } from '../support/compiled-library.js';
 import { DEAD_LETTER_QUEUES, FUNCTIONS } from '../../deploy/stack.js';
 import { CFN_LINT_TIMEOUT_MS, cfnLintFile } from './cfn-lint.js';
 import { root } from './serverless-config.js';
@@ -57,6 +59,19 @@ describe('serverless package with automatic enforce and no external ID', () => {
   );
 });
 
+/** The names in a zip file (Python's zipfile: python3 is on every machine that runs the emulator). */
+function zipNames(zip: string): string[] {
+  const script = 'import json, sys, zipfile\nprint(json.dumps(zipfile.ZipFile(sys.argv[1]).namelist()))';
+  return JSON.parse(execFileSync('python3', ['-c', script, zip], { encoding: 'utf8', timeout: 60_000 })) as string[];
+}
+
+/** One entry of a zip file as text, or undefined when the zip has no such entry. */
+function zipEntry(zip: string, name: string): string | undefined {
+  if (!zipNames(zip).includes(name)) return undefined;
+  const script = 'import sys, zipfile\nsys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode("utf-8"))';
+  return execFileSync('python3', ['-c', script, zip, name], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+}
+
 describe('serverless package, offline', () => {
   const directory = mkdtempSync(join(tmpdir(), 'riposte-sls-package-'));
   let template: Template;
@@ -70,11 +85,20 @@ describe('serverless package, offline', () => {
 
   const ofType = (type: string): Array<[string, { Type: string; Properties: Json }]> => Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
 
-  it('bundles each function on its own, on nodejs22.x, with its generated role; the pipeline functions carry the playbooks', () => {
+  it('bundles each function on its own, on nodejs22.x, with its generated role; the pipeline functions carry the compiled playbook library', async () => {
+    const library = compiledLibraryText(await compiledDefaultLibrary());
     for (const [name, fn] of Object.entries(FUNCTIONS)) {
       const properties = template.Resources[fn.logicalId]?.Properties;
       expect(properties, name).toMatchObject({ Runtime: 'nodejs22.x', Handler: expect.stringMatching(/\.handler$/), Role: { 'Fn::GetAtt': [fn.role, 'Arn'] } });
-      expect(existsSync(join(directory, `${name}.zip`)), name).toBe(true);
+      const zip = join(directory, `${name}.zip`);
+      expect(existsSync(zip), name).toBe(true);
+      const packaged = zipEntry(zip, PACKAGED_PLAYBOOK_LIBRARY);
+      // The library compiled from playbooks/, exactly; and no YAML beside it: the functions never parse playbooks.
+      expect(packaged, name).toBe(fn.pipeline ? library : undefined);
+      expect(
+        zipNames(zip).filter((entry) => /\.ya?ml$/.test(entry)),
+        name,
+      ).toEqual([]);
     }
   });
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { PACKAGED_PLAYBOOK_LIBRARY } from '../../src/config.js';
 import { runLedgerTableProperties } from '../../src/ledger/index.js';
 import { FUNCTIONS } from '../../deploy/stack.js';
 import { root, serverlessConfig } from './serverless-config.js';
@@ -47,9 +48,9 @@ describe('serverless.yml', () => {
     for (const [name, fn] of Object.entries(functions)) expect(fn.role, name).toBe(FUNCTIONS[name as keyof typeof FUNCTIONS].role);
   });
 
-  it('ships the playbooks with every function that runs them', () => {
+  it('ships the compiled playbook library with every function that runs playbooks, and only with those', () => {
     const { functions } = serverlessConfig();
-    for (const name of ['findings', 'customAction', 'api', 'resume']) expect(functions[name]?.package?.patterns, name).toContain('playbooks/**');
+    for (const [name, fn] of Object.entries(FUNCTIONS)) expect(functions[name]?.package?.patterns ?? [], name).toEqual(fn.pipeline ? [PACKAGED_PLAYBOOK_LIBRARY] : []);
     expect(existsSync(join(root, 'playbooks'))).toBe(true);
   });
 

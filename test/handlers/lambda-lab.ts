@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 
@@ -21,11 +20,10 @@ import {
 } from '../../src/lambda/index.js';
 import { MemoryLogSink, RiposteLogger } from '../../src/log/index.js';
 import type { CompiledPlaybook } from '../../src/playbooks/index.js';
+import { compiledLibraryFile } from '../support/compiled-library.js';
 import { emulatorEndpoint } from '../support/emulator.js';
 import { flakyProxy, type FlakyProxy } from '../support/flaky-proxy.js';
 import { EVENT_BUS, EVIDENCE_BUCKET, LEDGER_TABLE, pipelineLab, type PipelineLab } from '../support/pipeline-lab.js';
-
-const root = join(import.meta.dirname, '..', '..');
 
 /** The function names and queue ARNs a deployment gives, as the events and contexts carry them. */
 const REGION = 'us-east-1';
@@ -36,7 +34,7 @@ export interface LambdaLabOptions {
   readonly automatic?: 'off' | 'plan' | 'enforce';
   /** Variables left out of the environment (e.g. `RIPOSTE_EVIDENCE_BUCKET`, as a first deployment forgets it). */
   readonly without?: readonly string[];
-  /** Playbooks instead of the packaged library (read from `RIPOSTE_PLAYBOOKS_DIR`). */
+  /** Playbooks instead of the packaged library (the compiled library at `RIPOSTE_PLAYBOOK_LIBRARY`). */
   readonly playbooks?: readonly CompiledPlaybook[];
 }
 
@@ -99,8 +97,8 @@ function lambdaRecord(message: { MessageId?: string; ReceiptHandle?: string; Bod
 /**
  * The handlers as a deployment runs them, on this file's emulator: the
  * environment `serverless.yml` gives each function, fed to the cold-start
- * wiring (`createLambdaRuntime`: `loadConfig`, the packaged playbooks read
- * from `RIPOSTE_PLAYBOOKS_DIR`, the DynamoDB ledger, the SQS resume queue),
+ * wiring (`createLambdaRuntime`: `loadConfig`, the compiled library read
+ * from `RIPOSTE_PLAYBOOK_LIBRARY`, the DynamoDB ledger, the SQS resume queue),
  * with real queues for the findings and resume messages.
  */
 export async function lambdaLab(options: LambdaLabOptions = {}): Promise<LambdaLab> {
@@ -128,7 +126,7 @@ export async function lambdaLab(options: LambdaLabOptions = {}): Promise<LambdaL
       RIPOSTE_EVENT_BUS: EVENT_BUS,
       RIPOSTE_EVIDENCE_BUCKET: EVIDENCE_BUCKET,
       RIPOSTE_EXTERNAL_ID: 'riposte-test',
-      RIPOSTE_PLAYBOOKS_DIR: join(root, 'playbooks'),
+      RIPOSTE_PLAYBOOK_LIBRARY: await compiledLibraryFile(),
     }).filter(([name]) => !(options.without ?? []).includes(name)),
   );
   const logs = new MemoryLogSink();

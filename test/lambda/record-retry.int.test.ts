@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 
 import { GetAccountPasswordPolicyCommand, IAMClient, UpdateAccountPasswordPolicyCommand } from '@aws-sdk/client-iam';
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
@@ -25,6 +24,7 @@ import type { RunRecord } from '../../src/ledger/index.js';
 import { MemoryLogSink, RiposteLogger } from '../../src/log/index.js';
 import type { PlaybookRunResult } from '../../src/pipeline/index.js';
 import { findingRecordStatus, recordStatusRunId, type RunRecordStatus } from '../../src/pipeline/record/index.js';
+import { compiledLibraryFile } from '../support/compiled-library.js';
 import { emulatorEndpoint } from '../support/emulator.js';
 import { importFindings, readFinding } from '../support/emulator-securityhub.js';
 import { flakyProxy, type FlakyProxy } from '../support/flaky-proxy.js';
@@ -32,7 +32,6 @@ import { EVENT_BUS, EVIDENCE_BUCKET, eventFor, LEDGER_TABLE, pipelineLab, type P
 
 const MEMBER = '222222222222';
 const REGION = 'us-east-1';
-const root = join(import.meta.dirname, '..', '..');
 
 interface RetryLab {
   readonly lab: PipelineLab;
@@ -83,7 +82,7 @@ async function retryLab(options: { withQueue?: boolean; maxAttempts?: number } =
     RIPOSTE_EVENT_BUS: EVENT_BUS,
     RIPOSTE_EVIDENCE_BUCKET: EVIDENCE_BUCKET,
     RIPOSTE_EXTERNAL_ID: 'riposte-test',
-    RIPOSTE_PLAYBOOKS_DIR: join(root, 'playbooks'),
+    RIPOSTE_PLAYBOOK_LIBRARY: await compiledLibraryFile(),
     // Moto's SQS delays are real seconds: the first retry is due at once.
     RIPOSTE_RECORD_RETRY_DELAY_SECONDS: '0',
     RIPOSTE_RECORD_RETRY_MAX_ATTEMPTS: String(options.maxAttempts ?? 6),

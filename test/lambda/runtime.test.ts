@@ -1,15 +1,15 @@
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, PACKAGED_PLAYBOOK_LIBRARY } from '../../src/config.js';
 import { containerRuntime, createLambdaRuntime, MemoryMetricsSink, MetricCounts, PowertoolsMetricsSink, RiposteMetric, type LambdaRuntime } from '../../src/lambda/index.js';
 import { MemoryLogSink, RiposteLogger } from '../../src/log/index.js';
-import { PlaybookCompileError } from '../../src/playbooks/index.js';
+import { compiledLibraryText, PlaybookCompileError, type CompiledPlaybook } from '../../src/playbooks/index.js';
+import { compiledDefaultLibrary, compiledLibraryFile } from '../support/compiled-library.js';
 
-const root = join(import.meta.dirname, '..', '..');
 /** Nothing listens on port 9 (discard): a call that escaped would fail at once, never reach AWS. */
 const base = {
   AWS_REGION: 'us-east-1',
@@ -24,17 +24,22 @@ afterEach(async () => {
   for (const directory of temporary.splice(0)) await rm(directory, { recursive: true, force: true });
 });
 
-describe('loadConfig: where the playbooks are', () => {
-  it('reads RIPOSTE_PLAYBOOKS_DIR first, then LAMBDA_TASK_ROOT/playbooks, else leaves it to the caller', () => {
-    expect(loadConfig({ RIPOSTE_PLAYBOOKS_DIR: '/opt/playbooks', LAMBDA_TASK_ROOT: '/var/task' }).playbooksDirectory).toBe('/opt/playbooks');
-    expect(loadConfig({ LAMBDA_TASK_ROOT: '/var/task' }).playbooksDirectory).toBe('/var/task/playbooks');
-    expect(loadConfig({}).playbooksDirectory).toBeUndefined();
+describe('loadConfig: where the compiled playbook library is', () => {
+  it('reads RIPOSTE_PLAYBOOK_LIBRARY first, then the place serverless package gives it under LAMBDA_TASK_ROOT, else leaves it unset', () => {
+    expect(loadConfig({ RIPOSTE_PLAYBOOK_LIBRARY: '/opt/library.json', LAMBDA_TASK_ROOT: '/var/task' }).playbookLibrary).toBe('/opt/library.json');
+    expect(loadConfig({ LAMBDA_TASK_ROOT: '/var/task' }).playbookLibrary).toBe(`/var/task/${PACKAGED_PLAYBOOK_LIBRARY}`);
+    expect(loadConfig({}).playbookLibrary).toBeUndefined();
   });
 });
 
 describe('createLambdaRuntime: the cold start', () => {
-  it('compiles the packaged library found at LAMBDA_TASK_ROOT/playbooks, as the Lambda package lays it out', async () => {
-    const runtime = await createLambdaRuntime({ environment: { ...base, LAMBDA_TASK_ROOT: root }, ...quiet });
+  it('reads the compiled library found in the Lambda package, as serverless package lays it out', async () => {
+    const task = await mkdtemp(join(tmpdir(), 'riposte-task-'));
+    temporary.push(task);
+    await mkdir(join(task, dirname(PACKAGED_PLAYBOOK_LIBRARY)), { recursive: true });
+    await writeFile(join(task, PACKAGED_PLAYBOOK_LIBRARY), compiledLibraryText(await compiledDefaultLibrary()));
+
+    const runtime = await createLambdaRuntime({ environment: { ...base, LAMBDA_TASK_ROOT: task }, ...quiet });
 
     expect(runtime.playbooks.map((compiled) => compiled.playbook.id).sort()).toEqual([
       'cis-password-policy',
@@ -42,25 +47,40 @@ describe('createLambdaRuntime: the cold start', () => {
       'empty-default-security-group',
       'revoke-unrestricted-admin-ingress',
     ]);
+    // The same compiled playbooks as compiling the YAML now: rules, patterns, permissions and sources.
+    expect(runtime.playbooks).toEqual(await compiledDefaultLibrary());
     expect(runtime.config.automatic).toBe('plan');
   });
 
-  it('refuses a library with a broken playbook, naming its file', async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'riposte-playbooks-'));
+  it('refuses a library that is not one, or that runs an action this build does not have, naming its file', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'riposte-library-'));
     temporary.push(directory);
-    await writeFile(join(directory, 'broken.yml'), 'id: broken\ntitle: Broken\ntriggers: { automatic: true }\nsteps:\n  - ec2.no-such-action: {}\n');
-
-    await expect(createLambdaRuntime({ environment: { ...base, RIPOSTE_PLAYBOOKS_DIR: directory }, ...quiet })).rejects.toThrow(PlaybookCompileError);
-    await expect(createLambdaRuntime({ environment: { ...base, RIPOSTE_PLAYBOOKS_DIR: directory }, ...quiet })).rejects.toThrow(/broken\.yml/);
+    const file = join(directory, 'playbooks.json');
+    const [first] = await compiledDefaultLibrary();
+    const foreign = { ...first, playbook: { ...first?.playbook, steps: [{ action: 'ec2.no-such-action', params: {}, continueOnError: false }] } } as unknown as CompiledPlaybook;
+    const cases: Array<[string, RegExp]> = [
+      ['{"playbooks": []}', /is not a riposte\/compiled-playbooks@1 library/],
+      ['{ not json', /is not JSON/],
+      [compiledLibraryText([foreign]), /runs ec2\.no-such-action, which this build does not register/],
+    ];
+    for (const [text, message] of cases) {
+      await writeFile(file, text);
+      const attempt = createLambdaRuntime({ environment: { ...base, RIPOSTE_PLAYBOOK_LIBRARY: file }, ...quiet });
+      await expect(attempt).rejects.toThrow(PlaybookCompileError);
+      await expect(createLambdaRuntime({ environment: { ...base, RIPOSTE_PLAYBOOK_LIBRARY: file }, ...quiet })).rejects.toThrow(message);
+      await expect(createLambdaRuntime({ environment: { ...base, RIPOSTE_PLAYBOOK_LIBRARY: file }, ...quiet })).rejects.toThrow(/playbooks\.json/);
+    }
   });
 
-  it('refuses a missing playbooks directory and a missing ledger table', async () => {
+  it('refuses a package without its library, no library named, and a missing ledger table', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'riposte-task-'));
     temporary.push(directory);
     await mkdir(join(directory, 'code'));
 
-    await expect(createLambdaRuntime({ environment: { ...base, LAMBDA_TASK_ROOT: directory }, ...quiet })).rejects.toThrow(/playbooks/);
-    await expect(createLambdaRuntime({ environment: { ...base, RIPOSTE_LEDGER_TABLE: '', RIPOSTE_PLAYBOOKS_DIR: join(root, 'playbooks') }, ...quiet })).rejects.toThrow(ConfigError);
+    await expect(createLambdaRuntime({ environment: { ...base, LAMBDA_TASK_ROOT: directory }, ...quiet })).rejects.toThrow(/playbooks\.json/);
+    await expect(createLambdaRuntime({ environment: base, ...quiet })).rejects.toThrow(/RIPOSTE_PLAYBOOK_LIBRARY must name the compiled playbook library/);
+    const library = await compiledLibraryFile();
+    await expect(createLambdaRuntime({ environment: { ...base, RIPOSTE_LEDGER_TABLE: '', RIPOSTE_PLAYBOOK_LIBRARY: library }, ...quiet })).rejects.toThrow(ConfigError);
   });
 });
 

@@ -1,5 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { FindingUpdateError, SECURITY_HUB_NOTE_MAX } from '../../actions/index.js';
 import type { AwsClientFactory } from '../../aws/index.js';

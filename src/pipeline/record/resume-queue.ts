@@ -1,5 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { RESUME_REQUEST_KIND, SQS_MAX_DELAY_SECONDS } from './constants.js';
 import { InvalidResumeRequestError, ResumeQueueError } from './errors.js';

@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+import { deployedBundleOptions } from '../../deploy/bundle-options.js';
+import { root } from './serverless-config.js';
+
+/**
+ * What each function's bundle carries, built with serverless.yml's own
+ * esbuild options: the sizes are figures for `npm run bench`; these tests
+ * pin what must stay out, so a change that drags a parser or a whole SDK
+ * schema back into the deployed code fails here rather than in a cold start.
+ */
+
+/** Bytes each input contributes to a bundle of `entry` built as deployed, by input path. */
+async function bundleInputs(entry: string): Promise<Map<string, number>> {
+  const { metafile } = await build({ ...deployedBundleOptions(root), entryPoints: [entry], outfile: join(root, '.riposte', 'bundle-test.js'), write: false, metafile: true, logLevel: 'error' });
+  const [output] = Object.values(metafile.outputs);
+  return new Map(Object.entries(output?.inputs ?? {}).map(([path, { bytesInOutput }]) => [path, bytesInOutput]));
+}
+
+let findings: Promise<Map<string, number>> | undefined;
+/** The findings function's bundle (built once for the tests that read it). */
+const findingsInputs = (): Promise<Map<string, number>> => (findings ??= bundleInputs(join(root, 'handlers', 'findings.ts')));
+
+const bytesUnder = (inputs: Map<string, number>, prefix: string): number => [...inputs].filter(([path]) => path.startsWith(prefix)).reduce((sum, [, bytes]) => sum + bytes, 0);
+
+describe('the deployed bundles', () => {
+  it('a pipeline function carries neither the YAML parser nor the playbook compiler: it reads the compiled library', async () => {
+    const inputs = await findingsInputs();
+
+    expect(bytesUnder(inputs, 'node_modules/yaml/')).toBe(0);
+    expect([...inputs.keys()].filter((path) => /^src\/playbooks\/(source|compile|load|schema|json-schema)\.ts$/.test(path))).toEqual([]);
+    expect(inputs.has('src/playbooks/compiled-library.ts')).toBe(true);
+  });
+
+  it('imports zod by name, so its locales and JSON Schema converters stay out', async () => {
+    const inputs = await findingsInputs();
+
+    expect(bytesUnder(inputs, 'node_modules/zod/v4/locales/')).toBeLessThan(5_000);
+    expect(bytesUnder(inputs, 'node_modules/zod/v4/classic/from-json-schema')).toBe(0);
+  });
+
+  it('keeps only the SDK schemas a function uses (the literal-keys plugin): EC2 for ten commands, not all of its API', async () => {
+    const inputs = await findingsInputs();
+    const ec2Schemas = bytesUnder(inputs, 'node_modules/@aws-sdk/client-ec2/dist-es/schemas/');
+
+    // Without the plugin every EC2 schema stays: about 560 KB. With it, what the actions send: about 60 KB.
+    expect(ec2Schemas).toBeGreaterThan(0);
+    expect(ec2Schemas).toBeLessThan(150_000);
+  });
+
+  it('the record-retry function, which updates findings, carries no playbook engine and no EC2 client', async () => {
+    const inputs = await bundleInputs(join(root, 'handlers', 'record-retry.ts'));
+
+    expect(bytesUnder(inputs, 'node_modules/json-rules-engine/')).toBe(0);
+    expect(bytesUnder(inputs, 'node_modules/@aws-sdk/client-ec2/')).toBe(0);
+  });
+});
