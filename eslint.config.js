@@ -8,7 +8,7 @@ import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  globalIgnores(['coverage/', '.riposte/', '.serverless/', '.esbuild/']),
+  globalIgnores(['coverage/', '.riposte/', '.serverless/', '.esbuild/', 'dist/']),
 
   js.configs.recommended,
   // Recommended, not strict: measured on this tree, strict adds ~280 reports,

@@ -1,8 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 
 import { build, type BuildOptions } from 'esbuild';
 
@@ -10,7 +8,7 @@ import { deployedBundleOptions } from '../deploy/bundle-options.js';
 
 import { compiledLibraryText, loadPlaybooks, PlaybookCompileError } from '../src/playbooks/index.js';
 
-import { result, type Benchmark, type BenchmarkResult } from './harness.js';
+import { processMilliseconds, result, type Benchmark, type BenchmarkResult } from './harness.js';
 
 /*
  * Each Lambda handler as serverless.yml deploys it: bundled with the esbuild
@@ -84,20 +82,6 @@ const ENVIRONMENT = {
   POWERTOOLS_SERVICE_NAME: 'riposte',
 };
 
-const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-
-/** Milliseconds from spawning `node` with `args` to its exit, median of RUNS. */
-function processMilliseconds(args: readonly string[], env: NodeJS.ProcessEnv): number {
-  const times: number[] = [];
-  for (let run = 0; run < RUNS; run += 1) {
-    const started = performance.now();
-    const child = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
-    times.push(performance.now() - started);
-    if (child.status !== 0) throw new Error(`node ${args.join(' ')} exited ${child.status}: ${child.stderr.slice(0, 2000)}`);
-  }
-  return median(times);
-}
-
 /** Loads the bundle, serves `event` once, and exits. */
 const serveOnce = (bundle: string, event: unknown): string[] => [
   '-e',
@@ -126,7 +110,7 @@ export const handlersBenchmark: Benchmark = {
       };
       const stsOnly = "import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';\nexport const handler = async () => new STSClient({}).send(new GetCallerIdentityCommand({}));\n";
       const baselineBytes = statSync(await bundled({ stdin: { contents: stsOnly, resolveDir: root, loader: 'ts', sourcefile: 'sts-only.ts' } }, 'sts-only')).size;
-      const bareNode = processMilliseconds(['-e', '0'], environment);
+      const bareNode = processMilliseconds(['-e', '0'], environment, RUNS);
 
       const figures: BenchmarkResult[] = [];
       const handlers = readdirSync(join(root, 'handlers'))
@@ -139,7 +123,7 @@ export const handlersBenchmark: Benchmark = {
         const event = EVENTS[name];
         // The custom resource answers CloudFormation over HTTPS whatever it is asked: its start is measured as loading the bundle alone.
         const args = event === undefined ? ['-e', `require(${JSON.stringify(bundle)})`] : serveOnce(bundle, event);
-        figures.push(result(`handler-cold-start-${name}${event === undefined ? '-load-only' : ''}`, processMilliseconds(args, environment), 'ms', bareNode));
+        figures.push(result(`handler-cold-start-${name}${event === undefined ? '-load-only' : ''}`, processMilliseconds(args, environment, RUNS), 'ms', bareNode));
       }
       return figures;
     } finally {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 
 /** One benchmark figure, compared with a baseline measured in the same run. */
@@ -67,4 +68,18 @@ export async function asyncOperationsPerSecond(operation: (iteration: number) =>
   for (let i = 0; i < rounds; i += 1) results.push(await round());
   results.sort((a, b) => a - b);
   return results[Math.floor(rounds / 2)] as number;
+}
+
+const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
+/** Milliseconds from spawning `node` with `args` to its exit, median of `runs`; a run that fails fails the benchmark. */
+export function processMilliseconds(args: readonly string[], env: NodeJS.ProcessEnv, runs: number, cwd?: string): number {
+  const times: number[] = [];
+  for (let run = 0; run < runs; run += 1) {
+    const started = performance.now();
+    const child = spawnSync(process.execPath, args, { env, encoding: 'utf8', ...(cwd === undefined ? {} : { cwd }) });
+    times.push(performance.now() - started);
+    if (child.status !== 0) throw new Error(`node ${args.join(' ')} exited ${child.status}: ${child.stderr.slice(0, 2000)}`);
+  }
+  return median(times);
 }

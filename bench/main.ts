@@ -1,3 +1,4 @@
+import { cliBenchmark } from './cli.bench.js';
 import { handlersBenchmark } from './handlers.bench.js';
 import { intakeBenchmark } from './intake.bench.js';
 import { matcherBenchmark } from './matcher.bench.js';
@@ -6,10 +7,10 @@ import type { Benchmark, BenchmarkResult } from './harness.js';
 /**
  * `npm run bench` prints a table; `npm run bench -- --json` prints
  * `{"benchmarks":[{"name","value","unit","baseline","ratio"}]}`.
- * (`--only <name>` runs one benchmark: intake, matcher, handlers).
+ * (`--only <name>` runs one benchmark: intake, matcher, handlers, cli).
  * Each figure is compared with a baseline measured in the same run.
  */
-const BENCHMARKS: readonly Benchmark[] = [intakeBenchmark, matcherBenchmark, handlersBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [intakeBenchmark, matcherBenchmark, handlersBenchmark, cliBenchmark];
 
 const json = process.argv.includes('--json');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 
 import { forwardedPatterns, forwarderTemplate } from '../deploy/index.js';
 import { loadPlaybooks, PlaybookCompileError } from '../playbooks/index.js';
-import type { CommandIo } from './io.js';
+import { ExitCode, type CommandIo } from './io.js';
 
 /** `riposte forwarders`: the forwarder template (CloudFormation, for StackSets) of a playbook library. */
 export function registerForwardersCommand(program: Command, io: CommandIo): void {
@@ -17,7 +17,7 @@ export function registerForwardersCommand(program: Command, io: CommandIo): void
       if (problems.length > 0) throw new PlaybookCompileError(problems);
       if (forwardedPatterns(playbooks).length === 0) {
         io.stderr.write('no automatic playbook acts on GuardDuty or Config events: there is nothing to forward\n');
-        io.exitCode = 1;
+        io.exitCode = ExitCode.BadInput;
         return;
       }
       io.stdout.write(`${JSON.stringify(forwarderTemplate(playbooks, { ...(options.homeRegion === undefined ? {} : { homeRegion: options.homeRegion }), busName: options.busName }), null, 2)}\n`);

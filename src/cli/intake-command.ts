@@ -4,7 +4,7 @@ import { readTextFile, readTextStream, type ReadLimits } from '../files.js';
 import { IntakeError, MAX_EVENT_TEXT_BYTES, readApiRequest, readEvent, type IntakeResult } from '../intake/index.js';
 import { neutralise } from '../neutralise.js';
 import { describeIntakeResult } from './format.js';
-import type { CommandIo } from './io.js';
+import { ExitCode, type CommandIo } from './io.js';
 
 /**
  * The most `riposte intake` reads of a file or of standard input: four
@@ -41,7 +41,7 @@ export function registerIntakeCommand(program: Command, io: CommandIo): void {
       } catch (error) {
         if (!(error instanceof IntakeError)) throw error;
         io.stderr.write(`${error.name}: ${neutralise(error.message)}\n`);
-        io.exitCode = 2;
+        io.exitCode = ExitCode.BadInput;
         return;
       }
       if (options.json === true) {
@@ -49,6 +49,6 @@ export function registerIntakeCommand(program: Command, io: CommandIo): void {
       } else {
         io.stdout.write(`${describeIntakeResult(result)}\n`);
       }
-      if (result.rejected.length > 0) io.exitCode = 1;
+      if (result.rejected.length > 0) io.exitCode = ExitCode.BadInput;
     });
 }

@@ -17,3 +17,6 @@ export interface CliStreams {
 export interface CommandIo extends CliStreams {
   exitCode: number;
 }
+
+/** Exit codes (README, "CLI"): 0 ok; 1 a remediation (or the command's own work) failed; 2 bad input or usage (an unknown command, an unreadable file, an invalid playbook or event). */
+export const ExitCode = { Ok: 0, Failed: 1, BadInput: 2 } as const;

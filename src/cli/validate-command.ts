@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 
 import { neutralise } from '../neutralise.js';
 import { formatBinding, formatProblem, loadPlaybooks } from '../playbooks/index.js';
-import type { CommandIo } from './io.js';
+import { ExitCode, type CommandIo } from './io.js';
 
 /**
  * `riposte validate [path]`: compiles every playbook under `path` (default
- * `playbooks/`) and prints every problem as file:line:column. Exits 1 when
- * there is any, and when there is no playbook at all: an empty library
+ * `playbooks/`) and prints every problem as file:line:column. Exits 2 when
+ * there is any (exit 2), and when there is no playbook at all: an empty library
  * would match nothing, which is never what a deployment wants.
  */
 export function registerValidateCommand(program: Command, io: CommandIo): void {
@@ -37,10 +37,10 @@ export function registerValidateCommand(program: Command, io: CommandIo): void {
       }
       if (problems.length > 0) {
         io.stderr.write(`${problems.length} problem${problems.length === 1 ? '' : 's'}\n`);
-        io.exitCode = 1;
+        io.exitCode = ExitCode.BadInput;
       } else if (playbooks.length === 0) {
         io.stderr.write(`${neutralise(path)}: no playbook found (a library needs at least one .yml or .yaml file holding one): an empty library matches no finding\n`);
-        io.exitCode = 1;
+        io.exitCode = ExitCode.BadInput;
       } else {
         io.stdout.write(`${playbooks.length} playbook${playbooks.length === 1 ? '' : 's'} valid\n`);
       }

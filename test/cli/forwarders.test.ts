@@ -73,7 +73,7 @@ describe('riposte forwarders', () => {
     writeFileSync(join(directory, 'controls.yml'), 'id: controls\ntitle: t\ntriggers: { automatic: true }\nmatch:\n  source: securityhub\n  control.id: EC2.2\nsteps:\n  - notify: {}\n');
     const result = await riposte(['forwarders', directory]);
 
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('nothing to forward');
   });

@@ -51,10 +51,10 @@ describe('riposte intake', () => {
     expect(JSON.stringify(finding?.trigger)).toContain('arn:aws:iam::999988887777:user/alice');
   });
 
-  it('exits 1 and says REJECTED when a finding of the batch cannot be read, printing the others', async () => {
+  it('exits 2 and says REJECTED when a finding of the batch cannot be read, printing the others', async () => {
     const result = await riposte(['intake', join(events, 'securityhub-imported-batch-two.json')]);
 
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stdout).toMatch(/^REJECTED .*detail\.findings\[1\]\.AwsAccountId/m);
     expect(result.stdout).toContain('  id         arn:aws:inspector2:us-east-1:111122223333:finding/d256890c46554f6b1773e511f52e9851');
   });
@@ -67,10 +67,10 @@ describe('riposte intake', () => {
     expect(result.stderr).toMatch(/^MalformedEventError: .*is not valid JSON/);
   });
 
-  it('exits 1 with the reason when the file cannot be read', async () => {
+  it('exits 2 with the reason when the file cannot be read', async () => {
     const result = await riposte(['intake', join(events, 'no-such-event.json')]);
 
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stderr).toContain('ENOENT');
   });
 });
@@ -80,10 +80,10 @@ describe('riposte intake, on crafted and hostile input', () => {
   /** A stack trace's frames: none may reach the terminal for a refused input. */
   const STACK_FRAME = /^\s+at /m;
 
-  it('refuses /dev/zero as a device (exit 1, NotARegularFileError, no stack trace), reading nothing of it', async () => {
+  it('refuses /dev/zero as a device (exit 2, NotARegularFileError, no stack trace), reading nothing of it', async () => {
     const result = await riposte(['intake', '/dev/zero']);
 
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe('NotARegularFileError: /dev/zero: is a character device, not a regular file: only regular files are read\n');
   });
@@ -94,14 +94,14 @@ describe('riposte intake, on crafted and hostile input', () => {
 
     const result = await riposte(['intake', fifo]);
 
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stderr).toBe(`NotARegularFileError: ${fifo}: is a FIFO (named pipe), not a regular file: only regular files are read\n`);
   });
 
   it('names a missing path with a typed error: FileNotFoundError "no such file"', async () => {
     const result = await riposte(['intake', join(events, 'no-such-event.json')]);
 
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stderr).toBe(`FileNotFoundError: ${join(events, 'no-such-event.json')}: no such file (ENOENT)\n`);
     expect(result.stderr).not.toMatch(STACK_FRAME);
   });
@@ -109,7 +109,7 @@ describe('riposte intake, on crafted and hostile input', () => {
   it('stops reading standard input past 1 MiB (- fed 2 MiB of zero bytes)', async () => {
     const result = await riposte(['intake', '-'], '\0'.repeat(2 * 1024 * 1024));
 
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stderr).toBe('FileTooLargeError: standard input: is more than the 1048576-byte limit for an event\n');
   });
 
@@ -119,7 +119,7 @@ describe('riposte intake, on crafted and hostile input', () => {
 
     const result = await riposte(['intake', file]);
 
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stderr).toBe(`FileTooLargeError: ${file}: is 1048577 bytes, over the 1048576-byte limit for an event file\n`);
   });
 
@@ -150,12 +150,12 @@ describe('riposte intake, on crafted and hostile input', () => {
     const text = await riposte(['intake', file]);
     const json = await riposte(['intake', '--json', file]);
 
-    expect(text.status).toBe(1);
+    expect(text.status).toBe(2);
     const rejectedLines = text.stdout.split('\n').filter((line) => line.startsWith('REJECTED '));
     expect(rejectedLines).toHaveLength(MAX_LISTED_REJECTIONS + 1);
     expect(rejectedLines[0]).toMatch(/detail\.findings\[0\]/);
     expect(rejectedLines.at(-1)).toBe('REJECTED … and 1980 more findings (--json lists every rejection)');
-    expect(json.status).toBe(1);
+    expect(json.status).toBe(2);
     expect((JSON.parse(json.stdout) as { rejected: unknown[] }).rejected).toHaveLength(2_000);
   });
 

@@ -15,14 +15,14 @@ describe('riposte validate', () => {
     expect(result.status).toBe(0);
   });
 
-  it('exits 1 listing every problem as file:line:column', async () => {
+  it('exits 2 listing every problem as file:line:column', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'riposte-validate-'));
     writeFileSync(join(directory, 'broken.yml'), ['id: broken', 'title: Broken', 'triggers: { automatic: true }', 'match:', '  severity.lable: HIGH', 'steps:', '  - ec2.isolat: {}', ''].join('\n'));
     writeFileSync(join(directory, 'syntax.yaml'), 'id: [\n');
 
     const result = await riposte(['validate', directory]);
 
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stderr).toContain(`${join(directory, 'broken.yml')}:5:3: match.severity.lable: "severity.lable" is not a field Riposte can match on (did you mean "severity.label"?)`);
     expect(result.stderr).toContain(`${join(directory, 'broken.yml')}:7:5: steps[0].ec2.isolat: "ec2.isolat" is not a known action`);
     expect(result.stderr).toMatch(new RegExp(`${join(directory, 'syntax.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: YAML: `));
@@ -52,10 +52,10 @@ describe('riposte validate, on crafted and hostile paths', () => {
   const scratch = (): string => mkdtempSync(join(tmpdir(), 'riposte-validate-'));
   const libraryFiles = (): string[] => readdirSync('playbooks').filter((name) => /\.ya?ml$/.test(name));
 
-  it('refuses /dev/zero as a device (exit 1, no stack trace), reading nothing of it', async () => {
+  it('refuses /dev/zero as a device (exit 2, no stack trace), reading nothing of it', async () => {
     const result = await riposte(['validate', '/dev/zero']);
 
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe('NotARegularFileError: /dev/zero: is a character device, not a regular file: only regular files are read\n');
   });
@@ -65,7 +65,7 @@ describe('riposte validate, on crafted and hostile paths', () => {
 
     const result = await riposte(['validate', missing]);
 
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stderr).toBe(`FileNotFoundError: ${missing}: no such file (ENOENT)\n`);
   });
 
@@ -100,7 +100,7 @@ describe('riposte validate, on crafted and hostile paths', () => {
 
     const result = await riposte(['validate', library]);
 
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stderr).toContain(`${join(library, 'loop.yml')}:1:1: symbolic link loop: too many levels of symbolic links (ELOOP)\n`);
     expect(result.stderr).toContain(`${join(library, 'teams', 'up')}:1:1: symbolic link loop: leads back to ${library}, a directory above it\n`);
     expect(result.stderr).toMatch(new RegExp(`${join(library, 'broken.yml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: YAML: `));
@@ -108,13 +108,13 @@ describe('riposte validate, on crafted and hostile paths', () => {
     expect(result.stdout).toBe('');
   });
 
-  it('refuses an empty library: 0 playbooks is an error (exit 1), never "0 playbooks valid"', async () => {
+  it('refuses an empty library: 0 playbooks is an error (exit 2), never "0 playbooks valid"', async () => {
     const empty = scratch();
     writeFileSync(join(empty, 'README.md'), 'no playbooks here');
 
     const result = await riposte(['validate', empty]);
 
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(`${empty}: no playbook found (a library needs at least one .yml or .yaml file holding one): an empty library matches no finding\n`);
   });
@@ -128,7 +128,7 @@ describe('riposte validate, on crafted and hostile paths', () => {
 
     const result = await riposte(['validate', library]);
 
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stderr).not.toContain('\u001b');
     expect(result.stderr).not.toMatch(/^FORGED/m);
     expect(result.stderr).toContain('\\u001b[2J\\nFORGED');
