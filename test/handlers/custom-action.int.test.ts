@@ -1,7 +1,9 @@
 import { DescribeInstanceAttributeCommand, DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { RIPOSTE_NOTE_AUTHOR } from '../../src/actions/index.js';
 import { RiposteMetric } from '../../src/lambda/index.js';
+import { readEventFinding } from '../support/emulator-securityhub.js';
 import { compromisedInstance, eventFor, libraryPlaybooks, playbooksFromYaml, type CompromisedInstance } from '../support/pipeline-lab.js';
 import { lambdaContext, lambdaLab, type LambdaLab } from './lambda-lab.js';
 
@@ -54,7 +56,8 @@ describe('custom-action handler (EventBridge → Lambda)', () => {
     const instance = await compromisedInstance(lab.lab.clients, MEMBER);
     const ec2 = lab.lab.clients.create(EC2Client, target);
 
-    const outcome = await lab.customAction(customActionEvent(instance, 'IsolateEc2', 'Isolate instance'), lambdaContext(900_000, 'riposte-test-custom-action'));
+    const event = customActionEvent(instance, 'IsolateEc2', 'Isolate instance');
+    const outcome = await lab.customAction(event, lambdaContext(900_000, 'riposte-test-custom-action'));
 
     expect(outcome.runs.map((run) => [run.playbookId, run.status])).toEqual([['ec2-compromise-isolate', 'succeeded']]);
     const after = await state(ec2, instance);
@@ -64,6 +67,14 @@ describe('custom-action handler (EventBridge → Lambda)', () => {
     // The deployment's automatic mode (off here) does not hold back an analyst's choice.
     expect(record).toMatchObject({ trigger: 'custom-action', mode: 'enforce', status: 'succeeded' });
     expect(await lab.runtime.ledger.listRunsForFinding(record?.findingId as string)).toHaveLength(1);
+    // The finding the analyst chose, read back from Security Hub: the run's note, and RESOLVED.
+    const held = await readEventFinding(event);
+    expect(held?.Workflow?.Status).toBe('RESOLVED');
+    expect(held?.Note).toMatchObject({
+      UpdatedBy: RIPOSTE_NOTE_AUTHOR,
+      Text: expect.stringMatching(new RegExp(`^\\[riposte run ${outcome.runs[0]?.runId as string} playbook ec2-compromise-isolate\\] RESOLVED`)),
+    });
+    expect(lab.lab.findingUpdates()).toHaveLength(1);
   });
 
   it('runs only the playbook bound to action ProtectEc2: the instance is protected from termination and not isolated', async () => {
@@ -71,11 +82,13 @@ describe('custom-action handler (EventBridge → Lambda)', () => {
     const instance = await compromisedInstance(lab.lab.clients, MEMBER);
     const ec2 = lab.lab.clients.create(EC2Client, target);
 
-    const outcome = await lab.customAction(customActionEvent(instance, 'ProtectEc2', 'Protect instance'), lambdaContext(900_000, 'riposte-test-custom-action'));
+    const event = customActionEvent(instance, 'ProtectEc2', 'Protect instance');
+    const outcome = await lab.customAction(event, lambdaContext(900_000, 'riposte-test-custom-action'));
 
     expect(outcome.runs.map((run) => [run.playbookId, run.status])).toEqual([['protect-on-request', 'succeeded']]);
     expect(await state(ec2, instance)).toEqual({ protectedFromTermination: true, groups: originalGroups(instance) });
     expect(lab.metrics.total(RiposteMetric.Runs, 'succeeded')).toBe(1);
+    expect((await readEventFinding(event))?.Note?.Text).toMatch(new RegExp(`^\\[riposte run ${outcome.runs[0]?.runId as string} playbook protect-on-request\\] RESOLVED`));
   });
 
   it('runs nothing for action UnboundAction that no playbook names', async () => {
@@ -83,10 +96,15 @@ describe('custom-action handler (EventBridge → Lambda)', () => {
     const instance = await compromisedInstance(lab.lab.clients, MEMBER);
     const ec2 = lab.lab.clients.create(EC2Client, target);
 
-    const outcome = await lab.customAction(customActionEvent(instance, 'UnboundAction', 'Unbound'), lambdaContext(900_000, 'riposte-test-custom-action'));
+    const event = customActionEvent(instance, 'UnboundAction', 'Unbound');
+    const outcome = await lab.customAction(event, lambdaContext(900_000, 'riposte-test-custom-action'));
 
     expect(outcome.runs).toEqual([]);
     expect(await state(ec2, instance)).toEqual({ protectedFromTermination: false, groups: originalGroups(instance) });
+    // Read back: the finding is left as Security Hub had it (NEW, no note).
+    const held = await readEventFinding(event);
+    expect([held?.Workflow?.Status, held?.Note]).toEqual(['NEW', undefined]);
+    expect(lab.lab.findingUpdates()).toEqual([]);
   });
 
   it('drops an automatic GuardDuty event sent to the custom-action function, and an event that is not JSON, without throwing', async () => {

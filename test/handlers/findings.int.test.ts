@@ -1,9 +1,11 @@
 import { DescribeInstanceAttributeCommand, DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { RIPOSTE_NOTE_AUTHOR } from '../../src/actions/index.js';
 import { RiposteMetric } from '../../src/lambda/index.js';
 import type { RunRecord } from '../../src/ledger/index.js';
-import { compromisedInstance, guardDutyEventFor, type CompromisedInstance } from '../support/pipeline-lab.js';
+import { readEventFinding } from '../support/emulator-securityhub.js';
+import { compromisedInstance, eventFor, guardDutyEventFor, type CompromisedInstance } from '../support/pipeline-lab.js';
 import { lambdaContext, lambdaLab, type LambdaLab } from './lambda-lab.js';
 
 const MEMBER = '222222222222';
@@ -55,6 +57,30 @@ describe('findings handler (SQS batch of EventBridge events)', () => {
     expect(await lab.runtime.ledger.getRun(runId as string)).toMatchObject({ status: 'succeeded', correlationId: event.id, trigger: 'automatic', mode: 'enforce' });
     const dropped = lab.logs.entries.filter((entry) => entry.message.startsWith('message dropped'));
     expect(dropped.map((entry) => entry.attributes.messageId)).toEqual([batch.Records[1]?.messageId, batch.Records[2]?.messageId]);
+  });
+
+  it('isolates the instance of a Security Hub-imported GuardDuty finding (securityhub-imported-guardduty-ec2.json), and Security Hub then holds the run’s note and RESOLVED', async () => {
+    lab = await lambdaLab();
+    const instance = await compromisedInstance(lab.lab.clients, MEMBER);
+    const ec2 = lab.lab.clients.create(EC2Client, target);
+    const event = eventFor('securityhub-imported-guardduty-ec2.json', MEMBER, {
+      'i-0a1b2c3d4e5f60718': instance.instanceId,
+      'web-prod-instance-profile': instance.profileArn.split('/').pop() as string,
+    });
+    const batch = await lab.findingsBatch([JSON.stringify(event)]);
+
+    const response = await lab.findings(batch, lambdaContext());
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(new Set(Object.values(await interfaceGroups(ec2, instance)).flat()).size).toBe(1);
+    expect(lab.metrics.total(RiposteMetric.Runs, 'succeeded')).toBe(1);
+    const [runId] = startedRuns(lab);
+    expect(await lab.runtime.ledger.getRun(runId as string)).toMatchObject({ status: 'succeeded', outcome: { workflowStatus: 'RESOLVED', details: { record: { securityHub: 'done' } } } });
+    // Read back from the emulator's Security Hub, where the function's BatchUpdateFindings went.
+    const held = await readEventFinding(event);
+    expect(held?.Workflow?.Status).toBe('RESOLVED');
+    expect(held?.Note).toMatchObject({ UpdatedBy: RIPOSTE_NOTE_AUTHOR, Text: expect.stringMatching(new RegExp(`^\\[riposte run ${runId as string} playbook ec2-compromise-isolate\\] RESOLVED`)) });
+    expect(lab.lab.findingUpdates().map((update) => update.Workflow?.Status)).toEqual(['RESOLVED']);
   });
 
   it('hands back the record whose run could not reach the ledger (connection refused), not the malformed one, and the redelivery isolates the instance', async () => {

@@ -22,6 +22,7 @@ import { MemoryLogSink, RiposteLogger } from '../../src/log/index.js';
 import type { CompiledPlaybook } from '../../src/playbooks/index.js';
 import { compiledLibraryFile } from '../support/compiled-library.js';
 import { emulatorEndpoint } from '../support/emulator.js';
+import { importEventFindings } from '../support/emulator-securityhub.js';
 import { flakyProxy, type FlakyProxy } from '../support/flaky-proxy.js';
 import { EVENT_BUS, EVIDENCE_BUCKET, LEDGER_TABLE, pipelineLab, type PipelineLab } from '../support/pipeline-lab.js';
 
@@ -39,7 +40,7 @@ export interface LambdaLabOptions {
 }
 
 export interface LambdaLab {
-  /** The emulated resources (ledger table, bucket, topic, bus) and the Security Hub mock moto needs. */
+  /** The emulated resources (ledger table, bucket, topic, bus); its `findingUpdates()` lists the runtime's BatchUpdateFindings requests too. */
   readonly lab: PipelineLab;
   /** The runtime the handlers share, built by `createLambdaRuntime` from the environment a deployment gives the functions. */
   readonly runtime: LambdaRuntime;
@@ -49,10 +50,14 @@ export interface LambdaLab {
   /** Every AWS call goes through this proxy (serial: moto loses concurrent writes to one item); it can be taken down. */
   readonly proxy: FlakyProxy;
   readonly findings: ReturnType<typeof findingsHandler>;
+  /** The custom-action handler, given the event once Security Hub holds its findings (an analyst chose them in Security Hub). */
   readonly customAction: ReturnType<typeof customActionHandler>;
   readonly api: ReturnType<typeof apiHandler>;
   readonly resume: ReturnType<typeof resumeHandler>;
-  /** Sends each body to the findings queue on the emulator and receives them back as the SQS event source hands them to Lambda. */
+  /**
+   * Sends each body to the findings queue on the emulator and receives them back as the SQS event source hands them to Lambda.
+   * The Security Hub findings a body's event carries are imported first: EventBridge sends an event about a finding Security Hub holds.
+   */
   findingsBatch(bodies: readonly string[]): Promise<SqsEvent>;
   /** The resume requests the runs scheduled, received from the resume queue as a Lambda SQS event (their delays are waited out by asking again). */
   resumeBatch(expected: number): Promise<SqsEvent>;
@@ -99,7 +104,8 @@ function lambdaRecord(message: { MessageId?: string; ReceiptHandle?: string; Bod
  * environment `serverless.yml` gives each function, fed to the cold-start
  * wiring (`createLambdaRuntime`: `loadConfig`, the compiled library read
  * from `RIPOSTE_PLAYBOOK_LIBRARY`, the DynamoDB ledger, the SQS resume queue),
- * with real queues for the findings and resume messages.
+ * with real queues for the findings and resume messages, and Security Hub
+ * on the emulator (an event's findings imported as it enters the lab).
  */
 export async function lambdaLab(options: LambdaLabOptions = {}): Promise<LambdaLab> {
   const lab = await pipelineLab();
@@ -134,12 +140,13 @@ export async function lambdaLab(options: LambdaLabOptions = {}): Promise<LambdaL
   const runtime = await createLambdaRuntime({
     environment,
     // The emulator's credentials (moto takes any signature); everything else from the environment.
-    factory: new AwsClientFactory(loadConfig(environment).aws, emulatorClientOptions()),
+    factory: lab.observe(new AwsClientFactory(loadConfig(environment).aws, emulatorClientOptions())),
     logger: new RiposteLogger({ logLevel: 'debug', stream: logs }),
     metrics,
     ...(options.playbooks === undefined ? {} : { playbooks: options.playbooks }),
   });
   const shared = (): Promise<LambdaRuntime> => Promise.resolve(runtime);
+  const customAction = customActionHandler(shared);
 
   const receive = async (url: string, arn: string, expected: number): Promise<SqsEvent> => {
     const records: SqsRecord[] = [];
@@ -163,10 +170,14 @@ export async function lambdaLab(options: LambdaLabOptions = {}): Promise<LambdaL
     logs,
     proxy,
     findings: findingsHandler(shared),
-    customAction: customActionHandler(shared),
+    async customAction(event, context) {
+      await importEventFindings(event);
+      return customAction(event, context);
+    },
     api: apiHandler(shared),
     resume: resumeHandler(shared),
     async findingsBatch(bodies) {
+      for (const body of bodies) await importEventFindings(body);
       for (const body of bodies) await sqs.send(new SendMessageCommand({ QueueUrl: findingsQueue.url, MessageBody: body }));
       return receive(findingsQueue.url, findingsQueue.arn, bodies.length);
     },

@@ -55,13 +55,13 @@ afterEach(async () => {
 
 /**
  * The emulated resources of a deployment (ledger, bucket, topic, bus) with
- * Security Hub on the emulator itself (the lab's BatchUpdateFindings mock
- * lifted), a real record-retry queue unless `withQueue` is false, and the
- * environment `serverless.yml` gives the functions.
+ * Security Hub on the emulator, a real record-retry queue unless `withQueue`
+ * is false, and the environment `serverless.yml` gives the functions. The
+ * runtimes here are handed events directly, so a finding is in Security Hub
+ * only once a test imports it.
  */
 async function retryLab(options: { withQueue?: boolean; maxAttempts?: number } = {}): Promise<RetryLab> {
   const lab = await pipelineLab();
-  lab.securityHub.restore();
   const proxy = await flakyProxy(emulatorEndpoint(), { serial: true });
   const sqs = new AwsClientFactory({ region: REGION, endpoint: emulatorEndpoint(), maxAttempts: 2 }, emulatorClientOptions()).create(SQSClient);
   let queue: { url: string; arn: string } | undefined;

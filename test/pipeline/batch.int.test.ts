@@ -1,7 +1,9 @@
 import { DescribeInstanceAttributeCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { RIPOSTE_NOTE_AUTHOR } from '../../src/actions/index.js';
 import type { RunRecord } from '../../src/ledger/index.js';
+import { readEventFinding } from '../support/emulator-securityhub.js';
 import { compromisedInstance, eventFor, pipelineLab, playbooksFromYaml, type PipelineLab } from '../support/pipeline-lab.js';
 
 const MEMBER = '222222222222';
@@ -88,6 +90,13 @@ describe('a batch', () => {
     expect(missing?.runs).toHaveLength(2);
     // No finding was marked RESOLVED: nothing was fixed and verified.
     expect(lab.findingUpdates().map((update) => update.Workflow?.Status)).not.toContain('RESOLVED');
+    // Read back from Security Hub: the real instance's finding is NOTIFIED with the last of its runs' notes; the missing one's is not RESOLVED either.
+    const heldReal = await readEventFinding(event, 0);
+    expect(heldReal?.Workflow?.Status).toBe('NOTIFIED');
+    expect(heldReal?.Note).toMatchObject({ UpdatedBy: RIPOSTE_NOTE_AUTHOR, Text: expect.stringContaining(`[riposte run ${real?.runs[1]?.runId as string} playbook collect-best-effort]`) });
+    const heldMissing = await readEventFinding(event, 1);
+    expect(heldMissing?.Workflow?.Status).toBe('NEW');
+    expect(heldMissing?.Note?.Text).toContain(MISSING_INSTANCE);
   });
 
   it('logs the first 20 of 85,000 empty findings in one event one by one, then one line counting the rest (issue 11: 34 MB of logs before)', async () => {

@@ -4,11 +4,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { emulatorClientOptions } from '../../src/emulator/index.js';
 
+import { RIPOSTE_NOTE_AUTHOR } from '../../src/actions/index.js';
 import { AwsClientFactory, MemberClients, MemberCredentials } from '../../src/aws/index.js';
 import type { RunRecord } from '../../src/ledger/index.js';
 import type { PlaybookRunResult } from '../../src/pipeline/index.js';
 import { memberClients } from '../support/action-context.js';
 import { emulatorClientFactory, emulatorEndpoint } from '../support/emulator.js';
+import { readEventFinding } from '../support/emulator-securityhub.js';
 import { flakyProxy, type FlakyProxy } from '../support/flaky-proxy.js';
 import { compromisedInstance, EVIDENCE_BUCKET, eventFor, pipelineLab, type CompromisedInstance, type PipelineLab } from '../support/pipeline-lab.js';
 
@@ -64,6 +66,13 @@ async function instanceState(ec2: EC2Client, instance: CompromisedInstance) {
   };
 }
 
+/** The finding's workflow status and note as Security Hub holds them, read back from the emulator (not through the proxy). */
+async function heldFinding(event: unknown): Promise<{ workflow: string | undefined; note: string | undefined; by: string | undefined }> {
+  const finding = await readEventFinding(event);
+  expect(finding, 'Security Hub holds the event’s finding').toBeDefined();
+  return { workflow: finding?.Workflow?.Status, note: finding?.Note?.Text, by: finding?.Note?.UpdatedBy };
+}
+
 async function evidenceKeys(): Promise<string[]> {
   const s3 = emulatorClientFactory().create(S3Client, {}, { forcePathStyle: true });
   const { Contents } = await s3.send(new ListObjectsV2Command({ Bucket: EVIDENCE_BUCKET }));
@@ -112,6 +121,11 @@ describe('fault injection: the member account’s endpoint stops answering mid-r
     const notifications = await lab.sentNotifications();
     expect(notifications).toHaveLength(1);
     expect(JSON.stringify({ first, failedRecord, updates, notifications })).not.toContain('RESOLVED');
+    // What Security Hub holds, read back: NOTIFIED with the failed run's note, never RESOLVED.
+    const heldAfterFailure = await heldFinding(event);
+    expect(heldAfterFailure).toEqual({ workflow: 'NOTIFIED', note: updates[0]?.Note?.Text, by: RIPOSTE_NOTE_AUTHOR });
+    expect(heldAfterFailure.note).toMatch(new RegExp(`^\\[riposte run ${first.runId as string} playbook ec2-compromise-isolate\\] FAILED`));
+    expect(JSON.stringify(heldAfterFailure)).not.toContain('RESOLVED');
 
     // The emulator never saw the change: the request died in the proxy.
     const afterFailure = await instanceState(ec2, instance);
@@ -162,11 +176,18 @@ describe('fault injection: the member account’s endpoint stops answering mid-r
     expect(groups.size).toBe(1);
     expect(Object.values(before.groups).flat()).not.toContain([...groups][0]);
     expect(lab.findingUpdates().map((update) => update.Workflow?.Status)).toEqual(['NOTIFIED', 'RESOLVED']);
+    // Read back: the retry's RESOLVED and note replaced the failed run's.
+    expect(await heldFinding(event)).toEqual({
+      workflow: 'RESOLVED',
+      note: expect.stringMatching(new RegExp(`^\\[riposte run ${retry.runId as string} playbook ec2-compromise-isolate\\] RESOLVED`)),
+      by: RIPOSTE_NOTE_AUTHOR,
+    });
 
     // A third delivery is a duplicate of the retry, not another retry.
     const third = onlyRun((await lab.pipeline.handleEvent(event, { correlationId: 'corr-fault-3' })).findings[0]?.runs);
     expect(third).toMatchObject({ status: 'duplicate', duplicateOf: retry.runId });
     expect((await lab.ledger.listRunsForFinding(findingId)).map((run) => run.runId)).toEqual([first.runId, retry.runId]);
     expect(lab.findingUpdates()).toHaveLength(2);
+    expect((await heldFinding(event)).note).toContain(retry.runId as string);
   });
 });

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import type { RunRecord } from '../../src/ledger/index.js';
 import type { PlaybookRunResult } from '../../src/pipeline/index.js';
-import { builtInActions, memberPermissions } from '../../src/actions/index.js';
+import { builtInActions, memberPermissions, RIPOSTE_NOTE_AUTHOR } from '../../src/actions/index.js';
+import { readEventFinding } from '../support/emulator-securityhub.js';
 import { riposteWith, setIamEnforcement } from '../support/least-privilege.js';
 import { compromisedInstance, eventFor, guardDutyEventFor, pipelineLab, playbooksFromYaml, type CompromisedInstance, type PipelineLab } from '../support/pipeline-lab.js';
 
@@ -28,6 +29,13 @@ async function weakenPasswordPolicy(current: PipelineLab): Promise<IAMClient> {
   const iam = current.clients.create(IAMClient, target);
   await iam.send(new UpdateAccountPasswordPolicyCommand({ MinimumPasswordLength: 8, RequireNumbers: true }));
   return iam;
+}
+
+/** The finding's workflow status and note as Security Hub holds them, read back from the emulator. */
+async function heldFinding(event: unknown): Promise<{ workflow: string | undefined; note: { Text?: string; UpdatedBy?: string } | undefined }> {
+  const finding = await readEventFinding(event);
+  expect(finding, 'Security Hub holds the event’s finding').toBeDefined();
+  return { workflow: finding?.Workflow?.Status, note: finding?.Note === undefined ? undefined : { Text: finding.Note.Text, UpdatedBy: finding.Note.UpdatedBy } };
 }
 
 const minimumLength = async (iam: IAMClient): Promise<number | undefined> => (await iam.send(new GetAccountPasswordPolicyCommand({}))).PasswordPolicy?.MinimumPasswordLength;
@@ -65,6 +73,8 @@ describe('idempotency', () => {
     expect(await minimumLength(iam)).toBe(8);
     expect(await lab.ledger.listRunsForFinding((event.detail as { findings: Array<{ Id: string }> }).findings[0]?.Id as string)).toHaveLength(1);
     expect(lab.findingUpdates()).toHaveLength(1);
+    // Security Hub holds the one run's note and RESOLVED: the duplicates wrote nothing over it.
+    expect(await heldFinding(event)).toEqual({ workflow: 'RESOLVED', note: { Text: expect.stringContaining(`[riposte run ${first.runId as string} `), UpdatedBy: RIPOSTE_NOTE_AUTHOR } });
   });
 });
 
@@ -93,6 +103,8 @@ describe('no remediation loop', () => {
     expect(await lab.ledger.listRunsForFinding(findingId)).toHaveLength(1);
     expect(lab.findingUpdates()).toHaveLength(1);
     expect(await minimumLength(iam)).toBe(8);
+    // Read back: Security Hub still holds the first run's note and RESOLVED.
+    expect(await heldFinding(event)).toEqual({ workflow: 'RESOLVED', note: { Text: update?.Note?.Text, UpdatedBy: RIPOSTE_NOTE_AUTHOR } });
 
     // The control fails again later: the provider re-imports the finding, UpdatedAt moves past Riposte's note.
     record.UpdatedAt = new Date(Date.now() + 60_000).toISOString();
@@ -100,6 +112,7 @@ describe('no remediation loop', () => {
     const rerun = onlyRun((await lab.pipeline.handleEvent(own)).findings[0]?.runs);
     expect(rerun.status).toBe('succeeded');
     expect(await minimumLength(iam)).toBe(14);
+    expect(await heldFinding(event)).toEqual({ workflow: 'RESOLVED', note: { Text: expect.stringContaining(`[riposte run ${rerun.runId as string} `), UpdatedBy: RIPOSTE_NOTE_AUTHOR } });
   });
 
   it('skips a finding whose note Riposte wrote (its exact header, naming a run the ledger holds)', async () => {
@@ -115,15 +128,23 @@ describe('no remediation loop', () => {
       mode: 'enforce',
       receivedEvent: {},
     });
-    const result = await lab.pipeline.handleEvent(eventFor('securityhub-imported-riposte-own-note.json', MEMBER));
+    const event = eventFor('securityhub-imported-riposte-own-note.json', MEMBER);
+    const result = await lab.pipeline.handleEvent(event);
     expect(result.findings[0]).toMatchObject({ skipped: { code: 'own-update' }, runs: [] });
     expect(lab.findingUpdates()).toEqual([]);
+    // Read back: the finding is left as Security Hub had it (Riposte's earlier note, NOTIFIED).
+    const imported = (event.detail as { findings: Array<{ Note: { Text: string; UpdatedBy: string } }> }).findings[0]?.Note;
+    expect(await heldFinding(event)).toEqual({ workflow: 'NOTIFIED', note: { Text: imported?.Text, UpdatedBy: imported?.UpdatedBy } });
   });
 
   it('does not take a note that merely mentions Riposte for its own (issue 11, case 6): the stored free-text fixture is acted on', async () => {
     lab = await pipelineLab({ settings: { automatic: 'enforce' } });
-    const result = await lab.pipeline.handleEvent(eventFor('securityhub-imported-riposte-note.json', MEMBER));
+    const event = eventFor('securityhub-imported-riposte-note.json', MEMBER);
+    const result = await lab.pipeline.handleEvent(event);
     expect(result.findings[0]?.skipped).toBeUndefined();
+    // Read back: acted on, so the note Security Hub holds is now Riposte's own.
+    const run = onlyRun(result.findings[0]?.runs);
+    expect((await heldFinding(event)).note).toEqual({ Text: expect.stringContaining(`[riposte run ${run.runId as string} `), UpdatedBy: RIPOSTE_NOTE_AUTHOR });
   });
 });
 
@@ -186,10 +207,20 @@ describe('exemptions', () => {
     lab = await pipelineLab({ settings: { automatic: 'enforce', excludedAccounts: [MEMBER] } });
     const iam = await weakenPasswordPolicy(lab);
 
-    const run = onlyRun((await lab.pipeline.handleEvent(eventFor(CIS, MEMBER))).findings[0]?.runs);
+    const event = eventFor(CIS, MEMBER);
+    const run = onlyRun((await lab.pipeline.handleEvent(event)).findings[0]?.runs);
 
     expect(run).toMatchObject({ status: 'skipped', guard: { code: 'account-exempt' } });
     expect(await minimumLength(iam)).toBe(8);
+    // Read back: Security Hub holds why nothing was done (a note, no workflow): the finding stays NEW.
+    expect(lab.findingUpdates().map((update) => update.Workflow)).toEqual([undefined]);
+    expect(await heldFinding(event)).toEqual({
+      workflow: 'NEW',
+      note: {
+        Text: expect.stringMatching(new RegExp(`^\\[riposte run ${run.runId as string} playbook cis-password-policy\\] SKIPPED: account ${MEMBER} is excluded`)),
+        UpdatedBy: RIPOSTE_NOTE_AUTHOR,
+      },
+    });
   });
 });
 
@@ -237,7 +268,8 @@ describe('plan mode', () => {
     const iam = await weakenPasswordPolicy(lab);
     const before = await iam.send(new GetAccountPasswordPolicyCommand({}));
 
-    const run = onlyRun((await lab.pipeline.handleEvent(eventFor(CIS, MEMBER))).findings[0]?.runs);
+    const event = eventFor(CIS, MEMBER);
+    const run = onlyRun((await lab.pipeline.handleEvent(event)).findings[0]?.runs);
 
     expect(run).toMatchObject({ status: 'succeeded', mode: 'plan' });
     expect((await iam.send(new GetAccountPasswordPolicyCommand({}))).PasswordPolicy).toEqual(before.PasswordPolicy);
@@ -248,6 +280,8 @@ describe('plan mode', () => {
     expect(update?.Workflow).toBeUndefined();
     expect(update?.Note?.Text).toMatch(/PLAN/);
     expect(update?.Note?.Text).toContain('MinimumPasswordLength');
+    // Read back: Security Hub holds the plan as Riposte's note, and the status the finding came with.
+    expect(await heldFinding(event)).toEqual({ workflow: 'NEW', note: { Text: update?.Note?.Text, UpdatedBy: RIPOSTE_NOTE_AUTHOR } });
     expect(await lab.sentNotifications()).toEqual([]);
   });
 
@@ -272,10 +306,13 @@ describe('plan mode', () => {
 
   it('does not run automatic deliveries at all when automatic remediation is off', async () => {
     lab = await pipelineLab({ settings: { automatic: 'off' } });
-    const result = await lab.pipeline.handleEvent(eventFor(CIS, MEMBER));
+    const event = eventFor(CIS, MEMBER);
+    const result = await lab.pipeline.handleEvent(event);
     const run = onlyRun(result.findings[0]?.runs);
     expect(run).toMatchObject({ status: 'off', mode: 'off' });
     expect(run.runId).toBeUndefined();
     expect(lab.findingUpdates()).toEqual([]);
+    // Read back: the finding is NEW and carries no note, as it was imported.
+    expect(await heldFinding(event)).toEqual({ workflow: 'NEW', note: undefined });
   });
 });

@@ -10,10 +10,12 @@ import { GetAccountPasswordPolicyCommand, IAMClient, ListRolePoliciesCommand, Up
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { RIPOSTE_NOTE_AUTHOR } from '../../src/actions/index.js';
 import { readApiRequest } from '../../src/intake/index.js';
 import type { RunRecord } from '../../src/ledger/index.js';
 import type { PlaybookRunResult } from '../../src/pipeline/index.js';
 import { emulatorClientFactory } from '../support/emulator.js';
+import { readEventFinding } from '../support/emulator-securityhub.js';
 import { compromisedInstance, EVIDENCE_BUCKET, eventFor, guardDutyEventFor, pipelineLab, type PipelineLab } from '../support/pipeline-lab.js';
 
 const MEMBER = '222222222222';
@@ -67,7 +69,7 @@ describe('story: a failed CIS password-policy control in a member account', () =
     expect(record.outcome).toMatchObject({ workflowStatus: 'RESOLVED' });
     expect(await lab.ledger.listRunsForFinding(finding?.findingId as string)).toHaveLength(1);
 
-    // The finding's note and status (BatchUpdateFindings: mocked, moto lacks it).
+    // The finding's note and status: the one BatchUpdateFindings request Riposte made...
     const detail = event.detail as { findings: Array<{ Id: string; ProductArn: string }> };
     expect(lab.findingUpdates()).toEqual([
       {
@@ -76,6 +78,11 @@ describe('story: a failed CIS password-policy control in a member account', () =
         Workflow: { Status: 'RESOLVED' },
       },
     ]);
+    // ...and what Security Hub holds after it, read back from the emulator.
+    const held = await readEventFinding(event);
+    expect(held?.Workflow?.Status).toBe('RESOLVED');
+    expect(held?.Note).toMatchObject({ UpdatedBy: RIPOSTE_NOTE_AUTHOR, Text: lab.findingUpdates()[0]?.Note?.Text });
+    expect(held?.Note?.Text).toContain('iam.set-password-policy');
 
     // The SNS message, read back from moto's record of sent notifications.
     const sent = await lab.sentNotifications();

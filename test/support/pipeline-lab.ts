@@ -14,12 +14,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import type { BatchUpdateFindingsCommandInput } from '@aws-sdk/client-securityhub';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { join } from 'node:path';
 
 import { builtInActions, type ActionRegistry } from '../../src/actions/index.js';
@@ -36,11 +35,15 @@ import {
   RESULT_EVENT_SOURCE,
   MemoryResumeQueue,
   Pipeline,
+  type PipelineOptions,
+  type PipelineResult,
   type PipelineSettings,
   type ResumeQueue,
 } from '../../src/pipeline/index.js';
 import { memberClients } from './action-context.js';
 import { emulatorClientFactory, emulatorData, emulatorEndpoint, resetEmulator } from './emulator.js';
+import { importEventFindings } from './emulator-securityhub.js';
+import { FindingUpdateLog } from './finding-updates.js';
 import { flakyProxy } from './flaky-proxy.js';
 import { fixture } from './fixtures.js';
 
@@ -73,17 +76,24 @@ export interface PipelineLab {
   readonly logs: MemoryLogSink;
   readonly resumeQueue: ResumeQueue;
   readonly clients: MemberClients;
-  /** Security Hub, mocked: moto 5.2.1 does not implement BatchUpdateFindings. */
-  readonly securityHub: AwsClientStub<SecurityHubClient>;
+  /**
+   * `factory`, with its BatchUpdateFindings requests kept for `findingUpdates()` (the lab's own
+   * pipelines' factories already are): for a runtime built beside the lab, e.g. a Lambda handler's.
+   */
+  observe(factory: AwsClientFactory): AwsClientFactory;
   readonly topicArn: string;
   /** SNS messages moto recorded as sent to the topic (from /moto-api/data.json). */
   sentNotifications(): Promise<Array<{ subject: string; message: string }>>;
-  /** Restores Security Hub and closes the ledger's proxy: call after each test. */
+  /** Closes the ledger's proxy: call after each test. */
   close(): Promise<void>;
   /** `Riposte Remediation Result` events delivered so far (received from the queue the bus's rule feeds; each is read once). */
   resultEvents(): Promise<Array<{ 'detail-type': string; source: string; detail: Record<string, unknown> }>>;
-  /** The BatchUpdateFindings requests Riposte made, in order. */
-  findingUpdates(): Array<NonNullable<ConstructorParameters<typeof BatchUpdateFindingsCommand>[0]>>;
+  /**
+   * The BatchUpdateFindings requests Riposte made (through the lab's pipelines, or a factory
+   * given to `observe`), in order. They went to the emulator: read the finding back
+   * (`readEventFinding`) for what Security Hub made of them.
+   */
+  findingUpdates(): BatchUpdateFindingsCommandInput[];
 }
 
 export interface PipelineLabOptions {
@@ -95,11 +105,26 @@ export interface PipelineLabOptions {
 }
 
 /**
+ * The pipeline as the lab runs it: an event's Security Hub findings are put
+ * into the emulator's Security Hub before the event is handled. In AWS a
+ * Security Hub event exists because Security Hub holds its findings, so
+ * Riposte's note and workflow land on them (a finding Security Hub lacks is
+ * answered with UnprocessedFindings, as the record-retry tests show).
+ */
+class LabPipeline extends Pipeline {
+  override async handleEvent(event: unknown, options: PipelineOptions = {}): Promise<PipelineResult> {
+    await importEventFindings(event);
+    return super.handleEvent(event, options);
+  }
+}
+
+/**
  * A pipeline wired as production wires it, against this file's emulator:
  * the ledger on a DynamoDB table, the evidence bucket and SNS topic in the
- * hosting account, member accounts through AssumeRole. Security Hub's
- * BatchUpdateFindings is the one mocked call (moto lacks it); callers must
- * `securityHub.restore()` when done.
+ * hosting account, member accounts through AssumeRole, Security Hub on the
+ * emulator (the project's launcher implements BatchUpdateFindings and
+ * GetFindings filters), with every BatchUpdateFindings request also kept for
+ * `findingUpdates()`.
  */
 export async function pipelineLab(options: PipelineLabOptions = {}): Promise<PipelineLab> {
   // Each test starts from an empty emulator (this file's own: the lease gives it no other user).
@@ -126,11 +151,7 @@ export async function pipelineLab(options: PipelineLabOptions = {}): Promise<Pip
   await events.send(new PutRuleCommand({ Name: 'results', EventBusName: EVENT_BUS, EventPattern: JSON.stringify({ source: [RESULT_EVENT_SOURCE], 'detail-type': [RESULT_EVENT_DETAIL_TYPE] }) }));
   await events.send(new PutTargetsCommand({ Rule: 'results', EventBusName: EVENT_BUS, Targets: [{ Id: 'queue', Arn: Attributes?.QueueArn }] }));
 
-  const securityHub = mockClient(SecurityHubClient);
-  securityHub.on(BatchUpdateFindingsCommand).callsFake((input: { FindingIdentifiers?: Array<{ Id?: string; ProductArn?: string }> }) => ({
-    ProcessedFindings: input.FindingIdentifiers ?? [],
-    UnprocessedFindings: [],
-  }));
+  const findingUpdates = new FindingUpdateLog();
 
   // The ledger goes through a serial proxy: races on one run record rely on DynamoDB applying writes to one item in turn, which moto does not (see flaky-proxy.ts).
   const serial = await flakyProxy(emulatorEndpoint(), { serial: true });
@@ -142,19 +163,22 @@ export async function pipelineLab(options: PipelineLabOptions = {}): Promise<Pip
   const registry = options.registry ?? builtInActions();
   const playbooks = options.playbooks ?? (await libraryPlaybooks());
   const clients = options.clients ?? memberClients();
-  const build = (as: { clients: MemberClients; factory: AwsClientFactory }): Pipeline =>
-    new Pipeline({
+  const build = (as: { clients: MemberClients; factory: AwsClientFactory }): Pipeline => {
+    // Both Security Hub writers (the recorder's note and workflow, the finding.update action) take their clients from the hosting factory.
+    const hosting = findingUpdates.observe(as.factory);
+    return new LabPipeline({
       settings: { ...DEFAULT_PIPELINE_SETTINGS, ...options.settings },
       playbooks,
       matcher: new IndexedMatcher(playbooks),
       registry,
       ledger: as.factory === factory ? ledger : new DynamoDbRunLedger(ledgerClient(as.factory), LEDGER_TABLE),
       clients: as.clients,
-      hosting: { factory: as.factory, evidenceBucket: EVIDENCE_BUCKET, topicArn },
-      recorder: new AwsRunRecorder(as.factory, { topicArn, eventBus: { name: EVENT_BUS, region: 'us-east-1' } }),
+      hosting: { factory: hosting, evidenceBucket: EVIDENCE_BUCKET, topicArn },
+      recorder: new AwsRunRecorder(hosting, { topicArn, eventBus: { name: EVENT_BUS, region: 'us-east-1' } }),
       resumeQueue,
       logger,
     });
+  };
   const pipeline = build({ clients, factory });
 
   return {
@@ -164,7 +188,7 @@ export async function pipelineLab(options: PipelineLabOptions = {}): Promise<Pip
     logs,
     resumeQueue,
     clients,
-    securityHub,
+    observe: (through) => findingUpdates.observe(through),
     topicArn,
     async sentNotifications() {
       const data = (await emulatorData()) as { sns?: { Topic?: Record<string, { sent_notifications?: Array<[string, string, string | null]> }> } };
@@ -175,16 +199,13 @@ export async function pipelineLab(options: PipelineLabOptions = {}): Promise<Pip
         .map(([, message, subject]) => ({ subject: subject ?? '', message }));
     },
     async close() {
-      securityHub.restore();
       await serial.close();
     },
     async resultEvents() {
       const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: resultQueueUrl, MaxNumberOfMessages: 10 }));
       return (Messages ?? []).map((message) => JSON.parse(message.Body as string) as { 'detail-type': string; source: string; detail: Record<string, unknown> });
     },
-    findingUpdates() {
-      return securityHub.commandCalls(BatchUpdateFindingsCommand).map((call) => call.args[0].input);
-    },
+    findingUpdates: () => findingUpdates.requests(),
   };
 }
 
