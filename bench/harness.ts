@@ -77,7 +77,8 @@ export function processMilliseconds(args: readonly string[], env: NodeJS.Process
   const times: number[] = [];
   for (let run = 0; run < runs; run += 1) {
     const started = performance.now();
-    const child = spawnSync(process.execPath, args, { env, encoding: 'utf8', ...(cwd === undefined ? {} : { cwd }) });
+    // Standard output is not kept: a replay's JSON passes spawnSync's buffer, and the figure is the command's, not a pipe's.
+    const child = spawnSync(process.execPath, args, { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], ...(cwd === undefined ? {} : { cwd }) });
     times.push(performance.now() - started);
     if (child.status !== 0) throw new Error(`node ${args.join(' ')} exited ${child.status}: ${child.stderr.slice(0, 2000)}`);
   }

@@ -22,6 +22,10 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly loa
     summary: 'read an EventBridge event (or an on-demand request) and print the findings Riposte sees',
     load: async () => (await import('./intake-command.js')).registerIntakeCommand,
   },
+  plan: {
+    summary: 'what the playbooks would do to findings, offline: one event, or a shadow replay of many',
+    load: async () => (await import('./plan-command.js')).registerPlanCommand,
+  },
   schema: { summary: 'print (or write) the playbook JSON Schema used by editors', load: async () => (await import('./schema-command.js')).registerSchemaCommand },
   roles: {
     summary: 'print the CloudFormation template of the member-account role (least privilege, from the action registry)',

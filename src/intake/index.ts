@@ -1,4 +1,5 @@
 export { readEvent, EVENT_READERS } from './read-event.js';
+export { eventOfRawFinding } from './raw-finding.js';
 export type { EventReader, ReadEventOptions } from './read-event.js';
 export { readApiGatewayEvent, readApiRequest, apiRequestSchema, API_DETAIL_TYPE, API_SOURCE } from './api-request.js';
 export type { ApiRequest, ApiRequestOptions } from './api-request.js';

@@ -26,6 +26,8 @@ export type { ExemptionDecision } from './guards/exemption.js';
 export { claimTarget, primaryTarget, resolveTargets, resourceKey, restoreTargets } from './targets.js';
 export type { RunTargets, TargetClaim, TargetRefusal, TargetResolution } from './targets.js';
 export { newCorrelationId, newRunId } from './run-id.js';
+export { ReplayTally, shadowPlan } from './shadow-plan.js';
+export type { PlaybookReplay, ReplaySummary, ShadowFinding, ShadowPlaybook, ShadowSettings } from './shadow-plan.js';
 export {
   AwsRunRecorder,
   findingRecordStatus,
