@@ -43,9 +43,7 @@ function describeShadow(shadow: ShadowFinding): string[] {
 const LISTED_SKIPS = 5;
 
 function describeSummary(summary: ReplaySummary, automatic: AutomaticMode, unreadable: readonly Unreadable[]): string[] {
-  const lines = [
-    `Replayed ${summary.findings} finding${summary.findings === 1 ? '' : 's'} with automatic: ${automatic}${summary.rejected > 0 ? ` (${summary.rejected} could not be read)` : ''}`,
-  ];
+  const lines = [`Replayed ${summary.findings} finding${summary.findings === 1 ? '' : 's'} with automatic: ${automatic}${summary.rejected > 0 ? ` (${summary.rejected} could not be read)` : ''}`];
   for (const replay of summary.playbooks) {
     lines.push(
       `  ${replay.playbook}: matched ${replay.matched}, would act on ${replay.act}, plan ${replay.plan}, skip ${replay.skipped.length}; ${replay.accounts.length} account${replay.accounts.length === 1 ? '' : 's'}, ${replay.resources.length} resource${replay.resources.length === 1 ? '' : 's'} to change`,

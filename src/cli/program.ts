@@ -26,6 +26,18 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly loa
     summary: 'what the playbooks would do to findings, offline: one event, or a shadow replay of many',
     load: async () => (await import('./plan-command.js')).registerPlanCommand,
   },
+  run: {
+    summary: 'run the pipeline on one event (against AWS, or --endpoint), as the findings function does',
+    load: async () => (await import('./run-command.js')).registerRunCommand,
+  },
+  respond: {
+    summary: 'respond to one EC2 instance on demand (the API’s POST /respond)',
+    load: async () => (await import('./respond-command.js')).registerRespondCommand,
+  },
+  rollback: {
+    summary: 'undo the reversible steps of a run, as POST /runs/{id}/rollback does',
+    load: async () => (await import('./rollback-command.js')).registerRollbackCommand,
+  },
   schema: { summary: 'print (or write) the playbook JSON Schema used by editors', load: async () => (await import('./schema-command.js')).registerSchemaCommand },
   roles: {
     summary: 'print the CloudFormation template of the member-account role (least privilege, from the action registry)',
@@ -44,21 +56,23 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly loa
  * `Name: message` (a playbook error with one problem a line), anything else
  * with its stack frames under `--verbose` only, since that is a bug to report;
  * and its exit code: 2 when what was given (a file, an event, a playbook, a
- * variable) is at fault rather than the work.
+ * variable, a run id) is at fault rather than the work.
  *
  * The error classes are imported here, on the failure path, not at the top:
  * their modules reach the compiler and the SDK (even errors.ts: the SDK's
  * retry classification), which `--help` must not load.
  */
 async function failure(error: unknown, verbose: boolean): Promise<{ text: string; code: number }> {
-  const [{ RiposteError }, { LocalFileError }, { ConfigError }, { IntakeError }, { formatProblem, PlaybookCompileError }] = await Promise.all([
+  const [{ RiposteError }, { LocalFileError }, { ConfigError }, { IntakeError }, { formatProblem, PlaybookCompileError }, { RollbackRefusedError, RunUnknownError }] = await Promise.all([
     import('../errors.js'),
     import('../files.js'),
     import('../config.js'),
     import('../intake/index.js'),
     import('../playbooks/index.js'),
+    import('../pipeline/index.js'),
   ]);
-  const code = error instanceof LocalFileError || error instanceof PlaybookCompileError || error instanceof IntakeError || error instanceof ConfigError ? ExitCode.BadInput : ExitCode.Failed;
+  const badInput = [LocalFileError, PlaybookCompileError, IntakeError, ConfigError, RunUnknownError, RollbackRefusedError].some((type) => error instanceof type);
+  const code = badInput ? ExitCode.BadInput : ExitCode.Failed;
   if (error instanceof PlaybookCompileError) {
     const lines = [`${error.name}: ${error.problems.length} problem${error.problems.length === 1 ? '' : 's'} in playbooks`, ...error.problems.map(formatProblem)];
     return { text: lines.map(neutralise).join('\n'), code };
