@@ -8,7 +8,7 @@ import { stepContext } from './targets.js';
  * The rolling-back stage of a rollback run: takes back each reversible
  * change run `original` recorded, newest first, from the `undo` it kept.
  * One undo failing does not stop the others; the rollback succeeds only
- * when every undo did.
+ * when every undo did. Either way the finding is reopened (NOTIFIED).
  */
 export async function rollBack(run: RollingBackRun): Promise<EndingRun> {
   const { context, original } = run;
@@ -37,5 +37,6 @@ export async function rollBack(run: RollingBackRun): Promise<EndingRun> {
   const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
   const summary =
     failed === 0 ? `rolled back run ${original.runId}: ${plural(rolledBack, 'change')} undone` : `rollback of run ${original.runId} incomplete: ${plural(failed, 'undo')} failed, ${rolledBack} done`;
-  return { stage: 'ending', context, end: { status: failed === 0 ? 'succeeded' : 'failed', summary, notify: true, rollbackOf: original } };
+  // The fix is taken back, so the finding is open again: NOTIFIED (someone asked for the rollback and is told), never left RESOLVED.
+  return { stage: 'ending', context, end: { status: failed === 0 ? 'succeeded' : 'failed', summary, notify: true, rollbackOf: original, workflow: 'NOTIFIED' } };
 }

@@ -36,7 +36,7 @@ beforeEach(async () => {
 });
 
 describe('riposte run, then rollback (against the emulator)', () => {
-  it('--dry-run plans the CIS fix and changes nothing; enforced, it fixes the password policy; rollback restores it', async () => {
+  it('--dry-run plans the CIS fix and changes nothing; enforced, it fixes the password policy and resolves the finding; rollback restores the policy and reopens the finding', async () => {
     const ledger = join(directory, 'runs-1');
     const event = 'test/fixtures/events/securityhub-imported-cis-password-policy.json';
 
@@ -58,6 +58,10 @@ describe('riposte run, then rollback (against the emulator)', () => {
     expect(rolledBack.status, rolledBack.stderr).toBe(0);
     expect(rolledBack.stdout).toContain('succeeded');
     expect((await memberIam().send(new GetAccountPasswordPolicyCommand({}))).PasswordPolicy).toMatchObject({ MinimumPasswordLength: 8, RequireNumbers: true });
+    // The fix is undone, so the finding is open again, with the rollback's note.
+    const reopened = await readFinding(finding.Id as string, finding.ProductArn as string);
+    expect(reopened?.Workflow?.Status).toBe('NOTIFIED');
+    expect(reopened?.Note?.Text).toMatch(/\] NOTIFIED: iam.set-password-policy rolled back/);
   });
 
   it('exits 2 for an unknown run id, an event intake cannot read, and a missing event file', async () => {
