@@ -127,7 +127,8 @@ const STATUS_WORDS: Readonly<Record<string, string>> = {
 
 function outcomeText(summary: RunSummary): string {
   const head = summary.status === 'succeeded' && summary.workflowStatus !== undefined ? summary.workflowStatus : (STATUS_WORDS[summary.status] ?? summary.status.toUpperCase());
-  const runs = latest(summary.steps, 'run');
+  // What failed comes first: the note is cut at Security Hub's 512 characters, and the analyst reading the finding must see why it failed.
+  const runs = latest(summary.steps, 'run').sort((a, b) => Number(b.status === 'failed') - Number(a.status === 'failed'));
   const parts = runs.map((step) => {
     if (step.status === 'changed') return step.changes !== undefined && step.changes.length > 0 ? `${step.action} changed ${changeText(step.changes)}` : `${step.action}: ${step.summary}`;
     if (step.status === 'compliant') return `${step.action} already compliant`;

@@ -66,6 +66,24 @@ describe('summaryNoteText', () => {
     expect(summaryNoteText(guarded)).toBe('SKIPPED: account 111122223333 is excluded');
   });
 
+  it('puts the failed step first, so a note cut at 512 characters still says what failed (six evidence changes before it)', () => {
+    const run = passwordPolicyRun();
+    const evidence = Array.from({ length: 6 }, (_, index) => ({
+      ...run.steps[1],
+      index,
+      action: `ec2.capture-metadata-${index}`,
+      status: 'changed',
+      summary: 'captured',
+      changes: [{ field: `evidence.${'x'.repeat(30)}`, from: null, to: { key: 'y'.repeat(60) } }],
+    }));
+    const failed = { ...run.steps[1], index: 6, action: 'ec2.enable-termination-protection', status: 'failed', summary: 'RequestLimitExceeded', changes: [] };
+    const summary = passwordPolicySummary({ status: 'failed', outcome: { summary: 'step 6 failed' }, steps: [...evidence, failed] as never });
+
+    const note = summaryNoteText(summary);
+    expect(note.length).toBeLessThanOrEqual(NOTE_TEXT_MAX);
+    expect(note).toMatch(/^FAILED: ec2\.enable-termination-protection failed: RequestLimitExceeded; ec2\.capture-metadata-0 changed/);
+  });
+
   it('says which step is still in progress', () => {
     const run = passwordPolicyRun();
     const summary = passwordPolicySummary({
