@@ -37,9 +37,10 @@ export function replayCorpus(count: number, accounts = 50, seed = 7): string {
     const account = String(100000000000 + Math.floor(random() * accounts) * 7919).padStart(12, '0');
     const suffix = index.toString(16).padStart(8, '0');
     // Accounts and ids varied in the text, so every nested mention follows.
-    const event = JSON.parse(
-      template.text.replaceAll(MEMBER, account).replace(/i-0[0-9a-f]{16}/g, `i-0${suffix}${'0'.repeat(8)}`),
-    ) as { region: string; detail: { findings?: Array<Record<string, unknown>>; id?: string } };
+    const event = JSON.parse(template.text.replaceAll(MEMBER, account).replace(/i-0[0-9a-f]{16}/g, `i-0${suffix}${'0'.repeat(8)}`)) as {
+      region: string;
+      detail: { findings?: Array<Record<string, unknown>>; id?: string };
+    };
     const roll = random();
     if (template.bare) {
       const finding = event.detail.findings?.[0] as Record<string, unknown>;

@@ -6,10 +6,10 @@
  * itself calls), the custom actions, the alarms and the resource policies.
  * serverless.yml loads it through deploy/stack.cjs; the tests import it.
  */
-import { ActionRegistry, builtInActions, memberRoleTemplate, type ActionDefinition } from '../src/actions/index.js';
+import { memberRoleTemplate, type ActionRegistry } from '../src/actions/index.js';
 import { automaticPatternsOf, CUSTOM_ACTION_DETAIL_TYPE, detailTypeOf, forwarderTemplate, joinPatternsByKind } from '../src/deploy/index.js';
 import { AutomaticMode, ConfigError } from '../src/config.js';
-import { compiledLibraryText, loadPlaybooks, PlaybookCompileError, type CompiledPlaybook, type EventPattern } from '../src/playbooks/index.js';
+import { compiledLibraryText, libraryActions, loadPlaybooks, PlaybookCompileError, type CompiledPlaybook, type EventPattern } from '../src/playbooks/index.js';
 
 type Json = unknown;
 export interface CfnResource {
@@ -136,12 +136,6 @@ function hostingResource(action: string): Json {
   if (action.startsWith('sns:')) return { Ref: 'NotificationTopic' };
   if (action.startsWith('securityhub:')) return sub('arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default');
   throw new Error(`The registry declares the hosting permission ${action}, which deploy/stack.ts does not know where to grant: add it to hostingResource()`);
-}
-
-/** The actions the library's steps use, and the registry of those alone. */
-export function libraryActions(playbooks: readonly CompiledPlaybook[], registry: ActionRegistry = builtInActions()): ActionRegistry {
-  const names = new Set(playbooks.flatMap((compiled) => compiled.playbook.steps.map((step) => step.action)));
-  return new ActionRegistry([...names].sort().map((name): ActionDefinition => registry.get(name)));
 }
 
 /** The statements of the pipeline's own calls, besides the actions'. */

@@ -13,6 +13,7 @@ import { MemoryLogSink, RiposteLogger } from '../log/index.js';
 import { assemblePipeline, MemoryResumeQueue, type Pipeline, type PlaybookRunResult } from '../pipeline/index.js';
 import { loadPlaybooks, PlaybookCompileError } from '../playbooks/index.js';
 import { terminalLines } from './format.js';
+import { DEFAULT_LEDGER_DIRECTORY } from './ledger-option.js';
 
 /**
  * The pipeline the CLI's `run`, `respond` and `rollback` drive: the one the
@@ -20,11 +21,8 @@ import { terminalLines } from './format.js';
  * `RIPOSTE_*` variables of the README, read by `loadConfig`), with what a
  * workstation has instead of the deployment's queues: long steps resume in
  * this process, and runs are recorded in a file ledger (`--ledger`, default
- * `.riposte/runs`) unless `--table` names the deployment's DynamoDB table.
+ * `.riposte/ledger`, where `riposte runs` reads) unless `--table` names the deployment's DynamoDB table.
  */
-
-/** Where local runs are recorded when neither `--ledger` nor `--table` says. */
-export const DEFAULT_LEDGER_DIRECTORY = '.riposte/runs';
 
 export interface PipelineCommandOptions {
   readonly playbooks: string;

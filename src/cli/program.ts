@@ -26,6 +26,14 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly loa
     summary: 'what the playbooks would do to findings, offline: one event, or a shadow replay of many',
     load: async () => (await import('./plan-command.js')).registerPlanCommand,
   },
+  patterns: {
+    summary: 'print the EventBridge event patterns each playbook compiles to: its automatic trigger’s and its custom action’s',
+    load: async () => (await import('./patterns-command.js')).registerPatternsCommand,
+  },
+  runs: {
+    summary: 'list the runs in the ledger (.riposte/ledger, or a DynamoDB --table), newest first, or show one (--id) as a timeline',
+    load: async () => (await import('./runs-command.js')).registerRunsCommand,
+  },
   run: {
     summary: 'run the pipeline on one event (against AWS, or --endpoint), as the findings function does',
     load: async () => (await import('./run-command.js')).registerRunCommand,
@@ -38,9 +46,13 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly loa
     summary: 'undo the reversible steps of a run, as POST /runs/{id}/rollback does',
     load: async () => (await import('./rollback-command.js')).registerRollbackCommand,
   },
+  test: {
+    summary: 'run the playbook tests: each event fixture against its golden file (offline); --update rewrites the golden files',
+    load: async () => (await import('./test-command.js')).registerTestCommand,
+  },
   schema: { summary: 'print (or write) the playbook JSON Schema used by editors', load: async () => (await import('./schema-command.js')).registerSchemaCommand },
   roles: {
-    summary: 'print the CloudFormation template of the member-account role (least privilege, from the action registry)',
+    summary: 'print the CloudFormation template of the member-account role: least privilege for the actions the playbooks use (--all: every action)',
     load: async () => (await import('./roles-command.js')).registerRolesCommand,
   },
   forwarders: {

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, paginateQuery, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, paginateQuery, paginateScan, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -14,18 +14,32 @@ import {
   finishableFrom,
   freeSlot,
   limitReached,
+  listedRun,
   liveHolder,
+  newestFirst,
   newRunRecord,
   TAKE,
   transferOutcome,
   withFinish,
+  withinQuery,
   withState,
   withStep,
   type Holder,
 } from './rules.js';
 import { hasEnded, stagesBefore, type RunState } from './run-state.js';
 import { bodyFromParts, bodyParts, INLINE_BODY_BYTES, storedBody, type StoredBody } from './stored-body.js';
-import type { ChangeReservation, ClaimResult, NewRun, RunOutcome, RunRecord, StepRecord, TerminalRunStatus } from './types.js';
+import {
+  LISTED_RUN_FIELDS,
+  type ChangeReservation,
+  type ClaimResult,
+  type ListedRun,
+  type NewRun,
+  type RunOutcome,
+  type RunQuery,
+  type RunRecord,
+  type StepRecord,
+  type TerminalRunStatus,
+} from './types.js';
 
 /*
  * One table, five kinds of item:
@@ -359,6 +373,44 @@ export class DynamoDbRunLedger implements RunLedger {
     return runIds.map((runId) => runs.get(runId)).filter((run): run is RunRecord => run !== undefined);
   }
 
+  /**
+   * A paginated Scan, filtered to run items (`sk = RUN`) created since the
+   * query's time and projected to the listing's fields. Not a Query: no key
+   * orders runs across findings (the index items are grouped per finding),
+   * and a global secondary index for it would cost a write on every run and
+   * a change of the deployed table for what is an operator's occasional look
+   * at history. The Scan reads every item (claims, slots and bodies too), so
+   * its cost grows with the table; the projection keeps what comes back
+   * small, and the order is made here.
+   */
+  async listRuns(query: RunQuery = {}): Promise<ListedRun[]> {
+    const since = query.since?.toISOString();
+    const names = Object.fromEntries(LISTED_RUN_FIELDS.map((field) => [`#${field}`, field]));
+    const items: Item[] = [];
+    try {
+      const pages = paginateScan(
+        { client: this.#client },
+        {
+          TableName: this.tableName,
+          ConsistentRead: true,
+          FilterExpression: `#sk = :run${since === undefined ? '' : ' AND #createdAt >= :since'}`,
+          ProjectionExpression: Object.keys(names).join(', '),
+          ExpressionAttributeNames: { ...names, '#sk': 'sk' },
+          ExpressionAttributeValues: { ':run': RUN_SK, ...(since === undefined ? {} : { ':since': since }) },
+        },
+      );
+      for await (const page of pages) items.push(...(page.Items ?? []));
+    } catch (error) {
+      throw storeError('list runs', error);
+    }
+    // The filter holds, and holds again here: a run item is the only kind with `sk = RUN` and a `runId`.
+    return items
+      .filter((item) => typeof item.runId === 'string' && typeof item.createdAt === 'string')
+      .map((item) => listedRun(item as unknown as ListedRun))
+      .filter((run) => withinQuery(run, query))
+      .sort(newestFirst);
+  }
+
   async #batchGetRuns(runIds: readonly string[]): Promise<Map<string, RunRecord>> {
     const found = new Map<string, RunRecord>();
     for (let start = 0; start < runIds.length; start += BATCH_GET_LIMIT) {
@@ -635,6 +687,7 @@ const RUN_ATTRIBUTES = {
   attempt: 'number',
   retryOf: 'string',
   rollbackOf: 'string',
+  matched: 'json',
   resumes: 'number',
   steps: 'json-list',
   outcome: 'json',

@@ -3,11 +3,28 @@ import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/pr
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import type { ErrorContext } from '../errors.js';
 import { LedgerStoreError, RunAlreadyExistsError, RunNotFoundError } from './errors.js';
 import type { RunLedger, RunLedgerOptions } from './ledger.js';
-import { assertChangeLimit, assertClaimWindow, claimOutcome, epochSeconds, freeSlot, limitReached, newRunRecord, TAKE, transferOutcome, withFinish, withState, withStep } from './rules.js';
+import {
+  assertChangeLimit,
+  assertClaimWindow,
+  claimOutcome,
+  epochSeconds,
+  freeSlot,
+  limitReached,
+  listedRun,
+  newestFirst,
+  newRunRecord,
+  TAKE,
+  transferOutcome,
+  withFinish,
+  withinQuery,
+  withState,
+  withStep,
+} from './rules.js';
 import type { RunState } from './run-state.js';
-import type { ChangeReservation, ClaimResult, NewRun, RunOutcome, RunRecord, StepRecord, TerminalRunStatus } from './types.js';
+import type { ChangeReservation, ClaimResult, ListedRun, NewRun, RunOutcome, RunQuery, RunRecord, StepRecord, TerminalRunStatus } from './types.js';
 
 export interface FileRunLedgerOptions extends RunLedgerOptions {
   /** How long to wait for another writer's lock before giving up (default 10 s). */
@@ -43,8 +60,8 @@ type LimitsFile = Record<string, Record<string, SlotEntry>>;
  * Every write goes to a temporary file that is then renamed over the target,
  * so a reader (or a crash) never sees half a record; a lock file per record
  * (created with O_EXCL) keeps concurrent writers — in this process or another
- * — from losing each other's appends. Listing by finding reads every run
- * file: fine for a laptop's history, which is what this store is for.
+ * — from losing each other's appends. Listing (by finding, or by time) reads
+ * every run file: fine for a laptop's history, which is what this store is for.
  *
  * ```ts
  * const ledger = new FileRunLedger('.riposte/ledger');
@@ -170,16 +187,30 @@ export class FileRunLedger implements RunLedger {
   }
 
   async listRunsForFinding(findingId: string): Promise<RunRecord[]> {
+    const runs = await this.#allRuns('list runs', { findingId });
+    return runs.filter((run) => run.findingId === findingId).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.runId.localeCompare(b.runId));
+  }
+
+  async listRuns(query: RunQuery = {}): Promise<ListedRun[]> {
+    const runs = await this.#allRuns('list runs', {});
+    return runs
+      .filter((run) => withinQuery(run, query))
+      .map(listedRun)
+      .sort(newestFirst);
+  }
+
+  /** Every run file's record (none when the directory does not exist yet); lock and temporary files are not run files. */
+  async #allRuns(operation: string, context: ErrorContext): Promise<RunRecord[]> {
     const runsDirectory = join(this.directory, 'runs');
     let names: string[];
     try {
       names = await readdir(runsDirectory);
     } catch (error) {
       if (isNotFound(error)) return [];
-      throw new LedgerStoreError('list runs', error, { findingId });
+      throw new LedgerStoreError(operation, error, context);
     }
     const runs = await Promise.all(names.filter((name) => name.endsWith('.json')).map((name) => this.#readRun(join(runsDirectory, name))));
-    return runs.filter((run): run is RunRecord => run !== undefined && run.findingId === findingId).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.runId.localeCompare(b.runId));
+    return runs.filter((run): run is RunRecord => run !== undefined);
   }
 
   async #update(runId: string, change: (current: RunRecord) => RunRecord): Promise<RunRecord> {

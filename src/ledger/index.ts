@@ -7,14 +7,17 @@ export type { RunLedger, RunLedgerOptions } from './ledger.js';
 export { idempotencyKey, isTerminal } from './rules.js';
 export { canMove, hasEnded, RUN_STAGES, stagesBefore } from './run-state.js';
 export type { RunStage, RunState, RunTransition } from './run-state.js';
-export { RUN_MODES, RUN_STATUSES, STEP_PHASES, STEP_STATUSES, TERMINAL_RUN_STATUSES } from './types.js';
+export { LISTED_RUN_FIELDS, RUN_MODES, RUN_STATUSES, STEP_PHASES, STEP_STATUSES, TERMINAL_RUN_STATUSES } from './types.js';
 export type {
   ChangeReservation,
   ClaimResult,
   EvidenceDigest,
+  ListedRun,
+  MatchedCondition,
   NewRun,
   RunMode,
   RunOutcome,
+  RunQuery,
   RunRecord,
   RunStatus,
   StepChange,

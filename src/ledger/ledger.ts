@@ -1,5 +1,5 @@
 import type { RunState } from './run-state.js';
-import type { ChangeReservation, ClaimResult, NewRun, RunOutcome, RunRecord, StepRecord, TerminalRunStatus } from './types.js';
+import type { ChangeReservation, ClaimResult, ListedRun, NewRun, RunOutcome, RunQuery, RunRecord, StepRecord, TerminalRunStatus } from './types.js';
 
 /**
  * The run ledger: the audit trail of every run and the idempotency store that
@@ -69,6 +69,13 @@ export interface RunLedger {
 
   /** Every run recorded for a finding, oldest first. */
   listRunsForFinding(findingId: string): Promise<RunRecord[]>;
+
+  /**
+   * The runs recorded (of every finding), newest first, each as its listing
+   * fields: what `riposte runs` prints. Reads the whole store, so it is for
+   * people looking at history, never for the pipeline's hot path.
+   */
+  listRuns(query?: RunQuery): Promise<ListedRun[]>;
 
   /**
    * Reserves a slot for `resourceKey` under `scope` (a playbook id) within a

@@ -1,7 +1,7 @@
 import { IllegalRunTransitionError, LedgerConflictError, RunAlreadyFinishedError } from './errors.js';
 import { canMove, hasEnded, type RunState } from './run-state.js';
-import { TERMINAL_RUN_STATUSES } from './types.js';
-import type { ChangeReservation, ClaimResult, NewRun, RunOutcome, RunRecord, RunStatus, StepRecord, TerminalRunStatus } from './types.js';
+import { LISTED_RUN_FIELDS, TERMINAL_RUN_STATUSES } from './types.js';
+import type { ChangeReservation, ClaimResult, ListedRun, NewRun, RunOutcome, RunQuery, RunRecord, RunStatus, StepRecord, TerminalRunStatus } from './types.js';
 
 /*
  * The rules both stores keep. The file store applies them to the record it
@@ -169,4 +169,19 @@ export function freeSlot(held: ReadonlyMap<number, unknown>, limit: number): num
   const last = Math.min(limit, held.size + 1);
   for (let index = 0; index < last; index += 1) if (!held.has(index)) return index;
   return undefined;
+}
+
+/** A run's listing fields, and no others (a record or a DynamoDB projection may hold more). */
+export function listedRun(run: Pick<RunRecord, (typeof LISTED_RUN_FIELDS)[number]>): ListedRun {
+  return Object.fromEntries(LISTED_RUN_FIELDS.map((field) => [field, run[field]])) as unknown as ListedRun;
+}
+
+/** Whether a run falls within a listing's query. `createdAt` is always `toISOString()`'s form, so strings compare as times. */
+export function withinQuery(run: Pick<RunRecord, 'createdAt'>, query: RunQuery): boolean {
+  return query.since === undefined || run.createdAt >= query.since.toISOString();
+}
+
+/** A listing's order, the same in both stores: newest first, run id breaking ties (newest-looking first too). */
+export function newestFirst(a: ListedRun, b: ListedRun): number {
+  return b.createdAt.localeCompare(a.createdAt) || b.runId.localeCompare(a.runId);
 }

@@ -115,6 +115,8 @@ export interface RunRecord {
   readonly retryOf?: string;
   /** The run this one rolls back. */
   readonly rollbackOf?: string;
+  /** Why the playbook matched: its conditions that held, with the finding's values (what a timeline shows under "matched because"). */
+  readonly matched?: readonly MatchedCondition[];
   /** How many times the run has been resumed after an in-progress step. */
   readonly resumes?: number;
   readonly steps: readonly StepRecord[];
@@ -127,7 +129,27 @@ export interface RunRecord {
   readonly version: number;
 }
 
+/** The fields of a run that `listRuns()` returns: who, what, where and how it stands, without its steps, history or bodies. */
+export const LISTED_RUN_FIELDS = ['runId', 'createdAt', 'updatedAt', 'playbookId', 'findingId', 'account', 'region', 'trigger', 'mode', 'status'] as const;
+
+/** A run as a listing shows it (`listRuns()`); `getRun()` reads the whole record. */
+export type ListedRun = Pick<RunRecord, (typeof LISTED_RUN_FIELDS)[number]>;
+
+/** Which runs `listRuns()` returns. */
+export interface RunQuery {
+  /** Only runs created at or after this time (every run when absent). */
+  readonly since?: Date;
+}
+
 /** What `startRun()` takes: the ledger sets status, state and history, steps, timestamps and version. */
+/** One condition of a playbook's match that held, as the run records it. */
+export interface MatchedCondition {
+  readonly fact: string;
+  readonly operator: string;
+  readonly value: unknown;
+  readonly factValue: unknown;
+}
+
 export type NewRun = Omit<RunRecord, 'status' | 'state' | 'history' | 'steps' | 'outcome' | 'createdAt' | 'updatedAt' | 'version'>;
 
 /** The answer to `claim()`: either this run owns the key, or another run already does. */

@@ -153,6 +153,7 @@ export class Pipeline {
         attempt: (retryOf?.attempt ?? (retryOf === undefined ? 0 : 1)) + 1,
         ...(retryOf === undefined ? {} : { retryOf: retryOf.runId }),
         ...(targets === undefined ? {} : { targets }),
+        matched: match.conditions.filter((condition) => condition.result).map(({ fact, operator, value, factValue }) => ({ fact, operator, value, factValue })),
       });
     } catch (error) {
       logger.error('run failed', { error });

@@ -1,6 +1,7 @@
 export { compilePlaybookFiles, compilePlaybooks, MAX_CUSTOM_ACTIONS } from './compile.js';
 export type { CompileResult, PlaybookFile } from './compile.js';
 export { loadPlaybooks, readPlaybookFiles } from './load.js';
+export { libraryActions } from './library-actions.js';
 export { formatProblem, PlaybookCompileError } from './errors.js';
 export type { PlaybookProblem } from './errors.js';
 export { FIELDS, FIELD_NAMES, FIELD_SPECS, MATCHABLE_FIELD_NAMES, PRODUCT_OWNERS, factsOf, fieldSpec } from './fields.js';

@@ -30,15 +30,16 @@ describe('riposte, started as a process', () => {
       expect(help.stderr).toBe('');
       expect(help.stdout).toMatch(/^ {2}validate\b/m);
 
-      for (const args of [['valdiate'], ['valdiate', '--help'], ['intake', '--no-such-option', 'event.json']]) {
+      for (const args of [['valdiate'], ['valdiate', '--help'], ['intake', '--no-such-option', 'event.json'], ['runs', '--since', 'yesterday']]) {
         const result = await riposteProcess(args, { signal });
         expect(result.status, args.join(' ')).toBe(2);
-        expect(result.stderr, args.join(' ')).toMatch(/error: unknown (command 'valdiate'\n\(Did you mean validate\?\)|option '--no-such-option')/);
+        expect(result.stderr, args.join(' ')).toMatch(
+          /error: (unknown (command 'valdiate'\n\(Did you mean validate\?\)|option '--no-such-option')|option '--since <when>' argument 'yesterday' is invalid)/,
+        );
       }
     },
     SMOKE_TIMEOUT_MS,
   );
-
 
   it(
     'validate: exits 0 on the default library',

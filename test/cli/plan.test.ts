@@ -86,7 +86,10 @@ describe('riposte plan: shadow replay', () => {
       expect(replay.matched, replay.playbook).toBe(decisions.length);
       expect(replay.act, replay.playbook).toBe(of('act').length);
       expect(replay.plan, replay.playbook).toBe(of('plan').length);
-      expect(replay.skipped.map((skip) => skip.finding), replay.playbook).toEqual(of('skip').flatMap(({ finding }) => finding.resources.map(() => finding.id)));
+      expect(
+        replay.skipped.map((skip) => skip.finding),
+        replay.playbook,
+      ).toEqual(of('skip').flatMap(({ finding }) => finding.resources.map(() => finding.id)));
       expect(replay.accounts, replay.playbook).toEqual([...new Set([...of('act'), ...of('plan')].map(({ finding }) => finding.account))].sort());
       expect(replay.resources, replay.playbook).toEqual([...new Set(of('act').flatMap(({ finding }) => finding.resources))].sort());
     }

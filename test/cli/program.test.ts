@@ -7,7 +7,8 @@ describe('riposte (the program)', () => {
     const result = await riposte(['--help']);
 
     expect(result.status).toBe(0);
-    for (const command of ['validate', 'intake', 'schema', 'roles', 'demo']) expect(result.stdout).toMatch(new RegExp(`^ {2}${command}\\b`, 'm'));
+    for (const command of ['validate', 'intake', 'plan', 'patterns', 'runs', 'run', 'respond', 'rollback', 'test', 'schema', 'roles', 'forwarders', 'demo'])
+      expect(result.stdout).toMatch(new RegExp(`^ {2}${command}\\b`, 'm'));
   });
 
   it('exits 2 naming an unknown command, with the help after it', async () => {

@@ -54,6 +54,11 @@ describe('riposte run, then rollback (against the emulator)', () => {
     const finding = asffFindingOf('securityhub-imported-cis-password-policy.json');
     expect((await readFinding(finding.Id as string, finding.ProductArn as string))?.Workflow?.Status).toBe('RESOLVED');
 
+    // The run's timeline says why the playbook matched, as the pipeline recorded it.
+    const timeline = await riposte(['runs', '--ledger', ledger, '--id', run?.runId as string]);
+    expect(timeline.status, timeline.stderr).toBe(0);
+    expect(timeline.stdout).toMatch(/^matched {4}\S+ \S+ .+ \(was .+\)$/m);
+
     const rolledBack = await riposte(['rollback', '--run', run?.runId as string, '--reason', 'test', ...common(ledger)]);
     expect(rolledBack.status, rolledBack.stderr).toBe(0);
     expect(rolledBack.stdout).toContain('succeeded');

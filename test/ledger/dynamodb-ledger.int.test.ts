@@ -6,6 +6,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   UpdateContinuousBackupsCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -197,5 +198,42 @@ describe('DynamoDbRunLedger', () => {
     const { Item } = await dynamodb.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: 'CLAIM#finding-t|2020|p' }, sk: { S: 'CLAIM' } }, ConsistentRead: true }));
 
     expect(Item).toMatchObject({ runId: { S: 'run-retry' }, claimedAt: { S: later.toISOString() }, expiresAt: { N: String(later.getTime() / 1000 + 60) } });
+  });
+
+  it('lists only run items (not their finding index, claim, slot or stored-body items), read by a paginated Scan, newest first', async () => {
+    // A table of its own, so the listing can be compared whole.
+    const table = `riposte-ledger-list-${process.pid}`;
+    await createLedgerTable(dynamodb, table);
+    const clock = testClock('2025-06-01T00:00:00.000Z');
+    const ledger = new DynamoDbRunLedger(documents, table, { clock: clock.now });
+    const small = await ledger.startRun(newRun({ playbookId: 'small' }));
+    clock.advance(60);
+    // An event beyond the inline limit: its body is stored apart, in part items under BODY#.
+    const large = await ledger.startRun(newRun({ playbookId: 'large', receivedEvent: { padding: randomBytes(190 * 1024).toString('base64') } }));
+    await ledger.claim('finding-list|2025|p', large.runId, 60, clock.now());
+    await ledger.reserveChange('p-list', 'i-0', 2, 60, clock.now());
+    const items = await dynamodb.send(new ScanCommand({ TableName: table, ConsistentRead: true, Select: 'COUNT' }));
+
+    const runs = await ledger.listRuns();
+
+    expect(items.Count).toBeGreaterThan(5);
+    expect(runs.map((run) => [run.runId, run.playbookId, run.createdAt])).toEqual([
+      [large.runId, 'large', '2025-06-01T00:01:00.000Z'],
+      [small.runId, 'small', '2025-06-01T00:00:00.000Z'],
+    ]);
+    expect(await ledger.listRuns({ since: new Date('2025-06-01T00:00:30.000Z') })).toEqual([
+      {
+        runId: large.runId,
+        createdAt: large.createdAt,
+        updatedAt: large.updatedAt,
+        playbookId: 'large',
+        findingId: large.findingId,
+        account: large.account,
+        region: large.region,
+        trigger: 'automatic',
+        mode: 'enforce',
+        status: 'started',
+      },
+    ]);
   });
 });

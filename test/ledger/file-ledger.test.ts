@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -36,6 +36,26 @@ describe('FileRunLedger', () => {
     expect(written).toMatchObject({ runId: run.runId, version: 6 });
     expect(written.steps).toHaveLength(5);
     expect((await readdir(directory)).sort()).toEqual(['claims.json', 'runs']);
+  });
+
+  it('lists runs while another writer holds a run’s lock and leaves a temporary file (neither is a run)', async () => {
+    const directory = await freshDirectory();
+    const ledger = new FileRunLedger(directory, { clock: testClock().now });
+    const run = await ledger.startRun(newRun());
+    const file = join(directory, 'runs', `${encodeURIComponent(run.runId)}.json`);
+    await writeFile(`${file}.lock`, '');
+    await writeFile(`${file}.123.abcdef.tmp`, '{"runId":"half-writ');
+
+    const runs = await ledger.listRuns();
+
+    expect(runs.map((listed) => listed.runId)).toEqual([run.runId]);
+  });
+
+  it('lists no runs, without creating anything, in a directory never written', async () => {
+    const directory = join(await freshDirectory(), 'never-written');
+
+    expect(await new FileRunLedger(directory).listRuns()).toEqual([]);
+    await expect(readdir(directory)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('is shared by two ledgers on the same directory (as two CLI processes would be)', async () => {

@@ -4,6 +4,7 @@ import { readEvent } from '../../src/intake/index.js';
 import {
   IllegalRunTransitionError,
   LedgerConflictError,
+  LISTED_RUN_FIELDS,
   RunAlreadyExistsError,
   RunAlreadyFinishedError,
   RunNotFoundError,
@@ -530,6 +531,42 @@ export function runLedgerContract(name: string, makeLedger: LedgerFactory): void
       expect(runs.map((run) => run.runId)).toEqual([first.runId, second.runId]);
       expect(runs[0]?.steps).toHaveLength(1);
       expect(await ledger.listRunsForFinding(uniqueId('nothing'))).toEqual([]);
+    });
+
+    it('lists runs of every finding newest first, each as its listing fields, and only those since a time', async () => {
+      // A time of its own (2090): other tests share a DynamoDB table, and their runs are older.
+      const clock = testClock('2090-01-01T00:00:00.000Z');
+      const ledger = await makeLedger(clock);
+      const old = await ledger.startRun(newRun({ playbookId: 'a' }));
+      clock.advance(3600);
+      const since = clock.now();
+      const newer = await ledger.startRun(newRun({ playbookId: 'b', trigger: 'api', mode: 'plan' }));
+      await ledger.appendStep(newer.runId, step(0));
+      clock.advance(60);
+      const newest = await ledger.startRun(newRun({ playbookId: 'c' }));
+      const finished = await ledger.finishRun(newest.runId, 'succeeded', { summary: 'done' });
+      const mine = new Set([old.runId, newer.runId, newest.runId]);
+
+      const all = (await ledger.listRuns()).filter((run) => mine.has(run.runId));
+      const recent = (await ledger.listRuns({ since })).filter((run) => mine.has(run.runId));
+
+      expect(all.map((run) => run.runId)).toEqual([newest.runId, newer.runId, old.runId]);
+      expect(recent.map((run) => run.runId)).toEqual([newest.runId, newer.runId]);
+      expect(recent[0]).toEqual({
+        runId: newest.runId,
+        createdAt: '2090-01-01T01:01:00.000Z',
+        updatedAt: finished.updatedAt,
+        playbookId: 'c',
+        findingId: newest.findingId,
+        account: '111122223333',
+        region: 'us-east-1',
+        trigger: 'automatic',
+        mode: 'enforce',
+        status: 'succeeded',
+      });
+      expect(recent[1]).toMatchObject({ runId: newer.runId, playbookId: 'b', trigger: 'api', mode: 'plan', status: 'in-progress' });
+      expect(Object.keys(recent[1] ?? {}).sort()).toEqual([...LISTED_RUN_FIELDS].sort());
+      expect(await ledger.listRuns({ since: new Date('2099-01-01T00:00:00.000Z') })).toEqual([]);
     });
   });
 }

@@ -32,6 +32,8 @@ describe('src/pipeline/index.ts', () => {
         'isOwnUpdate',
         'newCorrelationId',
         'newRunId',
+        'ReplayTally',
+        'shadowPlan',
         'primaryTarget',
         'readResumeRequests',
         'resolveTargets',
