@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+
+import {
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+  type IpPermission,
+} from '@aws-sdk/client-ec2';
+import { GetAccountPasswordPolicyCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+
+import type { AwsClientFactory, MemberClients } from '../../aws/index.js';
+import { memberTarget, type DemoInstance } from './world.js';
+
+/*
+ * What the demo prints as "before" and "after": each read back from the
+ * emulator, never taken from what Riposte said it did.
+ */
+
+/** The account's password policy, in one line. */
+export async function passwordPolicy(clients: MemberClients, account: string): Promise<string> {
+  try {
+    const { PasswordPolicy: policy } = await clients.create(IAMClient, memberTarget(account)).send(new GetAccountPasswordPolicyCommand({}));
+    const required = [
+      policy?.RequireUppercaseCharacters ? 'upper' : undefined,
+      policy?.RequireLowercaseCharacters ? 'lower' : undefined,
+      policy?.RequireNumbers ? 'number' : undefined,
+      policy?.RequireSymbols ? 'symbol' : undefined,
+    ].filter((part) => part !== undefined);
+    return `length ≥ ${policy?.MinimumPasswordLength}, requires ${required.join('+') || 'nothing'}, reuse ${policy?.PasswordReusePrevention || 'none'}, max age ${policy?.MaxPasswordAge || 'none'}`;
+  } catch (error) {
+    if (error instanceof NoSuchEntityException) return 'no password policy';
+    throw error;
+  }
+}
+
+function permissionText(permission: IpPermission, direction: 'from' | 'to'): string {
+  const protocol =
+    permission.IpProtocol === '-1' ? 'all' : `${permission.IpProtocol} ${permission.FromPort === permission.ToPort ? permission.FromPort : `${permission.FromPort}-${permission.ToPort}`}`;
+  const peers = [
+    ...(permission.IpRanges ?? []).map((range) => range.CidrIp),
+    ...(permission.Ipv6Ranges ?? []).map((range) => range.CidrIpv6),
+    ...(permission.UserIdGroupPairs ?? []).map((pair) => pair.GroupId),
+    ...(permission.PrefixListIds ?? []).map((list) => list.PrefixListId),
+  ];
+  return `${protocol} ${direction} ${peers.join(', ')}`;
+}
+
+/** A security group's rules: `in tcp 22 from 0.0.0.0/0, ::/0; out all to 0.0.0.0/0`, or `no rules`. */
+export async function groupRules(clients: MemberClients, account: string, groupId: string): Promise<string> {
+  const { SecurityGroups } = await clients.create(EC2Client, memberTarget(account)).send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
+  const found = SecurityGroups?.[0];
+  const rules = [
+    ...(found?.IpPermissions ?? []).map((permission) => `in ${permissionText(permission, 'from')}`),
+    ...(found?.IpPermissionsEgress ?? []).map((permission) => `out ${permissionText(permission, 'to')}`),
+  ];
+  return rules.length === 0 ? 'no rules' : rules.join('; ');
+}
+
+/** Each interface's security groups, by name: `eni-… web | eni-… admin, web`. */
+export async function interfaceGroups(clients: MemberClients, instance: DemoInstance): Promise<Record<string, string>> {
+  const ec2 = clients.create(EC2Client, memberTarget(instance.account));
+  const { NetworkInterfaces } = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: Object.keys(instance.interfaces) }));
+  return Object.fromEntries(
+    Object.keys(instance.interfaces).map((id) => {
+      const found = NetworkInterfaces?.find((eni) => eni.NetworkInterfaceId === id);
+      const names = (found?.Groups ?? []).map((group) => `${group.GroupName} (${group.GroupId})`).sort();
+      return [id, names.join(', ') || 'none'];
+    }),
+  );
+}
+
+export async function terminationProtection(clients: MemberClients, instance: DemoInstance): Promise<string> {
+  const { DisableApiTermination } = await clients
+    .create(EC2Client, memberTarget(instance.account))
+    .send(new DescribeInstanceAttributeCommand({ InstanceId: instance.instanceId, Attribute: 'disableApiTermination' }));
+  return DisableApiTermination?.Value === true ? 'on' : 'off';
+}
+
+export async function instanceProfile(clients: MemberClients, instance: DemoInstance): Promise<string> {
+  const { IamInstanceProfileAssociations } = await clients
+    .create(EC2Client, memberTarget(instance.account))
+    .send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [instance.instanceId] }] }));
+  const associated = (IamInstanceProfileAssociations ?? []).filter((association) => association.State === 'associated');
+  return associated.map((association) => association.IamInstanceProfile?.Arn ?? '?').join(', ') || 'none';
+}
+
+/** The snapshots of the instance's volumes, with their tags. */
+export async function snapshots(clients: MemberClients, instance: DemoInstance): Promise<string[]> {
+  const { Snapshots } = await clients
+    .create(EC2Client, memberTarget(instance.account))
+    .send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'volume-id', Values: [...instance.volumeIds] }] }));
+  return (Snapshots ?? []).map(
+    (snapshot) =>
+      `${snapshot.SnapshotId} of ${snapshot.VolumeId}: ${(snapshot.Tags ?? [])
+        .map((tag) => `${tag.Key}=${tag.Value}`)
+        .sort()
+        .join(' ')}`,
+  );
+}
+
+/** The evidence bucket's objects, each with the SHA-256 of what it holds (computed here, from the bytes read back). */
+export async function evidenceObjects(factory: AwsClientFactory, bucket: string): Promise<Array<{ key: string; sha256: string; bytes: number }>> {
+  const s3 = factory.create(S3Client, {}, { forcePathStyle: true });
+  const { Contents } = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+  return Promise.all(
+    (Contents ?? []).map(async (object) => {
+      const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
+      const bytes = (await Body?.transformToByteArray()) ?? new Uint8Array();
+      return { key: object.Key as string, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.byteLength };
+    }),
+  );
+}
+
+/** A Security Hub finding's workflow status and note, read back with GetFindings. */
+export async function findingState(factory: AwsClientFactory, id: string, productArn: string): Promise<{ workflow: string; note: string }> {
+  const { Findings } = await factory
+    .create(SecurityHubClient)
+    .send(new GetFindingsCommand({ Filters: { Id: [{ Value: id, Comparison: 'EQUALS' }], ProductArn: [{ Value: productArn, Comparison: 'EQUALS' }] } }));
+  const [finding] = Findings ?? [];
+  if (finding === undefined) return { workflow: 'not in Security Hub', note: '' };
+  return { workflow: finding.Workflow?.Status ?? '(none)', note: finding.Note === undefined ? 'no note' : `by ${finding.Note.UpdatedBy}: ${finding.Note.Text}` };
+}
+
+/** What moto recorded as published to the topic (its internal state: SNS keeps no readable history of its own). */
+export async function sentNotifications(endpoint: string, topicArn: string): Promise<Array<{ subject: string; message: string }>> {
+  const response = await fetch(`${endpoint}/moto-api/data.json`);
+  const data = (await response.json()) as { sns?: { Topic?: Record<string, { arn?: string; sent_notifications?: Array<[string, string, string | null]> }> } };
+  return Object.values(data.sns?.Topic ?? {})
+    .filter((topic) => topic.arn === undefined || topic.arn === topicArn)
+    .flatMap((topic) => topic.sent_notifications ?? [])
+    .map(([, message, subject]) => ({ subject: subject ?? '', message }));
+}
