@@ -87,4 +87,55 @@ describe('riposte, started as a process', () => {
     },
     SMOKE_TIMEOUT_MS,
   );
+
+  it(
+    'plan: replays standard input, and exits 2 on a line that is not JSON',
+    async ({ signal }) => {
+      const event = JSON.stringify(JSON.parse(fixtureText('guardduty-ec2-backdoor.json')));
+      const good = await riposteProcess(['plan', '--json', '--event', '-'], { stdin: `${event}\n`, signal });
+      const bad = await riposteProcess(['plan', '--event', '-'], { stdin: `${event}\n{ not json\n`, signal });
+
+      expect(good.status, good.stderr).toBe(0);
+      expect((JSON.parse(good.stdout) as { summary: { playbooks: Array<{ playbook: string; act: number }> } }).summary.playbooks).toEqual([
+        expect.objectContaining({ playbook: 'ec2-compromise-isolate', act: 1 }),
+      ]);
+      expect(bad.status).toBe(2);
+      expect(bad.stdout).toContain('unreadable standard input:2: is not JSON');
+    },
+    SMOKE_TIMEOUT_MS,
+  );
+
+  it(
+    'patterns, forwarders and test: exit 0 on the default library, 2 on a library that does not exist',
+    async ({ signal }) => {
+      for (const command of ['patterns', 'forwarders', 'test']) {
+        const good = await riposteProcess([command, 'playbooks'], { signal });
+        const missing = await riposteProcess([command, 'no-such-library'], { signal });
+
+        expect(good.status, `${command}: ${good.stderr}`).toBe(0);
+        expect(missing.status, command).toBe(2);
+        expect(missing.stderr, command).toMatch(/no-such-library/);
+      }
+    },
+    SMOKE_TIMEOUT_MS,
+  );
+
+  it(
+    'runs, run, respond and rollback: bad input and usage exit 2 with one line, before any AWS call',
+    async ({ signal }) => {
+      const ledger = mkdtempSync(join(tmpdir(), 'riposte-ledger-'));
+      const cases: Array<{ args: string[]; stderr: RegExp }> = [
+        { args: ['runs', '--ledger', ledger, '--id', 'r-nosuch'], stderr: /r-nosuch/ },
+        { args: ['run', '--event', 'no/such/event.json', '--ledger', ledger], stderr: /^FileNotFoundError: no\/such\/event\.json: no such file \(ENOENT\)\n$/ },
+        { args: ['respond', '--instance', 'i-0123456789abcdef0', '--account', '111122223333'], stderr: /required option '--region <region>' not specified/ },
+        { args: ['rollback', '--run', 'r-20261204T000000Z-000000000000', '--ledger', ledger], stderr: /^RunUnknownError: / },
+      ];
+      for (const { args, stderr } of cases) {
+        const result = await riposteProcess(args, { signal });
+        expect(result.status, args.join(' ')).toBe(2);
+        expect(result.stderr, args.join(' ')).toMatch(stderr);
+      }
+    },
+    SMOKE_TIMEOUT_MS,
+  );
 });
