@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 
 import type { AutomaticMode } from '../config.js';
 import { IndexedMatcher } from '../engine/index.js';
@@ -7,15 +7,33 @@ import { ReplayTally, shadowPlan, type ReplaySummary, type ShadowFinding } from 
 import { loadPlaybooks, PlaybookCompileError } from '../playbooks/index.js';
 import { terminalLines } from './format.js';
 import { ExitCode, type CommandIo } from './io.js';
-import { replayItems } from './replay-source.js';
+import { replayItems, securityHubItems } from './replay-source.js';
+import { parseSince } from './since.js';
 
 interface PlanOptions {
-  readonly event: string;
+  readonly event?: string;
+  readonly fromSecurityHub?: boolean;
+  readonly filter: string[];
+  readonly since?: Date;
+  readonly region?: string;
+  readonly endpoint?: string;
+  readonly limit?: number;
   readonly playbooks: string;
   readonly automatic: AutomaticMode;
   readonly excludeAccount: string[];
   readonly json?: boolean;
   readonly details?: boolean;
+}
+
+/** `--filter`'s value, checked as commander parses it: `Field=Value`. */
+function filterPair(value: string, previous: string[]): string[] {
+  if (!/^[A-Za-z]+=.+$/.test(value)) throw new InvalidArgumentError('a GetFindings string filter Field=Value is expected, e.g. ComplianceStatus=FAILED.');
+  return [...previous, value];
+}
+
+function positiveCount(value: string): number {
+  if (!/^[1-9]\d{0,8}$/.test(value)) throw new InvalidArgumentError('a positive whole number is expected.');
+  return Number(value);
 }
 
 /** A replay of more findings than this prints the summary only (`--details` or `--json` shows every finding). */
@@ -72,13 +90,29 @@ export function registerPlanCommand(program: Command, io: CommandIo): void {
   program
     .command('plan')
     .description('what the playbooks would do to findings, offline: one event, or a shadow replay of many (events or bare ASFF/OCSF findings, NDJSON)')
-    .requiredOption('--event <source>', 'an event or findings file (JSON, a list, NDJSON), a directory of them, or - for standard input')
+    .addOption(new Option('--event <source>', 'an event or findings file (JSON, a list, NDJSON), a directory of them, or - for standard input').conflicts('fromSecurityHub'))
+    .option('--from-security-hub', 'read the findings from Security Hub (GetFindings, paginated at its 3 requests a second; read-only permissions)')
+    .option(
+      '--filter <Field=Value>',
+      'with --from-security-hub: a GetFindings string filter, e.g. ComplianceStatus=FAILED, ProductName=GuardDuty (repeatable; a field given twice matches either)',
+      filterPair,
+      [] as string[],
+    )
+    .option('--since <when>', 'with --from-security-hub: findings updated since an ISO 8601 time or a duration back from now (24h, 30d)', (value: string) => parseSince(value))
+    .option('--limit <count>', 'with --from-security-hub: stop after this many findings', positiveCount)
+    .option('--region <region>', 'with --from-security-hub: the region to read (default AWS_REGION; the aggregation region holds every linked region’s findings)')
+    .option('--endpoint <url>', 'with --from-security-hub: an endpoint to use instead of AWS (the emulator)')
     .option('--playbooks <path>', 'playbook file or directory', 'playbooks')
     .option('--automatic <mode>', 'replay as a deployment with this automatic setting: off, plan or enforce ("what if it were turned on")', 'enforce')
     .option('--exclude-account <id>', 'an account the deployment excludes (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--details', `print every finding (by default only when there are at most ${DETAILED_UP_TO})`)
     .option('--json', 'print every finding, the unreadable inputs and the summary as one JSON document')
     .action(async (options: PlanOptions) => {
+      if ((options.event === undefined) === (options.fromSecurityHub !== true)) {
+        io.stderr.write('error: give --event <source> or --from-security-hub (one of them)\n');
+        io.exitCode = ExitCode.BadInput;
+        return;
+      }
       if (!['off', 'plan', 'enforce'].includes(options.automatic)) {
         io.stderr.write(`error: --automatic must be off, plan or enforce (got ${JSON.stringify(options.automatic.slice(0, 40))})\n`);
         io.exitCode = ExitCode.BadInput;
@@ -93,7 +127,17 @@ export function registerPlanCommand(program: Command, io: CommandIo): void {
       const unreadable: Unreadable[] = [];
       const progress = isTerminal(io.stderr) && options.json !== true;
       let count = 0;
-      for await (const item of replayItems(options.event, io.stdin)) {
+      const items =
+        options.event !== undefined
+          ? replayItems(options.event, io.stdin)
+          : securityHubItems({
+              filters: options.filter,
+              ...(options.since === undefined ? {} : { since: options.since }),
+              ...(options.region === undefined ? {} : { region: options.region }),
+              ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+              ...(options.limit === undefined ? {} : { limit: options.limit }),
+            });
+      for await (const item of items) {
         if ('error' in item) {
           unreadable.push(item);
           tally.reject(1);

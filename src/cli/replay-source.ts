@@ -77,3 +77,67 @@ export async function* replayItems(source: string, stdin: Readable): AsyncGenera
   const files = isDirectory ? await filesUnder(source) : [source];
   for (const file of files) yield* itemsOfText(await readTextFile(file, REPLAY_LIMITS), file);
 }
+
+/** Which findings `--from-security-hub` reads: GetFindings' string filters (EQUALS), and an UpdatedAt window. */
+export interface SecurityHubQuery {
+  /** `Field=Value` pairs, e.g. `ProductName=GuardDuty`, `ComplianceStatus=FAILED`, `AwsAccountId=111122223333` (one field may repeat: any of its values). */
+  readonly filters: readonly string[];
+  /** Only findings updated since then. */
+  readonly since?: Date;
+  readonly region?: string;
+  readonly endpoint?: string;
+  /** Stop after this many findings. */
+  readonly limit?: number;
+}
+
+/** GetFindings allows 3 requests a second (burst 6) per account and region: one page every 340 ms stays under it. */
+const GET_FINDINGS_INTERVAL_MS = 340;
+
+/** GetFindings' filters from `Field=Value` strings (checked by the option's parser) and the window. */
+export function securityHubFilters(query: SecurityHubQuery): Record<string, Array<{ Value?: string; Comparison?: 'EQUALS'; Start?: string; End?: string }>> {
+  const filters: Record<string, Array<{ Value?: string; Comparison?: 'EQUALS'; Start?: string; End?: string }>> = {};
+  for (const pair of query.filters) {
+    const at = pair.indexOf('=');
+    const field = pair.slice(0, at);
+    (filters[field] ??= []).push({ Value: pair.slice(at + 1), Comparison: 'EQUALS' });
+  }
+  if (query.since !== undefined) filters.UpdatedAt = [{ Start: query.since.toISOString(), End: new Date().toISOString() }];
+  return filters;
+}
+
+/**
+ * Findings read from Security Hub, page by page (GetFindings, 100 a page,
+ * at most 3 pages a second), with read-only permissions (securityhub:GetFindings).
+ * @throws ConfigError (a malformed AWS or Riposte variable), the SDK's errors (AccessDenied, an unknown filter field).
+ */
+export async function* securityHubItems(query: SecurityHubQuery): AsyncGenerator<ReplayItem> {
+  const [{ GetFindingsCommand, SecurityHubClient }, { AwsClientFactory }, { loadConfig }, { emulatorClientOptions }] = await Promise.all([
+    import('@aws-sdk/client-securityhub'),
+    import('../aws/index.js'),
+    import('../config.js'),
+    import('../emulator/index.js'),
+  ]);
+  const config = loadConfig({
+    ...process.env,
+    ...(query.region === undefined ? {} : { AWS_REGION: query.region }),
+    ...(query.endpoint === undefined ? {} : { RIPOSTE_AWS_ENDPOINT: query.endpoint }),
+  });
+  // An endpoint is the emulator (or a proxy to it): it takes any signature, and no credentials are needed.
+  const securityHub = new AwsClientFactory(config.aws, config.aws.endpoint === undefined ? {} : emulatorClientOptions()).create(SecurityHubClient);
+  const Filters = securityHubFilters(query);
+  let NextToken: string | undefined;
+  let read = 0;
+  let last = 0;
+  do {
+    const wait = last + GET_FINDINGS_INTERVAL_MS - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    last = Date.now();
+    const page = await securityHub.send(new GetFindingsCommand({ Filters, MaxResults: 100, ...(NextToken === undefined ? {} : { NextToken }) }));
+    for (const finding of page.Findings ?? []) {
+      if (query.limit !== undefined && read >= query.limit) return;
+      read += 1;
+      yield { origin: `securityhub:${finding.Id ?? read}`, value: finding };
+    }
+    NextToken = page.NextToken || undefined;
+  } while (NextToken !== undefined && (query.limit === undefined || read < query.limit));
+}

@@ -130,6 +130,6 @@ describe('riposte plan: bad input', () => {
     expect(automatic.status).toBe(2);
     expect(automatic.stderr).toContain('--automatic must be off, plan or enforce');
     expect(noEvent.status).toBe(2);
-    expect(noEvent.stderr).toContain("required option '--event <source>' not specified");
+    expect(noEvent.stderr).toContain('give --event <source> or --from-security-hub');
   });
 });

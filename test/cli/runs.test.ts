@@ -4,7 +4,8 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { parseSince, registerRunsCommand } from '../../src/cli/runs-command.js';
+import { registerRunsCommand } from '../../src/cli/runs-command.js';
+import { parseSince } from '../../src/cli/since.js';
 import { readApiRequest, readEvent, type Finding } from '../../src/intake/index.js';
 import { FileRunLedger, LISTED_RUN_FIELDS, type MatchedCondition, type RunOutcome, type RunRecord, type StepRecord, type TerminalRunStatus } from '../../src/ledger/index.js';
 import { recordStatusRunId, runRecordStatus, type RecordingReport } from '../../src/pipeline/record/index.js';
