@@ -50,6 +50,10 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly loa
     summary: 'run the playbook tests: each event fixture against its golden file (offline); --update rewrites the golden files',
     load: async () => (await import('./test-command.js')).registerTestCommand,
   },
+  reference: {
+    summary: 'print (or write with --output docs) the playbook and action references, generated from the schema and the action registry',
+    load: async () => (await import('./reference-command.js')).registerReferenceCommand,
+  },
   schema: { summary: 'print (or write) the playbook JSON Schema used by editors', load: async () => (await import('./schema-command.js')).registerSchemaCommand },
   roles: {
     summary: 'print the CloudFormation template of the member-account role: least privilege for the actions the playbooks use (--all: every action)',

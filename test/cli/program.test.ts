@@ -7,7 +7,7 @@ describe('riposte (the program)', () => {
     const result = await riposte(['--help']);
 
     expect(result.status).toBe(0);
-    for (const command of ['validate', 'intake', 'plan', 'patterns', 'runs', 'run', 'respond', 'rollback', 'test', 'schema', 'roles', 'forwarders', 'demo'])
+    for (const command of ['validate', 'intake', 'plan', 'patterns', 'runs', 'run', 'respond', 'rollback', 'test', 'reference', 'schema', 'roles', 'forwarders', 'demo'])
       expect(result.stdout).toMatch(new RegExp(`^ {2}${command}\\b`, 'm'));
   });
 
