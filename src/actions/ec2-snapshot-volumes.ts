@@ -134,6 +134,9 @@ const listed = (volumes: readonly AttachedVolume[]): string => volumes.map((volu
 
 const snapshotList = (state: EvidenceState): string => state.volumes.map((volume) => `${volume.volumeId} -> ${state.snapshots.get(volume.volumeId)?.SnapshotId ?? 'none'}`).join(', ');
 
+/** What rollback takes back: the shares the run made (never the snapshots: evidence stays). */
+export type SnapshotSharesUndo = { readonly instanceId: string; readonly account: string; readonly snapshotIds: readonly string[] };
+
 /**
  * Snapshots every EBS volume attached to the instance, tagged as evidence
  * (finding, instance, volume, device, run; the volume's own tags when
@@ -147,7 +150,8 @@ const snapshotList = (state: EvidenceState): string => state.volumes.map((volume
  *
  * Idempotent per run: volumes that already have a pending or completed
  * snapshot tagged with this run id are not snapshotted again. It never
- * deletes anything, and nothing is rolled back (evidence stays).
+ * deletes anything. Rollback takes back only the shares this run made (the
+ * forensics account loses access); the snapshots stay, as evidence does.
  *
  * A share that fails (an encrypted snapshot under the AWS-managed key cannot
  * be shared; a pending one may not be yet) does not fail the step, whose
@@ -229,6 +233,7 @@ export const snapshotVolumes = defineAction({
 
       const changes: PlannedChange[] = fresh.map(({ volume, snapshot }) => ({ field: `snapshots.${volume.volumeId}`, from: null, to: snapshot.SnapshotId }));
       const shareFailures: string[] = [];
+      const sharedIds: string[] = [];
       if (wanted.shareWithAccount !== undefined) {
         const account = wanted.shareWithAccount;
         const known = await unshared(ec2, state.snapshots.values(), account);
@@ -238,6 +243,7 @@ export const snapshotVolumes = defineAction({
             // The OperationType + UserIds form: the emulator ignores CreateVolumePermission={Add:[…]}.
             await ec2.send(new ModifySnapshotAttributeCommand({ SnapshotId: snapshotId, Attribute: 'createVolumePermission', OperationType: 'add', UserIds: [account] }));
             changes.push({ field: `shares.${snapshotId}`, from: null, to: account });
+            sharedIds.push(snapshotId);
           } catch (error) {
             shareFailures.push(`sharing ${snapshotId} with ${account} failed: ${(error as Error).name}: ${(error as Error).message}`);
           }
@@ -264,6 +270,29 @@ export const snapshotVolumes = defineAction({
         resource: instanceArnOf(context, state.instanceId),
         changed: true,
         summary: `${state.instanceId}: ${fresh.length === 0 ? 'no new snapshot' : `snapshotted ${fresh.map(({ volume, snapshot }) => `${volume.volumeId} (${volume.device}) -> ${snapshot.SnapshotId}`).join(', ')}`}${shared}${failures}`,
+        changes,
+        ...(sharedIds.length === 0 || wanted.shareWithAccount === undefined
+          ? {}
+          : { undo: { instanceId: state.instanceId, account: wanted.shareWithAccount, snapshotIds: sharedIds } satisfies SnapshotSharesUndo }),
+      };
+    },
+
+    async rollback(context, undo: SnapshotSharesUndo) {
+      const ec2 = context.clients.create(EC2Client, context.target);
+      const changes: PlannedChange[] = [];
+      for (const snapshotId of undo.snapshotIds) {
+        if (!(await isSharedWith(ec2, snapshotId, undo.account))) continue;
+        await ec2.send(new ModifySnapshotAttributeCommand({ SnapshotId: snapshotId, Attribute: 'createVolumePermission', OperationType: 'remove', UserIds: [undo.account] }));
+        changes.push({ field: `shares.${snapshotId}`, from: undo.account, to: null });
+      }
+      return {
+        action: ACTION,
+        resource: instanceArnOf(context, undo.instanceId),
+        changed: changes.length > 0,
+        summary:
+          changes.length === 0
+            ? `${undo.instanceId}: the snapshots are no longer shared with ${undo.account}; nothing to take back (the snapshots stay, as evidence)`
+            : `${undo.instanceId}: stopped sharing ${changes.map((change) => change.field.slice('shares.'.length)).join(', ')} with ${undo.account} (the snapshots stay, as evidence)`,
         changes,
       };
     },

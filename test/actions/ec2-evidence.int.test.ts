@@ -97,7 +97,7 @@ describe('ec2.snapshot-volumes against the emulator, in member account 222222222
   // This worker's emulator belongs to this file alone: each test starts from nothing.
   beforeEach(() => resetEmulator());
 
-  it('plans, snapshots both volumes tagged as evidence, shares them, verifies, and changes nothing the second time', async () => {
+  it('plans, snapshots both volumes tagged as evidence, shares them, verifies, changes nothing the second time; rollback unshares and keeps the snapshots', async () => {
     const { ctx, instanceId, rootVolumeId, dataVolumeId } = await instanceWithTwoVolumes();
     const wanted = snapshotVolumes.params.parse({ shareWithAccount: FORENSICS });
 
@@ -112,8 +112,9 @@ describe('ec2.snapshot-volumes against the emulator, in member account 222222222
     const first = await snapshots.run(ctx, wanted);
 
     expect(first.changed).toBe(true);
-    expect(first.undo).toBeUndefined();
     const made = await snapshotsOf(ctx, [rootVolumeId, dataVolumeId]);
+    // What a rollback takes back: the shares (never the snapshots).
+    expect(first.undo).toEqual({ instanceId, account: FORENSICS, snapshotIds: expect.arrayContaining(made.map((snapshot) => snapshot.SnapshotId)) });
     expect(made).toHaveLength(2);
     const byVolume = new Map(made.map((snapshot) => [snapshot.VolumeId, snapshot]));
     const root = byVolume.get(rootVolumeId) as Snapshot;
@@ -148,6 +149,17 @@ describe('ec2.snapshot-volumes against the emulator, in member account 222222222
     expect((await snapshotsOf(ctx, [rootVolumeId, dataVolumeId])).map((snapshot) => snapshot.SnapshotId).sort()).toEqual(made.map((snapshot) => snapshot.SnapshotId).sort());
     expect((await ec2Of(ctx).send(new DescribeVolumesCommand({ VolumeIds: [rootVolumeId, dataVolumeId] }))).Volumes).toHaveLength(2);
     expect((await ec2Of(ctx).send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations?.[0]?.Instances?.[0]?.State?.Name).toBe('running');
+
+    // Rollback: the forensics account loses access; the snapshots stay, as evidence. A second rollback has nothing to take back.
+    const rolledBack = await (snapshots.rollback as NonNullable<typeof snapshots.rollback>)(ctx, first.undo as never);
+    expect(rolledBack.changed).toBe(true);
+    expect(rolledBack.changes).toEqual(expect.arrayContaining(made.map((snapshot) => ({ field: `shares.${snapshot.SnapshotId}`, from: FORENSICS, to: null }))));
+    for (const snapshot of made) {
+      const { CreateVolumePermissions } = await ec2Of(ctx).send(new DescribeSnapshotAttributeCommand({ SnapshotId: snapshot.SnapshotId, Attribute: 'createVolumePermission' }));
+      expect(CreateVolumePermissions ?? []).toEqual([]);
+    }
+    expect((await snapshotsOf(ctx, [rootVolumeId, dataVolumeId])).map((snapshot) => snapshot.SnapshotId).sort()).toEqual(made.map((snapshot) => snapshot.SnapshotId).sort());
+    expect(await (snapshots.rollback as NonNullable<typeof snapshots.rollback>)(ctx, first.undo as never)).toMatchObject({ changed: false, changes: [] });
   });
 
   it("leaves the volume's tags off when copyTags is false, truncates a long finding id to 256 characters, and shares nothing unasked", async () => {
