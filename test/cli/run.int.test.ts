@@ -59,6 +59,13 @@ describe('riposte run, then rollback (against the emulator)', () => {
     expect(timeline.status, timeline.stderr).toBe(0);
     expect(timeline.stdout).toMatch(/^matched {4}\S+ \S+ .+ \(was .+\)$/m);
 
+    // --dry-run lists what would be undone, and changes nothing.
+    const wouldUndo = await riposte(['rollback', '--run', run?.runId as string, '--dry-run', ...common(ledger)]);
+    expect(wouldUndo.status, wouldUndo.stderr).toBe(0);
+    expect(wouldUndo.stdout).toContain('1 change would be undone');
+    expect(wouldUndo.stdout).toContain('would restore MinimumPasswordLength: 14 -> 8');
+    expect((await memberIam().send(new GetAccountPasswordPolicyCommand({}))).PasswordPolicy?.MinimumPasswordLength).toBeGreaterThanOrEqual(14);
+
     const rolledBack = await riposte(['rollback', '--run', run?.runId as string, '--reason', 'test', ...common(ledger)]);
     expect(rolledBack.status, rolledBack.stderr).toBe(0);
     expect(rolledBack.stdout).toContain('succeeded');
