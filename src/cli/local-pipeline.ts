@@ -1,5 +1,6 @@
-import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
 
 import type { Command } from 'commander';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -10,7 +11,7 @@ import { loadConfig, type Config } from '../config.js';
 import { emulatorClientOptions } from '../emulator/index.js';
 import { DynamoDbRunLedger, FileRunLedger, type RunLedger } from '../ledger/index.js';
 import { MemoryLogSink, RiposteLogger } from '../log/index.js';
-import { assemblePipeline, MemoryResumeQueue, type Pipeline, type PlaybookRunResult } from '../pipeline/index.js';
+import { assemblePipeline, MemoryResumeQueue, type Pipeline, type PlaybookRunResult, type RunRecorder } from '../pipeline/index.js';
 import { loadPlaybooks, PlaybookCompileError } from '../playbooks/index.js';
 import { terminalLines } from './format.js';
 import { DEFAULT_LEDGER_DIRECTORY } from './ledger-option.js';
@@ -45,6 +46,14 @@ export function pipelineOptions(command: Command, { region = true }: { region?: 
     .option('--verbose', 'print the pipeline’s log lines (JSON) on standard error');
 }
 
+/** Records nothing in AWS (no note, message or event): `plan --live` reads live state and writes nothing. */
+const READ_ONLY_RECORDER: RunRecorder = {
+  record: () => {
+    const skipped = { status: 'skipped', detail: 'plan --live records nothing in AWS' } as const;
+    return Promise.resolve({ note: skipped, notification: skipped, event: skipped });
+  },
+};
+
 export interface LocalPipeline {
   readonly pipeline: Pipeline;
   readonly ledger: RunLedger;
@@ -57,7 +66,7 @@ export interface LocalPipeline {
  * The pipeline, its ledger and configuration, from the environment and the command's options.
  * @throws ConfigError (a bad variable or option), PlaybookCompileError.
  */
-export async function localPipeline(options: PipelineCommandOptions, stderr: { write(text: string): unknown }): Promise<LocalPipeline> {
+export async function localPipeline(options: PipelineCommandOptions, stderr: { write(text: string): unknown }, { readOnly = false }: { readOnly?: boolean } = {}): Promise<LocalPipeline> {
   const config = loadConfig({
     ...process.env,
     ...(options.endpoint === undefined ? {} : { RIPOSTE_AWS_ENDPOINT: options.endpoint }),
@@ -68,13 +77,21 @@ export async function localPipeline(options: PipelineCommandOptions, stderr: { w
   if (problems.length > 0) throw new PlaybookCompileError(problems);
   // An endpoint is the emulator (or a proxy to it): it takes any signature, and no credentials are needed.
   const factory = new AwsClientFactory(config.aws, config.aws.endpoint === undefined ? {} : emulatorClientOptions());
-  const ledger: RunLedger =
-    options.table === undefined
+  // Read-only: the plans' run records go to a scratch ledger removed when the process exits, never to the deployment's.
+  const ledger: RunLedger = readOnly
+    ? new FileRunLedger(scratchDirectory())
+    : options.table === undefined
       ? new FileRunLedger(resolve(options.ledger ?? DEFAULT_LEDGER_DIRECTORY))
       : new DynamoDbRunLedger(DynamoDBDocumentClient.from(factory.create(DynamoDBClient)), options.table);
   const logger = new RiposteLogger({ logLevel: options.verbose === true ? 'debug' : 'error', stream: options.verbose === true ? stderr : new MemoryLogSink() });
-  const pipeline = assemblePipeline(config, { factory, playbooks, logger, ledger, resumeQueue: new MemoryResumeQueue() });
+  const pipeline = assemblePipeline(config, { factory, playbooks, logger, ledger, resumeQueue: new MemoryResumeQueue(), ...(readOnly ? { recorder: READ_ONLY_RECORDER } : {}) });
   return { pipeline, ledger, config, principal: `cli:${userInfo().username}` };
+}
+
+function scratchDirectory(): string {
+  const directory = mkdtempSync(join(tmpdir(), 'riposte-plan-'));
+  process.once('exit', () => rmSync(directory, { recursive: true, force: true }));
+  return directory;
 }
 
 /** One run as a responder reads it at a terminal: status, mode and why, then each step. */

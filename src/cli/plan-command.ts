@@ -3,11 +3,11 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { AutomaticMode } from '../config.js';
 import { IndexedMatcher } from '../engine/index.js';
 import { eventOfRawFinding, IntakeError, readEvent } from '../intake/index.js';
-import { ReplayTally, shadowPlan, type ReplaySummary, type ShadowFinding } from '../pipeline/index.js';
+import { ReplayTally, shadowPlan, type PipelineResult, type ReplaySummary, type ShadowFinding } from '../pipeline/index.js';
 import { loadPlaybooks, PlaybookCompileError } from '../playbooks/index.js';
 import { terminalLines } from './format.js';
 import { ExitCode, type CommandIo } from './io.js';
-import { replayItems, securityHubItems } from './replay-source.js';
+import { replayItems, securityHubItems, type ReplayItem } from './replay-source.js';
 import { parseSince } from './since.js';
 
 interface PlanOptions {
@@ -23,6 +23,7 @@ interface PlanOptions {
   readonly excludeAccount: string[];
   readonly json?: boolean;
   readonly details?: boolean;
+  readonly live?: boolean;
 }
 
 /** `--filter`'s value, checked as commander parses it: `Field=Value`. */
@@ -80,6 +81,51 @@ function describeSummary(summary: ReplaySummary, automatic: AutomaticMode, unrea
 const isTerminal = (stream: unknown): boolean => (stream as { isTTY?: boolean }).isTTY === true;
 
 /**
+ * `plan --live`: the pipeline's own plan of each event (a dry run: targets
+ * resolved live, every guard, each step's plan from the current state), with
+ * a recorder and a ledger that write nothing to AWS.
+ */
+async function livePlan(items: AsyncIterable<ReplayItem>, options: PlanOptions, io: CommandIo): Promise<void> {
+  // Loaded only here: the offline plan needs neither the SDK's clients nor the pipeline's assembly.
+  const { describeRun, localPipeline } = await import('./local-pipeline.js');
+  const { pipeline } = await localPipeline(
+    { playbooks: options.playbooks, ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }), ...(options.region === undefined ? {} : { region: options.region }) },
+    io.stderr,
+    { readOnly: true },
+  );
+  const results: Array<{ origin: string; result: PipelineResult }> = [];
+  const blocks: string[] = [];
+  let failed = false;
+  let unreadable = false;
+  for await (const item of items) {
+    if ('error' in item) {
+      unreadable = true;
+      blocks.push(terminalLines([`unreadable ${item.origin}: ${item.error}`]));
+      continue;
+    }
+    const result = await pipeline.handleEvent(eventOfRawFinding(item.value, item.origin), { dryRun: true });
+    results.push({ origin: item.origin, result });
+    if (result.error !== undefined || result.rejected.length > 0) unreadable = true;
+    if (result.error !== undefined) blocks.push(terminalLines([`unreadable ${item.origin}: ${result.error.name}: ${result.error.message}`]));
+    for (const finding of result.findings) {
+      blocks.push(terminalLines([`${finding.findingId} (${finding.account} ${finding.region}) ${finding.title}`]));
+      if (finding.skipped !== undefined) blocks.push(terminalLines([`  skipped: ${finding.skipped.reason}`]));
+      if (finding.skipped === undefined && finding.runs.length === 0) blocks.push('  no playbook matches');
+      for (const run of finding.runs) {
+        blocks.push(describeRun(run));
+        for (const step of run.steps.filter((record) => record.phase === 'plan')) {
+          for (const change of step.changes) blocks.push(terminalLines([`      would change ${change.field}: ${JSON.stringify(change.from)} -> ${JSON.stringify(change.to)}`]));
+        }
+      }
+      failed ||= finding.runs.some((run) => run.status === 'failed') || finding.error !== undefined;
+    }
+  }
+  io.stdout.write(options.json === true ? `${JSON.stringify({ live: results }, null, 2)}\n` : `${blocks.join('\n')}\n`);
+  if (unreadable) io.exitCode = ExitCode.BadInput;
+  if (failed) io.exitCode = ExitCode.Failed;
+}
+
+/**
  * `riposte plan --event FILE|DIR|-`: what the playbooks would do to the
  * findings given — one event, or a shadow replay of many (exported events,
  * bare ASFF or OCSF findings, NDJSON) — decided offline: intake, matching
@@ -100,11 +146,12 @@ export function registerPlanCommand(program: Command, io: CommandIo): void {
     )
     .option('--since <when>', 'with --from-security-hub: findings updated since an ISO 8601 time or a duration back from now (24h, 30d)', (value: string) => parseSince(value))
     .option('--limit <count>', 'with --from-security-hub: stop after this many findings', positiveCount)
-    .option('--region <region>', 'with --from-security-hub: the region to read (default AWS_REGION; the aggregation region holds every linked region’s findings)')
-    .option('--endpoint <url>', 'with --from-security-hub: an endpoint to use instead of AWS (the emulator)')
+    .option('--region <region>', 'with --from-security-hub or --live: the home region (default AWS_REGION; the aggregation region holds every linked region’s findings)')
+    .option('--endpoint <url>', 'with --from-security-hub or --live: an endpoint to use instead of AWS (the emulator)')
     .option('--playbooks <path>', 'playbook file or directory', 'playbooks')
     .option('--automatic <mode>', 'replay as a deployment with this automatic setting: off, plan or enforce ("what if it were turned on")', 'enforce')
     .option('--exclude-account <id>', 'an account the deployment excludes (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--live', 'also read each target’s current state (AWS credentials, or --endpoint) and show what each step would change; writes nothing to AWS')
     .option('--details', `print every finding (by default only when there are at most ${DETAILED_UP_TO})`)
     .option('--json', 'print every finding, the unreadable inputs and the summary as one JSON document')
     .action(async (options: PlanOptions) => {
@@ -137,6 +184,10 @@ export function registerPlanCommand(program: Command, io: CommandIo): void {
               ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
               ...(options.limit === undefined ? {} : { limit: options.limit }),
             });
+      if (options.live === true) {
+        await livePlan(items, options, io);
+        return;
+      }
       for await (const item of items) {
         if ('error' in item) {
           unreadable.push(item);

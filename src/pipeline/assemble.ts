@@ -10,7 +10,7 @@ import { DynamoDbRunLedger, type RunLedger } from '../ledger/index.js';
 import type { CompiledPlaybook } from '../playbooks/index.js';
 import type { RunLogger } from '../log/index.js';
 import { Pipeline } from './pipeline.js';
-import { AwsRunRecorder, SqsResumeQueue, type RecordRetryQueue, type ResumeQueue } from './record/index.js';
+import { AwsRunRecorder, SqsResumeQueue, type RecordRetryQueue, type ResumeQueue, type RunRecorder } from './record/index.js';
 import type { PipelineSettings } from './types.js';
 
 /** What a caller supplies besides the configuration. */
@@ -26,6 +26,8 @@ export interface PipelineParts {
   readonly resumeQueue?: ResumeQueue;
   /** Overrides the SQS queue `RIPOSTE_RECORD_RETRY_QUEUE_URL` names (none configured nor given: a failed finding update is not retried). */
   readonly recordRetryQueue?: RecordRetryQueue;
+  /** Overrides the recorder of notes, messages and result events (`riposte plan --live`: one that records nothing in AWS). */
+  readonly recorder?: RunRecorder;
   /** Overrides settings the environment does not carry (tests, the demo). */
   readonly settings?: Partial<PipelineSettings>;
   readonly clock?: () => Date;
@@ -72,7 +74,7 @@ export function assemblePipeline(config: Config, parts: PipelineParts): Pipeline
       ...(resources.evidenceBucket === undefined ? {} : { evidenceBucket: resources.evidenceBucket }),
       ...(resources.topicArn === undefined ? {} : { topicArn: resources.topicArn }),
     },
-    recorder: AwsRunRecorder.fromConfig(factory, config, parts.recordRetryQueue),
+    recorder: parts.recorder ?? AwsRunRecorder.fromConfig(factory, config, parts.recordRetryQueue),
     resumeQueue,
     logger: parts.logger,
     ...(parts.clock === undefined ? {} : { clock: parts.clock }),

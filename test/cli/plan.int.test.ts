@@ -1,8 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import type { ReplaySummary, ShadowFinding } from '../../src/pipeline/index.js';
-import { emulatorEndpoint, resetEmulator } from '../support/emulator.js';
-import { asffFindingOf, importFindings } from '../support/emulator-securityhub.js';
+import { GetAccountPasswordPolicyCommand, IAMClient, UpdateAccountPasswordPolicyCommand } from '@aws-sdk/client-iam';
+
+import { MemberClients, MemberCredentials } from '../../src/aws/index.js';
+import { emulatorClientFactory, emulatorEndpoint, resetEmulator } from '../support/emulator.js';
+import { asffFindingOf, importFindings, readFinding } from '../support/emulator-securityhub.js';
 import { riposte } from './run-cli.js';
 
 /*
@@ -22,6 +25,31 @@ const replay = async (args: readonly string[]): Promise<{ status: number | null;
   const document = result.stdout === '' ? { findings: [], summary: undefined } : (JSON.parse(result.stdout) as { findings: ShadowFinding[]; summary: ReplaySummary });
   return { status: result.status, stderr: result.stderr, findings: document.findings, summary: document.summary as ReplaySummary };
 };
+
+describe('riposte plan --live (against the emulator)', () => {
+  it('reads the member account and shows what each step would change, writing nothing: the policy and the finding stay as they were', async () => {
+    const factory = emulatorClientFactory();
+    const iam = new MemberClients(factory, new MemberCredentials(factory, { roleName: 'RiposteMemberRole', sessionDurationSeconds: 900, assumeRoleInHostingAccount: false })).create(IAMClient, {
+      account: '111122223333',
+      region: 'us-east-1',
+      partition: 'aws',
+      correlationId: 'test',
+    });
+    await iam.send(new UpdateAccountPasswordPolicyCommand({ MinimumPasswordLength: 8, RequireNumbers: true }));
+    const finding = asffFindingOf('securityhub-imported-cis-password-policy.json');
+    const before = await readFinding(finding.Id as string, finding.ProductArn as string);
+
+    const result = await riposte(['plan', '--live', '--event', 'test/fixtures/events/securityhub-imported-cis-password-policy.json', '--endpoint', emulatorEndpoint(), '--region', 'us-east-1']);
+
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('cis-password-policy: succeeded (plan: a dry run was asked for)');
+    expect(result.stdout).toContain('would change MinimumPasswordLength: 8 -> 14');
+    expect((await iam.send(new GetAccountPasswordPolicyCommand({}))).PasswordPolicy?.MinimumPasswordLength).toBe(8);
+    const after = await readFinding(finding.Id as string, finding.ProductArn as string);
+    expect(after?.Note).toEqual(before?.Note);
+    expect(after?.Workflow).toEqual(before?.Workflow);
+  });
+});
 
 describe('riposte plan --from-security-hub (against the emulator)', () => {
   it('replays every finding Security Hub holds, as if each had been delivered', async () => {
