@@ -138,4 +138,35 @@ describe('riposte, started as a process', () => {
     },
     SMOKE_TIMEOUT_MS,
   );
+
+  it(
+    'validate, intake, schema and roles: bad input exits 2 with one line and no stack trace',
+    async ({ signal }) => {
+      const cases: Array<{ args: string[]; stderr: RegExp }> = [
+        { args: ['validate', 'no/such/playbooks'], stderr: /^FileNotFoundError: no\/such\/playbooks: no such file \(ENOENT\)\n$/ },
+        { args: ['intake', 'no/such/event.json'], stderr: /^FileNotFoundError: no\/such\/event\.json: no such file \(ENOENT\)\n$/ },
+        { args: ['schema', '--no-such-option'], stderr: /error: unknown option '--no-such-option'/ },
+        { args: ['roles', 'no/such/playbooks'], stderr: /no\/such\/playbooks/ },
+      ];
+      for (const { args, stderr } of cases) {
+        const result = await riposteProcess(args, { signal });
+        expect(result.status, args.join(' ')).toBe(2);
+        expect(result.stderr, args.join(' ')).toMatch(stderr);
+        expect(result.stderr, args.join(' ')).not.toMatch(/^\s+at /m);
+      }
+    },
+    SMOKE_TIMEOUT_MS,
+  );
+
+  it(
+    "does not show the SDK's Node-version warning when a command creates AWS clients (plan --from-security-hub against a closed port)",
+    async ({ signal }) => {
+      const result = await riposteProcess(['plan', '--from-security-hub', '--endpoint', 'http://127.0.0.1:9', '--region', 'us-east-1'], { signal });
+
+      expect(result.status).toBe(1);
+      expect(result.stderr).not.toContain('NodeVersionSupportWarning');
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    },
+    SMOKE_TIMEOUT_MS,
+  );
 });
