@@ -12,6 +12,7 @@ import {
   DescribeSecurityGroupsCommand,
   EC2Client,
   RunInstancesCommand,
+  type Instance,
 } from '@aws-sdk/client-ec2';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient, UpdateAccountPasswordPolicyCommand } from '@aws-sdk/client-iam';
@@ -111,6 +112,20 @@ async function group(ec2: EC2Client, vpcId: string, name: string, description: s
   return (await ec2.send(new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: name, Description: description }))).GroupId as string;
 }
 
+/** One t3.micro instance in `subnetId`, its primary interface in `groups`, named `name`. */
+async function launch(ec2: EC2Client, subnetId: string, groups: string[], name: string): Promise<Instance | undefined> {
+  const { Instances } = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: AMI,
+      InstanceType: 't3.micro',
+      MinCount: 1,
+      MaxCount: 1,
+      NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnetId, Groups: groups }],
+      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: name }] }],
+    }),
+  );
+  return Instances?.[0];
+}
 /** Account A: the bastion with SSH open to the world. */
 async function bastion(ec2: EC2Client): Promise<World['bastion']> {
   const { vpcId, subnetId } = await network(ec2, '10.40.0.0/16', '10.40.1.0/24');
@@ -124,17 +139,7 @@ async function bastion(ec2: EC2Client): Promise<World['bastion']> {
       ],
     }),
   );
-  const { Instances } = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: AMI,
-      InstanceType: 't3.micro',
-      MinCount: 1,
-      MaxCount: 1,
-      NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnetId, Groups: [sshGroupId] }],
-      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'bastion-legacy' }] }],
-    }),
-  );
-  const instance = Instances?.[0];
+  const instance = await launch(ec2, subnetId, [sshGroupId], 'bastion-legacy');
   return {
     account: ACCOUNT_A,
     instanceId: instance?.InstanceId as string,
@@ -150,17 +155,7 @@ async function compromised(ec2: EC2Client, iam: IAMClient): Promise<World['compr
   const { vpcId, subnetId } = await network(ec2, '10.20.0.0/16', '10.20.3.0/24');
   const web = await group(ec2, vpcId, 'web', 'web servers');
   const admin = await group(ec2, vpcId, 'admin', 'admin access');
-  const { Instances } = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: AMI,
-      InstanceType: 't3.micro',
-      MinCount: 1,
-      MaxCount: 1,
-      NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnetId, Groups: [web] }],
-      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'web-prod-1' }] }],
-    }),
-  );
-  const instance = Instances?.[0];
+  const instance = await launch(ec2, subnetId, [web], 'web-prod-1');
   const instanceId = instance?.InstanceId as string;
   const primary = instance?.NetworkInterfaces?.[0]?.NetworkInterfaceId as string;
   const secondary = (await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, Groups: [admin, web] }))).NetworkInterface?.NetworkInterfaceId as string;
