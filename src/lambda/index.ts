@@ -16,5 +16,6 @@ export { handleResumeRecord, resumeHandler } from './resume.js';
 export { containerRuntime, createLambdaRuntime, packagedPlaybooks } from './runtime.js';
 export type { LambdaRuntime, LambdaRuntimeOptions } from './runtime.js';
 export { processSqsBatch } from './sqs-batch.js';
+export { sqsRecordOf } from './sqs-record.js';
 export type { RecordScope } from './sqs-batch.js';
 export type { ApiGatewayIdentity, ApiGatewayProxyEvent, ApiGatewayProxyResult, EventBridgeEvent, LambdaContext, SqsBatchResponse, SqsEvent, SqsRecord } from './types.js';

@@ -1,7 +1,6 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { loopbackServer } from '../../src/cli/demo/api-gateway.js';
 import type { ApiGatewayProxyEvent } from '../../src/lambda/index.js';
 import { compromisedInstance, type CompromisedInstance } from '../support/pipeline-lab.js';
 import { ANALYST, lambdaContext, lambdaLab, NO_IAM_IDENTITY, proxyEvent, type LambdaLab } from './lambda-lab.js';
@@ -17,44 +16,18 @@ const MEMBER = '222222222222';
  * API Gateway does that before the function runs; what the handler must
  * enforce is that a request without an identity gets nothing.
  */
-async function apiGateway(lab: LambdaLab): Promise<{ url: string; close(): Promise<void> }> {
-  const read = async (incoming: IncomingMessage): Promise<string> => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  };
-  const server: Server = createServer((incoming, outgoing) => {
-    void (async () => {
-      const body = await read(incoming);
-      const url = new URL(incoming.url ?? '/', 'http://127.0.0.1');
-      const headers = Object.fromEntries(Object.entries(incoming.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-      const signedBy = /^AWS4-HMAC-SHA256 Credential=([A-Z0-9]+)\//.exec(headers.authorization ?? '')?.[1];
-      const event: ApiGatewayProxyEvent = proxyEvent({
-        method: incoming.method ?? 'GET',
-        path: url.pathname,
-        body: body === '' ? null : body,
-        headers,
-        identity: signedBy === ANALYST.accessKey ? { ...ANALYST } : { ...NO_IAM_IDENTITY },
-      });
-      const result = await lab.api(event, lambdaContext(30_000, 'riposte-test-api'));
-      outgoing.writeHead(result.statusCode, result.headers);
-      outgoing.end(result.body);
-    })().catch((error: unknown) => {
-      outgoing.writeHead(502);
-      outgoing.end(String(error));
+function apiGateway(lab: LambdaLab): Promise<{ url: string; close(): Promise<void> }> {
+  return loopbackServer((request) => {
+    const signedBy = /^AWS4-HMAC-SHA256 Credential=([A-Z0-9]+)\//.exec(request.headers.authorization ?? '')?.[1];
+    const event: ApiGatewayProxyEvent = proxyEvent({
+      method: request.method,
+      path: request.path,
+      body: request.body,
+      headers: request.headers,
+      identity: signedBy === ANALYST.accessKey ? { ...ANALYST } : { ...NO_IAM_IDENTITY },
     });
+    return lab.api(event, lambdaContext(30_000, 'riposte-test-api'));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 /** A SigV4 Authorization header with the analyst's access key (what the gateway above reads to choose the identity). */

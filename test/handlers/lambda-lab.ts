@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 
@@ -12,6 +12,7 @@ import {
   findingsHandler,
   MemoryMetricsSink,
   resumeHandler,
+  sqsRecordOf,
   type ApiGatewayProxyEvent,
   type LambdaContext,
   type LambdaRuntime,
@@ -80,25 +81,6 @@ export function lambdaContext(remainingMs = 900_000, functionName = 'riposte-tes
   };
 }
 
-/** A message as the SQS event source mapping gives it to Lambda (field names and attributes as AWS spells them). */
-function lambdaRecord(message: { MessageId?: string; ReceiptHandle?: string; Body?: string; Attributes?: Record<string, string>; MD5OfBody?: string }, queueArn: string): SqsRecord {
-  return {
-    messageId: message.MessageId as string,
-    receiptHandle: message.ReceiptHandle as string,
-    body: message.Body as string,
-    attributes: message.Attributes ?? {},
-    messageAttributes: {},
-    md5OfBody:
-      message.MD5OfBody ??
-      createHash('md5')
-        .update(message.Body ?? '')
-        .digest('hex'),
-    eventSource: 'aws:sqs',
-    eventSourceARN: queueArn,
-    awsRegion: REGION,
-  };
-}
-
 /**
  * The handlers as a deployment runs them, on this file's emulator: the
  * environment `serverless.yml` gives each function, fed to the cold-start
@@ -154,7 +136,7 @@ export async function lambdaLab(options: LambdaLabOptions = {}): Promise<LambdaL
     while (records.length < expected) {
       const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
       for (const message of Messages ?? []) {
-        records.push(lambdaRecord(message, arn));
+        records.push(sqsRecordOf(message, arn, REGION));
         // Taken off the queue at once: a test hands a record back itself, by feeding it to the handler again.
         await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle }));
       }

@@ -1,4 +1,4 @@
-import { randomUUID, createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import {
   findingsHandler,
   MemoryMetricsSink,
   resumeHandler,
+  sqsRecordOf,
   type LambdaContext,
   type LambdaRuntime,
   type SqsEvent,
@@ -63,21 +64,7 @@ async function throughQueue(scene: DemoScene, queue: { url: string; arn: string 
   while (records.length < expected) {
     const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
     for (const message of Messages ?? []) {
-      records.push({
-        messageId: message.MessageId as string,
-        receiptHandle: message.ReceiptHandle as string,
-        body: message.Body as string,
-        attributes: message.Attributes ?? {},
-        messageAttributes: {},
-        md5OfBody:
-          message.MD5OfBody ??
-          createHash('md5')
-            .update(message.Body ?? '')
-            .digest('hex'),
-        eventSource: 'aws:sqs',
-        eventSourceARN: queue.arn,
-        awsRegion: REGION,
-      });
+      records.push(sqsRecordOf(message, queue.arn, REGION));
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: message.ReceiptHandle }));
     }
   }
