@@ -18,12 +18,14 @@ export interface LedgerOptions {
   readonly endpoint?: string;
 }
 
-function region(value: string): string {
+/** `--region`'s parser: an AWS region, else a usage error (exit 2). */
+export function region(value: string): string {
   if (!REGION_PATTERN.test(value)) throw new InvalidArgumentError('an AWS region such as us-east-1 is expected.');
   return value;
 }
 
-function endpoint(value: string): string {
+/** `--endpoint`'s parser: an http(s) URL, else a usage error (exit 2). */
+export function endpoint(value: string): string {
   let url: URL;
   try {
     url = new URL(value);

@@ -14,7 +14,7 @@ import { MemoryLogSink, RiposteLogger } from '../log/index.js';
 import { assemblePipeline, MemoryResumeQueue, type Pipeline, type PlaybookRunResult, type RunRecorder } from '../pipeline/index.js';
 import { loadPlaybooks, PlaybookCompileError } from '../playbooks/index.js';
 import { terminalLines } from './format.js';
-import { DEFAULT_LEDGER_DIRECTORY } from './ledger-option.js';
+import { DEFAULT_LEDGER_DIRECTORY, endpoint as endpointArgument, region as regionArgument } from './ledger-option.js';
 
 /**
  * The pipeline the CLI's `run`, `respond` and `rollback` drive: the one the
@@ -37,10 +37,10 @@ export interface PipelineCommandOptions {
 
 /** The options every pipeline command takes (`--region`, the home region, unless the command's own `--region` says where to act). */
 export function pipelineOptions(command: Command, { region = true }: { region?: boolean } = {}): Command {
-  if (region) command.option('--region <region>', 'the home region (default AWS_REGION)');
+  if (region) command.option('--region <region>', 'the home region (default AWS_REGION)', regionArgument);
   return command
     .option('--playbooks <path>', 'playbook file or directory', 'playbooks')
-    .option('--endpoint <url>', 'an AWS endpoint to use instead of AWS (the emulator: its test credentials are used)')
+    .option('--endpoint <url>', 'an AWS endpoint to use instead of AWS (the emulator: its test credentials are used)', endpointArgument)
     .option('--ledger <directory>', `record runs in this directory (default ${DEFAULT_LEDGER_DIRECTORY})`)
     .option('--table <name>', 'record runs in this DynamoDB ledger table instead (the deployment’s)')
     .option('--verbose', 'print the pipeline’s log lines (JSON) on standard error');

@@ -7,6 +7,7 @@ import { ReplayTally, shadowPlan, type PipelineResult, type ReplaySummary, type 
 import { loadPlaybooks, PlaybookCompileError } from '../playbooks/index.js';
 import { terminalLines } from './format.js';
 import { ExitCode, type CommandIo } from './io.js';
+import { endpoint, region } from './ledger-option.js';
 import { replayItems, securityHubItems, type ReplayItem } from './replay-source.js';
 import { parseSince } from './since.js';
 
@@ -146,8 +147,8 @@ export function registerPlanCommand(program: Command, io: CommandIo): void {
     )
     .option('--since <when>', 'with --from-security-hub: findings updated since an ISO 8601 time or a duration back from now (24h, 30d)', (value: string) => parseSince(value))
     .option('--limit <count>', 'with --from-security-hub: stop after this many findings', positiveCount)
-    .option('--region <region>', 'with --from-security-hub or --live: the home region (default AWS_REGION; the aggregation region holds every linked region’s findings)')
-    .option('--endpoint <url>', 'with --from-security-hub or --live: an endpoint to use instead of AWS (the emulator)')
+    .option('--region <region>', 'with --from-security-hub or --live: the home region (default AWS_REGION; the aggregation region holds every linked region’s findings)', region)
+    .option('--endpoint <url>', 'with --from-security-hub or --live: an endpoint to use instead of AWS (the emulator)', endpoint)
     .option('--playbooks <path>', 'playbook file or directory', 'playbooks')
     .option('--automatic <mode>', 'replay as a deployment with this automatic setting: off, plan or enforce ("what if it were turned on")', 'enforce')
     .option('--exclude-account <id>', 'an account the deployment excludes (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { readApiRequest } from '../intake/index.js';
 import { terminalLines } from './format.js';
 import { ExitCode, type CommandIo } from './io.js';
+import { region } from './ledger-option.js';
 import { anyFailed, describeRun, localPipeline, pipelineOptions, type PipelineCommandOptions } from './local-pipeline.js';
 
 interface RespondOptions extends PipelineCommandOptions {
@@ -28,7 +29,7 @@ export function registerRespondCommand(program: Command, io: CommandIo): void {
       .description('respond to one EC2 instance on demand (the API’s POST /respond), with the playbooks that take on-demand requests')
       .requiredOption('--instance <id>', 'the instance, i-…')
       .requiredOption('--account <id>', 'its account (12 digits)')
-      .requiredOption('--region <region>', 'its region')
+      .requiredOption('--region <region>', 'its region', region)
       .option('--playbook <id>', 'the playbook to run (default: every playbook with triggers.api)')
       .option('--reason <text>', 'why, recorded in the run')
       .option('--dry-run', 'plan only: read live state, change nothing')

@@ -132,4 +132,14 @@ describe('riposte plan: bad input', () => {
     expect(noEvent.status).toBe(2);
     expect(noEvent.stderr).toContain('give --event <source> or --from-security-hub');
   });
+
+  it('exits 2 for a malformed --region or --endpoint, as the other commands do, before any AWS call', async () => {
+    const badRegion = await riposte(['plan', '--from-security-hub', '--region', 'mars-1']);
+    const badEndpoint = await riposte(['run', '--event', 'test/fixtures/events/guardduty-ec2-backdoor.json', '--endpoint', 'ftp://127.0.0.1:9']);
+
+    expect(badRegion.status).toBe(2);
+    expect(badRegion.stderr).toContain('an AWS region such as us-east-1 is expected');
+    expect(badEndpoint.status).toBe(2);
+    expect(badEndpoint.stderr).toContain('an http(s) URL such as http://127.0.0.1:5000 is expected');
+  });
 });
