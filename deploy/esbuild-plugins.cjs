@@ -1,5 +1,7 @@
 // esbuild plugins for the functions' bundles (serverless.yml custom.esbuild.plugins;
-// bench/handlers.bench.ts builds with them too).
+// bench/handlers.bench.ts and test/deploy build with them too). serverless-esbuild
+// `require`s this file from the service directory, so it stays CommonJS and
+// names its files from its own path.
 //
 // sdkSchemaLiteralKeys: the AWS SDK's generated schemas (`schemas_0.js` of each
 // client, since 3.930) write trait objects with computed keys,
@@ -31,5 +33,31 @@ const sdkSchemaLiteralKeys = {
   },
 };
 
-module.exports = [sdkSchemaLiteralKeys];
+// lambdaCredentialChain: every SDK client's runtimeConfig imports
+// @aws-sdk/credential-provider-node for its default credentials. That chain
+// reaches the SSO, profile, process, web-identity and login providers and the
+// STS/SSO-OIDC/signin clients through dynamic imports, which a CommonJS bundle
+// inlines whole (about 107 KB of the findings function) although none of them
+// can answer in Lambda. The package is resolved instead to a chain of the two
+// sources Lambda uses: the execution role's credentials in the environment,
+// and the container credentials endpoint (deploy/lambda-credential-provider.ts
+// says why each). Only the Lambda bundles take this plugin: the CLI, the demo
+// and the in-process tests keep the SDK's full chain (profiles, SSO…). So a
+// build that is not a Lambda function's (the CLI's, scripts/build-cli.mjs)
+// takes `sdkSchemaLiteralKeys` by name, not this array.
+const CREDENTIAL_PROVIDER_NODE = /^@aws-sdk\/credential-provider-node$/;
+
+const lambdaCredentialChain = {
+  name: 'lambda-credential-chain',
+  setup(build) {
+    build.onResolve({ filter: CREDENTIAL_PROVIDER_NODE }, async () => {
+      const { dirname, join } = await import('node:path');
+      return { path: join(dirname(module.filename), 'lambda-credential-provider.ts') };
+    });
+  },
+};
+
+module.exports = [sdkSchemaLiteralKeys, lambdaCredentialChain];
+module.exports.sdkSchemaLiteralKeys = sdkSchemaLiteralKeys;
+module.exports.lambdaCredentialChain = lambdaCredentialChain;
 module.exports.withLiteralKeys = withLiteralKeys;

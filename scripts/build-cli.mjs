@@ -41,7 +41,8 @@ const { metafile } = await esbuild.build({
   // The dependencies that are CommonJS (json-rules-engine, commander…) call `require`: give the ES module one.
   banner: { js: "import { createRequire as __riposteRequire } from 'node:module'; const require = __riposteRequire(import.meta.url);" },
   // The SDK schemas' computed keys made literal, as for the Lambda bundles: unused schemas drop out.
-  plugins: [...createRequire(import.meta.url)(join(root, 'deploy', 'esbuild-plugins.cjs'))],
+  // Not the Lambda-only credential chain: the CLI keeps the SDK's (profiles, SSO, roles).
+  plugins: [createRequire(import.meta.url)(join(root, 'deploy', 'esbuild-plugins.cjs')).sdkSchemaLiteralKeys],
   minify: true,
   keepNames: true,
   legalComments: 'none',

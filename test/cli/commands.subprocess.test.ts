@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -169,4 +169,15 @@ describe('riposte, started as a process', () => {
     },
     SMOKE_TIMEOUT_MS,
   );
+});
+
+describe('the compiled CLI (dist/cli, built by npm ci and npm test)', () => {
+  it('keeps the SDK’s own credential chain (profiles, SSO, roles), not the deployed functions’ Lambda-only one', () => {
+    const texts = readdirSync(join('dist', 'cli'))
+      .filter((file) => file.endsWith('.mjs'))
+      .map((file) => readFileSync(join('dist', 'cli', file), 'utf8'));
+
+    expect(texts.some((text) => text.includes('@aws-sdk/credential-provider-ini'))).toBe(true);
+    expect(texts.some((text) => text.includes('deploy/lambda-credential-provider.ts'))).toBe(false);
+  });
 });

@@ -51,6 +51,17 @@ describe('the deployed bundles', () => {
     expect(ec2Schemas).toBeLessThan(150_000);
   });
 
+  it("carries the Lambda credential chain, not the node chain's SSO, profile, process, web-identity and login providers nor their STS/SSO-OIDC/signin clients (the lambda-credential-chain plugin)", async () => {
+    const inputs = await findingsInputs();
+
+    // Without the plugin these come to about 107 KB: @aws-sdk/credential-provider-node inlines each through a dynamic import.
+    for (const unused of ['node', 'ini', 'sso', 'process', 'web-identity', 'login']) expect(bytesUnder(inputs, `node_modules/@aws-sdk/credential-provider-${unused}/`), unused).toBe(0);
+    expect(bytesUnder(inputs, 'node_modules/@aws-sdk/nested-clients/')).toBe(0);
+    expect(bytesUnder(inputs, 'node_modules/@smithy/credential-provider-imds/')).toBe(0);
+    expect(inputs.get('deploy/lambda-credential-provider.ts')).toBeGreaterThan(0);
+    expect(bytesUnder(inputs, 'node_modules/@aws-sdk/credential-provider-env/')).toBeGreaterThan(0);
+  });
+
   it('the record-retry function, which updates findings, carries no playbook engine and no EC2 client', async () => {
     const inputs = await bundleInputs(join(root, 'handlers', 'record-retry.ts'));
 
