@@ -8,7 +8,9 @@ import { RiposteError } from '../errors.js';
 import { FileNotFoundError, LocalFileError, localFileError, readTextFile, type ReadLimits } from '../files.js';
 import { eventOfRawFinding, IntakeError, MAX_EVENT_TEXT_BYTES, readEvent, type Finding } from '../intake/index.js';
 import { claimTarget, shadowPlan, type ShadowPlaybook } from '../pipeline/index.js';
-import type { PlaybookStep } from '../playbooks/index.js';
+import type { CompiledPlaybook, PlaybookStep } from '../playbooks/index.js';
+import { replayWorldSchema, type ReplayWorld } from './aws-replay.js';
+import { replayCase } from './golden-replay.js';
 import { unifiedDiff } from './text-diff.js';
 
 /*
@@ -19,19 +21,23 @@ import { unifiedDiff } from './text-diff.js';
  *
  *   playbooks/tests/<playbook-id>/<case>.event.json    an event intake reads, or a bare ASFF/OCSF finding
  *   playbooks/tests/<playbook-id>/<case>.golden.json   the settings the case runs under, and the outcome expected
+ *   playbooks/tests/<playbook-id>/<case>.aws.json      optional: the answers the case's accounts give (src/cli/aws-replay.ts)
  *
  * The outcome is what Riposte decides offline — which playbooks of the
  * whole library match (not only the one under test), why, the decision
  * under the case's settings, and each step with its parameters, the target
- * the finding names and the IAM actions the step's action is allowed. It
- * holds no AWS call: every action reads the member account before it
- * decides what to call, and the target is resolved live.
+ * the finding names and the IAM actions the step's action is allowed. When
+ * the case has an AWS world, it also holds the run the pipeline makes
+ * against it: every AWS call with its parameters, in order, and how each
+ * run ended (src/cli/golden-replay.ts). Without one it holds no call: every
+ * action reads the member account before it decides what to call.
  */
 
 /** The directory under a library that holds its tests. */
 export const TESTS_DIRECTORY = 'tests';
 export const EVENT_SUFFIX = '.event.json';
 export const GOLDEN_SUFFIX = '.golden.json';
+export const WORLD_SUFFIX = '.aws.json';
 
 /** A fixture is one event: as much text as intake reads from one file. */
 const EVENT_FILE_LIMITS: ReadLimits = { maxBytes: MAX_EVENT_TEXT_BYTES, what: 'a test event file' };
@@ -65,6 +71,8 @@ export interface TestCase {
   readonly playbook: string;
   readonly eventFile: string;
   readonly goldenFile: string;
+  /** `<case>.aws.json`, when the case describes its accounts: the case is then also run against them (src/cli/golden-replay.ts). */
+  readonly worldFile?: string;
 }
 
 /** What a library's tests directory holds. */
@@ -125,13 +133,26 @@ export async function findTestCases(library: string, playbookIds: readonly strin
       throw localFileError(directory, error);
     }
     const events = new Set(files.filter((file) => file.endsWith(EVENT_SUFFIX) && file.length > EVENT_SUFFIX.length).map((file) => file.slice(0, -EVENT_SUFFIX.length)));
-    for (const file of files.filter((candidate) => candidate.endsWith(GOLDEN_SUFFIX))) {
-      const caseName = file.slice(0, -GOLDEN_SUFFIX.length);
-      if (!events.has(caseName)) problems.push({ name: `${entry.name}/${caseName}`, error: `${join(directory, file)}: a golden file without its event (${caseName}${EVENT_SUFFIX})` });
+    const worlds = new Set<string>();
+    for (const [suffix, what] of [
+      [GOLDEN_SUFFIX, 'a golden file'],
+      [WORLD_SUFFIX, 'an AWS world'],
+    ] as const) {
+      for (const file of files.filter((candidate) => candidate.endsWith(suffix))) {
+        const caseName = file.slice(0, -suffix.length);
+        if (suffix === WORLD_SUFFIX) worlds.add(caseName);
+        if (!events.has(caseName)) problems.push({ name: `${entry.name}/${caseName}`, error: `${join(directory, file)}: ${what} without its event (${caseName}${EVENT_SUFFIX})` });
+      }
     }
     for (const caseName of events) {
       tested.add(entry.name);
-      cases.push({ name: `${entry.name}/${caseName}`, playbook: entry.name, eventFile: join(directory, `${caseName}${EVENT_SUFFIX}`), goldenFile: join(directory, `${caseName}${GOLDEN_SUFFIX}`) });
+      cases.push({
+        name: `${entry.name}/${caseName}`,
+        playbook: entry.name,
+        eventFile: join(directory, `${caseName}${EVENT_SUFFIX}`),
+        goldenFile: join(directory, `${caseName}${GOLDEN_SUFFIX}`),
+        ...(worlds.has(caseName) ? { worldFile: join(directory, `${caseName}${WORLD_SUFFIX}`) } : {}),
+      });
     }
   }
   return { cases, problems, untested: playbookIds.filter((id) => !tested.has(id)).sort(byName) };
@@ -275,6 +296,8 @@ export interface CaseResult {
 
 export interface RunCaseOptions {
   readonly matcher: Matcher;
+  /** The library, for the pipeline a case with an AWS world runs through. */
+  readonly playbooks: readonly CompiledPlaybook[];
   readonly registry: ActionRegistry;
   /** Write the outcome to the golden file instead of failing on a difference. */
   readonly update: boolean;
@@ -288,6 +311,16 @@ async function readJson(file: string, limits: ReadLimits): Promise<unknown> {
   } catch (error) {
     throw new PlaybookTestCaseError(file, `is not JSON (${(error as Error).message})`, { cause: error });
   }
+}
+
+async function readWorld(file: string): Promise<ReplayWorld> {
+  const parsed = replayWorldSchema.safeParse(await readJson(file, GOLDEN_FILE_LIMITS));
+  if (!parsed.success) {
+    const [issue] = parsed.error.issues;
+    const field = issue === undefined ? '' : issue.path.join('.');
+    throw new PlaybookTestCaseError(file, `is not an AWS world: ${field === '' ? '' : `${field}: `}${issue?.message ?? 'invalid'}`, { field });
+  }
+  return parsed.data;
 }
 
 async function readGolden(file: string): Promise<unknown> {
@@ -310,7 +343,22 @@ export async function runCase(testCase: TestCase, options: RunCaseOptions): Prom
     }
     const settings = golden === undefined ? DEFAULT_CASE_SETTINGS : caseSettings(golden, testCase.goldenFile);
     // The origin names the fixture in intake's messages: relative, so the golden file holds no path of this machine.
-    const outcome = canonicalJson(await caseOutcome(event, `${name}${EVENT_SUFFIX}`, settings, options.matcher, options.registry, options.clock));
+    const origin = `${name}${EVENT_SUFFIX}`;
+    const decided = await caseOutcome(event, origin, settings, options.matcher, options.registry, options.clock);
+    if (testCase.worldFile !== undefined) {
+      const world = await readWorld(testCase.worldFile);
+      const replayed = await replayCase(eventOfRawFinding(event, origin), world, settings, options.playbooks);
+      if (replayed.missing.length > 0) {
+        const [first] = replayed.missing;
+        return {
+          name,
+          status: 'error',
+          error: `${testCase.worldFile}: ${first ?? ''}${replayed.missing.length > 1 ? ` (and ${replayed.missing.length - 1} more)` : ''}: answer it in the world, in the order AWS would (the last answer to a call repeats)`,
+        };
+      }
+      decided.aws = { runs: replayed.runs, calls: replayed.calls };
+    }
+    const outcome = canonicalJson(decided);
     const expected = golden === undefined ? undefined : canonicalJson(golden);
     // Compared as canonical text, not as the file's: a golden file reformatted (by an editor, by Prettier) says the same thing, and is left as it is.
     if (expected === outcome) return { name, status: 'ok' };

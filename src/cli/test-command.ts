@@ -5,7 +5,7 @@ import { IndexedMatcher } from '../engine/index.js';
 import { LocalFileError } from '../files.js';
 import { neutralise } from '../neutralise.js';
 import { formatProblem, loadPlaybooks } from '../playbooks/index.js';
-import { EVENT_SUFFIX, findTestCases, GOLDEN_SUFFIX, runCase, TESTS_DIRECTORY, type CaseResult } from './golden.js';
+import { EVENT_SUFFIX, findTestCases, GOLDEN_SUFFIX, runCase, TESTS_DIRECTORY, WORLD_SUFFIX, type CaseResult } from './golden.js';
 import { ExitCode, type CommandIo } from './io.js';
 
 interface TestOptions {
@@ -21,7 +21,13 @@ which reads .yml/.yaml, never takes them for playbooks):
       the settings the case runs under ("automatic": off, plan or enforce, the default; "excludedAccounts"; "now"),
       and the outcome expected: which playbooks of the whole library match and why, each one's decision (act, plan or
       skip, with the reason), and its steps with their parameters, the target the finding names and the IAM actions
-      the step's action may call. No AWS call is made, and none is listed: actions decide their calls from live state.
+      the step's action may call.
+  <dir>/${TESTS_DIRECTORY}/<playbook-id>/<case>${WORLD_SUFFIX}   (optional)
+      the answers the case's accounts give, in order: the state before, each change, the state after
+      ({"answers": [{"call": "iam:GetAccountPasswordPolicy", "output": {…}}, {"call": "iam:Update…", "output": {}}, …]},
+      an answer may name its "account", the "input" it answers, or an "error": {"name", "message"}; {"$time": "…"} is a
+      timestamp). The case then also runs the whole pipeline against them, offline, and the golden file holds every AWS
+      call made, with its parameters, and how each run ended. A call with no answer is an error naming it.
 
 Exit codes: 0 every case passes (with --update: every golden file is written); 1 a case's outcome differs from its
 golden file; 2 bad input: an event intake cannot read, a missing or malformed golden file, an invalid library.`;
@@ -102,7 +108,7 @@ export function registerTestCommand(program: Command, io: CommandIo): void {
       const update = options.update === true;
       const results: CaseResult[] = suite.problems.map((problem) => ({ name: problem.name, status: 'error', error: problem.error }));
       // One at a time, in name order: output in a stable order, and a library's cases are few and fast.
-      for (const testCase of suite.cases) results.push(await runCase(testCase, { matcher, registry, update, clock: () => new Date() }));
+      for (const testCase of suite.cases) results.push(await runCase(testCase, { matcher, playbooks, registry, update, clock: () => new Date() }));
       results.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
       const summary = {

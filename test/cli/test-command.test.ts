@@ -149,6 +149,73 @@ describe('riposte test: a golden file the library does not produce', () => {
     expect(result.stdout).toMatch(/^ {4}\+ +"ports": \[22, 3389\]$/m);
   });
 
+  it('the golden file holds the AWS calls with their parameters: the CIS case reads the policy, sets the CIS values, reads it back, and resolves the finding', () => {
+    const golden = JSON.parse(readFileSync(join('playbooks', 'tests', 'cis-password-policy', 'securityhub-cis-1.9-failed.golden.json'), 'utf8')) as {
+      aws: { calls: Array<{ call: string; account: string; params: Record<string, unknown> }>; runs: Array<{ status: string; workflow: string }> };
+    };
+
+    expect(golden.aws.calls.map((call) => `${call.account} ${call.call}`)).toEqual([
+      'riposte sts:AssumeRole',
+      '111122223333 iam:GetAccountPasswordPolicy',
+      '111122223333 iam:GetAccountPasswordPolicy',
+      '111122223333 iam:UpdateAccountPasswordPolicy',
+      '111122223333 iam:GetAccountPasswordPolicy',
+      'riposte securityhub:BatchUpdateFindings',
+    ]);
+    expect(golden.aws.calls[0]?.params).toMatchObject({ RoleArn: 'arn:aws:iam::111122223333:role/RiposteMemberRole', ExternalId: 'riposte-replay' });
+    expect(golden.aws.calls[3]?.params).toMatchObject({ MinimumPasswordLength: 14, PasswordReusePrevention: 24, MaxPasswordAge: 90, RequireSymbols: true });
+    expect(golden.aws.runs).toEqual([expect.objectContaining({ status: 'succeeded', workflow: 'RESOLVED' })]);
+  });
+
+  it('a call parameter edited by hand (the revoked range 0.0.0.0/0 -> 10.0.0.0/8): FAIL with a diff of that parameter', async () => {
+    const library = libraryCopy();
+    const file = join(library, 'tests', 'revoke-unrestricted-admin-ingress', 'securityhub-ec2-13-open-ssh.golden.json');
+    const text = readFileSync(file, 'utf8');
+    const golden = JSON.parse(text) as { aws: { calls: Array<{ call: string; params: { IpPermissions?: Array<{ IpRanges?: Array<{ CidrIp: string }> }> } }> } };
+    const revoke = golden.aws.calls.find((call) => call.call === 'ec2:RevokeSecurityGroupIngress');
+    expect(revoke?.params.IpPermissions?.[0]?.IpRanges?.map((range) => range.CidrIp)).toEqual(['0.0.0.0/0']);
+    (revoke?.params.IpPermissions?.[0]?.IpRanges?.[0] as { CidrIp: string }).CidrIp = '10.0.0.0/8';
+    writeFileSync(file, JSON.stringify(golden, null, 2));
+
+    const result = await riposteTest([library]);
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('FAIL    revoke-unrestricted-admin-ingress/securityhub-ec2-13-open-ssh');
+    expect(result.stdout).toMatch(/^ {4}- +"CidrIp": "10\.0\.0\.0\/8",?$/m);
+    expect(result.stdout).toMatch(/^ {4}\+ +"CidrIp": "0\.0\.0\.0\/0",?$/m);
+  });
+
+  it('a case whose AWS world lacks an answer the run needs: ERROR naming the call and its parameters, and no golden file is written under --update', async () => {
+    const library = libraryCopy();
+    const world = join(library, 'tests', 'revoke-unrestricted-admin-ingress', 'securityhub-ec2-13-open-ssh.aws.json');
+    const parsed = JSON.parse(readFileSync(world, 'utf8')) as { answers: Array<{ call: string }> };
+    // The group as it is, and nothing after: the revoke the run then makes has no answer.
+    expect(parsed.answers.map((answer) => answer.call)).toEqual(['ec2:DescribeSecurityGroups', 'ec2:RevokeSecurityGroupIngress', 'ec2:DescribeSecurityGroups']);
+    writeFileSync(world, JSON.stringify({ answers: parsed.answers.slice(0, 1) }));
+    const golden = join(library, 'tests', 'revoke-unrestricted-admin-ingress', 'securityhub-ec2-13-open-ssh.golden.json');
+    const before = readFileSync(golden, 'utf8');
+
+    const result = await riposteTest([library, '--update']);
+
+    expect(result.status).toBe(2);
+    expect(result.stdout).toContain('ERROR   revoke-unrestricted-admin-ingress/securityhub-ec2-13-open-ssh');
+    expect(result.stdout).toContain('no answer for ec2:RevokeSecurityGroupIngress (account 111122223333) with {"GroupId":"sg-0f1e2d3c4b5a69788"');
+    expect(readFileSync(golden, 'utf8')).toBe(before);
+  });
+
+  it('an AWS world that is not one (an answer with both output and error) and one without its event: ERROR lines', async () => {
+    const library = libraryCopy();
+    const directory = join(library, 'tests', 'revoke-unrestricted-admin-ingress');
+    writeFileSync(join(directory, 'securityhub-ec2-13-open-ssh.aws.json'), JSON.stringify({ answers: [{ call: 'ec2:DescribeSecurityGroups', output: {}, error: { name: 'X' } }] }));
+    writeFileSync(join(directory, 'orphan.aws.json'), JSON.stringify({ answers: [] }));
+
+    const result = await riposteTest([library]);
+
+    expect(result.status).toBe(2);
+    expect(result.stdout).toMatch(/ERROR {3}revoke-unrestricted-admin-ingress\/securityhub-ec2-13-open-ssh\n {4}.*is not an AWS world: answers\.0: an answer has an output or an error, not both/);
+    expect(result.stdout).toMatch(/ERROR {3}revoke-unrestricted-admin-ingress\/orphan\n {4}.*orphan\.aws\.json: an AWS world without its event \(orphan\.event\.json\)/);
+  });
+
   it('another playbook added to the library that starts matching a GuardDuty finding makes the ec2-compromise-isolate cases fail, naming it', async () => {
     const library = libraryCopy();
     writeFileSync(

@@ -1,0 +1,311 @@
+import { ServiceException } from '@smithy/core/client';
+import { TypeRegistry } from '@smithy/core/schema';
+import { SMITHY_CONTEXT_KEY, type BuildHandlerArguments, type BuildMiddleware, type HandlerExecutionContext, type MetadataBearer, type Pluggable, type StaticErrorSchema } from '@smithy/types';
+import * as z from 'zod';
+
+import { RiposteError } from '../errors.js';
+
+/*
+ * A member account as a test case has it: the answers AWS gives to the calls
+ * a run makes, written down beside the case (`<case>.aws.json`), in the way
+ * Cloud Custodian's tests replay recorded responses. The harness runs the
+ * whole pipeline with every SDK client answered from here instead of the
+ * network, and records each call with its parameters: that list is the plan
+ * as the AWS calls it makes, which the golden file holds.
+ *
+ * The answers are the account's timeline, in order: the state as it is,
+ * then each change the run makes followed by the state as it became. A
+ * change (any operation but a Describe…, Get…, List…) takes the next answer
+ * listed for it and moves the timeline on to it; a read is answered with
+ * the latest answer to it listed before the next change to come. So
+ * `[Get: before, Update, Get: after]` answers the plan's and the run's reads
+ * with `before` and the verification's with `after`, as IAM would. An answer may name the `account` it is for, and
+ * the `input` it answers (the parameters a call must include: a
+ * DescribeSecurityGroups by group ids is not one by group name).
+ */
+
+/** Operations that read and never change: AWS names them so. Any other operation is a change. */
+const READ = /^(Describe|Get|List|Head|Lookup|Search|BatchGet)/;
+
+/** `service:Operation` as IAM names it (`ec2:DescribeInstances`). */
+const CALL = /^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$/;
+
+const answerSchema = z
+  .strictObject({
+    call: z.string().regex(CALL, 'a call is service:Operation, as IAM names it (ec2:DescribeInstances)'),
+    /** Only calls into this account take this answer (any account when absent). */
+    account: z
+      .string()
+      .regex(/^\d{12}$/)
+      .optional(),
+    /** Only calls whose parameters include these take this answer (any parameters when absent). */
+    input: z.record(z.string(), z.unknown()).optional(),
+    output: z.record(z.string(), z.unknown()).optional(),
+    error: z.strictObject({ name: z.string().min(1), message: z.string().default('') }).optional(),
+  })
+  .refine((answer) => (answer.output === undefined) !== (answer.error === undefined), 'an answer has an output or an error, not both');
+
+export const replayWorldSchema = z.strictObject({
+  /** What the case's accounts are (read by people; the harness ignores it). */
+  description: z.string().optional(),
+  answers: z.array(answerSchema),
+});
+export type ReplayWorld = z.output<typeof replayWorldSchema>;
+type Answer = ReplayWorld['answers'][number];
+
+/** One call the run made, as the golden file holds it. */
+export interface ReplayedCall {
+  readonly call: string;
+  /** The account whose credentials signed it: a member account, or `riposte` for Riposte's own. */
+  readonly account: string;
+  readonly region: string;
+  readonly params: unknown;
+  /** The error the call was answered with, by name. */
+  readonly error?: string;
+}
+
+/** The credentials Riposte's own clients sign with in a replay. */
+export const REPLAY_HOSTING_CREDENTIALS = { accessKeyId: 'AKIARIPOSTEREPLAY000', secretAccessKey: 'replay' } as const;
+const HOSTING = 'riposte';
+
+/**
+ * IAM's service prefix for an SDK client's name, where the two differ
+ * (`EventBridgeClient` signs as `events`); otherwise the name lower-cased.
+ */
+const SERVICE_PREFIX: Readonly<Record<string, string>> = { EventBridge: 'events' };
+
+function callOf(context: HandlerExecutionContext): string {
+  const client = (context.clientName ?? 'Unknown').replace(/Client$/, '');
+  const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+  return `${SERVICE_PREFIX[client] ?? client.toLowerCase()}:${operation}`;
+}
+
+/** `{ "$time": "…" }` in an answer is a timestamp, as the SDK gives one (a Date); everything else is as written. */
+function revive(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(revive);
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record);
+    if (keys.length === 1 && keys[0] === '$time' && typeof record.$time === 'string') return new Date(record.$time);
+    return Object.fromEntries(keys.map((key) => [key, revive(record[key])]));
+  }
+  return value;
+}
+
+/** Whether `actual` holds everything `expected` states: objects by their stated keys, lists item by item, values as equal. */
+export function includes(actual: unknown, expected: unknown): boolean {
+  if (Array.isArray(expected)) return Array.isArray(actual) && actual.length === expected.length && expected.every((item, index) => includes(actual[index], item));
+  if (expected !== null && typeof expected === 'object') {
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return false;
+    return Object.entries(expected as Record<string, unknown>).every(([key, value]) => includes((actual as Record<string, unknown>)[key], value));
+  }
+  return Object.is(actual, expected);
+}
+
+/**
+ * A parameter as the golden file holds it: what varies from run to run (a
+ * run id, a time, the digest of evidence that holds a time) as a placeholder, a payload (an
+ * evidence object) as its JSON when it is JSON, else its size.
+ */
+export function recordedParam(value: unknown): unknown {
+  if (value instanceof Date) return '<time>';
+  if (value instanceof Uint8Array || (typeof Buffer !== 'undefined' && Buffer.isBuffer(value))) return payload(Buffer.from(value as Uint8Array).toString('utf8'), (value as Uint8Array).byteLength);
+  if (typeof value === 'string') return placeholders(value);
+  if (Array.isArray(value)) return value.map(recordedParam);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([, field]) => field !== undefined)
+        .map(([key, field]) => [
+          key,
+          key === 'Body' && typeof field === 'string' ? payload(field, Buffer.byteLength(field)) : key === 'ChecksumSHA256' && typeof field === 'string' ? '<sha256>' : recordedParam(field),
+        ]),
+    );
+  }
+  return value;
+}
+
+function payload(text: string, bytes: number): unknown {
+  try {
+    return { json: recordedParam(JSON.parse(text) as unknown) };
+  } catch {
+    return { bytes };
+  }
+}
+
+const RUN_ID = /\br-\d{8}T\d{6}Z-[0-9a-f]{12}\b/g;
+const ISO_TIME = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\b/g;
+const COMPACT_TIME = /\b\d{8}T\d{6}Z\b/g;
+/** A SHA-256 in hex: of evidence that holds the time it was captured at, so it differs every run. */
+const SHA256_HEX = /\b[0-9a-f]{64}\b/g;
+
+function placeholders(text: string): string {
+  return text.replace(RUN_ID, '<run>').replace(ISO_TIME, '<time>').replace(COMPACT_TIME, '<time>').replace(SHA256_HEX, '<sha256>');
+}
+
+/**
+ * The SDK's own exception class for an error name, from the registry the
+ * client's schemas fill as they load (so the `instanceof` checks of actions
+ * hold); the SDK's base exception for a name the service does not model.
+ */
+function serviceError(service: string, name: string, message: string): Error {
+  const metadata = { httpStatusCode: 400, attempts: 1, totalRetryDelay: 0 };
+  const registry = TypeRegistry.for(`com.amazonaws.${service}`);
+  let ctor: (new (options: object) => Error) | undefined;
+  try {
+    ctor = registry.getErrorCtor(registry.getSchema(name) as StaticErrorSchema) as (new (options: object) => Error) | undefined;
+  } catch {
+    // Not a modelled error of this service: the generic exception below.
+  }
+  if (ctor !== undefined) return new ctor({ message, $metadata: metadata });
+  return new ServiceException({ name, message, $fault: 'client', $metadata: metadata });
+}
+
+/**
+ * Answers every call of the clients it is plugged into from a world, and
+ * records the calls. Riposte's own calls sign with
+ * {@link REPLAY_HOSTING_CREDENTIALS}; `sts:AssumeRole` is answered here, with
+ * credentials that name the member account, so each call is recorded
+ * against the account it went to.
+ */
+export class AwsReplay {
+  readonly calls: ReplayedCall[] = [];
+  /** The calls nothing answered: each failed the step that made it. */
+  readonly missing: ReplayMissingAnswerError[] = [];
+  readonly #answers: readonly Answer[];
+  /** Riposte's own bucket (evidence), by bucket and key: it starts empty, and holds what the run writes. */
+  readonly #objects = new Map<string, { readonly bytes: Uint8Array; readonly metadata: Record<string, string> }>();
+  /** Where the account's timeline stands: the index of the last change answered (-1: none yet). */
+  #position = -1;
+  /** Member access key id → account, from the AssumeRole calls answered. */
+  readonly #accounts = new Map<string, string>();
+
+  constructor(world: ReplayWorld) {
+    this.#answers = world.answers;
+  }
+
+  /** The SDK plugin: a build-step middleware that never lets a request reach the network. */
+  get plugin(): Pluggable<object, MetadataBearer> {
+    const middleware: BuildMiddleware<object, MetadataBearer> = (_next, context) => async (args: BuildHandlerArguments<object>) => {
+      const call = callOf(context);
+      const scheme = context[SMITHY_CONTEXT_KEY]?.selectedHttpAuthScheme as { identity?: { accessKeyId?: string }; httpAuthOption?: { signingProperties?: { region?: string } } } | undefined;
+      const accessKeyId = scheme?.identity?.accessKeyId ?? '';
+      const account = this.#accounts.get(accessKeyId) ?? HOSTING;
+      const region = scheme?.httpAuthOption?.signingProperties?.region ?? 'unknown';
+      const params = recordedParam(args.input);
+      try {
+        const output = this.#answer(call, account, args.input as Record<string, unknown>);
+        this.calls.push({ call, account, region, params });
+        const answered: MetadataBearer = { ...output, $metadata: { httpStatusCode: 200, attempts: 1, totalRetryDelay: 0 } };
+        return { output: answered, response: {} };
+      } catch (error) {
+        this.calls.push({ call, account, region, params, error: (error as Error).name });
+        throw error;
+      }
+    };
+    return { applyToStack: (stack) => stack.add(middleware, { step: 'build', name: 'riposteAwsReplay', priority: 'high', override: true }) };
+  }
+
+  #answer(call: string, account: string, input: Record<string, unknown>): Record<string, unknown> {
+    const [service = '', operation = ''] = call.split(':');
+    const given = recordedParam(input);
+    const matching = this.#answers.flatMap((answer, index) =>
+      answer.call === call && (answer.account === undefined || answer.account === account) && (answer.input === undefined || includes(given, answer.input)) ? [index] : [],
+    );
+    if (matching.length === 0) {
+      const builtIn = this.#builtIn(call, input);
+      if (builtIn !== undefined) return builtIn;
+      const missing = new ReplayMissingAnswerError(call, account, recordedParam(input));
+      this.missing.push(missing);
+      throw missing;
+    }
+    let index: number;
+    if (READ.test(operation)) {
+      // The state as it stands now: the latest answer listed before the next change to come.
+      const nextChange = this.#answers.findIndex((answer, candidate) => candidate > this.#position && !READ.test(answer.call.split(':')[1] ?? ''));
+      const limit = nextChange === -1 ? Number.POSITIVE_INFINITY : nextChange;
+      index = matching.filter((candidate) => candidate < limit).at(-1) ?? matching.find((candidate) => candidate > this.#position) ?? (matching.at(-1) as number);
+    } else {
+      // A change takes the next answer listed for it, and moves the account's timeline on to it.
+      index = matching.find((candidate) => candidate > this.#position) ?? (matching.at(-1) as number);
+      this.#position = Math.max(this.#position, index);
+    }
+    const answer = this.#answers[index] as Answer;
+    if (answer.error !== undefined) throw serviceError(service, answer.error.name, answer.error.message);
+    return revive(answer.output ?? {}) as Record<string, unknown>;
+  }
+
+  /**
+   * Calls whose answer is bookkeeping, not the account's state: Riposte
+   * assuming the member role (answered with credentials for that account),
+   * and its own records (the finding's note, the notification, the result
+   * event, evidence written to its bucket), which a case need not spell out.
+   */
+  #builtIn(call: string, input: Record<string, unknown>): Record<string, unknown> | undefined {
+    switch (call) {
+      case 'sts:AssumeRole': {
+        const account = /^arn:[\w-]+:iam::(\d{12}):role\//.exec(text(input.RoleArn))?.[1] ?? 'unknown';
+        const accessKeyId = `ASIAREPLAY${String(this.#accounts.size + 1).padStart(10, '0')}`;
+        this.#accounts.set(accessKeyId, account);
+        return {
+          Credentials: { AccessKeyId: accessKeyId, SecretAccessKey: 'replay', SessionToken: 'replay', Expiration: new Date(Date.now() + 3_600_000) },
+          AssumedRoleUser: { Arn: `arn:aws:sts::${account}:assumed-role/replay/${text(input.RoleSessionName)}`, AssumedRoleId: 'AROAREPLAY:replay' },
+        };
+      }
+      case 'securityhub:BatchUpdateFindings':
+      case 'securityhub:BatchUpdateFindingsV2':
+        return { ProcessedFindings: [], UnprocessedFindings: [] };
+      case 's3:PutObject':
+      case 's3:GetObject':
+      case 's3:ListObjectsV2':
+        return this.#bucket(call, input);
+      case 'sns:Publish':
+        return { MessageId: 'replay' };
+      case 'events:PutEvents':
+        return { FailedEntryCount: 0, Entries: [{ EventId: 'replay' }] };
+      default:
+        return undefined;
+    }
+  }
+
+  /** Riposte's evidence bucket, as S3 keeps one: write-once puts, reads and listings of what was written. */
+  #bucket(call: string, input: Record<string, unknown>): Record<string, unknown> {
+    const bucket = text(input.Bucket);
+    const key = text(input.Key);
+    const id = `${bucket}/${key}`;
+    if (call === 's3:PutObject') {
+      if (input.IfNoneMatch === '*' && this.#objects.has(id)) throw serviceError('s3', 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+      this.#objects.set(id, { bytes: bytesOf(input.Body), metadata: { ...((input.Metadata as Record<string, string> | undefined) ?? {}) } });
+      return { ETag: '"replay"' };
+    }
+    if (call === 's3:GetObject') {
+      const object = this.#objects.get(id);
+      if (object === undefined) throw serviceError('s3', 'NoSuchKey', 'The specified key does not exist.');
+      const body = {
+        transformToByteArray: () => Promise.resolve(object.bytes),
+        transformToString: (encoding?: BufferEncoding) => Promise.resolve(Buffer.from(object.bytes).toString(encoding ?? 'utf8')),
+      };
+      return { Body: body, Metadata: object.metadata, ContentLength: object.bytes.byteLength };
+    }
+    const prefix = `${bucket}/${text(input.Prefix)}`;
+    const contents = [...this.#objects.keys()]
+      .filter((stored) => stored.startsWith(prefix))
+      .sort()
+      .map((stored) => ({ Key: stored.slice(bucket.length + 1), Size: this.#objects.get(stored)?.bytes.byteLength ?? 0 }));
+    return { Contents: contents, KeyCount: contents.length, IsTruncated: false };
+  }
+}
+
+/** A string parameter, or '' for one absent. */
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/** A request's body as bytes (the SDK takes a string or bytes for a JSON document or a screenshot). */
+const bytesOf = (body: unknown): Uint8Array => (typeof body === 'string' ? Buffer.from(body) : body instanceof Uint8Array ? body : Buffer.alloc(0));
+
+/** A call the case's world has no answer for: the case is incomplete, and says which call to answer. */
+export class ReplayMissingAnswerError extends RiposteError {
+  readonly code = 'REPLAY_MISSING_ANSWER';
+  constructor(call: string, account: string, params: unknown) {
+    super(`no answer for ${call} (account ${account}) with ${JSON.stringify(params)}`, { context: { operation: call, account }, retryable: false });
+  }
+}
