@@ -1,7 +1,7 @@
 import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient, ListRoleTagsCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { builtInActions, memberPermissions, memberRoleTemplate } from '../../src/actions/index.js';
 import { AssumeRoleDeniedError, AwsClientFactory, MemberClients, MemberCredentials, type MemberTarget } from '../../src/aws/index.js';
@@ -53,6 +53,11 @@ describe('readResourceTags (AWS mocked)', () => {
   afterEach(() => {
     ec2.reset();
     iam.reset();
+  });
+  // The unit project shares one module graph across files (isolate: false): the stubs on the clients' send must not outlive this file.
+  afterAll(() => {
+    ec2.restore();
+    iam.restore();
   });
 
   it('answers an account as untaggable, calling nothing', async () => {

@@ -1,6 +1,6 @@
 import { BatchUpdateFindingsCommand, BatchUpdateFindingsV2Command, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { AwsClientFactory } from '../../../src/aws/index.js';
 import { FindingUpdateError, RIPOSTE_NOTE_AUTHOR } from '../../../src/actions/index.js';
@@ -16,6 +16,8 @@ const update = { runId: 'run-0001', playbookId: 'cis-password-policy', text: 'RE
 
 describe('recordOnFinding', () => {
   afterEach(() => securityHub.reset());
+  // The unit project shares one module graph across files (isolate: false): the stub on the client's send must not outlive this file.
+  afterAll(() => securityHub.restore());
 
   it('writes the note authored by Riposte, under the run header, and the workflow status on an ASFF finding', async () => {
     securityHub.on(BatchUpdateFindingsCommand).resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
