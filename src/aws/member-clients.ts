@@ -4,6 +4,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { AwsClientFactory, SdkClient, SdkClientConstructor } from './client-factory.js';
 import { LruMap } from './lru.js';
 import { checkMemberTarget, type MemberCredentials, type MemberTarget } from './member-credentials.js';
+import { runReadMemoPlugin } from './run-read-memo.js';
 
 export interface MemberClientsOptions {
   /** Calls in flight at once per member account, across all clients: a burst of findings cannot exceed API limits. */
@@ -82,6 +83,8 @@ export class MemberClients {
       limit = pLimit(this.#maxConcurrent);
       this.#limits.set(target.account, limit);
     }
+    // Before the limiter: a read the run already made takes no slot of the account's.
+    client.middlewareStack.use(runReadMemoPlugin(key));
     client.middlewareStack.use(limiterPlugin(limit));
     this.#clients.set(key, client);
     return client;

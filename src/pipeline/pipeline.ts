@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 
+import { withRunReadMemo } from '../aws/index.js';
 import type { PlaybookMatch } from '../engine/index.js';
 import { serializeError } from '../errors.js';
 import { IntakeError, readEvent, type Finding, type IntakeResult } from '../intake/index.js';
@@ -104,7 +105,8 @@ export class Pipeline {
     }
     logger.info(matches.length === 0 ? 'no playbook matched' : 'playbooks matched', { playbooks: matches.map((match) => match.playbook.playbook.id) });
     const runs: PlaybookRunResult[] = [];
-    for (const match of matches) runs.push(await this.#runPlaybook(finding, match, options, logger));
+    // Each run its own window of shared reads (src/aws/run-read-memo.ts).
+    for (const match of matches) runs.push(await withRunReadMemo(() => this.#runPlaybook(finding, match, options, logger)));
     return { ...base, runs };
   }
 
