@@ -1,3 +1,4 @@
+import { awsCallsBenchmark } from './aws-calls.bench.js';
 import { cliBenchmark } from './cli.bench.js';
 import { handlersBenchmark } from './handlers.bench.js';
 import { intakeBenchmark } from './intake.bench.js';
@@ -7,10 +8,10 @@ import type { Benchmark, BenchmarkResult } from './harness.js';
 /**
  * `npm run bench` prints a table; `npm run bench -- --json` prints
  * `{"benchmarks":[{"name","value","unit","baseline","ratio"}]}`.
- * (`--only <name>` runs one benchmark: intake, matcher, handlers, cli).
+ * (`--only <name>` runs one benchmark: intake, matcher, handlers, cli, aws-calls).
  * Each figure is compared with a baseline measured in the same run.
  */
-const BENCHMARKS: readonly Benchmark[] = [intakeBenchmark, matcherBenchmark, handlersBenchmark, cliBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [intakeBenchmark, matcherBenchmark, handlersBenchmark, cliBenchmark, awsCallsBenchmark];
 
 const json = process.argv.includes('--json');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;

@@ -180,8 +180,27 @@ export class AwsReplay {
   /** Member access key id → account, from the AssumeRole calls answered. */
   readonly #accounts = new Map<string, string>();
 
-  constructor(world: ReplayWorld) {
+  /**
+   * Each call as it was sent: its round trip on the run's critical path (one
+   * more than the latest round trip answered before it was sent: calls sent
+   * together share one) and when, in ms from the replay's start. Exact when
+   * answers take time (`latencyMs` above 0): calls sent at once are then all
+   * sent before any is answered.
+   */
+  readonly rounds: Array<{ readonly call: string; readonly round: number; readonly sentAtMs: number }> = [];
+  #answeredRound = 0;
+  readonly #latencyMs: number;
+  readonly #started = performance.now();
+
+  constructor(world: ReplayWorld, options: { readonly latencyMs?: number } = {}) {
     this.#answers = world.answers;
+    this.#latencyMs = options.latencyMs ?? 0;
+  }
+
+  /** Waits as AWS would take to answer, then counts the round trip answered. */
+  async #answered(round: number): Promise<void> {
+    if (this.#latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#latencyMs));
+    this.#answeredRound = Math.max(this.#answeredRound, round);
   }
 
   /** The SDK plugin: a build-step middleware that never lets a request reach the network. */
@@ -193,13 +212,17 @@ export class AwsReplay {
       const account = this.#accounts.get(accessKeyId) ?? HOSTING;
       const region = scheme?.httpAuthOption?.signingProperties?.region ?? 'unknown';
       const params = recordedParam(args.input);
+      const round = this.#answeredRound + 1;
+      this.rounds.push({ call, round, sentAtMs: performance.now() - this.#started });
       try {
         const output = this.#answer(call, account, args.input as Record<string, unknown>);
         this.calls.push({ call, account, region, params });
+        await this.#answered(round);
         const answered: MetadataBearer = { ...output, $metadata: { httpStatusCode: 200, attempts: 1, totalRetryDelay: 0 } };
         return { output: answered, response: {} };
       } catch (error) {
         this.calls.push({ call, account, region, params, error: (error as Error).name });
+        await this.#answered(round);
         throw error;
       }
     };

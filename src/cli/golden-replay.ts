@@ -44,11 +44,21 @@ export interface ReplayOutcome {
   readonly calls: readonly unknown[];
   /** Calls the world had no answer for (each failed its step): the case needs them answered. */
   readonly missing: readonly string[];
+  /** Each call's round trip on the critical path, and when it was sent (see AwsReplay.rounds). */
+  readonly rounds: AwsReplay['rounds'];
+  /** How long the run took, in ms, with answers taking `latencyMs` each. */
+  readonly elapsedMs: number;
 }
 
 /** Runs `event` through the pipeline against `world`, and returns what the golden file holds of it. */
-export async function replayCase(event: unknown, world: ReplayWorld, settings: ReplaySettings, playbooks: readonly CompiledPlaybook[]): Promise<ReplayOutcome> {
-  const replay = new AwsReplay(world);
+export async function replayCase(
+  event: unknown,
+  world: ReplayWorld,
+  settings: ReplaySettings,
+  playbooks: readonly CompiledPlaybook[],
+  options: { readonly latencyMs?: number } = {},
+): Promise<ReplayOutcome> {
+  const replay = new AwsReplay(world, options);
   const config = loadConfig({
     AWS_REGION: REPLAY_DEPLOYMENT.region,
     RIPOSTE_AUTOMATIC: settings.automatic,
@@ -71,7 +81,9 @@ export async function replayCase(event: unknown, world: ReplayWorld, settings: R
       ...(settings.now === undefined ? {} : { clock: () => new Date(settings.now as string) }),
     });
     // A fixed correlation id: the member-role session is named after it, in the calls recorded.
+    const started = performance.now();
     const result = await pipeline.handleEvent(event, { correlationId: REPLAY_CORRELATION_ID });
+    const elapsedMs = performance.now() - started;
     const runs = result.findings.flatMap((finding) =>
       finding.runs.map((run) => ({
         finding: finding.findingId,
@@ -88,6 +100,8 @@ export async function replayCase(event: unknown, world: ReplayWorld, settings: R
       runs: recordedParam(runs) as Array<Record<string, unknown>>,
       calls: replay.calls.map((call) => ({ ...call })),
       missing: replay.missing.map((error) => error.message),
+      rounds: replay.rounds,
+      elapsedMs,
     };
   } finally {
     await rm(directory, { recursive: true, force: true });

@@ -146,6 +146,22 @@ describe('AwsReplay: answers as the account would give them over time', () => {
   });
 });
 
+describe('AwsReplay.rounds: the round trips on the critical path', () => {
+  it('calls sent together share a round trip, a call sent after an answer takes the next one', async () => {
+    const replay = new AwsReplay({ answers: [{ call: 'ec2:DescribeSecurityGroups', output: { SecurityGroups: [] } }] }, { latencyMs: 2 });
+    const factory = new AwsClientFactory(SETTINGS, { credentials: REPLAY_HOSTING_CREDENTIALS, plugins: [replay.plugin] });
+    const ec2 = factory.create(EC2Client);
+    const lookUp = (group: string) => ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [group] }));
+
+    await lookUp('sg-1');
+    await Promise.all([lookUp('sg-2'), lookUp('sg-3'), lookUp('sg-4')]);
+    await lookUp('sg-5');
+
+    expect(replay.rounds.map((sent) => sent.round)).toEqual([1, 2, 2, 2, 3]);
+    expect(replay.rounds.every((sent, index) => index === 0 || sent.sentAtMs >= (replay.rounds[index - 1]?.sentAtMs ?? 0))).toBe(true);
+  });
+});
+
 describe('recordedParam: what a golden file holds of a parameter', () => {
   it('a run id, times and SHA-256 digests become placeholders; a finding id or resource id is kept as it is', () => {
     expect(
