@@ -57,7 +57,102 @@ const lambdaCredentialChain = {
   },
 };
 
-module.exports = [sdkSchemaLiteralKeys, lambdaCredentialChain];
+// jsonpathLeftOut: json-rules-engine `require`s jsonpath-plus (25 KB) for
+// conditions with a `path`, which Riposte never compiles and the compiled
+// library refuses; the functions take deploy/no-jsonpath.ts for it, which
+// says so if it is ever called.
+const JSONPATH_PLUS = /^jsonpath-plus$/;
+
+const jsonpathLeftOut = {
+  name: 'jsonpath-left-out',
+  setup(build) {
+    build.onResolve({ filter: JSONPATH_PLUS }, async () => {
+      const { dirname, join } = await import('node:path');
+      return { path: join(dirname(module.filename), 'no-jsonpath.ts') };
+    });
+  },
+};
+
+// securityHubFindingsAsDocuments: the functions read findings back with
+// Security Hub's GetFindings (finding.update verifies its note and status).
+// Its answer's schema is the whole ASFF tree: 613 structures, 109 KB of every
+// pipeline function. In that tree every value is a plain JSON value (string,
+// number, boolean, list, map: no timestamp, blob, big number or renamed
+// member; test/deploy/security-hub-documents.test.ts walks the SDK's schema
+// to prove it for the installed version), so a finding read as a JSON
+// document is the same object the typed schema gives; the functions' build
+// reads each finding of the list as one. The build fails if the SDK no
+// longer writes the list as this expects.
+const SECURITY_HUB_SCHEMAS = /[\\/]@aws-sdk[\\/]client-securityhub[\\/]dist-es[\\/]schemas[\\/]schemas_0\.js$/;
+const FINDING_LIST_TYPED = 'var AwsSecurityFindingList = [1, n0, _ASFL,\n    0, () => AwsSecurityFinding$\n];';
+/** The same list schema, its member a document (SCHEMA.DOCUMENT, 15) instead of the AwsSecurityFinding structure. */
+const FINDING_LIST_DOCUMENTS = 'var AwsSecurityFindingList = [1, n0, _ASFL,\n    0, 15\n];';
+
+/** Security Hub's schema module with each finding of AwsSecurityFindingList read as a JSON document. */
+function withFindingsAsDocuments(text) {
+  if (!text.includes(FINDING_LIST_TYPED)) {
+    throw new Error(
+      'securityHubFindingsAsDocuments: @aws-sdk/client-securityhub no longer declares AwsSecurityFindingList as this plugin expects; check deploy/esbuild-plugins.cjs against the installed SDK',
+    );
+  }
+  return text.replace(FINDING_LIST_TYPED, FINDING_LIST_DOCUMENTS);
+}
+
+const securityHubFindingsAsDocuments = {
+  name: 'security-hub-findings-as-documents',
+  setup(build) {
+    build.onLoad({ filter: SECURITY_HUB_SCHEMAS }, async ({ path }) => {
+      const { readFile } = await import('node:fs/promises');
+      return { contents: withFindingsAsDocuments(withLiteralKeys(await readFile(path, 'utf8'))), loader: 'js' };
+    });
+  },
+};
+
+// sdkClientVersionOnly: each SDK client's runtime configuration imports its
+// package.json whole (about 1.8 KB each, 20 KB for a pipeline function) to
+// read one field, `version`, for the user agent; the functions' build gives
+// it a package.json of that field alone. (test/deploy/function-bundles.test.ts
+// checks that no client reads another field.)
+const SDK_CLIENT_PACKAGE = /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]package\.json$/;
+
+const sdkClientVersionOnly = {
+  name: 'sdk-client-version-only',
+  setup(build) {
+    build.onLoad({ filter: SDK_CLIENT_PACKAGE }, async ({ path }) => {
+      const { readFile } = await import('node:fs/promises');
+      const { version } = JSON.parse(await readFile(path, 'utf8'));
+      return { contents: JSON.stringify({ version }), loader: 'json' };
+    });
+  },
+};
+
+// eventStreamsLeftOut: the SDK's HTTP protocols load the event-stream codec
+// (`import("@smithy/core/event-streams")`, 15 KB inlined whole) only for an
+// operation whose input or output is an event stream; no function sends
+// one. That import takes deploy/no-event-streams.ts, which says so if it is
+// ever reached; the S3 client's own static imports of the package keep the
+// two functions they name.
+const EVENT_STREAMS = /^@smithy\/core\/event-streams$/;
+const HTTP_PROTOCOL = /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]protocols[\\/]HttpProtocol\.js$/;
+
+const eventStreamsLeftOut = {
+  name: 'event-streams-left-out',
+  setup(build) {
+    build.onResolve({ filter: EVENT_STREAMS }, async ({ importer, kind }) => {
+      if (kind !== 'dynamic-import' || !HTTP_PROTOCOL.test(importer)) return undefined;
+      const { dirname, join } = await import('node:path');
+      return { path: join(dirname(module.filename), 'no-event-streams.ts') };
+    });
+  },
+};
+
+// Before sdkSchemaLiteralKeys: esbuild takes the first plugin that loads a file, and this one also makes its keys literal.
+module.exports = [securityHubFindingsAsDocuments, sdkSchemaLiteralKeys, lambdaCredentialChain, jsonpathLeftOut, sdkClientVersionOnly, eventStreamsLeftOut];
 module.exports.sdkSchemaLiteralKeys = sdkSchemaLiteralKeys;
 module.exports.lambdaCredentialChain = lambdaCredentialChain;
+module.exports.jsonpathLeftOut = jsonpathLeftOut;
+module.exports.securityHubFindingsAsDocuments = securityHubFindingsAsDocuments;
+module.exports.sdkClientVersionOnly = sdkClientVersionOnly;
+module.exports.eventStreamsLeftOut = eventStreamsLeftOut;
+module.exports.withFindingsAsDocuments = withFindingsAsDocuments;
 module.exports.withLiteralKeys = withLiteralKeys;

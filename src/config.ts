@@ -134,6 +134,7 @@ export interface Config {
 }
 
 export class ConfigError extends RiposteError {
+  override readonly name: string = 'ConfigError';
   readonly code = 'CONFIG_INVALID';
   constructor(message: string, field: string) {
     super(message, { context: { field } });

@@ -98,6 +98,13 @@ export interface RiposteErrorOptions {
  * whether retrying can help, and keep the underlying `cause`.
  */
 export abstract class RiposteError extends Error {
+  /**
+   * The class's name, written out by each class (`override readonly name =
+   * 'AssumeRoleDeniedError'`): the deployed bundles are minified, so a class
+   * name is not what the code says, and logs, the ledger and the API name
+   * errors by this.
+   */
+  abstract override readonly name: string;
   /** Stable machine-readable code, e.g. `INTAKE_MALFORMED_EVENT`. */
   abstract readonly code: string;
   readonly context: ErrorContext;
@@ -106,7 +113,6 @@ export abstract class RiposteError extends Error {
 
   protected constructor(message: string, options: RiposteErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
     // Unset keys are left out, as JSON would leave them out.
     this.context = Object.freeze(Object.fromEntries(Object.entries(options.context ?? {}).filter(([, value]) => value !== undefined)) as ErrorContext);
     this.retryable = options.retryable ?? false;

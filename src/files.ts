@@ -23,6 +23,7 @@ const CHUNK_BYTES = 64 * 1024;
 
 /** A local file Riposte was asked to read and will not (or cannot). */
 export abstract class LocalFileError extends RiposteError {
+  override readonly name: string = 'LocalFileError';
   /** The path as it was given. */
   readonly file: string;
   /** What is wrong, without the path: for reports that name the file themselves (`file:line:column: reason`). */
@@ -37,6 +38,7 @@ export abstract class LocalFileError extends RiposteError {
 
 /** Nothing exists at the path (or a symbolic link on the way points nowhere). */
 export class FileNotFoundError extends LocalFileError {
+  override readonly name: string = 'FileNotFoundError';
   readonly code = 'FILE_NOT_FOUND';
   /** @param detail why, when more is known than "no such file" (a link to nothing). */
   constructor(file: string, cause?: unknown, detail?: string) {
@@ -46,6 +48,7 @@ export class FileNotFoundError extends LocalFileError {
 
 /** Symbolic links that lead back to themselves (ELOOP), or a directory link back to a directory above it. */
 export class FileLinkLoopError extends LocalFileError {
+  override readonly name: string = 'FileLinkLoopError';
   readonly code = 'FILE_LINK_LOOP';
   constructor(file: string, detail: string, cause?: unknown) {
     super(file, `symbolic link loop: ${detail}`, { cause });
@@ -54,6 +57,7 @@ export class FileLinkLoopError extends LocalFileError {
 
 /** A FIFO, a device, a socket or a directory where a file's contents were wanted. */
 export class NotARegularFileError extends LocalFileError {
+  override readonly name: string = 'NotARegularFileError';
   readonly code = 'FILE_NOT_REGULAR';
   /** `a FIFO (named pipe)`, `a character device`… */
   readonly kind: string;
@@ -65,6 +69,7 @@ export class NotARegularFileError extends LocalFileError {
 
 /** The file holds more than the reader's limit. */
 export class FileTooLargeError extends LocalFileError {
+  override readonly name: string = 'FileTooLargeError';
   readonly code = 'FILE_TOO_LARGE';
   /** The file's size, when known (a file that grew while read is only known to be over the limit). */
   readonly bytes: number | undefined;
@@ -78,6 +83,7 @@ export class FileTooLargeError extends LocalFileError {
 
 /** Any other reason the file cannot be read: permissions, an I/O error. */
 export class FileUnreadableError extends LocalFileError {
+  override readonly name: string = 'FileUnreadableError';
   readonly code = 'FILE_UNREADABLE';
   constructor(file: string, cause: unknown) {
     super(file, `cannot be read: ${describeError(cause)}`, { cause });

@@ -27,6 +27,7 @@ function stepContext(context: ActionContext, step: string, phase: StepPhase): Er
 }
 
 export class UnknownActionError extends RiposteError {
+  override readonly name: string = 'UnknownActionError';
   readonly code = 'ACTION_UNKNOWN';
   readonly suggestion: string | undefined;
   constructor(name: string, known: readonly string[], suggestion: string | undefined) {
@@ -36,6 +37,7 @@ export class UnknownActionError extends RiposteError {
 }
 
 export class DuplicateActionError extends RiposteError {
+  override readonly name: string = 'DuplicateActionError';
   readonly code = 'ACTION_DUPLICATE';
   constructor(name: string) {
     super(`action "${name}" is registered twice`, { context: { step: name } });
@@ -59,6 +61,7 @@ const text = (value: unknown): string | undefined => (typeof value === 'string' 
  * `retryable` says whether the same step may succeed when repeated.
  */
 export class ActionFailedError extends RiposteError {
+  override readonly name: string = 'ActionFailedError';
   readonly code = 'ACTION_FAILED';
   readonly action: string;
   readonly phase: StepPhase;
@@ -84,6 +87,7 @@ export class ActionFailedError extends RiposteError {
 
 /** Rollback was asked of an action that has none: what it changed cannot be taken back by Riposte. */
 export class ActionNotReversibleError extends RiposteError {
+  override readonly name: string = 'ActionNotReversibleError';
   readonly code = 'ACTION_NOT_REVERSIBLE';
   readonly action: string;
   constructor(action: string, context: ActionContext) {
@@ -97,6 +101,7 @@ export class ActionNotReversibleError extends RiposteError {
 
 /** The step's parameters do not match the action's schema. */
 export class ActionParamsInvalidError extends RiposteError {
+  override readonly name: string = 'ActionParamsInvalidError';
   readonly code = 'ACTION_PARAMS_INVALID';
   readonly issues: z.ZodError['issues'];
   constructor(action: string, phase: StepPhase, context: ActionContext, error: z.ZodError) {
@@ -118,6 +123,7 @@ export class ActionParamsInvalidError extends RiposteError {
  * be gone, or the finding names another account.
  */
 export class InstanceNotFoundError extends RiposteError {
+  override readonly name: string = 'InstanceNotFoundError';
   readonly code = 'EC2_INSTANCE_NOT_FOUND';
   readonly instanceId: string | undefined;
   constructor(action: string, context: ActionContext, instanceId: string | undefined, cause?: unknown) {
@@ -143,6 +149,7 @@ export class InstanceNotFoundError extends RiposteError {
  * or the finding names no security group at all.
  */
 export class SecurityGroupNotFoundError extends RiposteError {
+  override readonly name: string = 'SecurityGroupNotFoundError';
   readonly code = 'EC2_SECURITY_GROUP_NOT_FOUND';
   readonly groupId: string | undefined;
   constructor(context: ActionContext, groupId: string | undefined, cause?: unknown) {
@@ -162,6 +169,7 @@ export class SecurityGroupNotFoundError extends RiposteError {
  * it: Riposte will not change rules on a group it does not own.
  */
 export class UnmanagedSecurityGroupError extends RiposteError {
+  override readonly name: string = 'UnmanagedSecurityGroupError';
   readonly code = 'EC2_SECURITY_GROUP_UNMANAGED';
   constructor(action: string, context: ActionContext, group: { readonly id: string; readonly name: string; readonly vpcId: string }, managedTag: string, problem: string) {
     super(
@@ -177,6 +185,7 @@ export class UnmanagedSecurityGroupError extends RiposteError {
  * to allow, so the action refuses to plan, run or verify against it.
  */
 export class NotDefaultSecurityGroupError extends RiposteError {
+  override readonly name: string = 'NotDefaultSecurityGroupError';
   readonly code = 'EC2_NOT_DEFAULT_SECURITY_GROUP';
   readonly groupId: string;
   readonly groupName: string | undefined;
@@ -192,6 +201,7 @@ export class NotDefaultSecurityGroupError extends RiposteError {
 
 /** Rollback found a different profile on the instance than the one it would restore, and left it alone. */
 export class InstanceProfileConflictError extends RiposteError {
+  override readonly name: string = 'InstanceProfileConflictError';
   readonly code = 'EC2_INSTANCE_PROFILE_CONFLICT';
   constructor(context: ActionContext, instanceId: string, current: string, wanted: string) {
     super(`instance ${instanceId} now has instance profile ${current}; not replacing it with ${wanted} on rollback`, {
@@ -202,6 +212,7 @@ export class InstanceProfileConflictError extends RiposteError {
 
 /** No evidence bucket is configured for Riposte, so evidence has nowhere to go. Fix the configuration; retrying cannot help. */
 export class EvidenceBucketNotConfiguredError extends RiposteError {
+  override readonly name: string = 'EvidenceBucketNotConfiguredError';
   readonly code = 'ACTION_EVIDENCE_BUCKET_NOT_CONFIGURED';
   constructor(action: string, context: ActionContext) {
     super(`${action}: no evidence bucket is configured (hosting.evidenceBucket), so evidence for ${context.resource.instanceId ?? context.resource.id} cannot be stored`, {
@@ -217,6 +228,7 @@ export class EvidenceBucketNotConfiguredError extends RiposteError {
  * `evidenceKey`. Not retryable: the same commands would most likely end the same way.
  */
 export class SsmCommandFailedError extends RiposteError {
+  override readonly name: string = 'SsmCommandFailedError';
   readonly code = 'SSM_COMMAND_FAILED';
   readonly commandId: string;
   readonly status: string;
@@ -233,6 +245,7 @@ export class SsmCommandFailedError extends RiposteError {
 
 /** Security Hub did not take the update for this finding, or the call to it failed. */
 export class FindingUpdateError extends RiposteError {
+  override readonly name: string = 'FindingUpdateError';
   readonly code = 'FINDING_UPDATE_FAILED';
   /** Security Hub's `UnprocessedFindings[].ErrorCode`, when it answered with one. */
   readonly errorCode: string | undefined;
@@ -248,6 +261,7 @@ export class FindingUpdateError extends RiposteError {
 
 /** Neither the step nor the deployment names a topic. */
 export class NotificationTopicMissingError extends RiposteError {
+  override readonly name: string = 'NotificationTopicMissingError';
   readonly code = 'NOTIFY_TOPIC_MISSING';
   constructor(action: string, context: ActionContext) {
     super('no SNS topic to notify: set the deployment topic or the step’s topicArn', {
@@ -280,6 +294,7 @@ export interface ResourceTagsUnreadableDetails {
  * the same read may succeed later.
  */
 export class ResourceTagsUnreadableError extends RiposteError {
+  override readonly name: string = 'ResourceTagsUnreadableError';
   readonly code = 'GUARD_RESOURCE_TAGS_UNREADABLE';
   readonly resourceType: string;
   readonly awsError: string | undefined;

@@ -6,6 +6,7 @@ import { RiposteError } from '../errors.js';
  * account, or the external ID differs.
  */
 export class AssumeRoleDeniedError extends RiposteError {
+  override readonly name: string = 'AssumeRoleDeniedError';
   readonly code = 'AWS_ASSUME_ROLE_DENIED';
   readonly roleArn: string;
   constructor(roleArn: string, account: string, region: string, cause: unknown) {
@@ -19,6 +20,7 @@ export class AssumeRoleDeniedError extends RiposteError {
 
 /** Assuming the member role failed for another reason (throttling, network): retrying may help. */
 export class AssumeRoleFailedError extends RiposteError {
+  override readonly name: string = 'AssumeRoleFailedError';
   readonly code = 'AWS_ASSUME_ROLE_FAILED';
   constructor(roleArn: string, account: string, region: string, cause: unknown) {
     super(`cannot assume ${roleArn} in account ${account}: ${cause instanceof Error ? cause.message : String(cause)}`, {
@@ -36,6 +38,7 @@ export class AssumeRoleFailedError extends RiposteError {
  * can import a finding writes them.
  */
 export class InvalidMemberTargetError extends RiposteError {
+  override readonly name: string = 'InvalidMemberTargetError';
   readonly code = 'AWS_INVALID_MEMBER_TARGET';
   constructor(message: string, account: string, region: string) {
     super(message, { context: { account, region }, retryable: false });

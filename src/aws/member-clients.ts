@@ -53,6 +53,18 @@ export class MemberClients {
     this.#limits = new LruMap(options.maxClients ?? DEFAULT_MAX_CLIENTS);
   }
 
+  /** A number for each client class seen: the first part of a client's cache key. */
+  readonly #services = new Map<unknown, number>();
+
+  #serviceKey(Client: unknown): number {
+    let key = this.#services.get(Client);
+    if (key === undefined) {
+      key = this.#services.size + 1;
+      this.#services.set(Client, key);
+    }
+    return key;
+  }
+
   /** How many clients are cached now (at most `maxClients`). */
   get cachedClients(): number {
     return this.#clients.size;
@@ -72,8 +84,10 @@ export class MemberClients {
   create<Client extends SdkClient, ClientConfig>(Client: SdkClientConstructor<Client, ClientConfig>, target: MemberTarget, extra: Partial<ClientConfig> = {}): Client {
     checkMemberTarget(target);
     // Clients are cached by service, account and region; the correlation id
-    // only names the role session, which is shared per account anyway.
-    const key = `${Client.name}/${target.partition}/${target.account}/${target.region}/${JSON.stringify(extra)}`;
+    // only names the role session, which is shared per account anyway. The
+    // service is the constructor itself, not its name: the deployed bundles
+    // are minified, and two classes' names there say nothing.
+    const key = `${this.#serviceKey(Client)}/${target.partition}/${target.account}/${target.region}/${JSON.stringify(extra)}`;
     const cached = this.#clients.get(key);
     if (cached !== undefined) return cached as Client;
     const own = this.#credentials.usesOwnCredentials(target.account);

@@ -327,6 +327,7 @@ const bytesOf = (body: unknown): Uint8Array => (typeof body === 'string' ? Buffe
 
 /** A call the case's world has no answer for: the case is incomplete, and says which call to answer. */
 export class ReplayMissingAnswerError extends RiposteError {
+  override readonly name: string = 'ReplayMissingAnswerError';
   readonly code = 'REPLAY_MISSING_ANSWER';
   constructor(call: string, account: string, params: unknown) {
     super(`no answer for ${call} (account ${account}) with ${JSON.stringify(params)}`, { context: { operation: call, account }, retryable: false });

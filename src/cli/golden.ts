@@ -46,6 +46,7 @@ const GOLDEN_FILE_LIMITS: ReadLimits = { maxBytes: 16 * 1024 * 1024, what: 'a go
 
 /** A test case or golden file that cannot be used as it is: bad input, never retryable. */
 export class PlaybookTestCaseError extends RiposteError {
+  override readonly name: string = 'PlaybookTestCaseError';
   readonly code = 'PLAYBOOK_TEST_INVALID_CASE';
   constructor(file: string, message: string, options: { field?: string; playbook?: string; cause?: unknown } = {}) {
     super(`${file}: ${message}`, { context: { file, field: options.field, playbook: options.playbook }, cause: options.cause, retryable: false });

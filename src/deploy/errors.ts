@@ -6,6 +6,7 @@ import { RiposteError, type ErrorContext } from '../errors.js';
  * 50 actions). Nothing was changed; repeating the same request cannot help.
  */
 export class ActionTargetsRequestError extends RiposteError {
+  override readonly name: string = 'ActionTargetsRequestError';
   readonly code = 'DEPLOY_ACTION_TARGETS_INVALID';
   constructor(message: string, context: ErrorContext = {}) {
     super(message, { context });
@@ -18,6 +19,7 @@ export class ActionTargetsRequestError extends RiposteError {
  * what it did not create: nothing was changed.
  */
 export class ActionTargetConflictError extends RiposteError {
+  override readonly name: string = 'ActionTargetConflictError';
   readonly code = 'DEPLOY_ACTION_TARGET_NOT_OURS';
   constructor(actionArn: string) {
     super(`the Security Hub custom action ${actionArn} already exists and was not created by this stack: delete it, or give the playbook's customAction another id`, {
@@ -28,6 +30,7 @@ export class ActionTargetConflictError extends RiposteError {
 
 /** The pre-signed ResponseURL refused the answer: CloudFormation never heard it. */
 export class CustomResourceResponseError extends RiposteError {
+  override readonly name: string = 'CustomResourceResponseError';
   readonly code = 'DEPLOY_CUSTOM_RESOURCE_RESPONSE_FAILED';
   constructor(statusCode: number | undefined, cause?: unknown) {
     super(`the custom resource's answer was not accepted by its ResponseURL${statusCode === undefined ? '' : ` (HTTP ${statusCode})`}`, {

@@ -2,6 +2,7 @@ import { RiposteError, type ErrorContext } from '../errors.js';
 
 /** `moto_server` is missing or would not start; nothing else can run without it. */
 export class EmulatorStartError extends RiposteError {
+  override readonly name: string = 'EmulatorStartError';
   readonly code = 'AWS_EMULATOR_START_FAILED';
   constructor(message: string, cause?: unknown) {
     super(message, { cause, context: { operation: 'start moto_server' } });
@@ -14,6 +15,7 @@ export class EmulatorStartError extends RiposteError {
  * or feature needs a mock for this call, or a design that avoids it.
  */
 export class EmulatorUnsupportedOperationError extends RiposteError {
+  override readonly name: string = 'EmulatorUnsupportedOperationError';
   readonly code = 'AWS_EMULATOR_UNSUPPORTED_OPERATION';
   readonly service: string;
   readonly operation: string;
@@ -36,6 +38,7 @@ export class EmulatorUnsupportedOperationError extends RiposteError {
  * access denial.
  */
 export class EmulatorAccessDeniedError extends RiposteError {
+  override readonly name: string = 'EmulatorAccessDeniedError';
   readonly code = 'AWS_ACCESS_DENIED';
   readonly $metadata = { httpStatusCode: 403 };
   constructor(service: string, operation: string) {

@@ -7,6 +7,7 @@ import { RiposteError, type ErrorContext } from '../errors.js';
  * retrying"), so callers log, count and record them, then move on.
  */
 export abstract class IntakeError extends RiposteError {
+  override readonly name: string = 'IntakeError';
   readonly source: string;
   readonly field: string | undefined;
 
@@ -19,6 +20,7 @@ export abstract class IntakeError extends RiposteError {
 
 /** Not JSON, not an object, or a field of the wrong shape or type. */
 export class MalformedEventError extends IntakeError {
+  override readonly name: string = 'MalformedEventError';
   readonly code = 'INTAKE_MALFORMED_EVENT';
   constructor(message: string, source: string, field?: string, cause?: unknown) {
     super(field === undefined ? `${source}: ${message}` : `${source}: ${field} ${message}`, source, field, {}, cause);
@@ -27,6 +29,7 @@ export class MalformedEventError extends IntakeError {
 
 /** A source and detail-type Riposte does not consume. */
 export class UnsupportedEventError extends IntakeError {
+  override readonly name: string = 'UnsupportedEventError';
   readonly code = 'INTAKE_UNSUPPORTED_EVENT';
   readonly detailType: string;
   constructor(source: string, detailType: string, supported: readonly string[]) {
@@ -37,6 +40,7 @@ export class UnsupportedEventError extends IntakeError {
 
 /** Larger than EventBridge allows (256 KB), so not something AWS delivered. */
 export class EventTooLargeError extends IntakeError {
+  override readonly name: string = 'EventTooLargeError';
   readonly code = 'INTAKE_EVENT_TOO_LARGE';
   readonly bytes: number;
   readonly limit: number;
@@ -49,6 +53,7 @@ export class EventTooLargeError extends IntakeError {
 
 /** A key such as `__proto__` or `constructor` that could poison objects built from the event. */
 export class ForbiddenKeyError extends IntakeError {
+  override readonly name: string = 'ForbiddenKeyError';
   readonly code = 'INTAKE_FORBIDDEN_KEY';
   readonly key: string;
   constructor(source: string, field: string, key: string) {
@@ -63,6 +68,7 @@ export class ForbiddenKeyError extends IntakeError {
  * still delivered; this error travels beside them in `IntakeResult.rejected`.
  */
 export class InvalidFindingError extends IntakeError {
+  override readonly name: string = 'InvalidFindingError';
   readonly code = 'INTAKE_INVALID_FINDING';
   readonly index: number | undefined;
   readonly findingId: string | undefined;
@@ -79,6 +85,7 @@ export class InvalidFindingError extends IntakeError {
 
 /** An on-demand request that is not valid (bad instance id, account, region, unknown field…). */
 export class InvalidApiRequestError extends IntakeError {
+  override readonly name: string = 'InvalidApiRequestError';
   readonly code = 'INTAKE_INVALID_API_REQUEST';
   constructor(message: string, field?: string) {
     super(field === undefined ? `api request: ${message}` : `api request: ${field} ${message}`, 'api', field);

@@ -8,6 +8,7 @@ import { RiposteError } from '../errors.js';
  * last attempt it lands in the dead-letter queue.
  */
 export class DeliveryRetryError extends RiposteError {
+  override readonly name: string = 'DeliveryRetryError';
   readonly code = 'DELIVERY_RETRY';
   /** Why, one line per run or finding. */
   readonly reasons: readonly string[];

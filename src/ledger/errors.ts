@@ -11,6 +11,7 @@ function runContext(run: RunRecord): ErrorContext {
  * instead of starting over.
  */
 export class RunAlreadyExistsError extends RiposteError {
+  override readonly name: string = 'RunAlreadyExistsError';
   readonly code = 'LEDGER_RUN_ALREADY_EXISTS';
   readonly existing: RunRecord;
   constructor(existing: RunRecord) {
@@ -28,6 +29,7 @@ export class RunAlreadyExistsError extends RiposteError {
  * of it and write again.
  */
 export class LedgerConflictError extends RiposteError {
+  override readonly name: string = 'LedgerConflictError';
   readonly code = 'LEDGER_CONFLICT';
   readonly current: RunRecord;
   readonly expectedVersion: number;
@@ -43,6 +45,7 @@ export class LedgerConflictError extends RiposteError {
 
 /** No run with this id is recorded. */
 export class RunNotFoundError extends RiposteError {
+  override readonly name: string = 'RunNotFoundError';
   readonly code = 'LEDGER_RUN_NOT_FOUND';
   readonly runId: string;
   constructor(runId: string) {
@@ -57,6 +60,7 @@ export class RunNotFoundError extends RiposteError {
  * original only moves to `rolled-back`). Carries the record as it stands.
  */
 export class RunAlreadyFinishedError extends RiposteError {
+  override readonly name: string = 'RunAlreadyFinishedError';
   readonly code = 'LEDGER_RUN_FINISHED';
   readonly current: RunRecord;
   constructor(current: RunRecord, attempted: string) {
@@ -73,6 +77,7 @@ export class RunAlreadyFinishedError extends RiposteError {
  * skipped, or a run moved back. A bug in the caller, never retried.
  */
 export class IllegalRunTransitionError extends RiposteError {
+  override readonly name: string = 'IllegalRunTransitionError';
   readonly code = 'LEDGER_ILLEGAL_TRANSITION';
   readonly current: RunRecord;
   constructor(current: RunRecord, to: string, why?: string) {
@@ -90,6 +95,7 @@ export class IllegalRunTransitionError extends RiposteError {
  * help depends on the cause (throttling and timeouts can).
  */
 export class LedgerStoreError extends RiposteError {
+  override readonly name: string = 'LedgerStoreError';
   readonly code = 'LEDGER_STORE_FAILED';
   constructor(operation: string, cause: unknown, context: ErrorContext = {}, retryable = false) {
     super(`the run ledger could not ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`, {

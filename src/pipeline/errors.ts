@@ -2,6 +2,7 @@ import { RiposteError } from '../errors.js';
 
 /** A resume or rollback names a run the ledger does not hold. */
 export class RunUnknownError extends RiposteError {
+  override readonly name: string = 'RunUnknownError';
   readonly code = 'RUN_UNKNOWN';
   constructor(runId: string, purpose: string) {
     super(`no run ${runId} in the ledger: cannot ${purpose}`, { context: { runId } });
@@ -10,6 +11,7 @@ export class RunUnknownError extends RiposteError {
 
 /** A recorded run names a playbook that is no longer loaded. */
 export class PlaybookNotLoadedError extends RiposteError {
+  override readonly name: string = 'PlaybookNotLoadedError';
   readonly code = 'PLAYBOOK_NOT_LOADED';
   constructor(playbookId: string, runId: string, purpose: string) {
     super(`run ${runId} belongs to playbook ${playbookId}, which is not loaded: cannot ${purpose}`, { context: { runId, playbook: playbookId } });
@@ -18,6 +20,7 @@ export class PlaybookNotLoadedError extends RiposteError {
 
 /** A recorded run cannot be rolled back (still running, already rolled back, or a plan). */
 export class RollbackRefusedError extends RiposteError {
+  override readonly name: string = 'RollbackRefusedError';
   readonly code = 'ROLLBACK_REFUSED';
   constructor(runId: string, reason: string) {
     super(`run ${runId} cannot be rolled back: ${reason}`, { context: { runId } });
@@ -26,6 +29,7 @@ export class RollbackRefusedError extends RiposteError {
 
 /** A run record's stored finding cannot be read back (written by another version, or damaged). */
 export class StoredFindingInvalidError extends RiposteError {
+  override readonly name: string = 'StoredFindingInvalidError';
   readonly code = 'STORED_FINDING_INVALID';
   constructor(runId: string, field: string) {
     super(`run ${runId}: the stored finding has no valid ${field}`, { context: { runId, field } });
@@ -34,6 +38,7 @@ export class StoredFindingInvalidError extends RiposteError {
 
 /** A step stayed in progress past its bound. */
 export class StepTimedOutError extends RiposteError {
+  override readonly name: string = 'StepTimedOutError';
   readonly code = 'STEP_TIMED_OUT';
   constructor(runId: string, action: string, index: number, detail: string, bound: string) {
     super(`step ${index + 1} (${action}) of run ${runId} is still in progress after ${bound}: ${detail}`, { context: { runId, step: action, stepIndex: index }, retryable: true });
@@ -42,6 +47,7 @@ export class StepTimedOutError extends RiposteError {
 
 /** A resume names a run that is not part-way through its steps (never started them, or is undoing another run). */
 export class RunNotResumableError extends RiposteError {
+  override readonly name: string = 'RunNotResumableError';
   readonly code = 'RUN_NOT_RESUMABLE';
   constructor(runId: string, stage: string) {
     super(`run ${runId} is ${stage}: there is nothing to resume`, { context: { runId, stage } });
@@ -50,6 +56,7 @@ export class RunNotResumableError extends RiposteError {
 
 /** A run record's stored targets cannot be read back (written before targets were recorded, or damaged): nothing is re-derived from the finding. */
 export class StoredTargetsInvalidError extends RiposteError {
+  override readonly name: string = 'StoredTargetsInvalidError';
   readonly code = 'STORED_TARGETS_INVALID';
   constructor(runId: string, field: string) {
     super(`run ${runId}: the stored targets have no valid ${field}, and a target is never re-derived from the finding: nothing changed`, { context: { runId, field } });
@@ -58,6 +65,7 @@ export class StoredTargetsInvalidError extends RiposteError {
 
 /** A step of a run has no resolved target to act on (the run was refused, or its record holds none for the step). */
 export class TargetNotResolvedError extends RiposteError {
+  override readonly name: string = 'TargetNotResolvedError';
   readonly code = 'TARGET_NOT_RESOLVED';
   constructor(runId: string, stepIndex: number) {
     super(`run ${runId}: step ${stepIndex + 1} has no resolved target, and a target is never re-derived from the finding: nothing changed`, { context: { runId, stepIndex } });

@@ -35,11 +35,20 @@ export function compiledLibraryText(playbooks: readonly CompiledPlaybook[]): str
 
 const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
+/** Whether a rule's condition tree has a condition with a JSONPath `path` (never compiled; the deployed functions do not evaluate one). */
+function hasPath(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(hasPath);
+  if (!isRecord(node)) return false;
+  if ('path' in node) return true;
+  return [node.all, node.any, node.not].some((child) => child !== undefined && hasPath(child));
+}
+
 /** Why an entry of `playbooks` is not a compiled playbook this build can run, or undefined. */
 function entryProblem(entry: unknown, registry: ActionRegistry): string | undefined {
   if (!isRecord(entry) || !isRecord(entry.playbook) || !isRecord(entry.rule) || !isRecord(entry.source)) return 'is not a compiled playbook';
   const { playbook } = entry;
   if (typeof playbook.id !== 'string' || !Array.isArray(playbook.steps)) return 'is not a compiled playbook';
+  if (hasPath(entry.rule.conditions)) return `playbook ${playbook.id} has a condition with a JSONPath path, which Riposte never compiles`;
   for (const step of playbook.steps as unknown[]) {
     const action = isRecord(step) ? step.action : undefined;
     if (typeof action !== 'string' || !registry.has(action)) return `playbook ${playbook.id} runs ${String(action)}, which this build does not register`;

@@ -20,6 +20,7 @@ export function formatProblem(problem: PlaybookProblem): string {
 
 /** Playbooks that do not compile; carries every problem found in one pass. */
 export class PlaybookCompileError extends RiposteError {
+  override readonly name: string = 'PlaybookCompileError';
   readonly code = 'PLAYBOOK_INVALID';
   readonly problems: readonly PlaybookProblem[];
   constructor(problems: readonly PlaybookProblem[]) {

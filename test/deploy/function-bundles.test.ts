@@ -62,6 +62,21 @@ describe('the deployed bundles', () => {
     expect(bytesUnder(inputs, 'node_modules/@aws-sdk/credential-provider-env/')).toBeGreaterThan(0);
   });
 
+  it('reads Security Hub findings as documents: the ASFF schema tree (613 structures, about 110 KB) stays out', async () => {
+    const inputs = await findingsInputs();
+
+    // With the whole tree: about 119 KB. With each finding a document: the filters and the update requests.
+    expect(bytesUnder(inputs, 'node_modules/@aws-sdk/client-securityhub/dist-es/schemas/')).toBeLessThan(30_000);
+  });
+
+  it('leaves jsonpath-plus out of the pipeline functions (Riposte compiles no JSONPath condition): deploy/no-jsonpath.ts stands in', async () => {
+    const inputs = await findingsInputs();
+
+    expect(bytesUnder(inputs, 'node_modules/jsonpath-plus/')).toBe(0);
+    expect(inputs.has('deploy/no-jsonpath.ts')).toBe(true);
+    expect(bytesUnder(inputs, 'node_modules/json-rules-engine/')).toBeGreaterThan(0);
+  });
+
   it('the record-retry function, which updates findings, carries no playbook engine and no EC2 client', async () => {
     const inputs = await bundleInputs(join(root, 'handlers', 'record-retry.ts'));
 

@@ -52,16 +52,22 @@ describe('createLambdaRuntime: the cold start', () => {
     expect(runtime.config.automatic).toBe('plan');
   });
 
-  it('refuses a library that is not one, or that runs an action this build does not have, naming its file', async () => {
+  it('refuses a library that is not one, that runs an action this build does not have, or whose rule has a JSONPath path (the functions leave jsonpath-plus out), naming its file', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'riposte-library-'));
     temporary.push(directory);
     const file = join(directory, 'playbooks.json');
     const [first] = await compiledDefaultLibrary();
     const foreign = { ...first, playbook: { ...first?.playbook, steps: [{ action: 'ec2.no-such-action', params: {}, continueOnError: false }] } } as unknown as CompiledPlaybook;
+    // Deep in the tree, as a hand-edited or foreign file might have it.
+    const withPath = {
+      ...first,
+      rule: { ...first?.rule, conditions: { all: [first?.rule.conditions, { not: { any: [{ fact: 'resources', path: '$[0].id', operator: 'equal', value: 'x' }] } }] } },
+    } as unknown as CompiledPlaybook;
     const cases: Array<[string, RegExp]> = [
       ['{"playbooks": []}', /is not a riposte\/compiled-playbooks@1 library/],
       ['{ not json', /is not JSON/],
       [compiledLibraryText([foreign]), /runs ec2\.no-such-action, which this build does not register/],
+      [compiledLibraryText([withPath]), /has a condition with a JSONPath path, which Riposte never compiles/],
     ];
     for (const [text, message] of cases) {
       await writeFile(file, text);

@@ -4,6 +4,7 @@ import { RiposteError } from '../../src/errors.js';
 import { logCapped, MAX_LINES_PER_KIND, MemoryLogSink, RiposteLogger } from '../../src/log/index.js';
 
 class EmptyFindingError extends RiposteError {
+  override readonly name = 'EmptyFindingError';
   readonly code: string;
   constructor(index: number, code = 'INTAKE_INVALID_FINDING') {
     super(`aws.securityhub: detail.findings[${index}].Id is missing`, { context: { source: 'aws.securityhub', findingIndex: index, field: `detail.findings[${index}].Id` } });

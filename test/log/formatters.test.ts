@@ -5,6 +5,7 @@ import { JsonLogFormatter, PrettyLogFormatter, RiposteLogger, type LogLevel } fr
 import { UNSAFE_LINE } from '../support/unsafe-text.js';
 
 class TagsGoneError extends RiposteError {
+  override readonly name = 'TagsGoneError';
   readonly code = 'TEST_TAGS_GONE';
   constructor() {
     super('cannot read tags of AwsEc2Instance i-0abc', { context: { account: '111122223333' } });

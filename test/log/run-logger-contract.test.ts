@@ -6,6 +6,7 @@ import { MemoryLogSink, RiposteLogger, type LogLevel, type RunLogger } from '../
 
 /** A Riposte error as a step would throw one. */
 class StepBrokeError extends RiposteError {
+  override readonly name = 'StepBrokeError';
   readonly code = 'TEST_STEP_BROKE';
   constructor(cause?: unknown) {
     super('the step broke', { context: { account: '111122223333', region: 'eu-west-1', step: 'ec2.isolate' }, cause, retryable: true });

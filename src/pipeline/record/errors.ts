@@ -13,6 +13,7 @@ export function summaryContext(summary: RunSummary): ErrorContext {
 
 /** The SNS notification was not published (bad topic ARN, SNS refused or could not be reached). */
 export class NotificationPublishError extends RiposteError {
+  override readonly name: string = 'NotificationPublishError';
   readonly code = 'RECORD_NOTIFICATION_FAILED';
   constructor(message: string, context: ErrorContext, options: RecordErrorOptions = {}) {
     super(message, { context, cause: options.cause, retryable: options.retryable ?? false });
@@ -21,6 +22,7 @@ export class NotificationPublishError extends RiposteError {
 
 /** EventBridge did not take the result event: the call failed, or it answered with a failed entry. */
 export class ResultEventError extends RiposteError {
+  override readonly name: string = 'ResultEventError';
   readonly code = 'RECORD_RESULT_EVENT_FAILED';
   /** The failed entry's `ErrorCode` (e.g. `ThrottlingException`, `InvalidArgument`), when EventBridge gave one. */
   readonly errorCode: string | undefined;
@@ -32,6 +34,7 @@ export class ResultEventError extends RiposteError {
 
 /** Even with every step's summary and changes dropped, the result event would exceed EventBridge's 256 KB. */
 export class ResultEventTooLargeError extends RiposteError {
+  override readonly name: string = 'ResultEventTooLargeError';
   readonly code = 'RECORD_RESULT_EVENT_TOO_LARGE';
   readonly bytes: number;
   constructor(bytes: number, limit: number, context: ErrorContext) {
@@ -42,6 +45,7 @@ export class ResultEventTooLargeError extends RiposteError {
 
 /** A resume request could not be scheduled (the queue refused it, or cannot delay single messages). */
 export class ResumeQueueError extends RiposteError {
+  override readonly name: string = 'ResumeQueueError';
   readonly code = 'RESUME_QUEUE_FAILED';
   constructor(message: string, context: ErrorContext, options: RecordErrorOptions = {}) {
     super(message, { context, cause: options.cause, retryable: options.retryable ?? false });
@@ -54,6 +58,7 @@ export class ResumeQueueError extends RiposteError {
  * redeliver it.
  */
 export class InvalidResumeRequestError extends RiposteError {
+  override readonly name: string = 'InvalidResumeRequestError';
   readonly code = 'RESUME_REQUEST_INVALID';
   /** The SQS message id, when the record had one. */
   readonly messageId: string | undefined;
@@ -65,6 +70,7 @@ export class InvalidResumeRequestError extends RiposteError {
 
 /** A finding update could not be queued for a retry (the queue refused it, or cannot delay single messages). */
 export class RecordRetryQueueError extends RiposteError {
+  override readonly name: string = 'RecordRetryQueueError';
   readonly code = 'RECORD_RETRY_QUEUE_FAILED';
   constructor(message: string, context: ErrorContext, options: RecordErrorOptions = {}) {
     super(message, { context, cause: options.cause, retryable: options.retryable ?? false });
@@ -77,6 +83,7 @@ export class RecordRetryQueueError extends RiposteError {
  * Retrying cannot fix it: drop it (logged and counted).
  */
 export class InvalidRecordRetryRequestError extends RiposteError {
+  override readonly name: string = 'InvalidRecordRetryRequestError';
   readonly code = 'RECORD_RETRY_REQUEST_INVALID';
   constructor(message: string, context: ErrorContext, cause?: unknown) {
     super(message, { context: { source: 'aws:sqs', ...context }, cause, retryable: false });
