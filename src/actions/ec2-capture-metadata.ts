@@ -88,6 +88,29 @@ export function readConsoleOutput(received: string | undefined): { format: 'base
   return { format: 'text', output: received };
 }
 
+async function consoleOutputEvidence(ec2: EC2Client, instanceId: string): Promise<Collected> {
+  const response = await ec2.send(new GetConsoleOutputCommand({ InstanceId: instanceId }));
+  const { format, output } = readConsoleOutput(response.Output);
+  return {
+    name: 'console-output',
+    source: 'ec2:GetConsoleOutput',
+    data: { timestamp: response.Timestamp, format, output, ...(format === 'base64' ? { outputAsReceived: response.Output } : {}) },
+  };
+}
+
+async function screenshotEvidence(ec2: EC2Client, instanceId: string): Promise<Collected> {
+  // Never fails the step: the emulator lacks the call (EmulatorUnsupportedOperationError), and
+  // AWS refuses it for some instance types; either way the evidence says why there is none.
+  let data: unknown;
+  try {
+    const response = await ec2.send(new GetConsoleScreenshotCommand({ InstanceId: instanceId, WakeUp: false }));
+    data = { available: true, format: 'image/jpeg;base64', imageData: response.ImageData };
+  } catch (error) {
+    data = { available: false, reason: `screenshot unavailable: ${errorName(error) ?? 'Error'}: ${(error as Error).message ?? String(error)}` };
+  }
+  return { name: 'console-screenshot', source: 'ec2:GetConsoleScreenshot', data };
+}
+
 async function collect(context: ActionContext, wanted: Params): Promise<{ instanceId: string; evidence: Collected[] }> {
   const instance = await describeInstance(ACTION, context);
   const ec2 = context.clients.create(EC2Client, context.target);
@@ -111,7 +134,13 @@ async function collect(context: ActionContext, wanted: Params): Promise<{ instan
     })(),
   ]);
   const groupIds = [...new Set(interfaces.flatMap((networkInterface) => (networkInterface.Groups ?? []).flatMap((group) => (group.GroupId === undefined ? [] : [group.GroupId]))))].sort();
-  const groups: SecurityGroup[] = groupIds.length === 0 ? [] : ((await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: groupIds }))).SecurityGroups ?? []);
+
+  // The groups, the console output and the screenshot do not depend on each other: asked at once.
+  const [groups, consoleOutput, screenshot] = await Promise.all([
+    groupIds.length === 0 ? Promise.resolve<SecurityGroup[]>([]) : ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: groupIds })).then((answer) => answer.SecurityGroups ?? []),
+    wanted.consoleOutput ? consoleOutputEvidence(ec2, instanceId) : Promise.resolve(undefined),
+    wanted.screenshot ? screenshotEvidence(ec2, instanceId) : Promise.resolve(undefined),
+  ]);
 
   const evidence: Collected[] = [
     { name: 'instance', source: 'ec2:DescribeInstances', data: instance },
@@ -121,30 +150,8 @@ async function collect(context: ActionContext, wanted: Params): Promise<{ instan
     { name: 'iam-instance-profile-associations', source: 'ec2:DescribeIamInstanceProfileAssociations (instance-id)', data: profiles },
     { name: 'tags', source: 'ec2:DescribeInstances', data: Object.fromEntries((instance.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])) },
   ];
-
-  if (wanted.consoleOutput) {
-    const response = await ec2.send(new GetConsoleOutputCommand({ InstanceId: instanceId }));
-    const { format, output } = readConsoleOutput(response.Output);
-    evidence.push({
-      name: 'console-output',
-      source: 'ec2:GetConsoleOutput',
-      data: { timestamp: response.Timestamp, format, output, ...(format === 'base64' ? { outputAsReceived: response.Output } : {}) },
-    });
-  }
-
-  if (wanted.screenshot) {
-    // Never fails the step: the emulator lacks the call (EmulatorUnsupportedOperationError), and
-    // AWS refuses it for some instance types; either way the evidence says why there is none.
-    let data: unknown;
-    try {
-      const response = await ec2.send(new GetConsoleScreenshotCommand({ InstanceId: instanceId, WakeUp: false }));
-      data = { available: true, format: 'image/jpeg;base64', imageData: response.ImageData };
-    } catch (error) {
-      data = { available: false, reason: `screenshot unavailable: ${errorName(error) ?? 'Error'}: ${(error as Error).message ?? String(error)}` };
-    }
-    evidence.push({ name: 'console-screenshot', source: 'ec2:GetConsoleScreenshot', data });
-  }
-
+  if (consoleOutput !== undefined) evidence.push(consoleOutput);
+  if (screenshot !== undefined) evidence.push(screenshot);
   return { instanceId, evidence };
 }
 

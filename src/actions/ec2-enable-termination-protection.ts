@@ -22,8 +22,11 @@ const FIELDS = ['disableApiTermination', 'instanceInitiatedShutdownBehavior'] as
 async function currentAttributes(context: ActionContext, instanceId: string): Promise<TerminationAttributes> {
   const ec2 = context.clients.create(EC2Client, context.target);
   return onInstance(ACTION, context, instanceId, async () => {
-    const termination = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' }));
-    const shutdown = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior' }));
+    // One attribute a call, both asked at once.
+    const [termination, shutdown] = await Promise.all([
+      ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' })),
+      ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior' })),
+    ]);
     return {
       disableApiTermination: termination.DisableApiTermination?.Value ?? false,
       // EBS-backed instances default to `stop`.

@@ -29,26 +29,35 @@ function planOf(context: RunContext, playbook: CompiledPlaybook, records: Readon
 
 /**
  * The plan stage: every step planned against the live state of its
- * target (reads only), each plan recorded as it is made. A step that
- * cannot be planned is recorded as failed and will not run; the others are
- * planned all the same, so the record shows everything the run would do.
+ * target (reads only), each plan recorded. A step that cannot be planned is
+ * recorded as failed and will not run; the others are planned all the same,
+ * so the record shows everything the run would do.
+ *
+ * Plans only read, so they are made at once rather than one after another:
+ * the run's critical path gets one step's reads, not the sum of all of them
+ * (the per-account limit bounds the calls in flight, and reads the steps
+ * share are sent once: src/aws/run-read-memo.ts). They are recorded in the
+ * playbook's order, as before.
  */
 export async function plan(run: GuardedRun): Promise<PlannedRun> {
   const { context, playbook } = run;
   const { services, writer, logger } = context;
   const steps = playbook.playbook.steps;
+  const planned = await Promise.all(
+    steps.map(async (step, index): Promise<StepRecord> => {
+      try {
+        const actionContext = stepContext(services, context, index, { runId: writer.runId, correlationId: writer.record.correlationId, playbookId: context.playbookId });
+        const outcome = await planStep({ registry: services.registry, action: step.action }, actionContext, step.params);
+        return stepRecord(services, { index, action: step.action }, 'plan', outcome.compliant ? 'compliant' : 'changed', outcome.summary, { changes: outcome.changes });
+      } catch (error) {
+        logger.error('planning a step failed', { step: step.action, index, error });
+        return stepRecord(services, { index, action: step.action }, 'plan', 'failed', serializeError(error).message, { error: serializeError(error) });
+      }
+    }),
+  );
   const records = new Map<number, StepRecord>();
-  for (const [index, step] of steps.entries()) {
-    let record: StepRecord;
-    try {
-      const actionContext = stepContext(services, context, index, { runId: writer.runId, correlationId: writer.record.correlationId, playbookId: context.playbookId });
-      const planned = await planStep({ registry: services.registry, action: step.action }, actionContext, step.params);
-      record = stepRecord(services, { index, action: step.action }, 'plan', planned.compliant ? 'compliant' : 'changed', planned.summary, { changes: planned.changes });
-      logger.debug('step planned', { step: step.action, index, compliant: planned.compliant, summary: planned.summary });
-    } catch (error) {
-      logger.error('planning a step failed', { step: step.action, index, error });
-      record = stepRecord(services, { index, action: step.action }, 'plan', 'failed', serializeError(error).message, { error: serializeError(error) });
-    }
+  for (const [index, record] of planned.entries()) {
+    if (record.status !== 'failed') logger.debug('step planned', { step: record.action, index, compliant: record.status === 'compliant', summary: record.summary });
     // The last plan record moves the run to `planned` in the same write.
     await writer.append(record, index === steps.length - 1 ? { stage: 'planned' } : undefined);
     records.set(index, record);

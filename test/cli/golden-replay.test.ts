@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { replayWorldSchema } from '../../src/cli/aws-replay.js';
+import { replayCase } from '../../src/cli/golden-replay.js';
+import { eventOfRawFinding } from '../../src/intake/index.js';
+import { loadPlaybooks } from '../../src/playbooks/index.js';
+
+/*
+ * The isolation playbook's run against its shipped world, with each answer
+ * taking a few milliseconds, so that calls sent at once share a round trip
+ * (AwsReplay.rounds): the round trips before containment are what a
+ * responder waits for.
+ */
+
+const CASE = join('playbooks', 'tests', 'ec2-compromise-isolate', 'guardduty-backdoor');
+
+async function isolationRun(): Promise<Awaited<ReturnType<typeof replayCase>>> {
+  const { playbooks } = await loadPlaybooks('playbooks');
+  const world = replayWorldSchema.parse(JSON.parse(readFileSync(`${CASE}.aws.json`, 'utf8')));
+  const event = eventOfRawFinding(JSON.parse(readFileSync(`${CASE}.event.json`, 'utf8')), 'guardduty-backdoor.event.json');
+  return replayCase(event, world, { automatic: 'enforce', excludedAccounts: [] }, playbooks, { latencyMs: 2 });
+}
+
+describe('the critical path of the isolation run', () => {
+  it('plans every step at once: the snapshot step’s, the termination step’s and the revoke step’s first reads share one round trip', async () => {
+    const run = await isolationRun();
+    const firstRound = (call: string): number | undefined => run.rounds.find((sent) => sent.call === call)?.round;
+
+    expect(run.missing).toEqual([]);
+    expect(firstRound('ec2:DescribeVolumes')).toBeDefined();
+    expect(firstRound('ec2:DescribeInstanceAttribute')).toBe(firstRound('ec2:DescribeVolumes'));
+    expect(firstRound('iam:GetRolePolicy')).toBe(firstRound('ec2:DescribeVolumes'));
+  });
+
+  it('contains the instance (its last interface moved to the quarantine group) within 30 round trips (38 when plans ran one after another)', async () => {
+    const run = await isolationRun();
+    const contained = run.rounds.filter((sent) => sent.call === 'ec2:ModifyNetworkInterfaceAttribute').at(-1)?.round;
+
+    expect(run.runs).toEqual([expect.objectContaining({ status: 'succeeded' })]);
+    expect(contained).toBeLessThanOrEqual(30);
+  });
+});
