@@ -17,7 +17,7 @@ import * as z from 'zod';
 import { errorName } from '../errors.js';
 import { instanceArnOf } from './arns.js';
 import { describeInstance, instanceIdOf } from './ec2-instance.js';
-import { DIGEST_METADATA, evidenceBucketOf, evidenceS3Of, readObject, sha256, writeJsonEvidence } from './evidence-store.js';
+import { allWritesSettled, DIGEST_METADATA, evidenceBucketOf, evidenceS3Of, readObject, sha256, writeJsonEvidence } from './evidence-store.js';
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';
 
@@ -253,7 +253,7 @@ export const captureMetadata = defineAction({
       const prefix = prefixOf(context, instanceId);
       const capturedAt = new Date().toISOString();
       const header = { account: context.target.account, region: context.target.region, instanceId, findingId: context.finding.id, runId: context.runId, capturedAt };
-      const objects = await Promise.all(
+      const objects = await allWritesSettled(
         evidence.map((item) => writeEvidence(s3, bucket, prefix, item.name, { schema: 'riposte.evidence/1', name: item.name, source: item.source, ...header, data: item.data })),
       );
       const manifest: EvidenceManifest = { schema: 'riposte.evidence-manifest/1', bucket, ...header, objects };

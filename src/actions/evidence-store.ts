@@ -104,3 +104,16 @@ export async function writeJsonEvidence(s3: S3Client, bucket: string, key: strin
   await writeOnce(s3, bucket, `${key}.sha256`, Buffer.from(`${stored.sha256}  ${key.slice(key.lastIndexOf('/') + 1)}\n`, 'utf8'), 'text/plain');
   return stored;
 }
+
+/**
+ * Every write settled, then their results, or the first failure. Unlike
+ * `Promise.all`, a failure does not leave the other writes in flight when
+ * the step ends: the step's record, a retry of the run, or a check of the
+ * bucket after it never races evidence still being written.
+ */
+export async function allWritesSettled<T>(writes: readonly Promise<T>[]): Promise<T[]> {
+  const outcomes = await Promise.allSettled(writes);
+  const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<T>).value);
+}
