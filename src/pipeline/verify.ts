@@ -14,25 +14,27 @@ import { stepContext } from './targets.js';
 export async function verify(run: VerifyingRun): Promise<EndingRun> {
   const { context, plan, results } = run;
   const { services, writer, logger } = context;
+  // Verifications only read: made at once, recorded in the playbook's order.
+  const toVerify = plan.steps.filter((planned) => succeeded(results.get(planned.index)));
+  const records = await Promise.all(
+    toVerify.map(async ({ index, step }): Promise<StepRecord> => {
+      // A step carried from an earlier attempt did its work under that attempt's run id (evidence keys, snapshot tags): verify that work.
+      const runId = results.get(index)?.carriedFromRunId ?? writer.runId;
+      try {
+        const actionContext = stepContext(services, context, index, { runId, correlationId: writer.record.correlationId, playbookId: context.playbookId });
+        const verification = await verifyStep({ registry: services.registry, action: step.action }, actionContext, step.params);
+        if (!verification.compliant) logger.warn('verification failed', { step: step.action, index, summary: verification.summary });
+        return stepRecord(services, { index, action: step.action }, 'verify', verification.compliant ? 'compliant' : 'failed', verification.summary);
+      } catch (error) {
+        logger.error('verification could not read the state back', { step: step.action, index, error });
+        return stepRecord(services, { index, action: step.action }, 'verify', 'failed', serializeError(error).message, { error: serializeError(error) });
+      }
+    }),
+  );
   const verified = new Map<number, StepRecord>();
-  for (const planned of plan.steps) {
-    const result = results.get(planned.index);
-    if (!succeeded(result)) continue;
-    const { index, step } = planned;
-    // A step carried from an earlier attempt did its work under that attempt's run id (evidence keys, snapshot tags): verify that work.
-    const runId = result?.carriedFromRunId ?? writer.runId;
-    let record: StepRecord;
-    try {
-      const actionContext = stepContext(services, context, index, { runId, correlationId: writer.record.correlationId, playbookId: context.playbookId });
-      const verification = await verifyStep({ registry: services.registry, action: step.action }, actionContext, step.params);
-      record = stepRecord(services, { index, action: step.action }, 'verify', verification.compliant ? 'compliant' : 'failed', verification.summary);
-      if (!verification.compliant) logger.warn('verification failed', { step: step.action, index, summary: verification.summary });
-    } catch (error) {
-      record = stepRecord(services, { index, action: step.action }, 'verify', 'failed', serializeError(error).message, { error: serializeError(error) });
-      logger.error('verification could not read the state back', { step: step.action, index, error });
-    }
+  for (const record of records) {
     await writer.append(record);
-    verified.set(index, record);
+    verified.set(record.index, record);
   }
 
   const problems: string[] = [];

@@ -42,4 +42,11 @@ describe('the critical path of the isolation run', () => {
     expect(run.runs).toEqual([expect.objectContaining({ status: 'succeeded' })]);
     expect(contained).toBeLessThanOrEqual(30);
   });
+
+  it('verifies every step at once: the whole run takes at most 34 round trips (44 when verifications ran one after another)', async () => {
+    const run = await isolationRun();
+
+    expect(run.runs).toEqual([expect.objectContaining({ status: 'succeeded' })]);
+    expect(Math.max(...run.rounds.map((sent) => sent.round))).toBeLessThanOrEqual(34);
+  });
 });
