@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { replayWorldSchema } from '../src/cli/aws-replay.js';
-import { caseSettings, findTestCases } from '../src/cli/golden.js';
+import { caseSettings, findTestCases, readWorld } from '../src/cli/golden.js';
 import { replayCase } from '../src/cli/golden-replay.js';
 import { eventOfRawFinding } from '../src/intake/index.js';
 import { loadPlaybooks, PlaybookCompileError } from '../src/playbooks/index.js';
@@ -54,7 +53,7 @@ export const awsCallsBenchmark: Benchmark = {
       if (testCase.worldFile === undefined || measured.has(testCase.playbook)) continue;
       measured.add(testCase.playbook);
       const event = eventOfRawFinding(JSON.parse(await readFile(testCase.eventFile, 'utf8')) as unknown, testCase.name);
-      const world = replayWorldSchema.parse(JSON.parse(await readFile(testCase.worldFile, 'utf8')) as unknown);
+      const world = await readWorld(testCase.worldFile);
       const settings = caseSettings(JSON.parse(await readFile(testCase.goldenFile, 'utf8')) as unknown, testCase.goldenFile);
       const timed = await replayCase(event, world, settings, playbooks, { latencyMs: LATENCY_MS });
       if (timed.missing.length > 0) throw new Error(`${testCase.worldFile}: ${timed.missing.join('; ')}`);

@@ -3,6 +3,7 @@ export type { AwsClientFactoryOptions, AwsCredentials, BaseClientConfig, ClientS
 export { AssumeRoleDeniedError, AssumeRoleFailedError, InvalidMemberTargetError } from './errors.js';
 export { MemberClients } from './member-clients.js';
 export type { MemberClientsOptions } from './member-clients.js';
+export { isReadOperation } from './read-operation.js';
 export { withRunReadMemo } from './run-read-memo.js';
 export { checkMemberTarget, MemberCredentials, memberRoleArn, sessionNameFor } from './member-credentials.js';
 export type { MemberCredentialsOptions, MemberRoleSettings, MemberTarget } from './member-credentials.js';

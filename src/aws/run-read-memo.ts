@@ -2,6 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 import type { HandlerExecutionContext, InitializeHandler, InitializeHandlerArguments, InitializeHandlerOutput, MetadataBearer, Pluggable } from '@smithy/types';
 
+import { isReadOperation } from './read-operation.js';
+
 /*
  * One answer per read until the run changes something.
  *
@@ -16,9 +18,6 @@ import type { HandlerExecutionContext, InitializeHandler, InitializeHandlerArgum
  * a verification reads what the change left, and a step waiting on a
  * snapshot or a command sees it progress.
  */
-
-/** Operations that read and never change: AWS names them so. */
-const READ = /^(Describe|Get|List|Head|Lookup|Search|BatchGet)/;
 
 interface Window {
   /** Set by the run's first change: from then on nothing is shared. */
@@ -57,7 +56,7 @@ export function runReadMemoPlugin(client: string): Pluggable<object, MetadataBea
             const window = windows.getStore();
             if (window === undefined || window.closed) return next(args);
             const operation = context.commandName ?? '';
-            if (!READ.test(operation)) {
+            if (!isReadOperation(operation)) {
               window.closed = true;
               window.answers.clear();
               return next(args);

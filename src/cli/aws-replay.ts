@@ -3,6 +3,7 @@ import { TypeRegistry } from '@smithy/core/schema';
 import { SMITHY_CONTEXT_KEY, type BuildHandlerArguments, type BuildMiddleware, type HandlerExecutionContext, type MetadataBearer, type Pluggable, type StaticErrorSchema } from '@smithy/types';
 import * as z from 'zod';
 
+import { isReadOperation } from '../aws/index.js';
 import { RiposteError } from '../errors.js';
 
 /*
@@ -23,9 +24,6 @@ import { RiposteError } from '../errors.js';
  * the `input` it answers (the parameters a call must include: a
  * DescribeSecurityGroups by group ids is not one by group name).
  */
-
-/** Operations that read and never change: AWS names them so. Any other operation is a change. */
-const READ = /^(Describe|Get|List|Head|Lookup|Search|BatchGet)/;
 
 /** `service:Operation` as IAM names it (`ec2:DescribeInstances`). */
 const CALL = /^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$/;
@@ -243,9 +241,9 @@ export class AwsReplay {
       throw missing;
     }
     let index: number;
-    if (READ.test(operation)) {
+    if (isReadOperation(operation)) {
       // The state as it stands now: the latest answer listed before the next change to come.
-      const nextChange = this.#answers.findIndex((answer, candidate) => candidate > this.#position && !READ.test(answer.call.split(':')[1] ?? ''));
+      const nextChange = this.#answers.findIndex((answer, candidate) => candidate > this.#position && !isReadOperation(answer.call.split(':')[1] ?? ''));
       const limit = nextChange === -1 ? Number.POSITIVE_INFINITY : nextChange;
       index = matching.filter((candidate) => candidate < limit).at(-1) ?? matching.find((candidate) => candidate > this.#position) ?? (matching.at(-1) as number);
     } else {

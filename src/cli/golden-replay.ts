@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { AwsClientFactory } from '../aws/index.js';
-import { loadConfig } from '../config.js';
+import { loadConfig, type AutomaticMode } from '../config.js';
 import { FileRunLedger } from '../ledger/index.js';
 import { MemoryLogSink, RiposteLogger } from '../log/index.js';
 import { assemblePipeline, MemoryResumeQueue } from '../pipeline/index.js';
@@ -21,7 +21,7 @@ import { AwsReplay, recordedParam, REPLAY_HOSTING_CREDENTIALS, type ReplayWorld 
 
 /** The deployment a case's run is made in: Riposte's home region, its bucket and role, and the case's settings. */
 export interface ReplaySettings {
-  readonly automatic: string;
+  readonly automatic: AutomaticMode;
   readonly excludedAccounts: readonly string[];
   readonly now?: string;
 }

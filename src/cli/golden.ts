@@ -314,7 +314,8 @@ async function readJson(file: string, limits: ReadLimits): Promise<unknown> {
   }
 }
 
-async function readWorld(file: string): Promise<ReplayWorld> {
+/** A case's AWS world, checked. @throws PlaybookTestCaseError naming the field at fault, LocalFileError. */
+export async function readWorld(file: string): Promise<ReplayWorld> {
   const parsed = replayWorldSchema.safeParse(await readJson(file, GOLDEN_FILE_LIMITS));
   if (!parsed.success) {
     const [issue] = parsed.error.issues;
