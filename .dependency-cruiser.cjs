@@ -4,7 +4,7 @@
 
 /** Bottom to top. Modules sharing a layer do not import each other. */
 const LAYERS = [
-  { name: 'base', path: '^src/(errors|suggest|aws-names|neutralise|files)\\.ts$' },
+  { name: 'base', path: '^src/(errors|suggest|aws-names|neutralise|files|zod)\\.ts$' },
   { name: 'log-config', path: '^src/(log/|config\\.ts$)' },
   { name: 'intake', path: '^src/intake/' },
   { name: 'aws', path: '^src/aws/' },

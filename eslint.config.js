@@ -47,7 +47,16 @@ export default defineConfig(
       // dropping `async` there would only trade it for Promise.resolve.
       '@typescript-eslint/require-await': 'off',
       eqeqeq: ['error', 'always', { null: 'ignore' }],
+      // zod comes through one door, src/zod.ts: zod/mini with its English messages, named so the bundles keep only what is used.
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^zod(/|$)', message: "Import zod through src/zod.ts (`import * as z from '…/zod.js'`): zod/mini, its English messages, and a bundle without the rest." }] },
+      ],
     },
+  },
+  {
+    files: ['src/zod.ts'],
+    rules: { 'no-restricted-imports': 'off' },
   },
   {
     files: ['test/**'],

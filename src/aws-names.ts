@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.js';
 
 /**
  * AWS's own naming: account ids, regions, partitions, ARNs, and Security
@@ -11,11 +11,11 @@ export const Partition = { Aws: 'aws', GovCloud: 'aws-us-gov', China: 'aws-cn' }
 export type Partition = (typeof Partition)[keyof typeof Partition];
 
 /** 12 digits, as every AWS account id. */
-export const accountIdSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+export const accountIdSchema = z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id'));
 
 /** `us-east-1`, `us-gov-west-1`, `cn-north-1`, `ap-southeast-5`, `eusc-de-east-1`. */
 export const REGION_PATTERN = /^[a-z]{2,4}(-gov|-iso[a-z]?)?(-[a-z]+)+-\d{1,2}$/;
-export const regionSchema = z.string().regex(REGION_PATTERN, 'must be an AWS region such as us-east-1');
+export const regionSchema = z.string().check(z.regex(REGION_PATTERN, 'must be an AWS region such as us-east-1'));
 
 export const PARTITIONS: readonly Partition[] = Object.values(Partition);
 export const partitionSchema = z.enum(PARTITIONS as [Partition, ...Partition[]], {

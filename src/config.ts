@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import * as z from 'zod';
+import * as z from './zod.js';
 
 import { regionSchema } from './aws-names.js';
 import { RiposteError } from './errors.js';
@@ -13,58 +13,47 @@ import { RiposteError } from './errors.js';
 export const AutomaticMode = { Off: 'off', Plan: 'plan', Enforce: 'enforce' } as const;
 export type AutomaticMode = (typeof AutomaticMode)[keyof typeof AutomaticMode];
 
-const optionalString = z
-  .string()
-  .trim()
-  .transform((value) => (value === '' ? undefined : value))
-  .optional();
+const optionalString = z.optional(
+  z.pipe(
+    z.string().check(z.trim()),
+    z.transform((value: string) => (value === '' ? undefined : value)),
+  ),
+);
+const whole = (minimum: number, maximum: number, fallback: number) => z._default(z.coerce.number().check(z.int(), z.minimum(minimum), z.maximum(maximum)), fallback);
+const matching = (pattern: RegExp, message: string) => z.string().check(z.regex(pattern, message));
 
 /** The environment variables Riposte reads, and how each is validated. */
 const environmentSchema = z.object({
-  AWS_REGION: regionSchema.optional(),
-  AWS_DEFAULT_REGION: regionSchema.optional(),
-  RIPOSTE_AWS_ENDPOINT: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:5000' }).optional()),
-  RIPOSTE_AUTOMATIC: z.enum(['off', 'plan', 'enforce']).default('plan'),
-  RIPOSTE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
-  RIPOSTE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  RIPOSTE_EXCLUDED_ACCOUNTS: optionalString.pipe(
-    z
-      .string()
-      .regex(/^\d{12}(\s*,\s*\d{12})*$/, 'must be 12-digit account ids separated by commas')
-      .transform((value) => value.split(',').map((id) => id.trim()))
-      .optional(),
+  AWS_REGION: z.optional(regionSchema),
+  AWS_DEFAULT_REGION: z.optional(regionSchema),
+  RIPOSTE_AWS_ENDPOINT: z.pipe(optionalString, z.optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:5000' }))),
+  RIPOSTE_AUTOMATIC: z._default(z.enum(['off', 'plan', 'enforce']), 'plan'),
+  RIPOSTE_MAX_ATTEMPTS: whole(1, 20, 5),
+  RIPOSTE_LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
+  RIPOSTE_EXCLUDED_ACCOUNTS: z.pipe(
+    optionalString,
+    z.optional(
+      z.pipe(
+        matching(/^\d{12}(\s*,\s*\d{12})*$/, 'must be 12-digit account ids separated by commas'),
+        z.transform((value: string) => value.split(',').map((id) => id.trim())),
+      ),
+    ),
   ),
-  RIPOSTE_EXEMPT_TAG: z
-    .string()
-    .regex(/^[^=]{1,128}=[^=]{1,256}$/, 'must be key=value, e.g. riposte:exempt=true')
-    .default('riposte:exempt=true'),
-  RIPOSTE_IDEMPOTENCY_WINDOW_SECONDS: z.coerce
-    .number()
-    .int()
-    .min(60)
-    .max(30 * 86_400)
-    .default(86_400),
-  RIPOSTE_API_IDEMPOTENCY_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
-  RIPOSTE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
-  RIPOSTE_MAX_RESUMES: z.coerce.number().int().min(0).max(200).default(12),
+  RIPOSTE_EXEMPT_TAG: z._default(matching(/^[^=]{1,128}=[^=]{1,256}$/, 'must be key=value, e.g. riposte:exempt=true'), 'riposte:exempt=true'),
+  RIPOSTE_IDEMPOTENCY_WINDOW_SECONDS: whole(60, 30 * 86_400, 86_400),
+  RIPOSTE_API_IDEMPOTENCY_WINDOW_SECONDS: whole(1, 86_400, 300),
+  RIPOSTE_CONCURRENCY: whole(1, 64, 8),
+  RIPOSTE_MAX_RESUMES: whole(0, 200, 12),
   RIPOSTE_LEDGER_TABLE: optionalString,
-  RIPOSTE_TOPIC_ARN: optionalString.pipe(
-    z
-      .string()
-      .regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN')
-      .optional(),
-  ),
+  RIPOSTE_TOPIC_ARN: z.pipe(optionalString, z.optional(matching(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN'))),
   RIPOSTE_EVENT_BUS: optionalString,
   RIPOSTE_EVIDENCE_BUCKET: optionalString,
-  RIPOSTE_RESUME_QUEUE_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an SQS queue URL' }).optional()),
-  RIPOSTE_RECORD_RETRY_QUEUE_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an SQS queue URL' }).optional()),
+  RIPOSTE_RESUME_QUEUE_URL: z.pipe(optionalString, z.optional(z.url({ protocol: /^https?$/, error: 'must be an SQS queue URL' }))),
+  RIPOSTE_RECORD_RETRY_QUEUE_URL: z.pipe(optionalString, z.optional(z.url({ protocol: /^https?$/, error: 'must be an SQS queue URL' }))),
   // SQS's per-message delay is 0..900 s.
-  RIPOSTE_RECORD_RETRY_DELAY_SECONDS: z.coerce.number().int().min(0).max(900).default(60),
-  RIPOSTE_RECORD_RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
-  RIPOSTE_MEMBER_ROLE_NAME: z
-    .string()
-    .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')
-    .default('RiposteMemberRole'),
+  RIPOSTE_RECORD_RETRY_DELAY_SECONDS: whole(0, 900, 60),
+  RIPOSTE_RECORD_RETRY_MAX_ATTEMPTS: whole(1, 100, 6),
+  RIPOSTE_MEMBER_ROLE_NAME: z._default(matching(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name'), 'RiposteMemberRole'),
   RIPOSTE_EXTERNAL_ID: optionalString,
   RIPOSTE_PLAYBOOK_LIBRARY: optionalString,
   // Set by the Lambda runtime: where the function's package is unpacked (its compiled playbook library beside the code).

@@ -12,7 +12,7 @@ import {
   type Volume,
 } from '@aws-sdk/client-ec2';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { errorName } from '../errors.js';
 import { instanceArnOf } from './arns.js';
@@ -24,8 +24,8 @@ import type { ActionContext, PlannedChange } from './runtime.js';
 const ACTION = 'ec2.capture-metadata';
 
 const params = z.strictObject({
-  consoleOutput: z.boolean().default(true),
-  screenshot: z.boolean().default(true),
+  consoleOutput: z._default(z.boolean(), true),
+  screenshot: z._default(z.boolean(), true),
 });
 type Params = z.output<typeof params>;
 

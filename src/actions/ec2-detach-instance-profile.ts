@@ -1,5 +1,5 @@
 import { AssociateIamInstanceProfileCommand, DisassociateIamInstanceProfileCommand, EC2Client } from '@aws-sdk/client-ec2';
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { instanceArnOf } from './arns.js';
 import { assertInstanceExists, instanceIdOf, liveProfileAssociation, onInstance } from './ec2-instance.js';

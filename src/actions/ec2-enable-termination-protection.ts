@@ -1,5 +1,5 @@
 import { DescribeInstanceAttributeCommand, EC2Client, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { instanceArnOf } from './arns.js';
 import { instanceIdOf, onInstance } from './ec2-instance.js';

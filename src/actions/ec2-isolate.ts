@@ -15,7 +15,7 @@ import {
   type IpPermission,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { instanceArnOf } from './arns.js';
 import { describeInstance, instanceIdOf } from './ec2-instance.js';
@@ -37,12 +37,14 @@ const TAG_VALUE_LIMIT = 256;
 
 const params = z.strictObject({
   /** Move interfaces to an allow-all group first, so tracked connections are cut. */
-  allowAllFirst: z.boolean().default(true),
-  quarantineGroupName: z
-    .string()
-    .regex(/^[\w .:/()#,@[\]+=&;{}!$*-]{1,255}$/, 'must be a valid security group name')
-    .refine((name) => !name.toLowerCase().startsWith('sg-'), 'must not start with sg-')
-    .default('riposte-quarantine'),
+  allowAllFirst: z._default(z.boolean(), true),
+  quarantineGroupName: z._default(
+    z.string().check(
+      z.regex(/^[\w .:/()#,@[\]+=&;{}!$*-]{1,255}$/, 'must be a valid security group name'),
+      z.refine((name) => !name.toLowerCase().startsWith('sg-'), 'must not start with sg-'),
+    ),
+    'riposte-quarantine',
+  ),
 });
 type Params = z.output<typeof params>;
 

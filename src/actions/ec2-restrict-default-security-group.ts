@@ -7,7 +7,7 @@ import {
   type IpPermission,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { securityGroupArnOf } from './arns.js';
 import { mergePermissions, onSecurityGroup, readSecurityGroup, ruleKey, ruleLabel, securityGroupIdOf, splitPermissions } from './ec2-security-group.js';

@@ -1,16 +1,16 @@
 import { AuthorizeSecurityGroupIngressCommand, EC2Client, RevokeSecurityGroupIngressCommand, type IpPermission } from '@aws-sdk/client-ec2';
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { securityGroupArnOf } from './arns.js';
 import { mergePermissions, onSecurityGroup, protocolOf, readSecurityGroup, ruleKey, ruleLabel, securityGroupIdOf, splitPermissions } from './ec2-security-group.js';
 import { defineAction } from './registry.js';
 import type { PlannedChange } from './runtime.js';
 
-const cidr = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/, 'must be an IPv4 or IPv6 CIDR');
+const cidr = z.string().check(z.regex(/^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/, 'must be an IPv4 or IPv6 CIDR'));
 
 const params = z.strictObject({
-  ports: z.array(z.number().int().min(0).max(65535)).min(1).default([22, 3389]),
-  cidrs: z.array(cidr).min(1).default(['0.0.0.0/0', '::/0']),
+  ports: z._default(z.array(z.number().check(z.int(), z.minimum(0), z.maximum(65535))).check(z.minLength(1)), [22, 3389]),
+  cidrs: z._default(z.array(cidr).check(z.minLength(1)), ['0.0.0.0/0', '::/0']),
 });
 type Params = z.output<typeof params>;
 

@@ -8,7 +8,7 @@ import {
   type Snapshot,
   type Tag,
 } from '@aws-sdk/client-ec2';
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { instanceArnOf } from './arns.js';
 import { describeInstance } from './ec2-instance.js';
@@ -18,11 +18,8 @@ import type { ActionContext, PlannedChange } from './runtime.js';
 const ACTION = 'ec2.snapshot-volumes';
 
 const params = z.strictObject({
-  copyTags: z.boolean().default(true),
-  shareWithAccount: z
-    .string()
-    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
-    .optional(),
+  copyTags: z._default(z.boolean(), true),
+  shareWithAccount: z.optional(z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id'))),
 });
 type Params = z.output<typeof params>;
 

@@ -1,5 +1,5 @@
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { describeError, errorName, isRetryableError, RiposteError, type ErrorContext } from '../errors.js';
 import { instanceArnOf, securityGroupArnOf, stepResourceOf } from './arns.js';
@@ -103,8 +103,8 @@ export class ActionNotReversibleError extends RiposteError {
 export class ActionParamsInvalidError extends RiposteError {
   override readonly name: string = 'ActionParamsInvalidError';
   readonly code = 'ACTION_PARAMS_INVALID';
-  readonly issues: z.ZodError['issues'];
-  constructor(action: string, phase: StepPhase, context: ActionContext, error: z.ZodError) {
+  readonly issues: z.core.$ZodError['issues'];
+  constructor(action: string, phase: StepPhase, context: ActionContext, error: z.core.$ZodError) {
     const field = Object.keys(z.flattenError(error).fieldErrors)[0];
     super(`${action}: invalid parameters for ${stepResourceOf(context)} (account ${context.target.account}, region ${context.target.region}):\n${z.prettifyError(error)}`, {
       context: { ...stepContext(context, action, phase), field },

@@ -1,5 +1,5 @@
 import { BatchUpdateFindingsCommand, BatchUpdateFindingsV2Command, GetFindingsCommand, GetFindingsV2Command, SecurityHubClient } from '@aws-sdk/client-securityhub';
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import type { ErrorContext } from '../errors.js';
 import { neutralise } from '../neutralise.js';
@@ -15,10 +15,10 @@ export const RIPOSTE_COMMENT_MARKER = '[riposte';
 
 const params = z
   .strictObject({
-    workflow: z.enum(['NEW', 'NOTIFIED', 'RESOLVED', 'SUPPRESSED']).optional(),
-    note: z.string().min(1).max(400).optional(),
+    workflow: z.optional(z.enum(['NEW', 'NOTIFIED', 'RESOLVED', 'SUPPRESSED'])),
+    note: z.optional(z.string().check(z.minLength(1), z.maxLength(400))),
   })
-  .refine((value) => value.workflow !== undefined || value.note !== undefined, 'needs workflow or note');
+  .check(z.refine((value) => value.workflow !== undefined || value.note !== undefined, 'needs workflow or note'));
 type Params = z.output<typeof params>;
 
 /** OCSF `status_id` for each workflow status (In Progress stands for NOTIFIED). */

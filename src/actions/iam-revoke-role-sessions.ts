@@ -1,5 +1,5 @@
 import { DeleteRolePolicyCommand, GetInstanceProfileCommand, GetRolePolicyCommand, IAMClient, NoSuchEntityException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { parseArn } from '../aws-names.js';
 import { currentAssociation } from './ec2-detach-instance-profile.js';

@@ -1,19 +1,19 @@
 import { DeleteAccountPasswordPolicyCommand, GetAccountPasswordPolicyCommand, IAMClient, NoSuchEntityException, UpdateAccountPasswordPolicyCommand, type PasswordPolicy } from '@aws-sdk/client-iam';
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';
 
 const params = z.strictObject({
-  minimumPasswordLength: z.number().int().min(14).max(128).default(14),
-  requireUppercaseCharacters: z.boolean().default(true),
-  requireLowercaseCharacters: z.boolean().default(true),
-  requireSymbols: z.boolean().default(true),
-  requireNumbers: z.boolean().default(true),
-  passwordReusePrevention: z.number().int().min(1).max(24).default(24),
-  maxPasswordAge: z.number().int().min(1).max(90).default(90),
-  allowUsersToChangePassword: z.boolean().default(true),
-  hardExpiry: z.boolean().default(false),
+  minimumPasswordLength: z._default(z.number().check(z.int(), z.minimum(14), z.maximum(128)), 14),
+  requireUppercaseCharacters: z._default(z.boolean(), true),
+  requireLowercaseCharacters: z._default(z.boolean(), true),
+  requireSymbols: z._default(z.boolean(), true),
+  requireNumbers: z._default(z.boolean(), true),
+  passwordReusePrevention: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(24)), 24),
+  maxPasswordAge: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(90)), 90),
+  allowUsersToChangePassword: z._default(z.boolean(), true),
+  hardExpiry: z._default(z.boolean(), false),
 });
 type Params = z.output<typeof params>;
 

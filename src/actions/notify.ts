@@ -1,5 +1,5 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { parseArn } from '../aws-names.js';
 import { neutralise, neutraliseJson } from '../neutralise.js';
@@ -8,11 +8,8 @@ import { defineAction } from './registry.js';
 import type { ActionContext } from './runtime.js';
 
 const params = z.strictObject({
-  topicArn: z
-    .string()
-    .regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN')
-    .optional(),
-  subject: z.string().min(1).max(100).optional(),
+  topicArn: z.optional(z.string().check(z.regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN'))),
+  subject: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
 });
 type Params = z.output<typeof params>;
 

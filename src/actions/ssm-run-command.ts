@@ -8,7 +8,7 @@ import {
   waitUntilCommandExecuted,
   type GetCommandInvocationCommandOutput,
 } from '@aws-sdk/client-ssm';
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { instanceArnOf } from './arns.js';
 import { instanceIdOf } from './ec2-instance.js';
@@ -20,12 +20,12 @@ import type { ActionBehaviour, ActionContext, ActionOutcome, ActionPlan } from '
 const ACTION = 'ssm.run-command';
 
 const params = z.strictObject({
-  document: z.string().min(1).default('AWS-RunShellScript'),
-  commands: z.array(z.string().min(1)).min(1),
+  document: z._default(z.string().check(z.minLength(1)), 'AWS-RunShellScript'),
+  commands: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   /** SendCommand's TimeoutSeconds. */
-  timeoutSeconds: z.number().int().min(30).max(172_800).default(600),
+  timeoutSeconds: z._default(z.number().check(z.int(), z.minimum(30), z.maximum(172_800)), 600),
   /** How long run() waits for a terminal status before reporting the command as still running (a Lambda runs at most 900 s). */
-  waitSeconds: z.number().int().min(0).max(840).default(60),
+  waitSeconds: z._default(z.number().check(z.int(), z.minimum(0), z.maximum(840)), 60),
 });
 type Params = z.output<typeof params>;
 

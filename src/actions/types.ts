@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '../zod.js';
 
 import type { ActionBehaviour } from './runtime.js';
 
@@ -28,11 +28,14 @@ export type StepPhase = 'plan' | 'run' | 'verify' | 'rollback';
  * An action: its name, parameter schema, target and permissions (what the
  * playbook compiler checks and the member role grants), and its behaviour.
  */
-export interface ActionDefinition<Params extends z.ZodType = z.ZodType, Undo = unknown> {
+export interface ActionDefinition<Params extends z.ZodMiniType = z.ZodMiniType, Undo = unknown> {
   /** `family.verb-object`, e.g. `ec2.isolate`. */
   readonly name: string;
   readonly description: string;
-  /** Strict: an unknown parameter is a compile error, not a silently ignored option. */
+  /**
+   * Strict: an unknown parameter is a compile error, not a silently ignored option.
+   * A `ZodMiniType` rather than zod's core type: the playbook compiler and each step call its `safeParse`.
+   */
   readonly params: Params;
   readonly target: ActionTarget;
   readonly permissions: ActionPermissions;

@@ -1,7 +1,7 @@
 import { ServiceException } from '@smithy/core/client';
 import { TypeRegistry } from '@smithy/core/schema';
 import { SMITHY_CONTEXT_KEY, type BuildHandlerArguments, type BuildMiddleware, type HandlerExecutionContext, type MetadataBearer, type Pluggable, type StaticErrorSchema } from '@smithy/types';
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { isReadOperation } from '../aws/index.js';
 import { RiposteError } from '../errors.js';
@@ -30,22 +30,19 @@ const CALL = /^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$/;
 
 const answerSchema = z
   .strictObject({
-    call: z.string().regex(CALL, 'a call is service:Operation, as IAM names it (ec2:DescribeInstances)'),
+    call: z.string().check(z.regex(CALL, 'a call is service:Operation, as IAM names it (ec2:DescribeInstances)')),
     /** Only calls into this account take this answer (any account when absent). */
-    account: z
-      .string()
-      .regex(/^\d{12}$/)
-      .optional(),
+    account: z.optional(z.string().check(z.regex(/^\d{12}$/))),
     /** Only calls whose parameters include these take this answer (any parameters when absent). */
-    input: z.record(z.string(), z.unknown()).optional(),
-    output: z.record(z.string(), z.unknown()).optional(),
-    error: z.strictObject({ name: z.string().min(1), message: z.string().default('') }).optional(),
+    input: z.optional(z.record(z.string(), z.unknown())),
+    output: z.optional(z.record(z.string(), z.unknown())),
+    error: z.optional(z.strictObject({ name: z.string().check(z.minLength(1)), message: z._default(z.string(), '') })),
   })
-  .refine((answer) => (answer.output === undefined) !== (answer.error === undefined), 'an answer has an output or an error, not both');
+  .check(z.refine((answer) => (answer.output === undefined) !== (answer.error === undefined), 'an answer has an output or an error, not both'));
 
 export const replayWorldSchema = z.strictObject({
   /** What the case's accounts are (read by people; the harness ignores it). */
-  description: z.string().optional(),
+  description: z.optional(z.string()),
   answers: z.array(answerSchema),
 });
 export type ReplayWorld = z.output<typeof replayWorldSchema>;

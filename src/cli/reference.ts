@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { builtInActions, TARGET_READ_PERMISSIONS, type ActionDefinition, type ActionRegistry } from '../actions/index.js';
 import {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { accountIdSchema, ec2Arn, isKnownRegion, partitionOfRegion, regionSchema } from '../aws-names.js';
 import { InvalidApiRequestError, IntakeError, MalformedEventError } from './errors.js';
@@ -11,23 +11,20 @@ import { FindingFormat, FindingSource, RecordState, SeverityLabel, WorkflowStatu
 
 /** The body of an on-demand request. Strict: a misspelt field is an error, not a silently ignored option. */
 export const apiRequestSchema = z.strictObject({
-  instanceId: z.string().regex(/^i-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be an EC2 instance id: i- and 8 or 17 hex digits'),
+  instanceId: z.string().check(z.regex(/^i-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be an EC2 instance id: i- and 8 or 17 hex digits')),
   account: accountIdSchema,
   // A region of the right shape is not enough: no client, role session or run is made for one AWS does not have.
-  region: regionSchema.refine((region) => isKnownRegion(partitionOfRegion(region), region), 'is not an AWS region Riposte knows (see KNOWN_REGIONS in src/aws-names.ts)'),
-  playbook: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a playbook id: lowercase letters, digits and dashes, at most 64')
-    .optional(),
-  reason: z.string().trim().min(1, 'must not be empty').max(1_000, 'must be at most 1000 characters').optional(),
-  dryRun: z.boolean().default(false),
+  region: regionSchema.check(z.refine((region: string) => isKnownRegion(partitionOfRegion(region), region), 'is not an AWS region Riposte knows (see KNOWN_REGIONS in src/aws-names.ts)')),
+  playbook: z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a playbook id: lowercase letters, digits and dashes, at most 64'))),
+  reason: z.optional(z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(1_000, 'must be at most 1000 characters'))),
+  dryRun: z._default(z.boolean(), false),
 });
 export type ApiRequest = z.infer<typeof apiRequestSchema>;
 
 const requesterSchema = z.object({
-  principal: z.string().trim().min(1, 'must name who asked'),
-  sourceIp: z.string().optional(),
-  userAgent: z.string().optional(),
+  principal: z.string().check(z.trim(), z.minLength(1, 'must name who asked')),
+  sourceIp: z.optional(z.string()),
+  userAgent: z.optional(z.string()),
 });
 
 export const API_SOURCE = 'riposte.api';
@@ -107,31 +104,32 @@ export function readApiRequest(body: unknown, requester: Requester, options: Api
 }
 
 const apiGatewayEventSchema = z.looseObject({
-  body: z.string().nullable().optional(),
-  isBase64Encoded: z.boolean().optional(),
+  body: z.optional(z.nullable(z.string())),
+  isBase64Encoded: z.optional(z.boolean()),
   requestContext: z.looseObject({
-    requestId: z.string().optional(),
+    requestId: z.optional(z.string()),
     // REST API (v1) with IAM authorization
-    identity: z
-      .looseObject({
-        userArn: z.string().nullable().optional(),
-        caller: z.string().nullable().optional(),
-        user: z.string().nullable().optional(),
-        sourceIp: z.string().nullable().optional(),
-        userAgent: z.string().nullable().optional(),
-      })
-      .optional(),
+    identity: z.optional(
+      z.looseObject({
+        userArn: z.optional(z.nullable(z.string())),
+        caller: z.optional(z.nullable(z.string())),
+        user: z.optional(z.nullable(z.string())),
+        sourceIp: z.optional(z.nullable(z.string())),
+        userAgent: z.optional(z.nullable(z.string())),
+      }),
+    ),
     // HTTP API (v2) and custom/Cognito authorizers
-    http: z.looseObject({ sourceIp: z.string().optional(), userAgent: z.string().optional() }).optional(),
-    authorizer: z
-      .looseObject({
-        principalId: z.string().optional(),
-        iam: z.looseObject({ userArn: z.string().optional() }).optional(),
-        claims: z.looseObject({ sub: z.string().optional(), email: z.string().optional() }).optional(),
-        jwt: z.looseObject({ claims: z.looseObject({ sub: z.string().optional() }).optional() }).optional(),
-      })
-      .nullable()
-      .optional(),
+    http: z.optional(z.looseObject({ sourceIp: z.optional(z.string()), userAgent: z.optional(z.string()) })),
+    authorizer: z.optional(
+      z.nullable(
+        z.looseObject({
+          principalId: z.optional(z.string()),
+          iam: z.optional(z.looseObject({ userArn: z.optional(z.string()) })),
+          claims: z.optional(z.looseObject({ sub: z.optional(z.string()), email: z.optional(z.string()) })),
+          jwt: z.optional(z.looseObject({ claims: z.optional(z.looseObject({ sub: z.optional(z.string()) })) })),
+        }),
+      ),
+    ),
   }),
 });
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { accountIdSchema, asffResourceType, ec2Arn, instanceIdIn, partitionOfArn, partitionOfRegion, regionSchema, securityGroupIdIn, type Partition } from '../aws-names.js';
 import { MalformedEventError } from './errors.js';
@@ -12,25 +12,25 @@ const complianceTypes = ['COMPLIANT', 'NON_COMPLIANT', 'NOT_APPLICABLE', 'INSUFF
 
 const evaluationSchema = z.looseObject({
   complianceType: z.enum(complianceTypes),
-  resultRecordedTime: z.string().optional(),
-  configRuleInvokedTime: z.string().optional(),
-  annotation: z.string().optional(),
-  evaluationResultIdentifier: z.looseObject({ orderingTimestamp: z.string().optional() }).optional(),
+  resultRecordedTime: z.optional(z.string()),
+  configRuleInvokedTime: z.optional(z.string()),
+  annotation: z.optional(z.string()),
+  evaluationResultIdentifier: z.optional(z.looseObject({ orderingTimestamp: z.optional(z.string()) })),
 });
 
 /** The `detail` of a `Config Rules Compliance Change` event. */
 const configDetailSchema = z.looseObject({
-  resourceId: z.string().min(1),
+  resourceId: z.string().check(z.minLength(1)),
   awsRegion: regionSchema,
   awsAccountId: accountIdSchema,
-  configRuleName: z.string().min(1),
-  configRuleARN: z.string().optional(),
-  resourceType: z.string().min(1),
-  messageType: z.string().optional(),
-  recordVersion: z.string().optional(),
-  notificationCreationTime: z.string().optional(),
+  configRuleName: z.string().check(z.minLength(1)),
+  configRuleARN: z.optional(z.string()),
+  resourceType: z.string().check(z.minLength(1)),
+  messageType: z.optional(z.string()),
+  recordVersion: z.optional(z.string()),
+  notificationCreationTime: z.optional(z.string()),
   newEvaluationResult: evaluationSchema,
-  oldEvaluationResult: evaluationSchema.optional(),
+  oldEvaluationResult: z.optional(evaluationSchema),
 });
 type ConfigDetail = z.infer<typeof configDetailSchema>;
 

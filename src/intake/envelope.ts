@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { accountIdSchema, regionSchema } from '../aws-names.js';
 import { MalformedEventError } from './errors.js';
@@ -8,14 +8,14 @@ import type { EventEnvelope } from './types.js';
 
 /** The EventBridge envelope every AWS event arrives in. AWS adds fields over time: unknown ones are kept, not rejected. */
 const envelopeSchema = z.looseObject({
-  version: z.string().optional(),
-  id: z.string().min(1, 'must not be empty'),
-  'detail-type': z.string().min(1, 'must not be empty'),
-  source: z.string().min(1, 'must not be empty'),
+  version: z.optional(z.string()),
+  id: z.string().check(z.minLength(1, 'must not be empty')),
+  'detail-type': z.string().check(z.minLength(1, 'must not be empty')),
+  source: z.string().check(z.minLength(1, 'must not be empty')),
   account: accountIdSchema,
-  time: z.string().optional(),
+  time: z.optional(z.string()),
   region: regionSchema,
-  resources: z.array(z.string()).default([]),
+  resources: z._default(z.array(z.string()), []),
   detail: z.record(z.string(), z.unknown()),
 });
 

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '../zod.js';
 
 /** `['detail', 'findings', 1, 'AwsAccountId']` -> `detail.findings[1].AwsAccountId`. */
 export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
@@ -13,7 +13,7 @@ export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
 }
 
 /** The first zod issue as "field" + "what is wrong", the way intake errors report it. */
-export function describeIssue(error: z.ZodError, prefix = ''): { field: string; message: string } {
+export function describeIssue(error: z.core.$ZodError, prefix = ''): { field: string; message: string } {
   // An unknown key is reported first: a misspelt field usually also makes the
   // real one "missing", and the misspelling is what the sender needs to see.
   const issue = error.issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? error.issues[0];
@@ -30,7 +30,7 @@ export function describeIssue(error: z.ZodError, prefix = ''): { field: string; 
  * What `schema` reads from `value`; else the error `reject` makes of the
  * first issue (see {@link describeIssue}), its field placed under `prefix`.
  */
-export function parseOrThrow<Schema extends z.ZodType>(schema: Schema, value: unknown, reject: (message: string, field: string) => Error, prefix = ''): z.output<Schema> {
+export function parseOrThrow<Schema extends z.ZodMiniType>(schema: Schema, value: unknown, reject: (message: string, field: string) => Error, prefix = ''): z.output<Schema> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const { field, message } = describeIssue(parsed.error, prefix);

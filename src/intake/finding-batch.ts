@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '../zod.js';
 
 import { InvalidFindingError, MalformedEventError } from './errors.js';
 import { describeIssue } from './field-path.js';
@@ -8,7 +8,7 @@ import type { Finding, IntakeResult } from './types.js';
 export interface FindingBatchReader<T> {
   /** `ASFF` or `OCSF`, for error messages. */
   readonly format: string;
-  readonly schema: z.ZodType<T>;
+  readonly schema: z.ZodMiniType<T>;
   /** Best-effort id and account of an element that failed validation, for the error. */
   identify(item: unknown): { findingId?: string | undefined; account?: string | undefined };
   normalize(value: T, index: number, item: unknown): Finding;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { accountIdSchema, ec2Arn, instanceIdIn, parseArn, partitionOfRegion, partitionSchema, regionSchema, type Partition } from '../aws-names.js';
 import { MalformedEventError } from './errors.js';
@@ -9,67 +9,67 @@ import { guardDutySeverity } from './severity.js';
 import { ec2Id, present, readTime, Refusals } from './values.js';
 import { FindingFormat, FindingSource, RecordState, WorkflowStatus, type Finding, type IntakeResult, type NetworkInterface, type Resource } from './types.js';
 
-const tagListSchema = z.array(z.looseObject({ key: z.string(), value: z.string().nullable().optional() })).optional();
+const tagListSchema = z.optional(z.array(z.looseObject({ key: z.string(), value: z.optional(z.nullable(z.string())) })));
 
 const networkInterfaceSchema = z.looseObject({
-  networkInterfaceId: z.string().optional(),
-  privateIpAddress: z.string().optional(),
-  privateIpAddresses: z.array(z.looseObject({ privateIpAddress: z.string().optional() })).optional(),
-  ipv6Addresses: z.array(z.string()).optional(),
-  publicIp: z.string().optional(),
-  securityGroups: z.array(z.looseObject({ groupId: z.string().optional(), groupName: z.string().optional() })).optional(),
-  subnetId: z.string().optional(),
-  vpcId: z.string().optional(),
+  networkInterfaceId: z.optional(z.string()),
+  privateIpAddress: z.optional(z.string()),
+  privateIpAddresses: z.optional(z.array(z.looseObject({ privateIpAddress: z.optional(z.string()) }))),
+  ipv6Addresses: z.optional(z.array(z.string())),
+  publicIp: z.optional(z.string()),
+  securityGroups: z.optional(z.array(z.looseObject({ groupId: z.optional(z.string()), groupName: z.optional(z.string()) }))),
+  subnetId: z.optional(z.string()),
+  vpcId: z.optional(z.string()),
 });
 
 const instanceDetailsSchema = z.looseObject({
-  instanceId: z.string().regex(/^i-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be an EC2 instance id (i-…)'),
-  iamInstanceProfile: z.looseObject({ arn: z.string().optional(), id: z.string().optional() }).nullable().optional(),
-  networkInterfaces: z.array(networkInterfaceSchema).optional(),
+  instanceId: z.string().check(z.regex(/^i-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be an EC2 instance id (i-…)')),
+  iamInstanceProfile: z.optional(z.nullable(z.looseObject({ arn: z.optional(z.string()), id: z.optional(z.string()) }))),
+  networkInterfaces: z.optional(z.array(networkInterfaceSchema)),
   tags: tagListSchema,
 });
 
 const accessKeyDetailsSchema = z.looseObject({
-  accessKeyId: z.string().optional(),
-  principalId: z.string().optional(),
-  userName: z.string().optional(),
-  userType: z.string().optional(),
+  accessKeyId: z.optional(z.string()),
+  principalId: z.optional(z.string()),
+  userName: z.optional(z.string()),
+  userType: z.optional(z.string()),
 });
 
 const s3BucketSchema = z.looseObject({
-  arn: z.string().optional(),
-  name: z.string().optional(),
+  arn: z.optional(z.string()),
+  name: z.optional(z.string()),
   tags: tagListSchema,
 });
 
 /** GuardDuty's own finding schema (the `detail` of a `GuardDuty Finding` event), the parts Riposte reads. */
 const guardDutyDetailSchema = z.looseObject({
-  schemaVersion: z.string().optional(),
+  schemaVersion: z.optional(z.string()),
   accountId: accountIdSchema,
   region: regionSchema,
-  partition: partitionSchema.optional(),
-  id: z.string().min(1),
-  arn: z.string().optional(),
-  type: z.string().min(1),
-  title: z.string().default(''),
-  description: z.string().optional(),
-  severity: z.number().min(0).max(10),
-  createdAt: z.string().optional(),
-  updatedAt: z.string().optional(),
+  partition: z.optional(partitionSchema),
+  id: z.string().check(z.minLength(1)),
+  arn: z.optional(z.string()),
+  type: z.string().check(z.minLength(1)),
+  title: z._default(z.string(), ''),
+  description: z.optional(z.string()),
+  severity: z.number().check(z.minimum(0), z.maximum(10)),
+  createdAt: z.optional(z.string()),
+  updatedAt: z.optional(z.string()),
   resource: z.looseObject({
-    resourceType: z.string().min(1),
-    instanceDetails: instanceDetailsSchema.optional(),
-    accessKeyDetails: accessKeyDetailsSchema.optional(),
-    s3BucketDetails: z.array(s3BucketSchema).optional(),
+    resourceType: z.string().check(z.minLength(1)),
+    instanceDetails: z.optional(instanceDetailsSchema),
+    accessKeyDetails: z.optional(accessKeyDetailsSchema),
+    s3BucketDetails: z.optional(z.array(s3BucketSchema)),
   }),
-  service: z
-    .looseObject({
-      archived: z.boolean().optional(),
-      detectorId: z.string().optional(),
+  service: z.optional(
+    z.looseObject({
+      archived: z.optional(z.boolean()),
+      detectorId: z.optional(z.string()),
       // `{ value: "<JSON text>", type }` in current events, an object of flags in older ones: read by guardDutySample.
-      additionalInfo: z.unknown().optional(),
-    })
-    .optional(),
+      additionalInfo: z.optional(z.unknown()),
+    }),
+  ),
 });
 type GuardDutyDetail = z.infer<typeof guardDutyDetailSchema>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { accountIdSchema, ec2Arn, instanceIdIn, parseArn, partitionOfArn, partitionOfRegion, partitionSchema, REGION_PATTERN, regionSchema, securityGroupIdIn, type Partition } from '../aws-names.js';
 import { cisRulesOfRequirements, cisVersionOfStandard } from './cis.js';
@@ -27,12 +27,12 @@ const severityLabels = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as
 const stringMap = z.record(z.string(), z.string());
 
 const resourceSchema = z.looseObject({
-  Type: z.string().min(1),
-  Id: z.string().min(1),
-  Partition: partitionSchema.optional(),
-  Region: regionSchema.optional(),
-  Tags: stringMap.optional(),
-  Details: z.record(z.string(), z.unknown()).optional(),
+  Type: z.string().check(z.minLength(1)),
+  Id: z.string().check(z.minLength(1)),
+  Partition: z.optional(partitionSchema),
+  Region: z.optional(regionSchema),
+  Tags: z.optional(stringMap),
+  Details: z.optional(z.record(z.string(), z.unknown())),
 });
 
 /**
@@ -40,41 +40,41 @@ const resourceSchema = z.looseObject({
  * requires on import; unknown fields pass through (kept in `raw`).
  */
 const asffFindingSchema = z.looseObject({
-  SchemaVersion: z.string().optional(),
-  Id: z.string().min(1),
-  ProductArn: z.string().startsWith('arn:', 'must be an ARN'),
-  ProductName: z.string().optional(),
-  CompanyName: z.string().optional(),
-  GeneratorId: z.string().optional(),
+  SchemaVersion: z.optional(z.string()),
+  Id: z.string().check(z.minLength(1)),
+  ProductArn: z.string().check(z.startsWith('arn:', 'must be an ARN')),
+  ProductName: z.optional(z.string()),
+  CompanyName: z.optional(z.string()),
+  GeneratorId: z.optional(z.string()),
   AwsAccountId: accountIdSchema,
-  Region: regionSchema.optional(),
-  Types: z.array(z.string()).default([]),
-  CreatedAt: z.string().optional(),
-  UpdatedAt: z.string().optional(),
+  Region: z.optional(regionSchema),
+  Types: z._default(z.array(z.string()), []),
+  CreatedAt: z.optional(z.string()),
+  UpdatedAt: z.optional(z.string()),
   Severity: z
     .looseObject({
-      Label: z.enum(severityLabels).optional(),
-      Normalized: z.number().int().min(0).max(100).optional(),
-      Original: z.string().optional(),
-      Product: z.number().optional(),
+      Label: z.optional(z.enum(severityLabels)),
+      Normalized: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(100))),
+      Original: z.optional(z.string()),
+      Product: z.optional(z.number()),
     })
-    .refine((severity) => severity.Label !== undefined || severity.Normalized !== undefined, 'needs Label or Normalized'),
+    .check(z.refine((severity) => severity.Label !== undefined || severity.Normalized !== undefined, 'needs Label or Normalized')),
   Title: z.string(),
-  Description: z.string().optional(),
-  ProductFields: stringMap.optional(),
-  Resources: z.array(resourceSchema).min(1, 'must list at least one resource'),
-  Compliance: z
-    .looseObject({
-      Status: z.enum(['PASSED', 'WARNING', 'FAILED', 'NOT_AVAILABLE']).optional(),
-      SecurityControlId: z.string().optional(),
-      RelatedRequirements: z.array(z.string()).optional(),
-      AssociatedStandards: z.array(z.looseObject({ StandardsId: z.string() })).optional(),
-    })
-    .optional(),
-  Workflow: z.looseObject({ Status: z.enum(['NEW', 'NOTIFIED', 'RESOLVED', 'SUPPRESSED']) }).optional(),
-  WorkflowState: z.enum(['NEW', 'ASSIGNED', 'IN_PROGRESS', 'DEFERRED', 'RESOLVED']).optional(),
-  RecordState: z.enum(['ACTIVE', 'ARCHIVED']).optional(),
-  Note: z.looseObject({ Text: z.string(), UpdatedBy: z.string(), UpdatedAt: z.string().optional() }).optional(),
+  Description: z.optional(z.string()),
+  ProductFields: z.optional(stringMap),
+  Resources: z.array(resourceSchema).check(z.minLength(1, 'must list at least one resource')),
+  Compliance: z.optional(
+    z.looseObject({
+      Status: z.optional(z.enum(['PASSED', 'WARNING', 'FAILED', 'NOT_AVAILABLE'])),
+      SecurityControlId: z.optional(z.string()),
+      RelatedRequirements: z.optional(z.array(z.string())),
+      AssociatedStandards: z.optional(z.array(z.looseObject({ StandardsId: z.string() }))),
+    }),
+  ),
+  Workflow: z.optional(z.looseObject({ Status: z.enum(['NEW', 'NOTIFIED', 'RESOLVED', 'SUPPRESSED']) })),
+  WorkflowState: z.optional(z.enum(['NEW', 'ASSIGNED', 'IN_PROGRESS', 'DEFERRED', 'RESOLVED'])),
+  RecordState: z.optional(z.enum(['ACTIVE', 'ARCHIVED'])),
+  Note: z.optional(z.looseObject({ Text: z.string(), UpdatedBy: z.string(), UpdatedAt: z.optional(z.string()) })),
 });
 type AsffFinding = z.infer<typeof asffFindingSchema>;
 type AsffResource = z.infer<typeof resourceSchema>;

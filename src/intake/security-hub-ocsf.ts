@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { accountIdSchema, asffResourceType, ec2Arn, instanceIdIn, parseArn, partitionNamed, partitionOfArn, partitionOfRegion, regionSchema, securityGroupIdIn, type Partition } from '../aws-names.js';
 import { cisRulesOfRequirements } from './cis.js';
@@ -11,15 +11,15 @@ import { present, readTime, Refusals } from './values.js';
 import { ComplianceStatus, FindingFormat, FindingSource, RecordState, WorkflowStatus, type Control, type Finding, type IntakeResult, type ProductRef, type Resource, type Trigger } from './types.js';
 
 const ocsfResourceSchema = z.looseObject({
-  type: z.string().min(1),
-  uid: z.string().min(1),
-  uid_alt: z.string().optional(),
-  name: z.string().optional(),
-  region: z.string().optional(),
-  cloud_partition: z.string().optional(),
-  owner: z.looseObject({ account: z.looseObject({ uid: accountIdSchema.optional() }).optional() }).optional(),
-  tags: z.array(z.looseObject({ name: z.string(), value: z.string().nullable().optional() })).optional(),
-  data: z.record(z.string(), z.unknown()).nullable().optional(),
+  type: z.string().check(z.minLength(1)),
+  uid: z.string().check(z.minLength(1)),
+  uid_alt: z.optional(z.string()),
+  name: z.optional(z.string()),
+  region: z.optional(z.string()),
+  cloud_partition: z.optional(z.string()),
+  owner: z.optional(z.looseObject({ account: z.optional(z.looseObject({ uid: z.optional(accountIdSchema) })) })),
+  tags: z.optional(z.array(z.looseObject({ name: z.string(), value: z.optional(z.nullable(z.string())) }))),
+  data: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
 });
 
 /**
@@ -28,43 +28,43 @@ const ocsfResourceSchema = z.looseObject({
  * Findings category, 2000–2099).
  */
 const ocsfFindingSchema = z.looseObject({
-  class_uid: z.number().int().min(2000, 'must be an OCSF Findings class (2000–2099)').max(2099, 'must be an OCSF Findings class (2000–2099)'),
-  class_name: z.string().optional(),
-  activity_id: z.number().int().optional(),
-  severity_id: z.number().int(),
-  severity: z.string().optional(),
-  status_id: z.number().int().optional(),
-  status: z.string().optional(),
-  comment: z.string().nullable().optional(),
-  time_dt: z.string().optional(),
+  class_uid: z.number().check(z.int(), z.minimum(2000, 'must be an OCSF Findings class (2000–2099)'), z.maximum(2099, 'must be an OCSF Findings class (2000–2099)')),
+  class_name: z.optional(z.string()),
+  activity_id: z.optional(z.number().check(z.int())),
+  severity_id: z.number().check(z.int()),
+  severity: z.optional(z.string()),
+  status_id: z.optional(z.number().check(z.int())),
+  status: z.optional(z.string()),
+  comment: z.optional(z.nullable(z.string())),
+  time_dt: z.optional(z.string()),
   finding_info: z.looseObject({
-    uid: z.string().min(1),
-    title: z.string().default(''),
-    desc: z.string().optional(),
-    types: z.array(z.string()).default([]),
-    created_time_dt: z.string().optional(),
-    modified_time_dt: z.string().optional(),
-    analytic: z.looseObject({ category: z.string().optional(), name: z.string().optional() }).optional(),
+    uid: z.string().check(z.minLength(1)),
+    title: z._default(z.string(), ''),
+    desc: z.optional(z.string()),
+    types: z._default(z.array(z.string()), []),
+    created_time_dt: z.optional(z.string()),
+    modified_time_dt: z.optional(z.string()),
+    analytic: z.optional(z.looseObject({ category: z.optional(z.string()), name: z.optional(z.string()) })),
   }),
   metadata: z.looseObject({
-    uid: z.string().optional(),
-    product: z.looseObject({ name: z.string().optional(), uid: z.string().optional(), vendor_name: z.string().optional() }),
+    uid: z.optional(z.string()),
+    product: z.looseObject({ name: z.optional(z.string()), uid: z.optional(z.string()), vendor_name: z.optional(z.string()) }),
   }),
   cloud: z.looseObject({
     account: z.looseObject({ uid: accountIdSchema }),
     region: regionSchema,
-    cloud_partition: z.string().optional(),
+    cloud_partition: z.optional(z.string()),
   }),
-  compliance: z
-    .looseObject({
-      control: z.string().optional(),
-      standards: z.array(z.string()).optional(),
-      requirements: z.array(z.string()).optional(),
-      status: z.string().optional(),
-      status_id: z.number().int().optional(),
-    })
-    .optional(),
-  resources: z.array(ocsfResourceSchema).min(1, 'must list at least one resource'),
+  compliance: z.optional(
+    z.looseObject({
+      control: z.optional(z.string()),
+      standards: z.optional(z.array(z.string())),
+      requirements: z.optional(z.array(z.string())),
+      status: z.optional(z.string()),
+      status_id: z.optional(z.number().check(z.int())),
+    }),
+  ),
+  resources: z.array(ocsfResourceSchema).check(z.minLength(1, 'must list at least one resource')),
 });
 type OcsfFinding = z.infer<typeof ocsfFindingSchema>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { isRetryableError, serializeError } from '../errors.js';
 import { InvalidApiRequestError, readApiRequest, type IntakeResult, type Requester } from '../intake/index.js';
@@ -62,7 +62,7 @@ const RUN_ID = /^r-\d{8}T\d{6}Z-[0-9a-f]{12}$/;
 
 /** The body `POST /runs/{id}/rollback` may carry. */
 const rollbackBodySchema = z.strictObject({
-  reason: z.string().trim().min(1, 'must not be empty').max(1_000, 'must be at most 1000 characters').optional(),
+  reason: z.optional(z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(1_000, 'must be at most 1000 characters'))),
 });
 
 interface Route {

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '../zod.js';
 
 import { builtInActions, type ActionRegistry } from '../actions/index.js';
 import { nearest } from '../suggest.js';
@@ -34,7 +34,7 @@ const KNOWN_KEYS: ReadonlyMap<string, readonly string[]> = new Map<string, reado
   ['limits', ['maxResourcesPerHour']],
 ]);
 
-function schemaProblems(error: z.ZodError, base: DocumentPath): Problem[] {
+function schemaProblems(error: z.core.$ZodError, base: DocumentPath): Problem[] {
   return error.issues.flatMap((issue): Problem[] => {
     const path = [...base, ...issue.path.filter((part): part is string | number => typeof part !== 'symbol')];
     if (issue.code === 'unrecognized_keys') {

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 import { builtInActions, type ActionRegistry } from '../actions/index.js';
 import { FIELDS, MATCHABLE_FIELD_NAMES, type FieldSpec } from './fields.js';

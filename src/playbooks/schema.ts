@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 /**
  * The highest change limit a playbook may set (10,000 resources an hour):
@@ -9,25 +9,25 @@ import * as z from 'zod';
 export const MAX_RESOURCES_PER_HOUR = 10_000;
 
 /** Security Hub custom action ids: at most 20 letters and digits. */
-export const customActionIdSchema = z.string().regex(/^[A-Za-z0-9]{1,20}$/, 'must be 1–20 letters and digits (a Security Hub custom action id)');
+export const customActionIdSchema = z.string().check(z.regex(/^[A-Za-z0-9]{1,20}$/, 'must be 1–20 letters and digits (a Security Hub custom action id)'));
 
 const customActionSchema = z.union([
   customActionIdSchema,
   z.strictObject({
     id: customActionIdSchema,
-    name: z.string().min(1).max(20, 'must be at most 20 characters (Security Hub custom action name)'),
-    description: z.string().min(1).max(256).optional(),
+    name: z.string().check(z.minLength(1), z.maxLength(20, 'must be at most 20 characters (Security Hub custom action name)')),
+    description: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
   }),
 ]);
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+Z)?$/, 'must be a date such as 2027-01-31');
+const isoDate = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+Z)?$/, 'must be a date such as 2027-01-31'));
 
 const exemptAccountSchema = z.union([
-  z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+  z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id')),
   z.strictObject({
-    id: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
-    until: isoDate.optional(),
-    owner: z.string().min(1).optional(),
+    id: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id')),
+    until: z.optional(isoDate),
+    owner: z.optional(z.string().check(z.minLength(1))),
   }),
 ]);
 
@@ -38,44 +38,44 @@ const exemptAccountSchema = z.union([
  */
 export const stepSchema = z
   .looseObject({
-    continueOnError: z.boolean().optional(),
+    continueOnError: z.optional(z.boolean()),
   })
-  .meta({ id: 'Step', description: 'One action: `- action.name: { parameters }`, optionally with continueOnError' });
+  .check(z.meta({ id: 'Step', description: 'One action: `- action.name: { parameters }`, optionally with continueOnError' }));
 
 /** A condition in the `match` language; checked field by field by the compiler. */
-export const matchBlockSchema = z.record(z.string(), z.unknown()).meta({ id: 'MatchBlock', description: 'Fields of the finding and the values they must have' });
+export const matchBlockSchema = z.record(z.string(), z.unknown()).check(z.meta({ id: 'MatchBlock', description: 'Fields of the finding and the values they must have' }));
 
 export const playbookSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be lowercase letters, digits and dashes, at most 64'),
-  title: z.string().min(1).max(200),
-  description: z.string().optional(),
+  id: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be lowercase letters, digits and dashes, at most 64')),
+  title: z.string().check(z.minLength(1), z.maxLength(200)),
+  description: z.optional(z.string()),
   triggers: z
     .strictObject({
       /** Run on findings EventBridge delivers, without a human. */
-      automatic: z.boolean().default(false),
+      automatic: z._default(z.boolean(), false),
       /** Also offered as a Security Hub custom action. */
-      customAction: customActionSchema.optional(),
+      customAction: z.optional(customActionSchema),
       /** May be started by the on-demand API. */
-      api: z.boolean().default(false),
+      api: z._default(z.boolean(), false),
     })
-    .refine((triggers) => triggers.automatic || triggers.customAction !== undefined || triggers.api, 'must enable at least one of automatic, customAction, api'),
-  match: matchBlockSchema.optional(),
-  conditions: z.record(z.string(), z.unknown()).optional().meta({ description: 'Raw json-rules-engine conditions (escape hatch), all of which must also hold' }),
-  exempt: z
-    .strictObject({
-      accounts: z.array(exemptAccountSchema).default([]),
+    .check(z.refine((triggers) => triggers.automatic || triggers.customAction !== undefined || triggers.api, 'must enable at least one of automatic, customAction, api')),
+  match: z.optional(matchBlockSchema),
+  conditions: z.optional(z.record(z.string(), z.unknown())).check(z.meta({ description: 'Raw json-rules-engine conditions (escape hatch), all of which must also hold' })),
+  exempt: z.optional(
+    z.strictObject({
+      accounts: z._default(z.array(exemptAccountSchema), []),
       /** Resource tags (read live at run time) that exempt a resource. */
-      tags: z.record(z.string(), z.string()).default({}),
-    })
-    .optional(),
-  steps: z.array(stepSchema).min(1, 'must list at least one step'),
-  priority: z.number().int().min(1).max(100).default(1),
+      tags: z._default(z.record(z.string(), z.string()), {}),
+    }),
+  ),
+  steps: z.array(stepSchema).check(z.minLength(1, 'must list at least one step')),
+  priority: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(100)), 1),
   /** `plan`: this playbook never changes anything, whatever the deployment allows. */
-  mode: z.literal('plan').optional(),
+  mode: z.optional(z.literal('plan')),
   /** Act on sample findings (GuardDuty's generated samples, Security Hub's sample products) as on real ones. Off: a sample only ever gets a plan. */
-  allowSampleFindings: z.boolean().default(false),
-  limits: z
-    .strictObject({
+  allowSampleFindings: z._default(z.boolean(), false),
+  limits: z.optional(
+    z.strictObject({
       /**
        * At most this many resources changed per hour, across all accounts: a
        * circuit breaker. Bounded at MAX_RESOURCES_PER_HOUR: a breaker that
@@ -85,13 +85,15 @@ export const playbookSchema = z.strictObject({
        */
       maxResourcesPerHour: z
         .number()
-        .int()
-        .min(1)
-        .max(MAX_RESOURCES_PER_HOUR, `must be at most ${MAX_RESOURCES_PER_HOUR.toLocaleString('en-US')}: a limit above that no longer limits anything (leave "limits" out for none)`),
-    })
-    .optional(),
+        .check(
+          z.int(),
+          z.minimum(1),
+          z.maximum(MAX_RESOURCES_PER_HOUR, `must be at most ${MAX_RESOURCES_PER_HOUR.toLocaleString('en-US')}: a limit above that no longer limits anything (leave "limits" out for none)`),
+        ),
+    }),
+  ),
 });
 export type PlaybookDocument = z.infer<typeof playbookSchema>;
 
 /** A playbook file holds one playbook or a list of them. */
-export const playbookFileSchema = z.union([playbookSchema, z.array(playbookSchema).min(1)]);
+export const playbookFileSchema = z.union([playbookSchema, z.array(playbookSchema).check(z.minLength(1))]);

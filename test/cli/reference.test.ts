@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
 
 import { builtInActions } from '../../src/actions/index.js';
@@ -20,6 +19,7 @@ import {
   referenceDocuments,
 } from '../../src/cli/reference.js';
 import { MATCH_OPERATORS, MATCHABLE_FIELD_NAMES, MAX_RESOURCES_PER_HOUR, playbookSchema } from '../../src/playbooks/index.js';
+import * as z from '../../src/zod.js';
 import { runRegistered } from './registered.js';
 
 const registry = builtInActions();

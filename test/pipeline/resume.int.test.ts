@@ -1,11 +1,11 @@
 import { DescribeInstanceAttributeCommand, DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
-import * as z from 'zod';
 
 import { builtInActions, defineAction, type ActionContext } from '../../src/actions/index.js';
 import type { RunRecord } from '../../src/ledger/index.js';
 import { readResumeRequests, SqsResumeQueue, type PlaybookRunResult, type ResumeQueue, type ResumeRequest } from '../../src/pipeline/index.js';
+import * as z from '../../src/zod.js';
 import { emulatorClientFactory } from '../support/emulator.js';
 import { compromisedInstance, guardDutyEventFor, pipelineLab, playbooksFromYaml, type CompromisedInstance, type PipelineLab } from '../support/pipeline-lab.js';
 

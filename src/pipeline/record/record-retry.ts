@@ -1,5 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import * as z from 'zod';
+
+import * as z from '../../zod.js';
 
 import { FindingUpdateError, SECURITY_HUB_NOTE_MAX } from '../../actions/index.js';
 import type { AwsClientFactory } from '../../aws/index.js';
@@ -34,19 +35,19 @@ export interface RecordRetryRequest {
 /** The body of a record-retry message. Unknown fields are ignored, so a newer sender does not break an older reader. */
 export const recordRetryRequestSchema = z.object({
   kind: z.literal(RECORD_RETRY_REQUEST_KIND),
-  runId: z.string().min(1).max(256),
-  playbookId: z.string().min(1).max(256),
-  correlationId: z.string().min(1).max(256),
+  runId: z.string().check(z.minLength(1), z.maxLength(256)),
+  playbookId: z.string().check(z.minLength(1), z.maxLength(256)),
+  correlationId: z.string().check(z.minLength(1), z.maxLength(256)),
   finding: z.object({
     // ASFF's limit on Id and ProductArn.
-    id: z.string().min(1).max(512),
-    productArn: z.string().min(1).max(512),
-    account: z.string().regex(/^\d{12}$/),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/),
+    id: z.string().check(z.minLength(1), z.maxLength(512)),
+    productArn: z.string().check(z.minLength(1), z.maxLength(512)),
+    account: z.string().check(z.regex(/^\d{12}$/)),
+    region: z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/)),
   }),
-  text: z.string().min(1).max(SECURITY_HUB_NOTE_MAX),
-  workflow: z.enum(['RESOLVED', 'NOTIFIED']).optional(),
-  attempts: z.number().int().min(1).max(1_000),
+  text: z.string().check(z.minLength(1), z.maxLength(SECURITY_HUB_NOTE_MAX)),
+  workflow: z.optional(z.enum(['RESOLVED', 'NOTIFIED'])),
+  attempts: z.number().check(z.int(), z.minimum(1), z.maximum(1_000)),
 });
 
 /** How a failed finding update is written again later. */
@@ -54,7 +55,7 @@ export interface RecordRetryQueue {
   schedule(request: RecordRetryRequest, delaySeconds: number): Promise<void>;
 }
 
-const issueText = (error: z.ZodError): string => error.issues.map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`).join('; ');
+const issueText = (error: z.core.$ZodError): string => error.issues.map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`).join('; ');
 
 /** The request exactly as a reader will take it (only its own fields), or a typed error for one it would reject. */
 function checked(request: RecordRetryRequest): RecordRetryRequest {

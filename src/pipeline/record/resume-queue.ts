@@ -1,5 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import * as z from 'zod';
+
+import * as z from '../../zod.js';
 
 import { RESUME_REQUEST_KIND, SQS_MAX_DELAY_SECONDS } from './constants.js';
 import { InvalidResumeRequestError, ResumeQueueError } from './errors.js';
@@ -22,9 +23,9 @@ export interface ResumeQueue {
 /** The body of a resume message. Unknown fields are ignored, so a newer sender does not break an older reader. */
 export const resumeRequestSchema = z.object({
   kind: z.literal(RESUME_REQUEST_KIND),
-  runId: z.string().min(1).max(256),
-  resumes: z.number().int().min(0),
-  correlationId: z.string().min(1).max(256),
+  runId: z.string().check(z.minLength(1), z.maxLength(256)),
+  resumes: z.number().check(z.int(), z.minimum(0)),
+  correlationId: z.string().check(z.minLength(1), z.maxLength(256)),
 });
 
 /** Whole seconds within what SQS accepts per message (0..900): late rather than early, never an error. */
@@ -34,7 +35,7 @@ export function clampDelaySeconds(seconds: number): number {
 }
 
 /** `resumes: Too small: expected number to be >=0`: zod's own per-field messages (the bodies read here are flat), `(body)` for the object as a whole. */
-const issueText = (error: z.ZodError): string => {
+const issueText = (error: z.core.$ZodError): string => {
   const { formErrors, fieldErrors } = z.flattenError(error);
   return [...formErrors.map((message) => `(body): ${message}`), ...Object.entries(fieldErrors).map(([field, messages]) => `${field}: ${(messages as string[]).join(', ')}`)].join('; ');
 };
@@ -122,7 +123,7 @@ export interface ReceivedResumeRequest {
 }
 
 const sqsEventSchema = z.object({ Records: z.array(z.unknown()) });
-const sqsRecordSchema = z.object({ messageId: z.string().min(1), body: z.string() });
+const sqsRecordSchema = z.object({ messageId: z.string().check(z.minLength(1)), body: z.string() });
 
 /**
  * Reads the resume requests in a Lambda SQS event. Each record is checked on
