@@ -151,8 +151,8 @@ function pipelineStatements(parameters: StackParameters): PolicyStatement[] {
     {
       Sid: 'RunLedger',
       Effect: 'Allow',
-      // TransactWriteItems is authorized as the PutItem and UpdateItem it holds.
-      Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      // TransactWriteItems is authorized as the PutItem and UpdateItem it holds; DeleteItem gives a resource lease up (releaseClaim).
+      Action: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
       Resource: arn('RunLedgerTable'),
     },
     { Sid: 'ScheduleResumes', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: [arn('ResumeQueue'), arn('RecordRetryQueue')] },

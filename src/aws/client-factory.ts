@@ -1,4 +1,4 @@
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, MetadataBearer, Pluggable } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, MetadataBearer, Pluggable, RetryStrategyV2 } from '@smithy/types';
 
 import type { AwsSettings } from '../config.js';
 
@@ -17,6 +17,7 @@ export interface BaseClientConfig {
   credentials?: AwsCredentials;
   maxAttempts: number;
   retryMode: 'adaptive';
+  retryStrategy?: RetryStrategyV2;
 }
 
 export type SdkClientConstructor<Client extends SdkClient, ClientConfig> = new (...args: [] | [ClientConfig]) => Client;
@@ -34,6 +35,12 @@ export interface AwsClientFactoryOptions {
   readonly credentials?: AwsCredentials;
   /** Added to every client made, e.g. the emulator's diagnostics, which the demo and the tests pass in. */
   readonly plugins?: readonly Pluggable<object, MetadataBearer>[];
+  /**
+   * Replaces the SDK's adaptive retry strategy for every client made. Only
+   * the throttling tests give one: the same kind of strategy with its backoff
+   * shortened from seconds to milliseconds, so a burst of throttles fits in CI.
+   */
+  readonly retryStrategy?: () => RetryStrategyV2;
 }
 
 /**
@@ -68,6 +75,7 @@ export class AwsClientFactory {
     const credentials = scope.credentials ?? this.options.credentials;
     if (credentials !== undefined) config.credentials = credentials;
     if (this.settings.endpoint !== undefined) config.endpoint = this.settings.endpoint;
+    if (this.options.retryStrategy !== undefined) config.retryStrategy = this.options.retryStrategy();
 
     const client = new Client({ ...config, ...extra } as ClientConfig);
     for (const plugin of this.options.plugins ?? []) client.middlewareStack.use(plugin);

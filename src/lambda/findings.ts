@@ -32,7 +32,7 @@ export async function handleFindingRecord(record: SqsRecord, scope: RecordScope)
   const correlationId = intake.envelope.id === '' ? record.messageId : intake.envelope.id;
   let reasons: string[];
   try {
-    const result = await runtime.pipeline.handleIntake(intake, { correlationId, remainingTimeMs: remainingTime(context) });
+    const result = await runtime.pipeline.handleIntake(intake, { correlationId, deliveryId: record.messageId, remainingTimeMs: remainingTime(context) });
     counts.addDelivery(result);
     reasons = deliveryRetryReasons(result);
   } catch (error) {

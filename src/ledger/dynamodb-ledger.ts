@@ -1,5 +1,16 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, paginateQuery, paginateScan, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  GetCommand,
+  paginateQuery,
+  paginateScan,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -330,6 +341,24 @@ export class DynamoDbRunLedger implements RunLedger {
         return lastTry ? { claimed: false, existingRunId: liveHolder(holder, nowSeconds) ?? '' } : RETRY;
       },
     });
+  }
+
+  async releaseClaim(key: string, runId: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: claimPk(key), sk: CLAIM_SK },
+          ConditionExpression: '#runId = :runId',
+          ExpressionAttributeNames: { '#runId': 'runId' },
+          ExpressionAttributeValues: { ':runId': runId },
+        }),
+      );
+    } catch (error) {
+      // Another run holds the key now (it took it over once this one's window passed), or nobody does: nothing of ours to give up.
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw storeError('release a claim', error, { runId, idempotencyKey: key });
+    }
   }
 
   async reserveChange(scope: string, resourceKey: string, limit: number, windowSeconds: number, now: Date = this.#clock()): Promise<ChangeReservation> {
@@ -686,6 +715,7 @@ const RUN_ATTRIBUTES = {
   targets: 'json',
   attempt: 'number',
   retryOf: 'string',
+  deliveryId: 'string',
   rollbackOf: 'string',
   matched: 'json',
   resumes: 'number',

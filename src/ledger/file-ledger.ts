@@ -146,6 +146,16 @@ export class FileRunLedger implements RunLedger {
     });
   }
 
+  async releaseClaim(key: string, runId: string): Promise<void> {
+    const path = join(this.directory, 'claims.json');
+    await mkdir(this.directory, { recursive: true });
+    await this.#withLock(path, async () => {
+      const claims = (await readJson<ClaimsFile>(path)) ?? {};
+      if (ownEntry(claims, key)?.runId !== runId) return;
+      await writeAtomically(path, Object.fromEntries(Object.entries(claims).filter(([name]) => name !== key)));
+    });
+  }
+
   async reserveChange(scope: string, resourceKey: string, limit: number, windowSeconds: number, now: Date = this.#clock()): Promise<ChangeReservation> {
     assertChangeLimit(limit, windowSeconds);
     const path = join(this.directory, 'limits.json');

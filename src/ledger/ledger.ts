@@ -67,6 +67,12 @@ export interface RunLedger {
    */
   transferClaim(key: string, fromRunId: string, toRunId: string, windowSeconds: number, now?: Date): Promise<ClaimResult>;
 
+  /**
+   * Gives a claim up before its window ends, if `runId` still holds it (a
+   * lease whose work is done); otherwise does nothing. Safe to repeat.
+   */
+  releaseClaim(key: string, runId: string): Promise<void>;
+
   /** Every run recorded for a finding, oldest first. */
   listRunsForFinding(findingId: string): Promise<RunRecord[]>;
 

@@ -113,6 +113,12 @@ export interface RunRecord {
   readonly attempt?: number;
   /** The failed run this one retries. */
   readonly retryOf?: string;
+  /**
+   * The queue message that brought the run's event (an SQS message id). SQS
+   * delivers one message to one consumer at a time, so a later receive of the
+   * same message finding this run unfinished knows its worker gave it up.
+   */
+  readonly deliveryId?: string;
   /** The run this one rolls back. */
   readonly rollbackOf?: string;
   /** Why the playbook matched: its conditions that held, with the finding's values (what a timeline shows under "matched because"). */

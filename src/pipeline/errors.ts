@@ -36,6 +36,18 @@ export class StoredFindingInvalidError extends RiposteError {
   }
 }
 
+/** Another run kept the resource leased longer than this run could wait: the delivery is handed back, to run once the other has ended. */
+export class ResourceBusyError extends RiposteError {
+  override readonly name: string = 'ResourceBusyError';
+  readonly code = 'RESOURCE_BUSY';
+  constructor(lease: string, runId: string, holder: string, waitedMs: number) {
+    super(`run ${runId}: ${lease} is being changed by run ${holder === '' ? '(unknown)' : holder}; waited ${Math.round(waitedMs / 1000)} s, handing the delivery back to run once it has ended`, {
+      context: { runId },
+      retryable: true,
+    });
+  }
+}
+
 /** A step stayed in progress past its bound. */
 export class StepTimedOutError extends RiposteError {
   override readonly name: string = 'StepTimedOutError';

@@ -78,12 +78,12 @@ export function guardMode(services: PipelineServices, finding: Finding, playbook
 export async function guardIdempotency(
   services: PipelineServices,
   finding: Finding,
-  run: { readonly playbookId: string; readonly mode: RunMode; readonly runId: string; readonly now: Date },
+  run: { readonly playbookId: string; readonly mode: RunMode; readonly runId: string; readonly now: Date; readonly deliveryId?: string },
   logger: RunLogger,
-): Promise<GuardDecision<{ readonly retryOf?: RunRecord }, 'duplicate'>> {
+): Promise<GuardDecision<{ readonly retryOf?: RunRecord; readonly supersedes?: string }, 'duplicate'>> {
   const claim = await claimWork(services.ledger, services.settings, { finding, ...run }, logger);
   if (!claim.claimed) return { verdict: 'stop', code: 'duplicate', reason: claim.summary, duplicateOf: claim.duplicateOf };
-  return claim.retryOf === undefined ? { verdict: 'go' } : { verdict: 'go', retryOf: claim.retryOf };
+  return { verdict: 'go', ...(claim.retryOf === undefined ? {} : { retryOf: claim.retryOf }), ...(claim.supersedes === undefined ? {} : { supersedes: claim.supersedes }) };
 }
 
 /**

@@ -9,6 +9,7 @@ export type { GuardDecision } from './guard.js';
 export type { Plan, PlannedStep } from './run-state.js';
 export {
   PlaybookNotLoadedError,
+  ResourceBusyError,
   RollbackRefusedError,
   RunNotResumableError,
   RunUnknownError,

@@ -4,11 +4,12 @@ import { withRunReadMemo } from '../aws/index.js';
 import type { PlaybookMatch } from '../engine/index.js';
 import { serializeError } from '../errors.js';
 import { IntakeError, readEvent, type Finding, type IntakeResult } from '../intake/index.js';
-import { isTerminal, type RunRecord, type StepRecord } from '../ledger/index.js';
+import { isTerminal, type RunMode, type RunRecord, type StepRecord } from '../ledger/index.js';
 import { logCapped, type RunLogger } from '../log/index.js';
 import type { CompiledPlaybook } from '../playbooks/index.js';
 import { PlaybookNotLoadedError, RollbackRefusedError, RunUnknownError } from './errors.js';
 import { guardFinding, guardIdempotency, guardMode, resolveRun } from './guard.js';
+import { leaseResource, resourceLeaseKey, type ResourceLease } from './guards/resource-lease.js';
 import { driveSafely, failed } from './machine.js';
 import type { ResumeRequest } from './record/index.js';
 import { restoreFinding, restoreRun, storedFinding } from './restore.js';
@@ -124,7 +125,12 @@ export class Pipeline {
     }
     let admission;
     try {
-      admission = await guardIdempotency(this.#services, finding, { playbookId: playbook.id, mode: mode.mode, runId, now: at }, logger.child({ runId }));
+      admission = await guardIdempotency(
+        this.#services,
+        finding,
+        { playbookId: playbook.id, mode: mode.mode, runId, now: at, ...(options.deliveryId === undefined ? {} : { deliveryId: options.deliveryId }) },
+        logger.child({ runId }),
+      );
     } catch (error) {
       logger.error('run failed', { runId, error });
       return { ...unrecorded, status: 'failed', mode: mode.mode, summary: `failed: ${serializeError(error).message}`, error: serializeError(error) };
@@ -134,7 +140,49 @@ export class Pipeline {
     }
 
     logger = logger.child({ runId });
-    const retryOf = admission.retryOf;
+    // One run at a time changes a resource (src/pipeline/guards/resource-lease.ts): leased before it is resolved, so the resolution sees what the last holder left.
+    const leaseKey = mode.mode === 'enforce' ? resourceLeaseKey(finding) : undefined;
+    let lease: ResourceLease | undefined;
+    if (leaseKey !== undefined) {
+      try {
+        lease = await leaseResource(
+          this.#services.ledger,
+          this.#services.settings,
+          {
+            key: leaseKey,
+            runId,
+            ...(admission.supersedes === undefined ? {} : { supersedes: admission.supersedes }),
+            now: () => now(this.#services),
+            ...(options.remainingTimeMs === undefined ? {} : { remainingTimeMs: options.remainingTimeMs }),
+          },
+          logger,
+        );
+      } catch (error) {
+        logger.error('run failed', { error });
+        return { ...unrecorded, status: 'failed', mode: mode.mode, summary: `failed: ${serializeError(error).message}`, error: serializeError(error) };
+      }
+    }
+    let result: PlaybookRunResult | undefined;
+    try {
+      result = await this.#startAndDrive(finding, match, { runId, at, mode: mode.mode, modeReason: mode.modeReason, retryOf: admission.retryOf, unrecorded }, options, logger);
+      return result;
+    } finally {
+      // A run part-way through (resumed later from the queue) keeps its lease, so no other run changes the resource meanwhile; the lease's window bounds that.
+      if (result?.status !== 'in-progress') await lease?.release();
+    }
+  }
+
+  /** Resolves the run's targets, records the run, and drives it to its end (or a pause). */
+  async #startAndDrive(
+    finding: Finding,
+    match: PlaybookMatch,
+    run: { runId: string; at: Date; mode: RunMode; modeReason: string; retryOf: RunRecord | undefined; unrecorded: Omit<PlaybookRunResult, 'status' | 'mode' | 'summary'> },
+    options: PipelineOptions & { correlationId: string },
+    logger: RunLogger,
+  ): Promise<PlaybookRunResult> {
+    const playbook = match.playbook.playbook;
+    const { runId, at, retryOf, unrecorded } = run;
+    const mode = { mode: run.mode, modeReason: run.modeReason };
     let record: RunRecord;
     let targets: RunTargets | undefined;
     try {
@@ -154,6 +202,7 @@ export class Pipeline {
         finding: storedFinding(finding),
         attempt: (retryOf?.attempt ?? (retryOf === undefined ? 0 : 1)) + 1,
         ...(retryOf === undefined ? {} : { retryOf: retryOf.runId }),
+        ...(options.deliveryId === undefined ? {} : { deliveryId: options.deliveryId }),
         ...(targets === undefined ? {} : { targets }),
         matched: match.conditions.filter((condition) => condition.result).map(({ fact, operator, value, factValue }) => ({ fact, operator, value, factValue })),
       });
@@ -223,7 +272,14 @@ export class Pipeline {
         options,
       );
       runLogger.info('run resumed', { resumes: request.resumes });
-      return await driveSafely(restoreRun(context, compiled));
+      const result = await driveSafely(restoreRun(context, compiled));
+      // The resource lease the run kept while paused, given up once it ends (src/pipeline/guards/resource-lease.ts).
+      const leaseKey = record.mode === 'enforce' ? resourceLeaseKey(context.finding) : undefined;
+      if (result.status !== 'in-progress' && leaseKey !== undefined)
+        await this.#services.ledger
+          .releaseClaim(leaseKey, record.runId)
+          .catch((error: unknown) => runLogger.warn('could not give the resource lease up: it ends with its window', { lease: leaseKey, error }));
+      return result;
     } catch (error) {
       // The run could not even be restored (its playbook unloaded, its finding unreadable): it fails, recorded as such.
       return failed(context ?? this.#bareContext(record, runLogger, 'resumed'), error);

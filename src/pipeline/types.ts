@@ -51,6 +51,8 @@ export interface PipelineOptions {
   readonly correlationId?: string;
   /** Plan only, whatever the trigger and deployment say (the CLI's `plan`). */
   readonly dryRun?: boolean;
+  /** The queue message that brought the event (an SQS message id), kept on each run it starts: see `RunRecord.deliveryId`. */
+  readonly deliveryId?: string;
   /** Milliseconds the caller has left (a Lambda's `getRemainingTimeInMillis`): runs stop between steps and resume later rather than be cut off. */
   readonly remainingTimeMs?: () => number;
 }

@@ -194,6 +194,7 @@ const roleStatements = (name: FunctionName): PolicyStatement[] =>
 /** What the pipeline itself calls, on every function that runs playbooks. */
 const PIPELINE = [
   'dynamodb:BatchGetItem',
+  'dynamodb:DeleteItem',
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:Query',

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 
+import type { MetadataBearer, Pluggable, RetryStrategyV2 } from '@smithy/types';
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 
-import { AwsClientFactory } from '../../src/aws/index.js';
+import { AwsClientFactory, type AwsClientFactoryOptions } from '../../src/aws/index.js';
 import { loadConfig } from '../../src/config.js';
 import { emulatorClientOptions } from '../../src/emulator/index.js';
 import {
@@ -38,6 +39,12 @@ export interface LambdaLabOptions {
   readonly without?: readonly string[];
   /** Playbooks instead of the packaged library (the compiled library at `RIPOSTE_PLAYBOOK_LIBRARY`). */
   readonly playbooks?: readonly CompiledPlaybook[];
+  /** Variables set over the lab's own (e.g. `RIPOSTE_MAX_ATTEMPTS`). */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Added to every client the handlers make, e.g. AWS throttling a share of the calls (test/support/throttling.ts). */
+  readonly plugins?: readonly Pluggable<object, MetadataBearer>[];
+  /** Each client's retry strategy instead of the SDK's adaptive one (see AwsClientFactoryOptions.retryStrategy). */
+  readonly retryStrategy?: () => RetryStrategyV2;
 }
 
 export interface LambdaLab {
@@ -81,6 +88,16 @@ export function lambdaContext(remainingMs = 900_000, functionName = 'riposte-tes
   };
 }
 
+/** The emulator's client options, with the lab's extra plugins and retry strategy. */
+function clientOptions(options: LambdaLabOptions): AwsClientFactoryOptions {
+  const emulator = emulatorClientOptions();
+  return {
+    ...emulator,
+    plugins: [...(emulator.plugins ?? []), ...(options.plugins ?? [])],
+    ...(options.retryStrategy === undefined ? {} : { retryStrategy: options.retryStrategy }),
+  };
+}
+
 /**
  * The handlers as a deployment runs them, on this file's emulator: the
  * environment `serverless.yml` gives each function, fed to the cold-start
@@ -115,6 +132,7 @@ export async function lambdaLab(options: LambdaLabOptions = {}): Promise<LambdaL
       RIPOSTE_EVIDENCE_BUCKET: EVIDENCE_BUCKET,
       RIPOSTE_EXTERNAL_ID: 'riposte-test',
       RIPOSTE_PLAYBOOK_LIBRARY: await compiledLibraryFile(),
+      ...options.environment,
     }).filter(([name]) => !(options.without ?? []).includes(name)),
   );
   const logs = new MemoryLogSink();
@@ -122,7 +140,7 @@ export async function lambdaLab(options: LambdaLabOptions = {}): Promise<LambdaL
   const runtime = await createLambdaRuntime({
     environment,
     // The emulator's credentials (moto takes any signature); everything else from the environment.
-    factory: lab.observe(new AwsClientFactory(loadConfig(environment).aws, emulatorClientOptions())),
+    factory: lab.observe(new AwsClientFactory(loadConfig(environment).aws, clientOptions(options))),
     logger: new RiposteLogger({ logLevel: 'debug', stream: logs }),
     metrics,
     ...(options.playbooks === undefined ? {} : { playbooks: options.playbooks }),

@@ -394,6 +394,24 @@ export function runLedgerContract(name: string, makeLedger: LedgerFactory): void
       await expect(ledger.transferClaim(key, 'run-d', 'run-e', 0, at(6600))).rejects.toBeInstanceOf(RangeError);
     });
 
+    it('releases a claim only for the run holding it, so the next claim takes it at once', async () => {
+      const ledger = await makeLedger(testClock());
+      const key = `lease|${uniqueId('resource')}`;
+      const t0 = new Date('2025-03-14T09:00:00.000Z');
+      await ledger.claim(key, 'run-a', 900, t0);
+
+      // Another run cannot give up what it does not hold.
+      await ledger.releaseClaim(key, 'run-b');
+      expect(await ledger.claim(key, 'run-b', 900, t0)).toEqual({ claimed: false, existingRunId: 'run-a' });
+      // The holder gives it up inside its window: the next run takes it now, not when the window ends.
+      await ledger.releaseClaim(key, 'run-a');
+      expect(await ledger.claim(key, 'run-b', 900, t0)).toEqual({ claimed: true });
+      // Releasing again, or a key nobody holds, changes nothing.
+      await ledger.releaseClaim(key, 'run-a');
+      await ledger.releaseClaim(`lease|${uniqueId('resource')}`, 'run-a');
+      expect(await ledger.claim(key, 'run-c', 900, t0)).toEqual({ claimed: false, existingRunId: 'run-b' });
+    });
+
     it('answers a transfer of a key nobody holds with no owner', async () => {
       const ledger = await makeLedger(testClock());
       const unclaimed = idempotencyKey(uniqueId('finding'), undefined, 'p');

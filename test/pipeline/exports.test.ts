@@ -13,6 +13,7 @@ describe('src/pipeline/index.ts', () => {
         'MemoryResumeQueue',
         'Pipeline',
         'PlaybookNotLoadedError',
+        'ResourceBusyError',
         'RESULT_EVENT_DETAIL_TYPE',
         'RESULT_EVENT_SOURCE',
         'RESUME_REQUEST_KIND',

@@ -4,7 +4,9 @@ import type { RunLogger } from '../../log/index.js';
 import type { PipelineSettings } from '../types.js';
 
 /** The idempotency guard's answer: this run goes ahead (possibly as the retry of a failed one), or another run already has the work. */
-export type ClaimDecision = { readonly claimed: true; readonly retryOf?: RunRecord } | { readonly claimed: false; readonly duplicateOf: string; readonly summary: string };
+/** `supersedes`: the run whose claim this one took over (with or without a record), whose resource lease passes on too. */
+export type ClaimDecision =
+  { readonly claimed: true; readonly retryOf?: RunRecord; readonly supersedes?: string } | { readonly claimed: false; readonly duplicateOf: string; readonly summary: string };
 
 /**
  * The same finding version, playbook, trigger and mode: once. API requests
@@ -31,10 +33,20 @@ function claimKey(finding: Finding, playbookId: string, mode: RunMode, settings:
   };
 }
 
-/** A run a new delivery may take over: it failed, or it died without finishing (its Lambda timed out). */
-function retryable(existing: RunRecord, now: Date, settings: PipelineSettings): boolean {
+/**
+ * A run a new delivery may take over: it failed; or it died without
+ * finishing (its Lambda timed out); or it was started by an earlier receive
+ * of this same queue message and is not waiting to resume, so its worker
+ * gave it up (SQS hands a message to one consumer at a time, and back only
+ * once that consumer returned it or ran out of time). A worker whose ledger
+ * writes failed (throttled past the SDK's retries) cannot record its own end:
+ * without this, the redelivery would take the run for a live one and drop
+ * the finding.
+ */
+function retryable(existing: RunRecord, now: Date, settings: PipelineSettings, deliveryId: string | undefined): boolean {
   if (existing.status === 'failed') return true;
   if (isTerminal(existing.status)) return false;
+  if (deliveryId !== undefined && existing.deliveryId === deliveryId && existing.state.stage !== 'paused') return true;
   return now.getTime() - Date.parse(existing.updatedAt) > settings.staleRunSeconds * 1000;
 }
 
@@ -47,7 +59,7 @@ function retryable(existing: RunRecord, now: Date, settings: PipelineSettings): 
 export async function claimWork(
   ledger: RunLedger,
   settings: PipelineSettings,
-  work: { readonly finding: Finding; readonly playbookId: string; readonly mode: RunMode; readonly runId: string; readonly now: Date },
+  work: { readonly finding: Finding; readonly playbookId: string; readonly mode: RunMode; readonly runId: string; readonly now: Date; readonly deliveryId?: string },
   logger: RunLogger,
 ): Promise<ClaimDecision> {
   const { key, windowSeconds } = claimKey(work.finding, work.playbookId, work.mode, settings);
@@ -55,7 +67,7 @@ export async function claimWork(
   if (claim.claimed) return { claimed: true };
 
   const existing = claim.existingRunId === '' ? undefined : await ledger.getRun(claim.existingRunId);
-  if (existing !== undefined && !retryable(existing, work.now, settings)) {
+  if (existing !== undefined && !retryable(existing, work.now, settings, work.deliveryId)) {
     logger.info('duplicate delivery: already handled', { existingRunId: existing.runId, existingStatus: existing.status });
     return { claimed: false, duplicateOf: existing.runId, summary: `already handled by run ${existing.runId} (${existing.status}) within the idempotency window` };
   }
@@ -67,5 +79,6 @@ export async function claimWork(
       .catch((error: unknown) => logger.warn('could not mark the abandoned run failed', { existingRunId: existing.runId, error }));
   }
   logger.info('retrying a failed run', { retryOf: claim.existingRunId });
-  return existing === undefined ? { claimed: true } : { claimed: true, retryOf: existing };
+  const supersedes = claim.existingRunId === '' ? {} : { supersedes: claim.existingRunId };
+  return existing === undefined ? { claimed: true, ...supersedes } : { claimed: true, retryOf: existing, ...supersedes };
 }
