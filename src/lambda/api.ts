@@ -3,6 +3,7 @@ import * as z from '../zod.js';
 import { isRetryableError, serializeError } from '../errors.js';
 import { InvalidApiRequestError, readApiRequest, type IntakeResult, type Requester } from '../intake/index.js';
 import { isTerminal, type RunRecord } from '../ledger/index.js';
+import { neutraliseJson } from '../neutralise.js';
 import { findingRecordStatus, RollbackRefusedError, RunUnknownError, StoredTargetsInvalidError, type PipelineResult, type PlaybookRunResult } from '../pipeline/index.js';
 import { MetricCounts } from './metrics.js';
 import { containerRuntime, type LambdaRuntime } from './runtime.js';
@@ -77,10 +78,17 @@ const ROUTES: readonly Route[] = [
   { name: 'rollback', pattern: /^\/runs\/([^/]+)\/rollback$/, method: 'POST' },
 ];
 
+/**
+ * An answer as JSON. A run carries its finding's text (titles, a request's
+ * reason, who asked and with what User-Agent) as it came, and a person reads
+ * the answer in a terminal (`curl`, `awscurl`): every control, bidi and
+ * separator character is written as a JSON escape, which parses back to
+ * the very same value.
+ */
 const json = (statusCode: number, body: unknown, correlationId: string, headers: Record<string, string> = {}): ApiGatewayProxyResult => ({
   statusCode,
   headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Correlation-Id': correlationId, ...headers },
-  body: JSON.stringify(body),
+  body: neutraliseJson(JSON.stringify(body)),
 });
 
 function failure(
@@ -370,7 +378,7 @@ export async function handleApiRequest(event: ApiGatewayProxyEvent, context: Lam
   } catch (error) {
     loaded?.logger.error('API request failed', { correlationId, error });
     // Before the runtime (and its logger) exists, a failed cold start still leaves a JSON line in the function's log.
-    if (loaded === undefined) console.error(JSON.stringify({ level: 'ERROR', message: 'API request failed before the runtime was ready', correlationId, error: serializeError(error) }));
+    if (loaded === undefined) console.error(neutraliseJson(JSON.stringify({ level: 'ERROR', message: 'API request failed before the runtime was ready', correlationId, error: serializeError(error) })));
     return isRetryableError(error)
       ? failure(503, ApiErrorCode.Unavailable, `the request could not be handled now; try again (correlation id ${correlationId})`, correlationId, { headers: { 'Retry-After': '5' } })
       : failure(500, ApiErrorCode.Internal, `internal error (correlation id ${correlationId})`, correlationId);

@@ -26,7 +26,9 @@ const COMBINATORS = ['all', 'any', 'not'] as const;
 type Scalar = string | number | boolean;
 const isScalar = (value: unknown): value is Scalar => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 const isMapping = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
-const describe = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`);
+/** A value as a problem names it; numbers by String, as JSON would call `.nan` and `.inf` null. */
+const describe = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`;
 
 /**
  * What each operator's value must be, so a raw condition cannot fail (or

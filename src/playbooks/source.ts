@@ -1,4 +1,4 @@
-import { CST, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Parser, visit, type Document, type Node } from 'yaml';
+import { CST, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 
 import type { DocumentPath } from './problems.js';
 
@@ -87,19 +87,24 @@ export function parseSource(file: string, text: string): ParsedSource {
     return { file, value: undefined, syntaxErrors: [{ message: `nests deeper than ${MAX_NESTING} levels; a playbook needs far fewer`, position: where }], locate: () => where };
   }
 
-  // The depth check has filled the line counter already.
-  const document: Document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  // The depth check has filled the line counter already. Keys are checked below, in one pass:
+  // yaml's own uniqueKeys compares each key with every earlier one, quadratic in a mapping's size.
+  const document: Document = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
   const syntaxErrors = [...document.errors, ...document.warnings.filter((warning) => warning.code !== 'TAG_RESOLVE_FAILED')].map((error) => ({
     message: error.message.split('\n')[0] ?? error.message,
     position: position(error.pos[0]),
   }));
+  const keyErrors = document.errors.length === 0 ? keyProblems(document).map((problem) => ({ message: problem.message, position: position(problem.offset) })) : [];
+  syntaxErrors.push(...keyErrors);
   let value: unknown;
-  if (document.errors.length === 0) {
+  if (document.errors.length === 0 && keyErrors.length === 0) {
     try {
       value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (error) {
-      // yaml refuses an alias that would expand past maxAliasCount with a ReferenceError, without a position.
-      syntaxErrors.push({ message: `${error instanceof Error ? error.message : String(error)} (more than ${MAX_ALIAS_COUNT} alias expansions)`, position: position(firstAliasOffset(document)) });
+      // yaml refuses an alias that would expand past maxAliasCount with a ReferenceError, and a merge (`<<`, YAML 1.1) of
+      // something not a mapping with an Error, both without a position: the first alias is where both begin.
+      const message = error instanceof Error ? error.message : String(error);
+      syntaxErrors.push({ message: /alias count/i.test(message) ? `${message} (more than ${MAX_ALIAS_COUNT} alias expansions)` : message, position: position(firstAliasOffset(document)) });
     }
     if (syntaxErrors.length === 0 && nestingOf(value) > MAX_NESTING) {
       syntaxErrors.push({ message: `aliases nest deeper than ${MAX_NESTING} levels; a playbook needs far fewer`, position: position(firstAliasOffset(document)) });
@@ -107,13 +112,28 @@ export function parseSource(file: string, text: string): ParsedSource {
     }
   }
 
+  // Each mapping's pairs by key, made when a problem is first placed in it: a file with thousands of problems in one mapping is placed in linear time.
+  const indexes = new WeakMap<YAMLMap, ReadonlyMap<string, Pair>>();
+  const pairsOf = (map: YAMLMap): ReadonlyMap<string, Pair> => {
+    let index = indexes.get(map);
+    if (index === undefined) {
+      const made = new Map<string, Pair>();
+      for (const pair of map.items) {
+        const key = objectKeyOf(pair.key);
+        if (key !== undefined && !made.has(key)) made.set(key, pair);
+      }
+      index = made;
+      indexes.set(map, index);
+    }
+    return index;
+  };
   const locate = (path: DocumentPath, atKey = false): Position => {
     let node: unknown = document.contents;
     let offset = document.contents?.range?.[0] ?? 0;
     for (const [index, part] of path.entries()) {
       const last = index === path.length - 1;
       if (isMap(node)) {
-        const pair = node.items.find((item) => (isScalar(item.key) ? item.key.value : item.key) === part);
+        const pair = pairsOf(node).get(String(part));
         if (pair === undefined) break;
         const keyNode = pair.key as Node | null;
         if (last && atKey && keyNode?.range) return position(keyNode.range[0]);
@@ -130,6 +150,53 @@ export function parseSource(file: string, text: string): ParsedSource {
     return position(offset);
   };
   return { file, value, syntaxErrors, locate };
+}
+
+/**
+ * The property name a key becomes in the composed value (as yaml's toJS
+ * names it: `null` is `""`, `1` is `"1"`), or undefined for a key that is
+ * not a plain value: a list, a mapping, an alias, or a scalar that composes
+ * to an object (YAML 1.1's `!!binary`, a timestamp).
+ */
+function objectKeyOf(key: unknown): string | undefined {
+  if (key === null || key === undefined) return '';
+  if (!isScalar(key)) return undefined;
+  const { value } = key;
+  if (value === null || value === undefined) return '';
+  return typeof value === 'object' ? undefined : String(value);
+}
+
+/**
+ * Keys the playbook language cannot hold, in document order: a key that is
+ * not a plain value (yaml would print a warning and turn it into its YAML
+ * text), and a key given twice in one mapping, `1` and `"1"` included (they
+ * name one property, and the later would silently replace the earlier).
+ * Walked without recursion, with one set of keys per mapping.
+ */
+function keyProblems(document: Document): Array<{ message: string; offset: number }> {
+  const problems: Array<{ message: string; offset: number }> = [];
+  const pending: unknown[] = [document.contents];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (!isMap(node) && !isSeq(node)) continue;
+    const seen = new Set<string>();
+    const children: unknown[] = [];
+    for (const item of node.items as unknown[]) {
+      if (!isPair(item)) {
+        children.push(item);
+        continue;
+      }
+      const offset = (item.key as Node | null)?.range?.[0] ?? node.range?.[0] ?? 0;
+      const key = objectKeyOf(item.key);
+      if (key === undefined) problems.push({ message: 'a key must be a plain value (text, a number); a list, a mapping or an alias is not one', offset });
+      else if (isMap(node) && seen.has(key)) problems.push({ message: `${JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key)} is already a key of this mapping; keys must be unique`, offset });
+      else seen.add(key);
+      children.push(item.value);
+    }
+    // Reversed onto the stack, so problems come in document order.
+    pending.push(...children.reverse());
+  }
+  return problems;
 }
 
 /** Where the first alias is: the closest place to point at when aliases expand too far. */
