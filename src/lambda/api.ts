@@ -378,7 +378,8 @@ export async function handleApiRequest(event: ApiGatewayProxyEvent, context: Lam
   } catch (error) {
     loaded?.logger.error('API request failed', { correlationId, error });
     // Before the runtime (and its logger) exists, a failed cold start still leaves a JSON line in the function's log.
-    if (loaded === undefined) console.error(neutraliseJson(JSON.stringify({ level: 'ERROR', message: 'API request failed before the runtime was ready', correlationId, error: serializeError(error) })));
+    if (loaded === undefined)
+      console.error(neutraliseJson(JSON.stringify({ level: 'ERROR', message: 'API request failed before the runtime was ready', correlationId, error: serializeError(error) })));
     return isRetryableError(error)
       ? failure(503, ApiErrorCode.Unavailable, `the request could not be handled now; try again (correlation id ${correlationId})`, correlationId, { headers: { 'Retry-After': '5' } })
       : failure(500, ApiErrorCode.Internal, `internal error (correlation id ${correlationId})`, correlationId);

@@ -1,6 +1,8 @@
 import { Logger, type LogItem } from '@aws-lambda-powertools/logger';
 import type { ConstructorOptions, LogItemExtraInput, LogItemMessage } from '@aws-lambda-powertools/logger/types';
 
+import { neutraliseJson } from '../neutralise.js';
+
 import { JsonLogFormatter, TextLogItem } from './formatters.js';
 import { powertoolsAttributes } from './serialize.js';
 import type { LogAttributes, RunLogger } from './types.js';
@@ -39,6 +41,31 @@ export type RiposteLoggerOptions = ConstructorOptions & {
  * // {"level":"INFO","message":"delivery received","timestamp":"…","service":"riposte-intake","sampling_rate":0,"correlationId":"…","findings":3}
  * ```
  */
+/**
+ * Powertools prints each line as `JSON.stringify` makes it, through its own
+ * `Console`: C0 controls come out escaped, but DEL, C1 controls, bidi
+ * controls and U+2028/2029 come out raw, and a finding's text would reach
+ * CloudWatch and `aws logs tail` with them. Its console is private, so it is
+ * wrapped where it is kept: each line is written through `neutraliseJson`
+ * (the same JSON, those characters as `\uXXXX`).
+ */
+function safeConsole(logger: Logger): void {
+  const console = Reflect.get(logger, 'console') as Console | undefined;
+  if (console === undefined) return;
+  const safe = new Proxy(console, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) =>
+        (value as (...line: unknown[]) => unknown).apply(
+          target,
+          args.map((arg) => (typeof arg === 'string' ? neutraliseJson(arg) : arg)),
+        );
+    },
+  });
+  Reflect.set(logger, 'console', safe);
+}
+
 export class RiposteLogger extends Logger implements RunLogger {
   readonly #stream: LogStream | undefined;
 
@@ -51,6 +78,7 @@ export class RiposteLogger extends Logger implements RunLogger {
       ...powertools,
     } as ConstructorOptions);
     this.#stream = stream;
+    if (stream === undefined) safeConsole(this);
   }
 
   child(attributes: LogAttributes): RiposteLogger {
@@ -80,7 +108,7 @@ export class RiposteLogger extends Logger implements RunLogger {
       return;
     }
     try {
-      stream.write(`${log instanceof TextLogItem ? log.text : JSON.stringify(log.getAttributes(), this.getJsonReplacer())}\n`);
+      stream.write(`${log instanceof TextLogItem ? log.text : neutraliseJson(JSON.stringify(log.getAttributes(), this.getJsonReplacer()))}\n`);
     } catch {
       // A line that cannot be written (a closed pipe) must never stop a remediation.
     }

@@ -48,7 +48,9 @@ async function instanceState(): Promise<unknown> {
 
 /** Every item of the ledger table (runs, claims, leases), read from DynamoDB directly. */
 async function ledgerItems(): Promise<number> {
-  const { Count } = await emulatorClientFactory().create(DynamoDBClient).send(new ScanCommand({ TableName: LEDGER_TABLE, Select: 'COUNT', ConsistentRead: true }));
+  const { Count } = await emulatorClientFactory()
+    .create(DynamoDBClient)
+    .send(new ScanCommand({ TableName: LEDGER_TABLE, Select: 'COUNT', ConsistentRead: true }));
   return Count ?? 0;
 }
 
@@ -103,7 +105,12 @@ const ATTACKS: ReadonlyArray<[string, Attack]> = [
   ['a caller ARN that is no IAM ARN', { request: post(withBody({}), { identity: { ...ANALYST, userArn: 'alice@example.com' } }), status: 403, code: 'FORBIDDEN', field: 'requestContext.identity' }],
   [
     'a caller ARN with an 11-digit account',
-    { request: post(withBody({}), { identity: { ...ANALYST, userArn: 'arn:aws:sts::99998888777:assumed-role/SecOpsResponder/alice' } }), status: 403, code: 'FORBIDDEN', field: 'requestContext.identity' },
+    {
+      request: post(withBody({}), { identity: { ...ANALYST, userArn: 'arn:aws:sts::99998888777:assumed-role/SecOpsResponder/alice' } }),
+      status: 403,
+      code: 'FORBIDDEN',
+      field: 'requestContext.identity',
+    },
   ],
   ['the caller named in the body only', { request: post(withBody({ requestedBy: ANALYST.userArn }), { identity: null }), status: 403, code: 'FORBIDDEN', field: 'requestContext.identity' }],
   // Malformed.
@@ -116,15 +123,29 @@ const ATTACKS: ReadonlyArray<[string, Attack]> = [
   ['a __proto__ field', { request: post(() => `{"__proto__":{"dryRun":false},${JSON.stringify(valid()).slice(1)}`), status: 400, code: 'INVALID_REQUEST', field: '__proto__' }],
   ['dryRun as a string', { request: post(withBody({ dryRun: 'false' })), status: 400, code: 'INVALID_REQUEST', field: 'dryRun' }],
   ['no instanceId', { request: post(withBody({ instanceId: undefined })), status: 400, code: 'INVALID_REQUEST', field: 'instanceId' }],
-  ['an instance ARN for instanceId', { request: post(() => JSON.stringify({ ...valid(), instanceId: `arn:aws:ec2:${REGION}:${MEMBER}:instance/${instance.instanceId}` })), status: 400, code: 'INVALID_REQUEST', field: 'instanceId' }],
+  [
+    'an instance ARN for instanceId',
+    { request: post(() => JSON.stringify({ ...valid(), instanceId: `arn:aws:ec2:${REGION}:${MEMBER}:instance/${instance.instanceId}` })), status: 400, code: 'INVALID_REQUEST', field: 'instanceId' },
+  ],
   ['a region AWS does not have', { request: post(withBody({ region: 'us-east-9' })), status: 400, code: 'INVALID_REQUEST', field: 'region' }],
   ['an empty reason', { request: post(withBody({ reason: ' ' })), status: 400, code: 'INVALID_REQUEST', field: 'reason' }],
   ['a body sent as text/plain', { request: post(withBody({}), { headers: { 'Content-Type': 'text/plain' } }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', field: 'Content-Type' }],
-  ['a body sent as form data', { request: post(() => `instanceId=${instance.instanceId}&account=${MEMBER}`, { headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', field: 'Content-Type' }],
+  [
+    'a body sent as form data',
+    {
+      request: post(() => `instanceId=${instance.instanceId}&account=${MEMBER}`, { headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }),
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      field: 'Content-Type',
+    },
+  ],
   // Oversized.
   ['a body over 16 KB', { request: post(withBody({ reason: 'x'.repeat(API_MAX_BODY_BYTES) })), status: 413, code: 'PAYLOAD_TOO_LARGE', field: 'body' }],
   ['a base64 body over 16 KB once decoded', { request: post(withBody({ reason: 'x'.repeat(API_MAX_BODY_BYTES) }), { base64: true }), status: 413, code: 'PAYLOAD_TOO_LARGE', field: 'body' }],
-  ['a body of 16 KB + 1 byte of multi-byte characters', { request: post(() => JSON.stringify({ ...valid(), reason: 'é'.repeat(API_MAX_BODY_BYTES / 2) })), status: 413, code: 'PAYLOAD_TOO_LARGE', field: 'body' }],
+  [
+    'a body of 16 KB + 1 byte of multi-byte characters',
+    { request: post(() => JSON.stringify({ ...valid(), reason: 'é'.repeat(API_MAX_BODY_BYTES / 2) })), status: 413, code: 'PAYLOAD_TOO_LARGE', field: 'body' },
+  ],
   ['a reason over 1000 characters (under 16 KB)', { request: post(withBody({ reason: 'x'.repeat(1_001) })), status: 400, code: 'INVALID_REQUEST', field: 'reason' }],
   // A wrong account format.
   ['an 11-digit account', { request: post(withBody({ account: MEMBER.slice(1) })), status: 400, code: 'INVALID_REQUEST', field: 'account' }],
@@ -172,7 +193,10 @@ describe('the API refuses each attack with its status, and nothing changes', () 
   it('an instance the member account does not show: 404 naming instanceId; the member account is only read, and the refusal is recorded as a run that changed nothing', async () => {
     calls.clear();
 
-    const response = await lab.api(proxyEvent({ method: 'POST', path: '/respond', body: JSON.stringify({ ...valid(), instanceId: 'i-0fedcba9876543210' }) }), lambdaContext(30_000, 'riposte-test-api'));
+    const response = await lab.api(
+      proxyEvent({ method: 'POST', path: '/respond', body: JSON.stringify({ ...valid(), instanceId: 'i-0fedcba9876543210' }) }),
+      lambdaContext(30_000, 'riposte-test-api'),
+    );
 
     expect(response.statusCode).toBe(404);
     const body = JSON.parse(response.body) as { error: { code: string; field: string }; runId: string };

@@ -276,6 +276,17 @@ describe("RiposteLogger on Powertools' console (Lambda)", () => {
     ]);
   });
 
+  it('writes DEL, C1 and bidi controls and U+2028 escaped (a finding title with U+202E, U+009B, U+007F, U+2028), and the line parses back to the same text', () => {
+    const title = 'Backdoor \u202egnp.exe\u009b31m \u007f on i-0abc\u2028FORGED';
+    new RiposteLogger().info('finding received', { title });
+
+    expect(written).toHaveLength(1);
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    expect(written[0]?.slice(0, -1)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+    expect(written[0]).toContain('\\u202e');
+    expect(parsed()[0]?.title).toBe(title);
+  });
+
   it('defaults to level INFO and service riposte', () => {
     const logger = new RiposteLogger();
     logger.debug('hidden');
