@@ -8,6 +8,7 @@
  */
 import { memberRoleTemplate, type ActionRegistry } from '../src/actions/index.js';
 import { automaticPatternsOf, CUSTOM_ACTION_DETAIL_TYPE, detailTypeOf, forwarderTemplate, joinPatternsByKind } from '../src/deploy/index.js';
+import { parsePrincipalList, type PrincipalList } from '../src/aws-names.js';
 import { AutomaticMode, ConfigError } from '../src/config.js';
 import { compiledLibraryText, libraryActions, loadPlaybooks, PlaybookCompileError, type CompiledPlaybook, type EventPattern } from '../src/playbooks/index.js';
 
@@ -68,23 +69,12 @@ export function checkParameters(parameters: StackParameters): void {
   apiPrincipals(parameters.apiPrincipals);
 }
 
-/** An account id or an IAM principal ARN without wildcards. */
-const PRINCIPAL_ARN = /^arn:aws[\w-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/;
-
 /** The API's principals: accounts as ids, principals as ARNs. */
-function apiPrincipals(text: string): { accounts: string[]; arns: string[] } {
-  const entries = text
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
-  const accounts: string[] = [];
-  const arns: string[] = [];
-  for (const entry of entries) {
-    if (/^\d{12}$/.test(entry)) accounts.push(entry);
-    else if (PRINCIPAL_ARN.test(entry)) arns.push(entry);
-    else fail('apiPrincipals', `${JSON.stringify(entry)} is neither a 12-digit account id nor an IAM role, user or root ARN (no wildcards)`);
-  }
-  return { accounts, arns };
+function apiPrincipals(text: string): PrincipalList {
+  const { list, refused } = parsePrincipalList(text);
+  const [first] = refused;
+  if (first !== undefined) fail('apiPrincipals', `${JSON.stringify(first)} is neither a 12-digit account id nor an IAM role, user or root ARN (no wildcards)`);
+  return list;
 }
 
 /** The functions of serverless.yml, by name: their logical ids as Serverless names them, and what each calls. */

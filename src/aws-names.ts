@@ -165,3 +165,49 @@ export function asffResourceType(cfnType: string): string {
   if (type.length === 0) return `Aws${service}`;
   return `Aws${service.charAt(0)}${service.slice(1).toLowerCase()}${type.join('')}`;
 }
+
+/** An IAM principal ARN without wildcards: an account's root, a role (with its path) or a user. */
+export const PRINCIPAL_ARN = /^arn:aws[\w-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/;
+
+/** Who may call the on-demand API: accounts (any principal of theirs) and IAM principals, as the `apiPrincipals` stage parameter names them. */
+export interface PrincipalList {
+  readonly accounts: readonly string[];
+  readonly arns: readonly string[];
+}
+
+/** `apiPrincipals` (comma-separated 12-digit account ids and IAM principal ARNs) as a list, with the entries that are neither. */
+export function parsePrincipalList(text: string): { readonly list: PrincipalList; readonly refused: readonly string[] } {
+  const accounts: string[] = [];
+  const arns: string[] = [];
+  const refused: string[] = [];
+  for (const entry of text.split(',').map((part) => part.trim())) {
+    if (entry === '') continue;
+    if (/^\d{12}$/.test(entry)) accounts.push(entry);
+    else if (PRINCIPAL_ARN.test(entry)) arns.push(entry);
+    else refused.push(entry);
+  }
+  return { list: { accounts, arns }, refused };
+}
+
+/**
+ * Whether the API's resource policy admits `caller` (the `userArn` API
+ * Gateway puts in the request context once it has checked the signature):
+ * a principal of a listed account, or a listed principal (`aws:PrincipalArn`:
+ * an assumed-role session is its role, named without its path in the
+ * session's ARN, and a role's name is unique in its account). An empty list
+ * admits the API's own account only, as the deployed policy does.
+ */
+export function principalAdmits(list: PrincipalList, caller: string, ownAccount: string): boolean {
+  const match = /^arn:(aws[\w-]*):(iam|sts)::(\d{12}):(.+)$/.exec(caller);
+  if (match === null) return false;
+  const [, partition, service, account, resource] = match as unknown as [string, string, string, string, string];
+  if (list.accounts.length === 0 && list.arns.length === 0) return account === ownAccount;
+  if (list.accounts.includes(account)) return true;
+  const session = service === 'sts' ? /^assumed-role\/([\w+=,.@-]+)\/[^/]+$/.exec(resource) : null;
+  return list.arns.some((arn) => {
+    if (service === 'iam') return arn === caller;
+    if (session === null) return false;
+    const prefix = `arn:${partition}:iam::${account}:role/`;
+    return arn.startsWith(prefix) && arn.split('/').at(-1) === session[1];
+  });
+}

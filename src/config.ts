@@ -2,7 +2,7 @@ import { join } from 'node:path';
 
 import * as z from './zod.js';
 
-import { regionSchema } from './aws-names.js';
+import { parsePrincipalList, regionSchema, type PrincipalList } from './aws-names.js';
 import { RiposteError } from './errors.js';
 
 /**
@@ -55,6 +55,11 @@ const environmentSchema = z.object({
   RIPOSTE_RECORD_RETRY_MAX_ATTEMPTS: whole(1, 100, 6),
   RIPOSTE_MEMBER_ROLE_NAME: z._default(matching(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name'), 'RiposteMemberRole'),
   RIPOSTE_EXTERNAL_ID: optionalString,
+  // The API's principals, as the stage parameter names them for the resource policy: the function checks them too.
+  RIPOSTE_API_PRINCIPALS: z.pipe(
+    optionalString,
+    z.optional(z.string().check(z.refine((text: string) => parsePrincipalList(text).refused.length === 0, 'must be 12-digit account ids and IAM role, user or root ARNs, separated by commas'))),
+  ),
   RIPOSTE_PLAYBOOK_LIBRARY: optionalString,
   // Set by the Lambda runtime: where the function's package is unpacked (its compiled playbook library beside the code).
   LAMBDA_TASK_ROOT: optionalString,
@@ -120,6 +125,8 @@ export interface Config {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly run: RunSettings;
   readonly resources: DeploymentResources;
+  /** Who may call the on-demand API (`RIPOSTE_API_PRINCIPALS`); empty: the function's own account only. */
+  readonly apiPrincipals: PrincipalList;
 }
 
 export class ConfigError extends RiposteError {
@@ -163,6 +170,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     automatic: env.RIPOSTE_AUTOMATIC,
     ...defined('playbookLibrary', playbookLibrary),
     logLevel: env.RIPOSTE_LOG_LEVEL,
+    apiPrincipals: Object.freeze(parsePrincipalList(env.RIPOSTE_API_PRINCIPALS ?? '').list),
     run: Object.freeze({
       excludedAccounts: env.RIPOSTE_EXCLUDED_ACCOUNTS ?? [],
       exemptTags: Object.fromEntries([env.RIPOSTE_EXEMPT_TAG.split('=') as [string, string]]),

@@ -19,7 +19,19 @@ describe('loadConfig', () => {
         maxResumes: 12,
       },
       resources: { memberRoleName: 'RiposteMemberRole' },
+      // The API admits its own account only, as the deployed resource policy does by default.
+      apiPrincipals: { accounts: [], arns: [] },
     });
+  });
+
+  it('reads the API principals, and names the variable when an entry is neither an account nor an IAM principal ARN', () => {
+    expect(loadConfig({ RIPOSTE_API_PRINCIPALS: '111122223333, arn:aws:iam::999988887777:role/SecOpsResponder' }).apiPrincipals).toEqual({
+      accounts: ['111122223333'],
+      arns: ['arn:aws:iam::999988887777:role/SecOpsResponder'],
+    });
+    expect(() => loadConfig({ RIPOSTE_API_PRINCIPALS: 'arn:aws:iam::*:root' })).toThrow(
+      'Invalid configuration: RIPOSTE_API_PRINCIPALS must be 12-digit account ids and IAM role, user or root ARNs, separated by commas',
+    );
   });
 
   it('reads the run settings and the deployment resources', () => {

@@ -1,5 +1,6 @@
 import * as z from '../zod.js';
 
+import { principalAdmits, type PrincipalList } from '../aws-names.js';
 import { isRetryableError, serializeError } from '../errors.js';
 import { InvalidApiRequestError, readApiRequest, type IntakeResult, type Requester } from '../intake/index.js';
 import { isTerminal, type RunRecord } from '../ledger/index.js';
@@ -122,6 +123,10 @@ export function callerOf(event: ApiGatewayProxyEvent): Requester | undefined {
     ...(typeof userAgent === 'string' && userAgent !== '' ? { userAgent } : {}),
   };
 }
+
+/** The principals an API admits, for a refusal's message. */
+const describePrincipals = (list: PrincipalList): string =>
+  list.accounts.length === 0 && list.arns.length === 0 ? 'its own account only' : [...list.accounts.map((account) => `account ${account}`), ...list.arns].join(', ');
 
 /** A header's value, whatever case the client wrote its name in. */
 function header(event: ApiGatewayProxyEvent, name: string): string | undefined {
@@ -341,6 +346,14 @@ export async function handleApiRequest(event: ApiGatewayProxyEvent, context: Lam
         field: 'requestContext.identity',
       });
     }
+    // API Gateway's resource policy admits only the deployment's principals; the function holds to the same list (RIPOSTE_API_PRINCIPALS), so a policy edited by hand or an invocation from elsewhere is refused here too.
+    loaded = await runtime();
+    const ownAccount = /^arn:aws[\w-]*:lambda:[\w-]+:(\d{12}):/.exec(context.invokedFunctionArn ?? '')?.[1] ?? '';
+    if (!principalAdmits(loaded.config.apiPrincipals, caller.principal, ownAccount)) {
+      return failure(403, ApiErrorCode.Forbidden, `${caller.principal} may not call this API: it admits ${describePrincipals(loaded.config.apiPrincipals)}`, correlationId, {
+        field: 'requestContext.identity.userArn',
+      });
+    }
     const path = (event.path ?? '').length > 1 ? event.path.replace(/\/+$/, '') : (event.path ?? '');
     const found = ROUTES.map((route) => ({ route, match: route.pattern.exec(path) })).filter((candidate) => candidate.match !== null);
     if (found.length === 0) return failure(404, ApiErrorCode.RouteNotFound, `no route ${path}: the API serves POST /respond, GET /runs/{id} and POST /runs/{id}/rollback`, correlationId);
@@ -365,7 +378,6 @@ export async function handleApiRequest(event: ApiGatewayProxyEvent, context: Lam
       }
       runId = decoded;
     }
-    loaded = await runtime();
     const scope: RequestScope = { event, context, runtime: loaded, caller, correlationId, started };
     switch (chosen.route.name) {
       case 'respond':

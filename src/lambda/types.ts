@@ -10,6 +10,8 @@ export interface LambdaContext {
   /** The invocation's id: the correlation id of an API request when API Gateway gives none. */
   readonly awsRequestId: string;
   readonly functionName?: string;
+  /** `arn:aws:lambda:<region>:<account>:function:<name>`: the account the function runs in. */
+  readonly invokedFunctionArn?: string;
   /** Milliseconds before the runtime stops the invocation. */
   getRemainingTimeInMillis(): number;
 }

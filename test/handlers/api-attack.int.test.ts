@@ -113,6 +113,29 @@ const ATTACKS: ReadonlyArray<[string, Attack]> = [
     },
   ],
   ['the caller named in the body only', { request: post(withBody({ requestedBy: ANALYST.userArn }), { identity: null }), status: 403, code: 'FORBIDDEN', field: 'requestContext.identity' }],
+  // Signed, but by a principal the deployment does not admit (apiPrincipals names the SecOpsResponder role of 999988887777).
+  [
+    'another role of the admitted account',
+    {
+      request: post(withBody({}), { identity: { ...ANALYST, userArn: 'arn:aws:sts::999988887777:assumed-role/Developer/bob' } }),
+      status: 403,
+      code: 'FORBIDDEN',
+      field: 'requestContext.identity.userArn',
+    },
+  ],
+  [
+    'the admitted role’s name in another account',
+    {
+      request: post(withBody({}), { identity: { ...ANALYST, userArn: 'arn:aws:sts::444455556666:assumed-role/SecOpsResponder/mallory' } }),
+      status: 403,
+      code: 'FORBIDDEN',
+      field: 'requestContext.identity.userArn',
+    },
+  ],
+  [
+    'an IAM user of the admitted account',
+    { request: post(withBody({}), { identity: { ...ANALYST, userArn: 'arn:aws:iam::999988887777:user/SecOpsResponder' } }), status: 403, code: 'FORBIDDEN', field: 'requestContext.identity.userArn' },
+  ],
   // Malformed.
   ['a body that is not JSON', { request: post(() => '{"instanceId": '), status: 400, code: 'INVALID_REQUEST', field: 'body' }],
   ['a JSON array', { request: post(() => JSON.stringify([valid()])), status: 400, code: 'INVALID_REQUEST', field: 'body' }],

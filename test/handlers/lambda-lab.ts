@@ -132,6 +132,8 @@ export async function lambdaLab(options: LambdaLabOptions = {}): Promise<LambdaL
       RIPOSTE_EVIDENCE_BUCKET: EVIDENCE_BUCKET,
       RIPOSTE_EXTERNAL_ID: 'riposte-test',
       RIPOSTE_PLAYBOOK_LIBRARY: await compiledLibraryFile(),
+      // The analyst below, as a deployment names the responders' role in apiPrincipals.
+      RIPOSTE_API_PRINCIPALS: 'arn:aws:iam::999988887777:role/SecOpsResponder',
       ...options.environment,
     }).filter(([name]) => !(options.without ?? []).includes(name)),
   );
