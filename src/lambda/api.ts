@@ -2,7 +2,7 @@ import * as z from '../zod.js';
 
 import { principalAdmits, type PrincipalList } from '../aws-names.js';
 import { isRetryableError, serializeError } from '../errors.js';
-import { InvalidApiRequestError, readApiRequest, type IntakeResult, type Requester } from '../intake/index.js';
+import { describeIssue, InvalidApiRequestError, readApiRequest, type IntakeResult, type Requester } from '../intake/index.js';
 import { isTerminal, type RunRecord } from '../ledger/index.js';
 import { neutraliseJson } from '../neutralise.js';
 import { findingRecordStatus, RollbackRefusedError, RunUnknownError, StoredTargetsInvalidError, type PipelineResult, type PlaybookRunResult } from '../pipeline/index.js';
@@ -295,10 +295,10 @@ async function rollback(scope: RequestScope, runId: string, text: string | undef
     }
     const parsed = rollbackBodySchema.safeParse(body);
     if (!parsed.success) {
-      const issue = parsed.error.issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? parsed.error.issues[0];
-      const field = issue?.code === 'unrecognized_keys' ? (issue.keys[0] ?? 'body') : issue?.path.map(String).join('.') || 'body';
-      const message = issue?.code === 'unrecognized_keys' ? `is not a known field (a rollback takes only "reason")` : (issue?.message ?? 'is invalid');
-      return failure(400, ApiErrorCode.InvalidRequest, `${field} ${message}`, correlationId, { field });
+      // Named as intake names a field (a key that is not a plain name, even "", is quoted: `[""]`).
+      const { field, message } = describeIssue(parsed.error);
+      const unknown = parsed.error.issues.some((issue) => issue.code === 'unrecognized_keys');
+      return failure(400, ApiErrorCode.InvalidRequest, `${field} ${message}${unknown ? '; a rollback takes only "reason"' : ''}`, correlationId, { field });
     }
     reason = parsed.data.reason;
   }

@@ -1,4 +1,4 @@
-import { CST, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { Composer, CST, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, visit, YAMLParseError, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 
 import type { DocumentPath } from './problems.js';
 
@@ -36,13 +36,14 @@ export const MAX_ALIAS_COUNT = 100;
 
 /**
  * Where the source nests deeper than `MAX_NESTING`, read from yaml's
- * concrete syntax tree: its parser keeps an explicit stack, so measuring
- * here cannot overflow, whereas composing the document would recurse once
- * per level.
+ * concrete syntax tree without recursion, before composing the document
+ * (which recurses once per level). yaml's parser itself keeps flow levels
+ * on an explicit stack but recurses through open block collections when
+ * a dedent closes them: parseSource catches it running out of stack.
  */
-function tooDeepAt(text: string, lineCounter: LineCounter): number | undefined {
+function tooDeepAt(tokens: readonly CST.Token[]): number | undefined {
   const pending: Array<readonly [CST.Token, number]> = [];
-  for (const token of new Parser((offset) => lineCounter.addNewLine(offset)).parse(text)) if (token.type === 'document' && token.value !== undefined) pending.push([token.value, 1]);
+  for (const token of tokens) if (token.type === 'document' && token.value !== undefined) pending.push([token.value, 1]);
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const [token, depth] = next;
     if (!CST.isCollection(token)) continue;
@@ -53,6 +54,40 @@ function tooDeepAt(text: string, lineCounter: LineCounter): number | undefined {
     }
   }
   return undefined;
+}
+
+const isStackOverflow = (error: unknown): boolean => error instanceof RangeError && /call stack/i.test(error.message);
+
+/**
+ * Where `text` nests past MAX_NESTING by a lexical upper bound, for when
+ * yaml's parser cannot say: every column of indentation, every compact
+ * `- ` or `? ` at a line's start and every open `[` or `{` counted as a
+ * level. Only ever used to place the problem of a text the parser ran out
+ * of stack on; the first line at its deepest when the bound never passes.
+ */
+function estimatedTooDeepAt(text: string): number {
+  let flow = 0;
+  let deepest = { levels: -1, offset: 0 };
+  let lineStart = 0;
+  for (const line of text.split('\n')) {
+    let index = 0;
+    while (line[index] === ' ') index += 1;
+    let levels = index;
+    while ((line[index] === '-' || line[index] === '?') && (line[index + 1] === ' ' || line[index + 1] === undefined)) {
+      levels += 1;
+      if (levels + flow > MAX_NESTING) return lineStart + index;
+      index += 2;
+    }
+    for (; index < line.length; index += 1) {
+      const char = line[index];
+      if (char === '[' || char === '{') flow += 1;
+      else if ((char === ']' || char === '}') && flow > 0) flow -= 1;
+      if (levels + flow > MAX_NESTING) return lineStart + index;
+    }
+    if (levels + flow > deepest.levels) deepest = { levels: levels + flow, offset: lineStart };
+    lineStart += line.length + 1;
+  }
+  return deepest.offset;
 }
 
 /** How deeply a composed value nests (aliases can nest one anchor inside another), walked without recursion. */
@@ -75,21 +110,44 @@ function nestingOf(value: unknown): number {
  * bombs, deep nesting) becomes a placed syntax error, never an exception.
  */
 export function parseSource(file: string, text: string): ParsedSource {
-  const lineCounter = new LineCounter();
+  let lineCounter = new LineCounter();
   const position = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
 
-  const deepAt = tooDeepAt(text, lineCounter);
+  // The syntax tree, parsed once: measured for depth here, composed into the document below.
+  let tokens: CST.Token[] = [];
+  let deepAt: number | undefined;
+  try {
+    tokens = [...new Parser((offset) => lineCounter.addNewLine(offset)).parse(text)];
+    deepAt = tooDeepAt(tokens);
+  } catch (error) {
+    // yaml's parser recurses once per open block collection: compact sequences (`- - - … {}`, two bytes a level)
+    // run it out of stack before the depth can be measured. Deeper than that is far deeper than MAX_NESTING.
+    if (!isStackOverflow(error)) throw error;
+    lineCounter = new LineCounter();
+    lineCounter.addNewLine(0);
+    for (let offset = text.indexOf('\n'); offset !== -1; offset = text.indexOf('\n', offset + 1)) lineCounter.addNewLine(offset + 1);
+    deepAt = estimatedTooDeepAt(text);
+  }
   if (deepAt !== undefined) {
     const where = position(deepAt);
     return { file, value: undefined, syntaxErrors: [{ message: `nests deeper than ${MAX_NESTING} levels; a playbook needs far fewer`, position: where }], locate: () => where };
   }
 
-  // The depth check has filled the line counter already. Keys are checked below, in one pass:
-  // yaml's own uniqueKeys compares each key with every earlier one, quadratic in a mapping's size.
-  const document: Document = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
+  // As yaml's parseDocument composes, from the tokens above (the parse has filled the line counter). Keys are
+  // checked below, in one pass: yaml's own uniqueKeys compares each key with every earlier one, quadratic in a mapping's size.
+  let composed: Document | undefined;
+  for (const next of new Composer({ uniqueKeys: false }).compose(tokens, true, text.length)) {
+    if (composed === undefined) composed = next;
+    else {
+      composed.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'holds more than one YAML document (---): a playbook file holds one playbook or a list of them'));
+      break;
+    }
+  }
+  // compose(…, forceDoc) always makes a document, an empty one for empty text.
+  const document = composed as Document;
   const syntaxErrors = [...document.errors, ...document.warnings.filter((warning) => warning.code !== 'TAG_RESOLVE_FAILED')].map((error) => ({
     message: error.message.split('\n')[0] ?? error.message,
     position: position(error.pos[0]),
@@ -163,7 +221,9 @@ function objectKeyOf(key: unknown): string | undefined {
   if (!isScalar(key)) return undefined;
   const { value } = key;
   if (value === null || value === undefined) return '';
-  return typeof value === 'object' ? undefined : String(value);
+  // YAML 1.1's merge key `<<` composes to Symbol('<<'): a plain value, merged rather than set.
+  if (typeof value === 'symbol') return value.description ?? '';
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : undefined;
 }
 
 /**
@@ -189,7 +249,8 @@ function keyProblems(document: Document): Array<{ message: string; offset: numbe
       const offset = (item.key as Node | null)?.range?.[0] ?? node.range?.[0] ?? 0;
       const key = objectKeyOf(item.key);
       if (key === undefined) problems.push({ message: 'a key must be a plain value (text, a number); a list, a mapping or an alias is not one', offset });
-      else if (isMap(node) && seen.has(key)) problems.push({ message: `${JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key)} is already a key of this mapping; keys must be unique`, offset });
+      else if (isMap(node) && seen.has(key))
+        problems.push({ message: `${JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key)} is already a key of this mapping; keys must be unique`, offset });
       else seen.add(key);
       children.push(item.value);
     }

@@ -171,6 +171,8 @@ export async function missionStory(scene: DemoScene, world: World, before: DemoS
       RIPOSTE_EVIDENCE_BUCKET: hosting.evidenceBucket,
       RIPOSTE_EXTERNAL_ID: 'riposte-demo',
       RIPOSTE_PLAYBOOK_LIBRARY: library,
+      // The responders' role the demo's analyst acts in, as a deployment names it in apiPrincipals.
+      RIPOSTE_API_PRINCIPALS: 'arn:aws:iam::999988887777:role/SecOpsResponder',
     };
     const logs = new MemoryLogSink();
     const runtime = await createLambdaRuntime({
