@@ -55,3 +55,14 @@ export {
   url,
 } from 'zod/mini';
 export type { infer, input, output, ZodMiniType } from 'zod/mini';
+
+/**
+ * A schema built on its first use rather than when its module loads. Each
+ * schema costs its construction at every cold start (Riposte builds nearly
+ * 600); a format's schemas deferred this way are built only by a function
+ * whose events are in that format.
+ */
+export function deferred<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => (built ??= build());
+}

@@ -10,29 +10,34 @@ import { ComplianceStatus, FindingFormat, FindingSource, RecordState, SeverityLa
 
 const complianceTypes = ['COMPLIANT', 'NON_COMPLIANT', 'NOT_APPLICABLE', 'INSUFFICIENT_DATA'] as const;
 
-const evaluationSchema = z.looseObject({
-  complianceType: z.enum(complianceTypes),
-  resultRecordedTime: z.optional(z.string()),
-  configRuleInvokedTime: z.optional(z.string()),
-  annotation: z.optional(z.string()),
-  evaluationResultIdentifier: z.optional(z.looseObject({ orderingTimestamp: z.optional(z.string()) })),
-});
+// Built on first use, not when the module loads: a cold start builds only the schemas of the formats its events use (src/zod.ts, `deferred`).
+const schemas = z.deferred(() => {
+  const evaluationSchema = z.looseObject({
+    complianceType: z.enum(complianceTypes),
+    resultRecordedTime: z.optional(z.string()),
+    configRuleInvokedTime: z.optional(z.string()),
+    annotation: z.optional(z.string()),
+    evaluationResultIdentifier: z.optional(z.looseObject({ orderingTimestamp: z.optional(z.string()) })),
+  });
 
-/** The `detail` of a `Config Rules Compliance Change` event. */
-const configDetailSchema = z.looseObject({
-  resourceId: z.string().check(z.minLength(1)),
-  awsRegion: regionSchema,
-  awsAccountId: accountIdSchema,
-  configRuleName: z.string().check(z.minLength(1)),
-  configRuleARN: z.optional(z.string()),
-  resourceType: z.string().check(z.minLength(1)),
-  messageType: z.optional(z.string()),
-  recordVersion: z.optional(z.string()),
-  notificationCreationTime: z.optional(z.string()),
-  newEvaluationResult: evaluationSchema,
-  oldEvaluationResult: z.optional(evaluationSchema),
+  /** The `detail` of a `Config Rules Compliance Change` event. */
+  const configDetailSchema = z.looseObject({
+    resourceId: z.string().check(z.minLength(1)),
+    awsRegion: regionSchema,
+    awsAccountId: accountIdSchema,
+    configRuleName: z.string().check(z.minLength(1)),
+    configRuleARN: z.optional(z.string()),
+    resourceType: z.string().check(z.minLength(1)),
+    messageType: z.optional(z.string()),
+    recordVersion: z.optional(z.string()),
+    notificationCreationTime: z.optional(z.string()),
+    newEvaluationResult: evaluationSchema,
+    oldEvaluationResult: z.optional(evaluationSchema),
+  });
+  return { evaluationSchema, configDetailSchema };
 });
-type ConfigDetail = z.infer<typeof configDetailSchema>;
+type Schemas = ReturnType<typeof schemas>;
+type ConfigDetail = z.infer<Schemas['configDetailSchema']>;
 
 const COMPLIANCE: Readonly<Record<(typeof complianceTypes)[number], ComplianceStatus>> = {
   COMPLIANT: ComplianceStatus.Passed,
@@ -76,7 +81,7 @@ function resourceOf(detail: ConfigDetail, partition: Partition): Resource {
  */
 export function readConfigComplianceChange(parsed: ParsedEnvelope): IntakeResult {
   const source = parsed.envelope.source;
-  const detail = parseOrThrow(configDetailSchema, parsed.detail, (message, field) => new MalformedEventError(message, source, field), 'detail');
+  const detail = parseOrThrow(schemas().configDetailSchema, parsed.detail, (message, field) => new MalformedEventError(message, source, field), 'detail');
   const malformedId =
     (detail.resourceType === 'AWS::EC2::Instance' && instanceIdIn(detail.resourceId) !== detail.resourceId) ||
     (detail.resourceType === 'AWS::EC2::SecurityGroup' && securityGroupIdIn(detail.resourceId) !== detail.resourceId) ||

@@ -9,69 +9,74 @@ import { guardDutySeverity } from './severity.js';
 import { ec2Id, present, readTime, Refusals } from './values.js';
 import { FindingFormat, FindingSource, RecordState, WorkflowStatus, type Finding, type IntakeResult, type NetworkInterface, type Resource } from './types.js';
 
-const tagListSchema = z.optional(z.array(z.looseObject({ key: z.string(), value: z.optional(z.nullable(z.string())) })));
+// Built on first use, not when the module loads: a cold start builds only the schemas of the formats its events use (src/zod.ts, `deferred`).
+const schemas = z.deferred(() => {
+  const tagListSchema = z.optional(z.array(z.looseObject({ key: z.string(), value: z.optional(z.nullable(z.string())) })));
 
-const networkInterfaceSchema = z.looseObject({
-  networkInterfaceId: z.optional(z.string()),
-  privateIpAddress: z.optional(z.string()),
-  privateIpAddresses: z.optional(z.array(z.looseObject({ privateIpAddress: z.optional(z.string()) }))),
-  ipv6Addresses: z.optional(z.array(z.string())),
-  publicIp: z.optional(z.string()),
-  securityGroups: z.optional(z.array(z.looseObject({ groupId: z.optional(z.string()), groupName: z.optional(z.string()) }))),
-  subnetId: z.optional(z.string()),
-  vpcId: z.optional(z.string()),
-});
+  const networkInterfaceSchema = z.looseObject({
+    networkInterfaceId: z.optional(z.string()),
+    privateIpAddress: z.optional(z.string()),
+    privateIpAddresses: z.optional(z.array(z.looseObject({ privateIpAddress: z.optional(z.string()) }))),
+    ipv6Addresses: z.optional(z.array(z.string())),
+    publicIp: z.optional(z.string()),
+    securityGroups: z.optional(z.array(z.looseObject({ groupId: z.optional(z.string()), groupName: z.optional(z.string()) }))),
+    subnetId: z.optional(z.string()),
+    vpcId: z.optional(z.string()),
+  });
 
-const instanceDetailsSchema = z.looseObject({
-  instanceId: z.string().check(z.regex(/^i-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be an EC2 instance id (i-…)')),
-  iamInstanceProfile: z.optional(z.nullable(z.looseObject({ arn: z.optional(z.string()), id: z.optional(z.string()) }))),
-  networkInterfaces: z.optional(z.array(networkInterfaceSchema)),
-  tags: tagListSchema,
-});
+  const instanceDetailsSchema = z.looseObject({
+    instanceId: z.string().check(z.regex(/^i-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be an EC2 instance id (i-…)')),
+    iamInstanceProfile: z.optional(z.nullable(z.looseObject({ arn: z.optional(z.string()), id: z.optional(z.string()) }))),
+    networkInterfaces: z.optional(z.array(networkInterfaceSchema)),
+    tags: tagListSchema,
+  });
 
-const accessKeyDetailsSchema = z.looseObject({
-  accessKeyId: z.optional(z.string()),
-  principalId: z.optional(z.string()),
-  userName: z.optional(z.string()),
-  userType: z.optional(z.string()),
-});
+  const accessKeyDetailsSchema = z.looseObject({
+    accessKeyId: z.optional(z.string()),
+    principalId: z.optional(z.string()),
+    userName: z.optional(z.string()),
+    userType: z.optional(z.string()),
+  });
 
-const s3BucketSchema = z.looseObject({
-  arn: z.optional(z.string()),
-  name: z.optional(z.string()),
-  tags: tagListSchema,
-});
+  const s3BucketSchema = z.looseObject({
+    arn: z.optional(z.string()),
+    name: z.optional(z.string()),
+    tags: tagListSchema,
+  });
 
-/** GuardDuty's own finding schema (the `detail` of a `GuardDuty Finding` event), the parts Riposte reads. */
-const guardDutyDetailSchema = z.looseObject({
-  schemaVersion: z.optional(z.string()),
-  accountId: accountIdSchema,
-  region: regionSchema,
-  partition: z.optional(partitionSchema),
-  id: z.string().check(z.minLength(1)),
-  arn: z.optional(z.string()),
-  type: z.string().check(z.minLength(1)),
-  title: z._default(z.string(), ''),
-  description: z.optional(z.string()),
-  severity: z.number().check(z.minimum(0), z.maximum(10)),
-  createdAt: z.optional(z.string()),
-  updatedAt: z.optional(z.string()),
-  resource: z.looseObject({
-    resourceType: z.string().check(z.minLength(1)),
-    instanceDetails: z.optional(instanceDetailsSchema),
-    accessKeyDetails: z.optional(accessKeyDetailsSchema),
-    s3BucketDetails: z.optional(z.array(s3BucketSchema)),
-  }),
-  service: z.optional(
-    z.looseObject({
-      archived: z.optional(z.boolean()),
-      detectorId: z.optional(z.string()),
-      // `{ value: "<JSON text>", type }` in current events, an object of flags in older ones: read by guardDutySample.
-      additionalInfo: z.optional(z.unknown()),
+  /** GuardDuty's own finding schema (the `detail` of a `GuardDuty Finding` event), the parts Riposte reads. */
+  const guardDutyDetailSchema = z.looseObject({
+    schemaVersion: z.optional(z.string()),
+    accountId: accountIdSchema,
+    region: regionSchema,
+    partition: z.optional(partitionSchema),
+    id: z.string().check(z.minLength(1)),
+    arn: z.optional(z.string()),
+    type: z.string().check(z.minLength(1)),
+    title: z._default(z.string(), ''),
+    description: z.optional(z.string()),
+    severity: z.number().check(z.minimum(0), z.maximum(10)),
+    createdAt: z.optional(z.string()),
+    updatedAt: z.optional(z.string()),
+    resource: z.looseObject({
+      resourceType: z.string().check(z.minLength(1)),
+      instanceDetails: z.optional(instanceDetailsSchema),
+      accessKeyDetails: z.optional(accessKeyDetailsSchema),
+      s3BucketDetails: z.optional(z.array(s3BucketSchema)),
     }),
-  ),
+    service: z.optional(
+      z.looseObject({
+        archived: z.optional(z.boolean()),
+        detectorId: z.optional(z.string()),
+        // `{ value: "<JSON text>", type }` in current events, an object of flags in older ones: read by guardDutySample.
+        additionalInfo: z.optional(z.unknown()),
+      }),
+    ),
+  });
+  return { tagListSchema, networkInterfaceSchema, instanceDetailsSchema, accessKeyDetailsSchema, s3BucketSchema, guardDutyDetailSchema };
 });
-type GuardDutyDetail = z.infer<typeof guardDutyDetailSchema>;
+type Schemas = ReturnType<typeof schemas>;
+type GuardDutyDetail = z.infer<Schemas['guardDutyDetailSchema']>;
 
 /** GuardDuty resource types -> Security Hub's names (as GuardDuty uses when it sends to Security Hub). */
 const RESOURCE_TYPES: Readonly<Record<string, string>> = {
@@ -87,7 +92,7 @@ const RESOURCE_TYPES: Readonly<Record<string, string>> = {
   EC2NetworkInterface: 'AwsEc2NetworkInterface',
 };
 
-const tagsOf = (tags: z.infer<typeof tagListSchema>): Record<string, string> | undefined => (tags === undefined ? undefined : Object.fromEntries(tags.map(({ key, value }) => [key, value ?? ''])));
+const tagsOf = (tags: z.infer<Schemas['tagListSchema']>): Record<string, string> | undefined => (tags === undefined ? undefined : Object.fromEntries(tags.map(({ key, value }) => [key, value ?? ''])));
 
 /** An instance profile ARN, never GuardDuty's "null" placeholder or other text. */
 const instanceProfileArn = (value: string | undefined): string | undefined => {
@@ -101,7 +106,7 @@ const instanceProfileArn = (value: string | undefined): string | undefined => {
  * `resources` on some deliveries: an EC2 instance ARN there that names
  * another instance disputes the resource.
  */
-function instanceResource(detail: GuardDutyDetail, instance: z.infer<typeof instanceDetailsSchema>, partition: Partition, eventResources: readonly string[]): Resource {
+function instanceResource(detail: GuardDutyDetail, instance: z.infer<Schemas['instanceDetailsSchema']>, partition: Partition, eventResources: readonly string[]): Resource {
   const interfaces: NetworkInterface[] = (instance.networkInterfaces ?? []).map((eni) => {
     const privateIps = new Set<string>();
     const primary = present(eni.privateIpAddress);
@@ -200,7 +205,7 @@ function resourcesOf(detail: GuardDutyDetail, partition: Partition, eventResourc
 /** A native `GuardDuty Finding` event: one finding, GuardDuty's schema. */
 export function readGuardDutyFinding(parsed: ParsedEnvelope): IntakeResult {
   const source = parsed.envelope.source;
-  const detail = parseOrThrow(guardDutyDetailSchema, parsed.detail, (message, field) => new MalformedEventError(message, source, field), 'detail');
+  const detail = parseOrThrow(schemas().guardDutyDetailSchema, parsed.detail, (message, field) => new MalformedEventError(message, source, field), 'detail');
   const partition = detail.partition ?? partitionOfRegion(detail.region);
   const sample = guardDutySample(detail.service?.additionalInfo);
   const refusals = new Refusals();

@@ -24,60 +24,65 @@ import {
 } from './types.js';
 
 const severityLabels = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
-const stringMap = z.record(z.string(), z.string());
+// Built on first use, not when the module loads: a cold start builds only the schemas of the formats its events use (src/zod.ts, `deferred`).
+const schemas = z.deferred(() => {
+  const stringMap = z.record(z.string(), z.string());
 
-const resourceSchema = z.looseObject({
-  Type: z.string().check(z.minLength(1)),
-  Id: z.string().check(z.minLength(1)),
-  Partition: z.optional(partitionSchema),
-  Region: z.optional(regionSchema),
-  Tags: z.optional(stringMap),
-  Details: z.optional(z.record(z.string(), z.unknown())),
-});
+  const resourceSchema = z.looseObject({
+    Type: z.string().check(z.minLength(1)),
+    Id: z.string().check(z.minLength(1)),
+    Partition: z.optional(partitionSchema),
+    Region: z.optional(regionSchema),
+    Tags: z.optional(stringMap),
+    Details: z.optional(z.record(z.string(), z.unknown())),
+  });
 
-/**
- * The ASFF fields Riposte reads. Required ones are those Security Hub itself
- * requires on import; unknown fields pass through (kept in `raw`).
- */
-const asffFindingSchema = z.looseObject({
-  SchemaVersion: z.optional(z.string()),
-  Id: z.string().check(z.minLength(1)),
-  ProductArn: z.string().check(z.startsWith('arn:', 'must be an ARN')),
-  ProductName: z.optional(z.string()),
-  CompanyName: z.optional(z.string()),
-  GeneratorId: z.optional(z.string()),
-  AwsAccountId: accountIdSchema,
-  Region: z.optional(regionSchema),
-  Types: z._default(z.array(z.string()), []),
-  CreatedAt: z.optional(z.string()),
-  UpdatedAt: z.optional(z.string()),
-  Severity: z
-    .looseObject({
-      Label: z.optional(z.enum(severityLabels)),
-      Normalized: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(100))),
-      Original: z.optional(z.string()),
-      Product: z.optional(z.number()),
-    })
-    .check(z.refine((severity) => severity.Label !== undefined || severity.Normalized !== undefined, 'needs Label or Normalized')),
-  Title: z.string(),
-  Description: z.optional(z.string()),
-  ProductFields: z.optional(stringMap),
-  Resources: z.array(resourceSchema).check(z.minLength(1, 'must list at least one resource')),
-  Compliance: z.optional(
-    z.looseObject({
-      Status: z.optional(z.enum(['PASSED', 'WARNING', 'FAILED', 'NOT_AVAILABLE'])),
-      SecurityControlId: z.optional(z.string()),
-      RelatedRequirements: z.optional(z.array(z.string())),
-      AssociatedStandards: z.optional(z.array(z.looseObject({ StandardsId: z.string() }))),
-    }),
-  ),
-  Workflow: z.optional(z.looseObject({ Status: z.enum(['NEW', 'NOTIFIED', 'RESOLVED', 'SUPPRESSED']) })),
-  WorkflowState: z.optional(z.enum(['NEW', 'ASSIGNED', 'IN_PROGRESS', 'DEFERRED', 'RESOLVED'])),
-  RecordState: z.optional(z.enum(['ACTIVE', 'ARCHIVED'])),
-  Note: z.optional(z.looseObject({ Text: z.string(), UpdatedBy: z.string(), UpdatedAt: z.optional(z.string()) })),
+  /**
+   * The ASFF fields Riposte reads. Required ones are those Security Hub itself
+   * requires on import; unknown fields pass through (kept in `raw`).
+   */
+  const asffFindingSchema = z.looseObject({
+    SchemaVersion: z.optional(z.string()),
+    Id: z.string().check(z.minLength(1)),
+    ProductArn: z.string().check(z.startsWith('arn:', 'must be an ARN')),
+    ProductName: z.optional(z.string()),
+    CompanyName: z.optional(z.string()),
+    GeneratorId: z.optional(z.string()),
+    AwsAccountId: accountIdSchema,
+    Region: z.optional(regionSchema),
+    Types: z._default(z.array(z.string()), []),
+    CreatedAt: z.optional(z.string()),
+    UpdatedAt: z.optional(z.string()),
+    Severity: z
+      .looseObject({
+        Label: z.optional(z.enum(severityLabels)),
+        Normalized: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(100))),
+        Original: z.optional(z.string()),
+        Product: z.optional(z.number()),
+      })
+      .check(z.refine((severity) => severity.Label !== undefined || severity.Normalized !== undefined, 'needs Label or Normalized')),
+    Title: z.string(),
+    Description: z.optional(z.string()),
+    ProductFields: z.optional(stringMap),
+    Resources: z.array(resourceSchema).check(z.minLength(1, 'must list at least one resource')),
+    Compliance: z.optional(
+      z.looseObject({
+        Status: z.optional(z.enum(['PASSED', 'WARNING', 'FAILED', 'NOT_AVAILABLE'])),
+        SecurityControlId: z.optional(z.string()),
+        RelatedRequirements: z.optional(z.array(z.string())),
+        AssociatedStandards: z.optional(z.array(z.looseObject({ StandardsId: z.string() }))),
+      }),
+    ),
+    Workflow: z.optional(z.looseObject({ Status: z.enum(['NEW', 'NOTIFIED', 'RESOLVED', 'SUPPRESSED']) })),
+    WorkflowState: z.optional(z.enum(['NEW', 'ASSIGNED', 'IN_PROGRESS', 'DEFERRED', 'RESOLVED'])),
+    RecordState: z.optional(z.enum(['ACTIVE', 'ARCHIVED'])),
+    Note: z.optional(z.looseObject({ Text: z.string(), UpdatedBy: z.string(), UpdatedAt: z.optional(z.string()) })),
+  });
+  return { stringMap, resourceSchema, asffFindingSchema };
 });
-type AsffFinding = z.infer<typeof asffFindingSchema>;
-type AsffResource = z.infer<typeof resourceSchema>;
+type Schemas = ReturnType<typeof schemas>;
+type AsffFinding = z.infer<Schemas['asffFindingSchema']>;
+type AsffResource = z.infer<Schemas['resourceSchema']>;
 
 /**
  * `arn:aws:securityhub:us-east-1::product/aws/guardduty` -> id `guardduty`
@@ -398,7 +403,7 @@ function normalize(finding: AsffFinding, parsed: ParsedEnvelope, index: number, 
 export function readAsffFindings(parsed: ParsedEnvelope, trigger: Trigger): IntakeResult {
   return readFindingBatch(parsed, {
     format: 'ASFF',
-    schema: asffFindingSchema,
+    schema: schemas().asffFindingSchema,
     identify: (item) => ({ findingId: present(record(item).Id), account: present(record(item).AwsAccountId) }),
     normalize: (finding, index, item) => normalize(finding, parsed, index, trigger, item),
   });

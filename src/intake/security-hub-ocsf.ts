@@ -10,63 +10,68 @@ import { ocsfSeverity } from './severity.js';
 import { present, readTime, Refusals } from './values.js';
 import { ComplianceStatus, FindingFormat, FindingSource, RecordState, WorkflowStatus, type Control, type Finding, type IntakeResult, type ProductRef, type Resource, type Trigger } from './types.js';
 
-const ocsfResourceSchema = z.looseObject({
-  type: z.string().check(z.minLength(1)),
-  uid: z.string().check(z.minLength(1)),
-  uid_alt: z.optional(z.string()),
-  name: z.optional(z.string()),
-  region: z.optional(z.string()),
-  cloud_partition: z.optional(z.string()),
-  owner: z.optional(z.looseObject({ account: z.optional(z.looseObject({ uid: z.optional(accountIdSchema) })) })),
-  tags: z.optional(z.array(z.looseObject({ name: z.string(), value: z.optional(z.nullable(z.string())) }))),
-  data: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
-});
-
-/**
- * An OCSF finding as Security Hub sends it in `Findings Imported V2`
- * (Compliance 2003, Detection 2004, Vulnerability 2002, … — any class of the
- * Findings category, 2000–2099).
- */
-const ocsfFindingSchema = z.looseObject({
-  class_uid: z.number().check(z.int(), z.minimum(2000, 'must be an OCSF Findings class (2000–2099)'), z.maximum(2099, 'must be an OCSF Findings class (2000–2099)')),
-  class_name: z.optional(z.string()),
-  activity_id: z.optional(z.number().check(z.int())),
-  severity_id: z.number().check(z.int()),
-  severity: z.optional(z.string()),
-  status_id: z.optional(z.number().check(z.int())),
-  status: z.optional(z.string()),
-  comment: z.optional(z.nullable(z.string())),
-  time_dt: z.optional(z.string()),
-  finding_info: z.looseObject({
+// Built on first use, not when the module loads: a cold start builds only the schemas of the formats its events use (src/zod.ts, `deferred`).
+const schemas = z.deferred(() => {
+  const ocsfResourceSchema = z.looseObject({
+    type: z.string().check(z.minLength(1)),
     uid: z.string().check(z.minLength(1)),
-    title: z._default(z.string(), ''),
-    desc: z.optional(z.string()),
-    types: z._default(z.array(z.string()), []),
-    created_time_dt: z.optional(z.string()),
-    modified_time_dt: z.optional(z.string()),
-    analytic: z.optional(z.looseObject({ category: z.optional(z.string()), name: z.optional(z.string()) })),
-  }),
-  metadata: z.looseObject({
-    uid: z.optional(z.string()),
-    product: z.looseObject({ name: z.optional(z.string()), uid: z.optional(z.string()), vendor_name: z.optional(z.string()) }),
-  }),
-  cloud: z.looseObject({
-    account: z.looseObject({ uid: accountIdSchema }),
-    region: regionSchema,
+    uid_alt: z.optional(z.string()),
+    name: z.optional(z.string()),
+    region: z.optional(z.string()),
     cloud_partition: z.optional(z.string()),
-  }),
-  compliance: z.optional(
-    z.looseObject({
-      control: z.optional(z.string()),
-      standards: z.optional(z.array(z.string())),
-      requirements: z.optional(z.array(z.string())),
-      status: z.optional(z.string()),
-      status_id: z.optional(z.number().check(z.int())),
+    owner: z.optional(z.looseObject({ account: z.optional(z.looseObject({ uid: z.optional(accountIdSchema) })) })),
+    tags: z.optional(z.array(z.looseObject({ name: z.string(), value: z.optional(z.nullable(z.string())) }))),
+    data: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
+  });
+
+  /**
+   * An OCSF finding as Security Hub sends it in `Findings Imported V2`
+   * (Compliance 2003, Detection 2004, Vulnerability 2002, … — any class of the
+   * Findings category, 2000–2099).
+   */
+  const ocsfFindingSchema = z.looseObject({
+    class_uid: z.number().check(z.int(), z.minimum(2000, 'must be an OCSF Findings class (2000–2099)'), z.maximum(2099, 'must be an OCSF Findings class (2000–2099)')),
+    class_name: z.optional(z.string()),
+    activity_id: z.optional(z.number().check(z.int())),
+    severity_id: z.number().check(z.int()),
+    severity: z.optional(z.string()),
+    status_id: z.optional(z.number().check(z.int())),
+    status: z.optional(z.string()),
+    comment: z.optional(z.nullable(z.string())),
+    time_dt: z.optional(z.string()),
+    finding_info: z.looseObject({
+      uid: z.string().check(z.minLength(1)),
+      title: z._default(z.string(), ''),
+      desc: z.optional(z.string()),
+      types: z._default(z.array(z.string()), []),
+      created_time_dt: z.optional(z.string()),
+      modified_time_dt: z.optional(z.string()),
+      analytic: z.optional(z.looseObject({ category: z.optional(z.string()), name: z.optional(z.string()) })),
     }),
-  ),
-  resources: z.array(ocsfResourceSchema).check(z.minLength(1, 'must list at least one resource')),
+    metadata: z.looseObject({
+      uid: z.optional(z.string()),
+      product: z.looseObject({ name: z.optional(z.string()), uid: z.optional(z.string()), vendor_name: z.optional(z.string()) }),
+    }),
+    cloud: z.looseObject({
+      account: z.looseObject({ uid: accountIdSchema }),
+      region: regionSchema,
+      cloud_partition: z.optional(z.string()),
+    }),
+    compliance: z.optional(
+      z.looseObject({
+        control: z.optional(z.string()),
+        standards: z.optional(z.array(z.string())),
+        requirements: z.optional(z.array(z.string())),
+        status: z.optional(z.string()),
+        status_id: z.optional(z.number().check(z.int())),
+      }),
+    ),
+    resources: z.array(ocsfResourceSchema).check(z.minLength(1, 'must list at least one resource')),
+  });
+  return { ocsfResourceSchema, ocsfFindingSchema };
 });
-type OcsfFinding = z.infer<typeof ocsfFindingSchema>;
+type Schemas = ReturnType<typeof schemas>;
+type OcsfFinding = z.infer<Schemas['ocsfFindingSchema']>;
 
 /** OCSF compliance `status_id`: 1 Pass, 2 Warning, 3 Fail. */
 const COMPLIANCE_OF_STATUS: Readonly<Record<number, ComplianceStatus>> = {
@@ -140,7 +145,7 @@ interface ResourceContext {
  * resource is `disputed`, each reason naming both values; identifiers then
  * follow the ARN, which is what every key built on the resource names.
  */
-function resourceOf(resource: z.infer<typeof ocsfResourceSchema>, finding: ResourceContext): Resource {
+function resourceOf(resource: z.infer<Schemas['ocsfResourceSchema']>, finding: ResourceContext): Resource {
   const { path } = finding;
   const account = resource.owner?.account?.uid ?? finding.account;
   // IAM resources say "global"; the finding's region is where they were evaluated.
@@ -276,7 +281,7 @@ function normalize(finding: OcsfFinding, parsed: ParsedEnvelope, index: number, 
 export function readOcsfFindings(parsed: ParsedEnvelope, trigger: Trigger): IntakeResult {
   return readFindingBatch(parsed, {
     format: 'OCSF',
-    schema: ocsfFindingSchema,
+    schema: schemas().ocsfFindingSchema,
     identify: (item) => {
       const info = (item ?? {}) as { finding_info?: { uid?: unknown }; cloud?: { account?: { uid?: unknown } } };
       const findingId = info.finding_info?.uid;
