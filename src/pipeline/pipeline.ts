@@ -9,7 +9,7 @@ import { logCapped, type RunLogger } from '../log/index.js';
 import type { CompiledPlaybook } from '../playbooks/index.js';
 import { PlaybookNotLoadedError, RollbackRefusedError, RunUnknownError } from './errors.js';
 import { guardFinding, guardIdempotency, guardMode, resolveRun } from './guard.js';
-import { leaseResource, resourceLeaseKey, type ResourceLease } from './guards/resource-lease.js';
+import { heldLease, leaseResource, resourceLeaseKey, type ResourceLease } from './guards/resource-lease.js';
 import { driveSafely, failed } from './machine.js';
 import type { ResumeRequest } from './record/index.js';
 import { restoreFinding, restoreRun, storedFinding } from './restore.js';
@@ -141,7 +141,7 @@ export class Pipeline {
 
     logger = logger.child({ runId });
     // One run at a time changes a resource (src/pipeline/guards/resource-lease.ts): leased before it is resolved, so the resolution sees what the last holder left.
-    const leaseKey = mode.mode === 'enforce' ? resourceLeaseKey(finding) : undefined;
+    const leaseKey = resourceLeaseKey(finding, mode.mode);
     let lease: ResourceLease | undefined;
     if (leaseKey !== undefined) {
       try {
@@ -274,11 +274,8 @@ export class Pipeline {
       runLogger.info('run resumed', { resumes: request.resumes });
       const result = await driveSafely(restoreRun(context, compiled));
       // The resource lease the run kept while paused, given up once it ends (src/pipeline/guards/resource-lease.ts).
-      const leaseKey = record.mode === 'enforce' ? resourceLeaseKey(context.finding) : undefined;
-      if (result.status !== 'in-progress' && leaseKey !== undefined)
-        await this.#services.ledger
-          .releaseClaim(leaseKey, record.runId)
-          .catch((error: unknown) => runLogger.warn('could not give the resource lease up: it ends with its window', { lease: leaseKey, error }));
+      const leaseKey = resourceLeaseKey(context.finding, record.mode);
+      if (result.status !== 'in-progress' && leaseKey !== undefined) await heldLease(this.#services.ledger, leaseKey, record.runId, runLogger).release();
       return result;
     } catch (error) {
       // The run could not even be restored (its playbook unloaded, its finding unreadable): it fails, recorded as such.

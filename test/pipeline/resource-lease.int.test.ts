@@ -2,11 +2,9 @@ import { GetAccountPasswordPolicyCommand, IAMClient } from '@aws-sdk/client-iam'
 import type { MetadataBearer, Pluggable } from '@smithy/types';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { emulatorClientOptions } from '../../src/emulator/index.js';
-
-import { AwsClientFactory, MemberClients, MemberCredentials } from '../../src/aws/index.js';
+import type { MemberClients } from '../../src/aws/index.js';
 import { idempotencyKey } from '../../src/ledger/index.js';
-import { emulatorEndpoint } from '../support/emulator.js';
+import { memberClients } from '../support/action-context.js';
 import { eventFor, pipelineLab, type PipelineLab } from '../support/pipeline-lab.js';
 
 /*
@@ -39,12 +37,7 @@ function countingMemberClients(): { clients: MemberClients; updates: () => numbe
       );
     },
   };
-  const options = emulatorClientOptions();
-  const factory = new AwsClientFactory({ region: 'us-east-1', endpoint: emulatorEndpoint(), maxAttempts: 2 }, { ...options, plugins: [...(options.plugins ?? []), counter] });
-  const clients = new MemberClients(
-    factory,
-    new MemberCredentials(factory, { roleName: 'RiposteMemberRole', externalId: 'riposte-test', sessionDurationSeconds: 900, assumeRoleInHostingAccount: false, hostingAccount: '123456789012' }),
-  );
+  const clients = memberClients([counter]);
   return { clients, updates: () => updates };
 }
 

@@ -1,12 +1,15 @@
-import { MemberClients, MemberCredentials } from '../../src/aws/index.js';
+import type { MetadataBearer, Pluggable } from '@smithy/types';
+
+import { AwsClientFactory, MemberClients, MemberCredentials } from '../../src/aws/index.js';
 import type { ActionContext } from '../../src/actions/runtime.js';
 import { readEvent, type Finding } from '../../src/intake/index.js';
 import { emulatorClientFactory } from './emulator.js';
 import { fixture } from './fixtures.js';
 
-/** Member-account clients on this worker's emulator, through AssumeRole, as production gets them. */
-export function memberClients(): MemberClients {
-  const factory = emulatorClientFactory();
+/** Member-account clients on this worker's emulator, through AssumeRole, as production gets them; `plugins` added to every client (e.g. a call counter). */
+export function memberClients(plugins: readonly Pluggable<object, MetadataBearer>[] = []): MemberClients {
+  const emulator = emulatorClientFactory();
+  const factory = plugins.length === 0 ? emulator : new AwsClientFactory(emulator.settings, { ...emulator.options, plugins: [...(emulator.options.plugins ?? []), ...plugins] });
   return new MemberClients(
     factory,
     new MemberCredentials(factory, { roleName: 'RiposteMemberRole', externalId: 'riposte-test', sessionDurationSeconds: 900, assumeRoleInHostingAccount: false, hostingAccount: '123456789012' }),

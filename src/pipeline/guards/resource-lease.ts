@@ -1,5 +1,5 @@
 import type { Finding, Resource } from '../../intake/index.js';
-import { isTerminal, type RunLedger } from '../../ledger/index.js';
+import { isTerminal, type RunLedger, type RunMode } from '../../ledger/index.js';
 import type { RunLogger } from '../../log/index.js';
 import { ResourceBusyError } from '../errors.js';
 import type { PipelineSettings } from '../types.js';
@@ -37,9 +37,10 @@ const LONGEST_POLL_MS = 1_000;
 /** The last segment of an ARN or an id: `sg-…` of `arn:aws:ec2:…:security-group/sg-…`, the account id of `AWS::::Account:…`. */
 const lastSegment = (name: string): string => name.split(/[/:]/).at(-1) ?? name;
 
-/** The lease key of the resource a finding names first, or `undefined` when it names none. */
-export function resourceLeaseKey(finding: Finding): string | undefined {
+/** The lease key of the resource a finding names first; `undefined` when it names none, or for a plan (which changes nothing). */
+export function resourceLeaseKey(finding: Finding, mode: RunMode): string | undefined {
   const resource: Resource | undefined = finding.resources[0];
+  if (mode !== 'enforce') return undefined;
   if (resource === undefined) return undefined;
   const name = resource.instanceId ?? lastSegment(resource.arn ?? resource.id);
   return `lease|${finding.partition}|${finding.account}|${finding.region}|${resource.type}|${name}`;
@@ -49,6 +50,14 @@ export interface ResourceLease {
   readonly key: string;
   /** Gives the lease up; never throws (a lease not given up ends with its window). */
   release(): Promise<void>;
+}
+
+/** The lease `runId` holds on `key`: what gives it up (after the run's end, or its resume's). */
+export function heldLease(ledger: RunLedger, key: string, runId: string, logger: RunLogger): ResourceLease {
+  return {
+    key,
+    release: () => ledger.releaseClaim(key, runId).catch((error: unknown) => logger.warn('could not give the resource lease up: it ends with its window', { lease: key, error })),
+  };
 }
 
 /** Waits for `ms`: the run's own pause between asking for a busy resource. */
@@ -78,10 +87,7 @@ export async function leaseResource(
 ): Promise<ResourceLease> {
   const { key, runId } = work;
   const started = Date.now();
-  const lease: ResourceLease = {
-    key,
-    release: () => ledger.releaseClaim(key, runId).catch((error: unknown) => logger.warn('could not give the resource lease up: it ends with its window', { lease: key, error })),
-  };
+  const lease = heldLease(ledger, key, runId, logger);
   let holder = '';
   let waiting = false;
   for (let wait = FIRST_POLL_MS; ; wait = Math.min(wait * 2, LONGEST_POLL_MS)) {
