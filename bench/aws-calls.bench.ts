@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { caseSettings, findTestCases, readWorld } from '../src/cli/golden.js';
-import { replayCase } from '../src/cli/golden-replay.js';
+import { replayCase, type ReplayOutcome } from '../src/cli/golden-replay.js';
+import { isReadOperation } from '../src/aws/index.js';
 import { eventOfRawFinding } from '../src/intake/index.js';
 import { loadPlaybooks, PlaybookCompileError } from '../src/playbooks/index.js';
 
@@ -16,7 +17,10 @@ import { result, type Benchmark, type BenchmarkResult } from './harness.js';
  * answered from it, so the figures are Riposte's own and the same every run.
  *
  * - `aws-calls-<playbook>`: calls in the run, against the distinct calls
- *   among them (issue 14's target: no call repeated within a run, ratio 1);
+ *   among them (a read sent again after a change reads what the change left,
+ *   as verification must);
+ * - `aws-repeated-reads-<playbook>`: reads sent again with no change sent
+ *   since the first (issue 14's target: none), against the run's reads;
  * - `aws-round-trips-<playbook>`: sequential round trips on the run's
  *   critical path (calls sent together count once; answers take 5 ms so
  *   that calls sent at once are all sent before any is answered), against
@@ -34,6 +38,22 @@ const library = join(root, 'playbooks');
 const LATENCY_MS = 5;
 const RUNS = 5;
 const CONTAINING_CALL = 'ec2:ModifyNetworkInterfaceAttribute';
+
+/** Reads sent again with no change sent since the same read was first sent: a question asked twice of one state. */
+function repeatedReads(rounds: ReplayOutcome['rounds']): number {
+  const isRead = (call: string): boolean => isReadOperation(call.split(':')[1] ?? '');
+  const changeRounds = rounds.filter((sent) => !isRead(sent.call)).map((sent) => sent.round);
+  const firstSent = new Map<string, number>();
+  let repeated = 0;
+  for (const sent of rounds) {
+    if (!isRead(sent.call)) continue;
+    const key = JSON.stringify([sent.call, sent.account, sent.params]);
+    const first = firstSent.get(key);
+    if (first === undefined || changeRounds.some((round) => round >= first && round < sent.round)) firstSent.set(key, sent.round);
+    else repeated += 1;
+  }
+  return repeated;
+}
 
 const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
@@ -62,6 +82,8 @@ export const awsCallsBenchmark: Benchmark = {
       const roundTrips = Math.max(...timed.rounds.map((sent) => sent.round));
       figures.push(result(`aws-calls-${testCase.playbook}`, timed.calls.length, 'calls', distinct));
       figures.push(result(`aws-round-trips-${testCase.playbook}`, roundTrips, 'round trips', timed.calls.length));
+      const reads = timed.rounds.filter((sent) => isReadOperation(sent.call.split(':')[1] ?? ''));
+      figures.push(result(`aws-repeated-reads-${testCase.playbook}`, repeatedReads(timed.rounds), 'reads', reads.length));
 
       const containing = timed.rounds.filter((sent) => sent.call === CONTAINING_CALL).at(-1);
       if (containing === undefined) continue;

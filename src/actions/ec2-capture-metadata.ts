@@ -7,6 +7,7 @@ import {
   paginateDescribeNetworkInterfaces,
   paginateDescribeVolumes,
   type IamInstanceProfileAssociation,
+  type Instance,
   type NetworkInterface,
   type SecurityGroup,
   type Volume,
@@ -111,33 +112,51 @@ async function screenshotEvidence(ec2: EC2Client, instanceId: string): Promise<C
   return { name: 'console-screenshot', source: 'ec2:GetConsoleScreenshot', data };
 }
 
-async function collect(context: ActionContext, wanted: Params): Promise<{ instanceId: string; evidence: Collected[] }> {
+/** What the member account says of the instance: everything but its console. */
+interface InstanceMetadata {
+  readonly instance: Instance;
+  readonly volumes: readonly Volume[];
+  readonly interfaces: readonly NetworkInterface[];
+  readonly profiles: readonly IamInstanceProfileAssociation[];
+  readonly groups: readonly SecurityGroup[];
+}
+
+/**
+ * The instance's description, volumes, interfaces, profile associations and
+ * security groups, read in one round after the instance (the groups are
+ * those its description names). The plan reads exactly this, so a run that
+ * has changed nothing yet — this step changes nothing in the member
+ * account — records what the plan saw: the state before the run's changes,
+ * even while isolation runs beside it (src/aws/run-read-memo.ts).
+ */
+async function readMetadata(context: ActionContext): Promise<InstanceMetadata> {
   const instance = await describeInstance(ACTION, context);
   const ec2 = context.clients.create(EC2Client, context.target);
   const instanceId = instance.InstanceId as string;
   const byInstance = { Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }] };
-
-  const volumes: Volume[] = [];
-  const interfaces: NetworkInterface[] = [];
-  const profiles: IamInstanceProfileAssociation[] = [];
-  await Promise.all([
-    (async () => {
-      for await (const page of paginateDescribeVolumes({ client: ec2 }, byInstance)) volumes.push(...(page.Volumes ?? []));
-    })(),
-    (async () => {
-      for await (const page of paginateDescribeNetworkInterfaces({ client: ec2 }, byInstance)) interfaces.push(...(page.NetworkInterfaces ?? []));
-    })(),
-    (async () => {
-      for await (const page of paginateDescribeIamInstanceProfileAssociations({ client: ec2 }, { Filters: [{ Name: 'instance-id', Values: [instanceId] }] })) {
-        profiles.push(...(page.IamInstanceProfileAssociations ?? []));
-      }
-    })(),
-  ]);
-  const groupIds = [...new Set(interfaces.flatMap((networkInterface) => (networkInterface.Groups ?? []).flatMap((group) => (group.GroupId === undefined ? [] : [group.GroupId]))))].sort();
-
-  // The groups, the console output and the screenshot do not depend on each other: asked at once.
-  const [groups, consoleOutput, screenshot] = await Promise.all([
+  const groupIds = [
+    ...new Set([...(instance.SecurityGroups ?? []), ...(instance.NetworkInterfaces ?? []).flatMap((eni) => eni.Groups ?? [])].flatMap((group) => (group.GroupId === undefined ? [] : [group.GroupId]))),
+  ].sort();
+  const all = async <Page, Item>(pages: AsyncIterable<Page>, items: (page: Page) => readonly Item[] | undefined): Promise<Item[]> => {
+    const found: Item[] = [];
+    for await (const page of pages) found.push(...(items(page) ?? []));
+    return found;
+  };
+  const [volumes, interfaces, profiles, groups] = await Promise.all([
+    all(paginateDescribeVolumes({ client: ec2 }, byInstance), (page) => page.Volumes),
+    all(paginateDescribeNetworkInterfaces({ client: ec2 }, byInstance), (page) => page.NetworkInterfaces),
+    all(paginateDescribeIamInstanceProfileAssociations({ client: ec2 }, { Filters: [{ Name: 'instance-id', Values: [instanceId] }] }), (page) => page.IamInstanceProfileAssociations),
     groupIds.length === 0 ? Promise.resolve<SecurityGroup[]>([]) : ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: groupIds })).then((answer) => answer.SecurityGroups ?? []),
+  ]);
+  return { instance, volumes, interfaces, profiles, groups };
+}
+
+async function collect(context: ActionContext, wanted: Params): Promise<{ instanceId: string; evidence: Collected[] }> {
+  const ec2 = context.clients.create(EC2Client, context.target);
+  const instanceId = instanceIdOf(ACTION, context);
+  // The console is read beside the rest: it is the instance's own, not the run's to change.
+  const [{ instance, volumes, interfaces, profiles, groups }, consoleOutput, screenshot] = await Promise.all([
+    readMetadata(context),
     wanted.consoleOutput ? consoleOutputEvidence(ec2, instanceId) : Promise.resolve(undefined),
     wanted.screenshot ? screenshotEvidence(ec2, instanceId) : Promise.resolve(undefined),
   ]);
@@ -218,9 +237,10 @@ export const captureMetadata = defineAction({
   behaviour: {
     async plan(context, wanted: Params) {
       const bucket = bucketOf(context);
-      const instanceId = (await describeInstance(ACTION, context)).InstanceId as string;
+      const instanceId = instanceIdOf(ACTION, context);
       const prefix = prefixOf(context, instanceId);
-      const done = await manifestExists(evidenceS3Of(context), bucket, `${prefix}${MANIFEST}.json`);
+      // The metadata is read now as the run will read it (see readMetadata); the console is not (it is large, and the run's alone).
+      const [, done] = await Promise.all([readMetadata(context), manifestExists(evidenceS3Of(context), bucket, `${prefix}${MANIFEST}.json`)]);
       const names = namesWanted(wanted);
       return {
         action: ACTION,

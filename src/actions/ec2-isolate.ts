@@ -92,8 +92,24 @@ async function describeInterfaces(context: ActionContext, filters: Filter[]): Pr
   return found.sort((a, b) => a.deviceIndex - b.deviceIndex || a.id.localeCompare(b.id)).map(({ id, vpcId, groups }) => ({ id, vpcId, groups }));
 }
 
-/** Every interface attached to the instance, primary first. */
-const interfacesOf = (context: ActionContext, instanceId: string): Promise<InterfaceState[]> => describeInterfaces(context, [{ Name: 'attachment.instance-id', Values: [instanceId] }]);
+/** Every interface attached to the instance, primary first, as DescribeInstances answers (the instance read the run shares). */
+function interfacesIn(instance: Instance): InterfaceState[] {
+  return (instance.NetworkInterfaces ?? [])
+    .flatMap((eni) =>
+      eni.NetworkInterfaceId === undefined
+        ? []
+        : [
+            {
+              id: eni.NetworkInterfaceId,
+              vpcId: eni.VpcId ?? instance.VpcId ?? '',
+              groups: (eni.Groups ?? []).flatMap((group) => (group.GroupId === undefined ? [] : [group.GroupId])),
+              deviceIndex: eni.Attachment?.DeviceIndex ?? Number.MAX_SAFE_INTEGER,
+            },
+          ],
+    )
+    .sort((a, b) => a.deviceIndex - b.deviceIndex || a.id.localeCompare(b.id))
+    .map(({ id, vpcId, groups }) => ({ id, vpcId, groups }));
+}
 
 const vpcsOf = (interfaces: readonly InterfaceState[]): string[] => [...new Set(interfaces.map((eni) => eni.vpcId))];
 
@@ -121,15 +137,43 @@ async function findGroup(context: ActionContext, vpcId: string, name: string): P
   return group === undefined ? undefined : groupState(group);
 }
 
-/** The quarantine group of each VPC, where it exists. Reads only. */
-async function quarantineGroups(context: ActionContext, vpcIds: readonly string[], name: string): Promise<Map<string, GroupState>> {
-  const groups = new Map<string, GroupState>();
-  for (const vpcId of vpcIds) {
-    const group = await findGroup(context, vpcId, name);
-    if (group !== undefined) groups.set(vpcId, group);
+/** Riposte's groups of each VPC by name, where they exist. */
+type RiposteGroups = ReadonlyMap<string, ReadonlyMap<string, GroupState>>;
+
+/**
+ * The quarantine and allow-all groups of every VPC the instance is in, in
+ * one read (the plan and the run ask the same question, so a run's read is
+ * the plan's until the run changes something). Reads only.
+ */
+async function riposteGroups(context: ActionContext, vpcIds: readonly string[], quarantineName: string): Promise<RiposteGroups> {
+  const groups = new Map<string, Map<string, GroupState>>();
+  if (vpcIds.length === 0) return groups;
+  const names = [quarantineName, ALLOW_ALL_GROUP_NAME];
+  const { SecurityGroups } = await ec2(context).send(
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'vpc-id', Values: [...vpcIds].sort() },
+        { Name: 'group-name', Values: names },
+      ],
+    }),
+  );
+  for (const group of SecurityGroups ?? []) {
+    if (group.VpcId === undefined || group.GroupName === undefined || !vpcIds.includes(group.VpcId) || !names.includes(group.GroupName)) continue;
+    const byName = groups.get(group.VpcId) ?? new Map<string, GroupState>();
+    byName.set(group.GroupName, groupState(group));
+    groups.set(group.VpcId, byName);
   }
   return groups;
 }
+
+/** The group named `name` of each VPC that has one. */
+const named = (groups: RiposteGroups, name: string): Map<string, GroupState> =>
+  new Map(
+    [...groups].flatMap(([vpcId, byName]): Array<[string, GroupState]> => {
+      const group = byName.get(name);
+      return group === undefined ? [] : [[vpcId, group]];
+    }),
+  );
 
 const ruleCount = (group: GroupState): number => group.ingress.length + group.egress.length;
 
@@ -173,14 +217,15 @@ async function createGroup(context: ActionContext, vpcId: string, name: string, 
  * no outbound rules (a new group's default outbound rule is revoked; rules
  * found on a Riposte-managed group are revoked too).
  */
-async function ensureQuarantineGroup(context: ActionContext, vpcId: string, name: string): Promise<{ group: GroupState; before: GroupState | undefined }> {
-  const existing = await findGroup(context, vpcId, name);
+async function ensureQuarantineGroup(context: ActionContext, vpcId: string, name: string, existing: GroupState | undefined): Promise<{ group: GroupState; before: GroupState | undefined }> {
   if (existing !== undefined && !existing.managed && ruleCount(existing) > 0) {
     throw new UnmanagedSecurityGroupError(ACTION, context, existing, MANAGED_TAG, `has ${existing.ingress.length} inbound and ${existing.egress.length} outbound rules`);
   }
   const group = existing ?? (await createGroup(context, vpcId, name, 'quarantine', 'Riposte quarantine: no inbound and no outbound traffic'));
-  if (group.ingress.length > 0) await ec2(context).send(new RevokeSecurityGroupIngressCommand({ GroupId: group.id, IpPermissions: group.ingress.map(asRequest) }));
-  if (group.egress.length > 0) await ec2(context).send(new RevokeSecurityGroupEgressCommand({ GroupId: group.id, IpPermissions: group.egress.map(asRequest) }));
+  await Promise.all([
+    ...(group.ingress.length > 0 ? [ec2(context).send(new RevokeSecurityGroupIngressCommand({ GroupId: group.id, IpPermissions: group.ingress.map(asRequest) }))] : []),
+    ...(group.egress.length > 0 ? [ec2(context).send(new RevokeSecurityGroupEgressCommand({ GroupId: group.id, IpPermissions: group.egress.map(asRequest) }))] : []),
+  ]);
   return { group: { ...group, ingress: [], egress: [] }, before: existing };
 }
 
@@ -203,8 +248,7 @@ function allTraffic(range: (typeof ANYWHERE)[number]): IpPermission {
 }
 
 /** The VPC's allow-all group (all traffic, 0.0.0.0/0 and ::/0, both directions), created or completed. */
-async function ensureAllowAllGroup(context: ActionContext, vpcId: string): Promise<GroupState> {
-  const existing = await findGroup(context, vpcId, ALLOW_ALL_GROUP_NAME);
+async function ensureAllowAllGroup(context: ActionContext, vpcId: string, existing: GroupState | undefined): Promise<GroupState> {
   const missingOn = (group: GroupState) => ({
     ingress: ANYWHERE.filter((range) => !allowsAll(group.ingress, range)),
     egress: ANYWHERE.filter((range) => !allowsAll(group.egress, range)),
@@ -215,9 +259,11 @@ async function ensureAllowAllGroup(context: ActionContext, vpcId: string): Promi
   }
   const group = existing ?? (await createGroup(context, vpcId, ALLOW_ALL_GROUP_NAME, 'allow-all', 'Riposte: all traffic both ways, so tracked connections become untracked before quarantine'));
   const missing = missingOn(group);
-  // One rule a call: a call naming a rule that exists fails as a whole (InvalidPermission.Duplicate).
-  for (const range of missing.ingress) await ec2(context).send(new AuthorizeSecurityGroupIngressCommand({ GroupId: group.id, IpPermissions: [allTraffic(range)] }));
-  for (const range of missing.egress) await ec2(context).send(new AuthorizeSecurityGroupEgressCommand({ GroupId: group.id, IpPermissions: [allTraffic(range)] }));
+  // One rule a call: a call naming a rule that exists fails as a whole (InvalidPermission.Duplicate). Each rule is its own call, so they go at once.
+  await Promise.all([
+    ...missing.ingress.map((range) => ec2(context).send(new AuthorizeSecurityGroupIngressCommand({ GroupId: group.id, IpPermissions: [allTraffic(range)] }))),
+    ...missing.egress.map((range) => ec2(context).send(new AuthorizeSecurityGroupEgressCommand({ GroupId: group.id, IpPermissions: [allTraffic(range)] }))),
+  ]);
   return group;
 }
 
@@ -287,9 +333,8 @@ export const isolateInstance = defineAction({
   behaviour: {
     async plan(context, wanted: Params) {
       const instanceId = instanceIdOf(ACTION, context);
-      await describeInstance(ACTION, context, instanceId);
-      const interfaces = await interfacesOf(context, instanceId);
-      const quarantine = await quarantineGroups(context, vpcsOf(interfaces), wanted.quarantineGroupName);
+      const interfaces = interfacesIn(await describeInstance(ACTION, context, instanceId));
+      const quarantine = named(await riposteGroups(context, vpcsOf(interfaces), wanted.quarantineGroupName), wanted.quarantineGroupName);
       const pending = pendingInterfaces(interfaces, quarantine, wanted.quarantineGroupName);
       const changes = [...pending.map(({ eni, to }) => interfaceChange(eni, [to])), ...[...quarantine.values()].filter((group) => group.managed && ruleCount(group) > 0).map(rulesChange)];
       const through = wanted.allowAllFirst ? ` (through ${ALLOW_ALL_GROUP_NAME} first)` : '';
@@ -310,25 +355,26 @@ export const isolateInstance = defineAction({
     },
 
     async run(context, wanted: Params) {
-      // Read again, not the plan's reading: the state may have moved since.
+      // Read again, not the plan's reading, unless nothing has changed since: the run
+      // shares its reads until its first change (src/aws/run-read-memo.ts), so a run
+      // that starts with isolation acts on the plan's answers without asking twice.
       const instanceId = instanceIdOf(ACTION, context);
       const resource = instanceArnOf(context, instanceId);
       const instance = await describeInstance(ACTION, context, instanceId);
-      const interfaces = await interfacesOf(context, instanceId);
+      const interfaces = interfacesIn(instance);
       if (interfaces.length === 0) {
         return { action: ACTION, resource, changed: false, summary: `instance ${instanceId} has no network interfaces attached; nothing to isolate`, changes: [] };
       }
 
       const vpcs = vpcsOf(interfaces);
-      const quarantine = new Map<string, GroupState>();
-      const created: string[] = [];
-      const rulesChanges: PlannedChange[] = [];
-      for (const vpcId of vpcs) {
-        const { group, before } = await ensureQuarantineGroup(context, vpcId, wanted.quarantineGroupName);
-        quarantine.set(vpcId, group);
-        if (before === undefined) created.push(`${group.id} in ${vpcId}`);
-        else if (ruleCount(before) > 0) rulesChanges.push(rulesChange(before));
-      }
+      const found = await riposteGroups(context, vpcs, wanted.quarantineGroupName);
+      const existingQuarantine = named(found, wanted.quarantineGroupName);
+      const existingAllowAll = named(found, ALLOW_ALL_GROUP_NAME);
+      // Each VPC's groups are its own: they are made ready side by side.
+      const ready = await Promise.all(vpcs.map(async (vpcId) => ({ vpcId, ...(await ensureQuarantineGroup(context, vpcId, wanted.quarantineGroupName, existingQuarantine.get(vpcId))) })));
+      const quarantine = new Map(ready.map(({ vpcId, group }): [string, GroupState] => [vpcId, group]));
+      const created = ready.flatMap(({ vpcId, group, before }) => (before === undefined ? [`${group.id} in ${vpcId}`] : []));
+      const rulesChanges = ready.flatMap(({ before }) => (before !== undefined && ruleCount(before) > 0 ? [rulesChange(before)] : []));
       const pending = pendingInterfaces(interfaces, quarantine, wanted.quarantineGroupName);
       if (pending.length === 0) {
         return {
@@ -345,11 +391,14 @@ export const isolateInstance = defineAction({
 
       // What to restore. An interface left in Riposte's own groups by an
       // interrupted run keeps the groups the instance's tag recorded then.
-      const allowAll = new Map<string, GroupState>();
-      for (const vpcId of vpcs) {
-        const group = wanted.allowAllFirst ? await ensureAllowAllGroup(context, vpcId) : await findGroup(context, vpcId, ALLOW_ALL_GROUP_NAME);
-        if (group !== undefined) allowAll.set(vpcId, group);
-      }
+      const allowAllGroups = await Promise.all(
+        vpcs.map(async (vpcId): Promise<Array<[string, GroupState]>> => {
+          const existing = existingAllowAll.get(vpcId);
+          const group = wanted.allowAllFirst ? await ensureAllowAllGroup(context, vpcId, existing) : existing;
+          return group === undefined ? [] : [[vpcId, group]];
+        }),
+      );
+      const allowAll = new Map(allowAllGroups.flat());
       const tagged = previousGroupsTag(instance);
       const ours = (eni: InterfaceState): boolean => eni.groups.length > 0 && eni.groups.every((group) => group === quarantine.get(eni.vpcId)?.id || group === allowAll.get(eni.vpcId)?.id);
       const previousGroups: Record<string, string[]> = {};
@@ -364,17 +413,17 @@ export const isolateInstance = defineAction({
       const tagValue = previousGroupsTagValue(previousGroups, context.runId);
       await ec2(context).send(new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: PREVIOUS_GROUPS_TAG, Value: tagValue }] }));
 
+      // Every interface moves at once (each is its own call); all pass through allow-all before any reaches quarantine.
+      const move = (eniId: string, group: string) => ec2(context).send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: [group] }));
       if (wanted.allowAllFirst) {
-        for (const { eni } of pending) {
-          const group = allowAll.get(eni.vpcId) as GroupState;
-          if (!sameGroups(eni.groups, [group.id])) {
-            await ec2(context).send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: [group.id] }));
-          }
-        }
+        await Promise.all(
+          pending.flatMap(({ eni }) => {
+            const group = allowAll.get(eni.vpcId) as GroupState;
+            return sameGroups(eni.groups, [group.id]) ? [] : [move(eni.id, group.id)];
+          }),
+        );
       }
-      for (const { eni, to } of pending) {
-        await ec2(context).send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: [to] }));
-      }
+      await Promise.all(pending.map(({ eni, to }) => move(eni.id, to)));
 
       const notes = [
         ...(created.length === 0 ? [] : [`created quarantine group ${created.join(', ')}`]),
@@ -393,11 +442,10 @@ export const isolateInstance = defineAction({
 
     async verify(context, wanted: Params) {
       const instanceId = instanceIdOf(ACTION, context);
-      await describeInstance(ACTION, context, instanceId);
-      const interfaces = await interfacesOf(context, instanceId);
+      const interfaces = interfacesIn(await describeInstance(ACTION, context, instanceId));
       if (interfaces.length === 0) return { compliant: true, summary: `instance ${instanceId} has no network interfaces attached: nothing can reach it` };
       const vpcs = vpcsOf(interfaces);
-      const quarantine = await quarantineGroups(context, vpcs, wanted.quarantineGroupName);
+      const quarantine = named(await riposteGroups(context, vpcs, wanted.quarantineGroupName), wanted.quarantineGroupName);
       const failing = [
         ...vpcs.filter((vpcId) => !quarantine.has(vpcId)).map((vpcId) => `no ${wanted.quarantineGroupName} group in ${vpcId}`),
         ...[...quarantine.values()].filter((group) => ruleCount(group) > 0).map((group) => `${group.id} has ${group.ingress.length} inbound and ${group.egress.length} outbound rules`),

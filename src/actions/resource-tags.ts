@@ -1,5 +1,5 @@
 import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeVolumesCommand, EC2Client, type Instance, type SecurityGroup, type Tag as Ec2Tag } from '@aws-sdk/client-ec2';
-import { GetInstanceProfileCommand, IAMClient, NoSuchEntityException, paginateListRoleTags, paginateListUserTags, type Tag as IamTag } from '@aws-sdk/client-iam';
+import { GetInstanceProfileCommand, IAMClient, NoSuchEntityException, paginateListRoleTags, paginateListUserTags, type InstanceProfile, type Tag as IamTag } from '@aws-sdk/client-iam';
 
 import { instanceIdIn, parseArn, securityGroupIdIn } from '../aws-names.js';
 import type { MemberClients, MemberTarget } from '../aws/index.js';
@@ -230,16 +230,10 @@ export const TARGET_READ_PERMISSIONS: { readonly member: readonly string[] } = O
 
 const present = <T>(value: T | undefined): value is T => value !== undefined;
 
-/** The profile associated with the instance now (state `associating` or `associated`), with its role. */
-async function liveProfile(clients: MemberClients, read: Read, instanceId: string): Promise<InstanceProfileFacts | undefined> {
-  const ec2 = clients.create(EC2Client, read.target);
-  const live = await attempt(read, () => liveProfileAssociation(ec2, instanceId));
-  const arn = live?.IamInstanceProfile?.Arn;
-  if (live?.AssociationId === undefined || arn === undefined) return undefined;
-  const name = parseArn(arn)?.resource.split('/').at(-1);
-  if (name === undefined || name === '') return { arn, associationId: live.AssociationId };
+/** An instance profile by name, or `undefined` when IAM has none by that name. */
+async function instanceProfile(clients: MemberClients, read: Read, name: string): Promise<InstanceProfile | undefined> {
   const iam = clients.create(IAMClient, read.target);
-  const profile = await attempt(read, async () => {
+  return attempt(read, async () => {
     try {
       return (await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).InstanceProfile;
     } catch (error) {
@@ -248,6 +242,28 @@ async function liveProfile(clients: MemberClients, read: Read, instanceId: strin
       throw error;
     }
   });
+}
+
+const profileName = (arn: string | undefined): string | undefined => (arn === undefined ? undefined : parseArn(arn)?.resource.split('/').at(-1) || undefined);
+
+/**
+ * The profile associated with the instance now (state `associating` or
+ * `associated`), with its role. The profile the finding names (`claimed`)
+ * is read beside the association, to save a round trip on the way to
+ * containment; its answer is used only when AWS says that very profile is
+ * the one associated now, and otherwise the associated one is read.
+ */
+async function liveProfile(clients: MemberClients, read: Read, instanceId: string, claimed?: string): Promise<InstanceProfileFacts | undefined> {
+  const ec2 = clients.create(EC2Client, read.target);
+  const claimedName = profileName(claimed);
+  const early = claimedName === undefined ? undefined : instanceProfile(clients, read, claimedName).catch(() => undefined);
+  const live = await attempt(read, () => liveProfileAssociation(ec2, instanceId));
+  const arn = live?.IamInstanceProfile?.Arn;
+  if (live?.AssociationId === undefined || arn === undefined) return undefined;
+  const name = profileName(arn);
+  if (name === undefined) return { arn, associationId: live.AssociationId };
+  const prefetched = await early;
+  const profile = prefetched?.Arn === arn ? prefetched : await instanceProfile(clients, read, name);
   const role = profile?.Roles?.[0];
   return {
     arn,
@@ -290,7 +306,7 @@ export function memberLiveView(clients: MemberClients, target: MemberTarget): Li
     async instance(instanceId, resource) {
       const read: Read = { target, resource };
       // The association read answers an unknown instance with an empty list: it runs beside DescribeInstances, which says whether the instance exists.
-      const [instance, profile] = await Promise.all([describeInstance(clients, read, instanceId), liveProfile(clients, read, instanceId)]);
+      const [instance, profile] = await Promise.all([describeInstance(clients, read, instanceId), liveProfile(clients, read, instanceId, resource.iamRole?.instanceProfileArn)]);
       return instance === undefined ? undefined : instanceFacts(instance, profile);
     },
     async securityGroup(groupId, resource) {

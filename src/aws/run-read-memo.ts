@@ -12,17 +12,25 @@ import { isReadOperation } from './read-operation.js';
  * account the same questions (the instance, its volumes, its interfaces),
  * and nothing the run does can change the answers. Within that window the
  * same read, on the same client with the same parameters, is sent once and
- * its answer shared: the guards, the plan and the first step act on one
+ * its answer shared: the guards, the plan and the first steps act on one
  * value, as AWS gave it, and a large playbook does not multiply its calls by
- * its steps. From the run's first change on, every read goes to AWS again:
- * a verification reads what the change left, and a step waiting on a
- * snapshot or a command sees it progress.
+ * its steps. Steps that run side by side each keep the window open until
+ * they change something themselves (`withStepReadMemo`), so isolation
+ * started beside evidence capture acts on the plan's answers, and the
+ * evidence records the state before the run's changes. From then on every
+ * read goes to AWS again: a step waiting on a snapshot or a command sees it
+ * progress. The verify stage opens a window of its own, after every change:
+ * its checks share one reading of the state the changes left.
  */
 
 interface Window {
-  /** Set by the run's first change: from then on nothing is shared. */
+  /** Set by this window's first change: from then on nothing is shared with it. */
   closed: boolean;
   readonly answers: Map<string, Promise<unknown>>;
+  /** The run's window, for a step's own (`withStepReadMemo`): told of the step's change. */
+  readonly run?: Window;
+  /** On the run's window: a step beside others changed something (it closes when they all end). */
+  changed?: boolean;
 }
 
 const windows = new AsyncLocalStorage<Window>();
@@ -31,6 +39,39 @@ const windows = new AsyncLocalStorage<Window>();
 export function withRunReadMemo<T>(work: () => Promise<T>): Promise<T> {
   return windows.run({ closed: false, answers: new Map() }, work);
 }
+
+/**
+ * Runs steps that a playbook runs side by side (`concurrent`), each in a
+ * window of its own over the run's answers: until a step changes
+ * something, its reads share the answers read before the group started, as
+ * the steps were declared independent of each other; a step that changes
+ * something reads for itself from then on, without closing its siblings'
+ * windows. Once every step has ended, a change by any of them closes the
+ * run's window, as a step run alone does. Outside a run it only runs the steps.
+ */
+export async function withStepReadMemo<T>(steps: ReadonlyArray<() => Promise<T>>): Promise<T[]> {
+  const run = windows.getStore();
+  if (run === undefined || run.closed) return Promise.all(steps.map((step) => step()));
+  try {
+    return await Promise.all(steps.map((step) => windows.run({ closed: false, answers: run.answers, run }, step)));
+  } finally {
+    if (run.changed === true) {
+      run.closed = true;
+      run.answers.clear();
+    }
+  }
+}
+
+/** A change through `window`: it closes, and a step's window tells the run's. */
+function close(window: Window): void {
+  window.closed = true;
+  if (window.run === undefined) window.answers.clear();
+  else window.run.changed = true;
+}
+
+/** AWS's answers that a thing does not exist (IAM's NoSuchEntity, EC2's `….NotFound`, S3's NoSuchKey): the state, not a failure. */
+const NOT_FOUND = /^(NoSuchEntity(Exception)?|NoSuchKey|NotFound|ResourceNotFoundException|[\w.]+\.NotFound)$/;
+const isNotFound = (error: unknown): boolean => error instanceof Error && NOT_FOUND.test(error.name);
 
 /** Stable text for a request's parameters: the same parameters in any key order are one read. */
 function keyOf(value: unknown): string {
@@ -54,11 +95,10 @@ export function runReadMemoPlugin(client: string): Pluggable<object, MetadataBea
         <Output extends MetadataBearer>(next: InitializeHandler<object, Output>, context: HandlerExecutionContext) =>
           async (args: InitializeHandlerArguments<object>): Promise<InitializeHandlerOutput<Output>> => {
             const window = windows.getStore();
-            if (window === undefined || window.closed) return next(args);
+            if (window === undefined || window.closed || window.run?.closed === true) return next(args);
             const operation = context.commandName ?? '';
             if (!isReadOperation(operation)) {
-              window.closed = true;
-              window.answers.clear();
+              close(window);
               return next(args);
             }
             const key = `${client} ${operation} ${keyOf(args.input)}`;
@@ -66,8 +106,10 @@ export function runReadMemoPlugin(client: string): Pluggable<object, MetadataBea
             if (answer === undefined) {
               answer = next(args);
               window.answers.set(key, answer);
-              // A failed read is not shared: the next caller asks again.
-              answer.catch(() => window.answers.delete(key));
+              // A failed read is not shared, the next caller asks again; but "there is no such thing" is an answer.
+              answer.catch((error: unknown) => {
+                if (!isNotFound(error)) window.answers.delete(key);
+              });
             }
             const { output } = await answer;
             return { output: structuredClone(output), response: undefined };

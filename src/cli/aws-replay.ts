@@ -16,9 +16,11 @@ import { RiposteError } from '../errors.js';
  *
  * The answers are the account's timeline, in order: the state as it is,
  * then each change the run makes followed by the state as it became. A
- * change (any operation but a Describe…, Get…, List…) takes the next answer
- * listed for it and moves the timeline on to it; a read is answered with
- * the latest answer to it listed before the next change to come. So
+ * change (any operation but a Describe…, Get…, List…) takes the first answer
+ * listed for it that no earlier call took; a read is answered with the
+ * latest answer to it that follows a change already made (or comes before
+ * every change), so steps that run side by side may change things in any
+ * order and each read still sees the change listed before it. So
  * `[Get: before, Update, Get: after]` answers the plan's and the run's reads
  * with `before` and the verification's with `after`, as IAM would. An answer may name the `account` it is for, and
  * the `input` it answers (the parameters a call must include: a
@@ -170,8 +172,8 @@ export class AwsReplay {
   readonly #answers: readonly Answer[];
   /** Riposte's own bucket (evidence), by bucket and key: it starts empty, and holds what the run writes. */
   readonly #objects = new Map<string, { readonly bytes: Uint8Array; readonly metadata: Record<string, string> }>();
-  /** Where the account's timeline stands: the index of the last change answered (-1: none yet). */
-  #position = -1;
+  /** The changes answered so far, by their index in the world: where the account's timeline stands. */
+  readonly #made = new Set<number>();
   /** Member access key id → account, from the AssumeRole calls answered. */
   readonly #accounts = new Map<string, string>();
 
@@ -182,7 +184,7 @@ export class AwsReplay {
    * answers take time (`latencyMs` above 0): calls sent at once are then all
    * sent before any is answered.
    */
-  readonly rounds: Array<{ readonly call: string; readonly round: number; readonly sentAtMs: number }> = [];
+  readonly rounds: Array<{ readonly call: string; readonly account: string; readonly params: unknown; readonly round: number; readonly sentAtMs: number }> = [];
   #answeredRound = 0;
   readonly #latencyMs: number;
   readonly #started = performance.now();
@@ -208,7 +210,7 @@ export class AwsReplay {
       const region = scheme?.httpAuthOption?.signingProperties?.region ?? 'unknown';
       const params = recordedParam(args.input);
       const round = this.#answeredRound + 1;
-      this.rounds.push({ call, round, sentAtMs: performance.now() - this.#started });
+      this.rounds.push({ call, account, params, round, sentAtMs: performance.now() - this.#started });
       try {
         const output = this.#answer(call, account, args.input as Record<string, unknown>);
         this.calls.push({ call, account, region, params });
@@ -239,14 +241,20 @@ export class AwsReplay {
     }
     let index: number;
     if (isReadOperation(operation)) {
-      // The state as it stands now: the latest answer listed before the next change to come.
-      const nextChange = this.#answers.findIndex((answer, candidate) => candidate > this.#position && !isReadOperation(answer.call.split(':')[1] ?? ''));
-      const limit = nextChange === -1 ? Number.POSITIVE_INFINITY : nextChange;
-      index = matching.filter((candidate) => candidate < limit).at(-1) ?? matching.find((candidate) => candidate > this.#position) ?? (matching.at(-1) as number);
+      // The state as it stands now: the latest answer listed after a change that has been made (or before
+      // any change). An answer describes the state the change listed just before it left, so steps that run
+      // side by side may make their changes in any order.
+      const reached = (candidate: number): boolean => {
+        for (let earlier = candidate - 1; earlier >= 0; earlier -= 1) {
+          if (!isReadOperation((this.#answers[earlier] as Answer).call.split(':')[1] ?? '')) return this.#made.has(earlier);
+        }
+        return true;
+      };
+      index = matching.filter(reached).at(-1) ?? (matching[0] as number);
     } else {
-      // A change takes the next answer listed for it, and moves the account's timeline on to it.
-      index = matching.find((candidate) => candidate > this.#position) ?? (matching.at(-1) as number);
-      this.#position = Math.max(this.#position, index);
+      // A change takes the first answer listed for it that no earlier call took.
+      index = matching.find((candidate) => !this.#made.has(candidate)) ?? (matching.at(-1) as number);
+      this.#made.add(index);
     }
     const answer = this.#answers[index] as Answer;
     if (answer.error !== undefined) throw serviceError(service, answer.error.name, answer.error.message);

@@ -1,6 +1,7 @@
 import type { PlaybookMatch } from '../engine/index.js';
 import type { Finding, IntakeResult } from '../intake/index.js';
 import { neutralise } from '../neutralise.js';
+import type { PlaybookStep } from '../playbooks/index.js';
 
 /**
  * The text a command prints is shown by a terminal: every line of it goes
@@ -62,6 +63,12 @@ export function describeMatch(match: PlaybookMatch): string {
   for (const condition of match.conditions) {
     lines.push(`    because  ${condition.fact} ${condition.operator} ${JSON.stringify(condition.value)} (was ${JSON.stringify(condition.factValue)})`);
   }
-  playbook.steps.forEach((step, index) => lines.push(`    step ${index + 1}   ${step.action} ${JSON.stringify(step.params)}${step.continueOnError ? ' (continue on error)' : ''}`));
+  playbook.steps.forEach((step, index) => lines.push(stepLine(step, index)));
   return terminalLines(lines);
+}
+
+/** One playbook step as a terminal line: its number, action, parameters and options. */
+export function stepLine(step: PlaybookStep, index: number): string {
+  const options = [...(step.concurrent ? ['beside the step before'] : []), ...(step.continueOnError ? ['continue on error'] : [])];
+  return `    step ${index + 1}   ${step.action} ${JSON.stringify(step.params)}${options.length === 0 ? '' : ` (${options.join(', ')})`}`;
 }

@@ -239,6 +239,7 @@ function stepOutcome(step: PlaybookStep, finding: Finding, registry: ActionRegis
     action: step.action,
     params: step.params,
     continueOnError: step.continueOnError,
+    ...(step.concurrent ? { concurrent: true } : {}),
     target: namedTarget(finding, action),
     changesResources: action.changesResources,
     reversible: action.behaviour.rollback !== undefined,

@@ -5,7 +5,7 @@ import { IndexedMatcher } from '../engine/index.js';
 import { eventOfRawFinding, IntakeError, readEvent } from '../intake/index.js';
 import { ReplayTally, shadowPlan, type PipelineResult, type ReplaySummary, type ShadowFinding } from '../pipeline/index.js';
 import { loadPlaybooks, PlaybookCompileError } from '../playbooks/index.js';
-import { terminalLines } from './format.js';
+import { stepLine, terminalLines } from './format.js';
 import { ExitCode, type CommandIo } from './io.js';
 import { endpoint, region } from './ledger-option.js';
 import { replayItems, securityHubItems, type ReplayItem } from './replay-source.js';
@@ -54,7 +54,7 @@ function describeShadow(shadow: ShadowFinding): string[] {
   for (const planned of shadow.playbooks) {
     lines.push(`  ${planned.decision.padEnd(10)} ${planned.playbook}: ${planned.reason}`);
     for (const condition of planned.because) lines.push(`    because  ${condition.fact} ${condition.operator} ${JSON.stringify(condition.value)} (was ${JSON.stringify(condition.factValue)})`);
-    planned.steps.forEach((step, index) => lines.push(`    step ${index + 1}   ${step.action} ${JSON.stringify(step.params)}${step.continueOnError ? ' (continue on error)' : ''}`));
+    planned.steps.forEach((step, index) => lines.push(stepLine(step, index)));
   }
   return lines;
 }

@@ -56,7 +56,10 @@ export const PLAYBOOK_KEY_NOTES: ReadonlyMap<string, string> = new Map([
   ['exempt.accounts[].until', 'The last day (UTC) the exemption protects, or the instant it ends; once past, the account is no longer exempt; a date that cannot be read keeps the exemption'],
   ['exempt.accounts[].owner', 'Who asked for the exemption: quoted in the reason a run records'],
   ['exempt.tags', 'Resource tags, read live at run time, that exempt a resource (key exact, value ignoring case); `riposte:exempt-until` and `riposte:exempt-owner` tags bound and attribute them'],
-  ['steps', 'The actions, in order: `- action.name: { parameters }`, optionally with `continueOnError: true` (see [Steps](#steps) and the [action reference](action-reference.md))'],
+  [
+    'steps',
+    'The actions, in order: `- action.name: { parameters }`, optionally with `continueOnError: true` and `concurrent: true` (see [Steps](#steps) and the [action reference](action-reference.md))',
+  ],
   ['priority', 'Order among the playbooks matching one finding: higher runs first'],
   ['mode', '`plan`: this playbook never changes anything, whatever the deployment and the trigger allow'],
   ['allowSampleFindings', 'Act on sample findings (GuardDuty’s generated samples, Security Hub’s sample products) as on real ones; off, a sample only ever gets a plan'],
@@ -358,7 +361,7 @@ export function playbookReference(registry: ActionRegistry = builtInActions()): 
     '',
     '## Steps',
     '',
-    'Each step names one action, with its parameters as the value (`{}` for the defaults), and may add `continueOnError: true` to go on with the next step when this one fails. Steps run in order. The actions:',
+    'Each step names one action, with its parameters as the value (`{}` for the defaults), and may add `continueOnError: true` to go on with the next step when this one fails. Steps run in order, each after the one before it has ended, unless a step adds `concurrent: true`: it then starts with the step before it. Consecutive steps so marked run side by side as one group, and the next step without it waits for the whole group. A failed step stops the steps after its group (unless they have `continueOnError`), never the ones already running beside it; a step that waits on AWS (snapshots, a command) pauses the run once its group has ended, and only that step runs again on resume. Steps of a group must not depend on each other’s changes: a step may or may not see what the steps beside it changed. Until the run’s first change, the same read is sent once and its answer shared; in the first group that changes anything, each step keeps those answers until it changes something itself, which is how evidence captured beside isolation shows the instance as it was before it was isolated. The actions:',
     '',
     ...table(
       ['action', 'does'],

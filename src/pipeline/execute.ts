@@ -1,4 +1,5 @@
 import { runStep, type ActionOutcome } from '../actions/index.js';
+import { withStepReadMemo } from '../aws/index.js';
 import { serializeError } from '../errors.js';
 import type { RunState, StepRecord } from '../ledger/index.js';
 import { StepTimedOutError } from './errors.js';
@@ -27,21 +28,45 @@ const outcomeOf = (record: StepRecord): ActionOutcome => ({ action: record.actio
 /** A step that finished in this run or an earlier attempt (changed, compliant, skipped, or failed and moved on): not run again. */
 const finished = (record: StepRecord | undefined): record is StepRecord => record !== undefined && record.status !== 'in-progress';
 
+/** The plan's steps in the groups they run in: a step marked `concurrent` joins the group of the step before it. */
+export function stepGroups(steps: readonly PlannedStep[]): PlannedStep[][] {
+  const groups: PlannedStep[][] = [];
+  for (const planned of steps) {
+    const current = groups.at(-1);
+    if (planned.step.concurrent && current !== undefined) current.push(planned);
+    else groups.push([planned]);
+  }
+  return groups;
+}
+
+/** How one step of a group ended in this invocation. */
+type StepEnd =
+  | { readonly kind: 'done'; readonly planned: PlannedStep; readonly outcome: ActionOutcome }
+  | { readonly kind: 'in-progress'; readonly planned: PlannedStep; readonly detail: string; readonly checkAfterSeconds: number }
+  | { readonly kind: 'failed'; readonly planned: PlannedStep };
+
 /**
- * The execute stage: runs the plan's steps in order, each step not finished yet.
+ * The execute stage: runs the plan's steps, group after group, each step
+ * not finished yet. A group is one step, or several the playbook marks
+ * `concurrent`: those start together and the next group waits for them all
+ * (independent work, such as isolating an instance beside collecting its
+ * evidence, does not queue behind itself).
  *
  * - A step finished before (carried from a failed attempt, or done before a
  *   pause) is not run again.
- * - A step whose plan failed is not run; nor is any step after a failed
- *   step, unless that step has `continueOnError`.
+ * - A step whose plan failed is not run; nor is any step of a later group
+ *   after a failed step, unless that step has `continueOnError`. Steps of
+ *   the failed step's own group started with it, and run to their end.
  * - A step that starts something long (an SSM command, snapshots) pauses
- *   the run: the same step runs again when the resume message comes back
- *   and picks up where it left off — at most `maxResumes` times.
+ *   the run once its group has ended: the same step runs again when the
+ *   resume message comes back and picks up where it left off — at most
+ *   `maxResumes` times. Its group's other steps are done, and not run again.
  * - With less than 30 s of the caller's time left, the run pauses before
- *   the next step rather than be cut off in the middle of it.
+ *   the next group rather than be cut off in the middle of it.
  *
- * Each step's run record moves the ledger's state to the next step in the
- * same write; after the last, the run is `verifying`.
+ * Each step's run record is written as the step ends; the group's last
+ * moves the ledger's state on (to the next group, a pause, or `verifying`)
+ * in the same write. The writer puts the group's writes in one order.
  */
 export async function execute(run: ExecutingRun): Promise<VerifyingRun | PausedRun> {
   const { context, plan } = run;
@@ -56,33 +81,15 @@ export async function execute(run: ExecutingRun): Promise<VerifyingRun | PausedR
     results.set(planned.index, entry);
   };
 
-  for (const planned of plan.steps) {
+  /** Runs one step of a group; its record moves the run to `next()` as it is written (asked then: the group's last step to end moves it on). */
+  const runOne = async (planned: PlannedStep, next: (end: StepEnd) => RunState, previousOutcomes: readonly ActionOutcome[]): Promise<StepEnd> => {
     const { index, step } = planned;
-    const previous = results.get(index);
-    if (finished(previous)) {
-      if (previous.status === 'failed' && !step.continueOnError) stoppedBy = previous.action;
-      if (succeeded(previous)) outcomes.push(outcomeOf(previous));
-      continue;
-    }
-    if (stoppedBy !== undefined) {
-      await record(planned, stepRecord(services, { index, action: step.action }, 'run', 'skipped', `not run: step ${stoppedBy} failed before it`));
-      continue;
-    }
-    if (planned.record.status === 'failed') {
-      await record(planned, stepRecord(services, { index, action: step.action }, 'run', 'skipped', `not run: its plan failed (${planned.record.error?.message ?? planned.record.summary})`));
-      if (!step.continueOnError) stoppedBy = step.action;
-      continue;
-    }
-    if (remainingTimeMs !== undefined && remainingTimeMs() < TIME_MARGIN_MS) {
-      logger.info('little time left: saving the run to resume it', { step: step.action, index });
-      return { stage: 'paused', context, step: index, delaySeconds: 1, detail: `stopped before step ${index + 1} (${step.action}) with ${Math.round(remainingTimeMs() / 1000)} s left` };
-    }
-
     const stepLog = logger.child({ step: step.action, index });
+    const entry = (status: StepRecord['status'], summary: string, extra: Partial<StepRecord> = {}): StepRecord => stepRecord(services, { index, action: step.action }, 'run', status, summary, extra);
     try {
       const actionContext = {
         ...stepContext(services, context, index, { runId: writer.runId, correlationId: writer.record.correlationId, playbookId: context.playbookId }),
-        previousOutcomes: [...outcomes],
+        previousOutcomes: [...previousOutcomes],
       };
       const outcome = await runStep({ registry: services.registry, action: step.action }, actionContext, step.params);
       if (outcome.inProgress !== undefined) {
@@ -90,30 +97,86 @@ export async function execute(run: ExecutingRun): Promise<VerifyingRun | PausedR
           throw new StepTimedOutError(writer.runId, step.action, index, outcome.inProgress.detail, `${context.resumes} resumes`);
         }
         const { detail, checkAfterSeconds } = outcome.inProgress;
-        await record(planned, stepRecord(services, { index, action: step.action }, 'run', 'in-progress', outcome.summary, { changes: outcome.changes, inProgress: outcome.inProgress }), {
-          stage: 'paused',
-          step: index,
-          resumes: context.resumes + 1,
-          resumeAfterSeconds: checkAfterSeconds,
-        });
+        const end: StepEnd = { kind: 'in-progress', planned, detail, checkAfterSeconds };
+        await record(planned, entry('in-progress', outcome.summary, { changes: outcome.changes, inProgress: outcome.inProgress }), next(end));
         stepLog.info('step in progress: run saved to resume', { detail, checkAfterSeconds });
-        return { stage: 'paused', context, step: index, delaySeconds: checkAfterSeconds, detail };
+        return end;
       }
+      const end: StepEnd = { kind: 'done', planned, outcome };
       await record(
         planned,
-        stepRecord(services, { index, action: step.action }, 'run', outcome.changed ? 'changed' : 'compliant', outcome.summary, {
-          changes: outcome.changes,
-          ...(outcome.undo === undefined ? {} : { undo: outcome.undo }),
-          ...evidenceOf(outcome),
-        }),
+        entry(outcome.changed ? 'changed' : 'compliant', outcome.summary, { changes: outcome.changes, ...(outcome.undo === undefined ? {} : { undo: outcome.undo }), ...evidenceOf(outcome) }),
+        next(end),
       );
-      outcomes.push(outcome);
       stepLog.info(outcome.changed ? 'step changed' : 'step found nothing to change', { summary: outcome.summary });
+      return end;
     } catch (error) {
-      await record(planned, stepRecord(services, { index, action: step.action }, 'run', 'failed', serializeError(error).message, { error: serializeError(error) }));
+      const end: StepEnd = { kind: 'failed', planned };
+      await record(planned, entry('failed', serializeError(error).message, { error: serializeError(error) }), next(end));
       stepLog.error('step failed', { error, continueOnError: step.continueOnError });
-      if (!step.continueOnError) stoppedBy = step.action;
+      return end;
     }
+  };
+
+  for (const group of stepGroups(plan.steps)) {
+    const last = (group.at(-1) as PlannedStep).index;
+    // A step not run moves the run past its group when alone in it; beside others, the group's last write does.
+    const pastSkip: RunState = group.length === 1 ? after(last) : { stage: 'executing', step: (group[0] as PlannedStep).index };
+    const toRun: PlannedStep[] = [];
+    let failedHere: string | undefined;
+    for (const planned of group) {
+      const { index, step } = planned;
+      const previous = results.get(index);
+      if (finished(previous)) {
+        if (previous.status === 'failed' && !step.continueOnError) failedHere ??= previous.action;
+        if (succeeded(previous)) outcomes.push(outcomeOf(previous));
+        continue;
+      }
+      if (stoppedBy !== undefined) {
+        await record(planned, stepRecord(services, { index, action: step.action }, 'run', 'skipped', `not run: step ${stoppedBy} failed before it`), pastSkip);
+        continue;
+      }
+      if (planned.record.status === 'failed') {
+        await record(
+          planned,
+          stepRecord(services, { index, action: step.action }, 'run', 'skipped', `not run: its plan failed (${planned.record.error?.message ?? planned.record.summary})`),
+          pastSkip,
+        );
+        if (!step.continueOnError) failedHere ??= step.action;
+        continue;
+      }
+      toRun.push(planned);
+    }
+    if (toRun.length > 0) {
+      const first = toRun[0] as PlannedStep;
+      if (remainingTimeMs !== undefined && remainingTimeMs() < TIME_MARGIN_MS) {
+        logger.info('little time left: saving the run to resume it', { step: first.step.action, index: first.index });
+        return {
+          stage: 'paused',
+          context,
+          step: first.index,
+          delaySeconds: 1,
+          detail: `stopped before step ${first.index + 1} (${first.step.action}) with ${Math.round(remainingTimeMs() / 1000)} s left`,
+        };
+      }
+      // The group's last step to end moves the run on: to a pause if any step of the group is still going on, else past the group.
+      let running = toRun.length;
+      let pausedBy: Extract<StepEnd, { kind: 'in-progress' }> | undefined;
+      const next = (end: StepEnd): RunState => {
+        running -= 1;
+        if (end.kind === 'in-progress' && (pausedBy === undefined || end.planned.index < pausedBy.planned.index)) pausedBy = end;
+        if (running > 0) return { stage: 'executing', step: first.index };
+        return pausedBy === undefined ? after(last) : { stage: 'paused', step: pausedBy.planned.index, resumes: context.resumes + 1, resumeAfterSeconds: pausedBy.checkAfterSeconds };
+      };
+      const before = [...outcomes];
+      const ends = await withStepReadMemo(toRun.map((planned) => () => runOne(planned, next, before)));
+      for (const end of ends) {
+        if (end.kind === 'done') outcomes.push(end.outcome);
+        if (end.kind === 'failed' && !end.planned.step.continueOnError) failedHere ??= end.planned.step.action;
+      }
+      if (pausedBy !== undefined) return { stage: 'paused', context, step: pausedBy.planned.index, delaySeconds: pausedBy.checkAfterSeconds, detail: pausedBy.detail };
+    }
+    stoppedBy ??= failedHere;
   }
 
   // Steps carried or finished before a pause write nothing now: the last write may not have moved the run on.

@@ -1,4 +1,5 @@
 import { verifyStep } from '../actions/index.js';
+import { withRunReadMemo } from '../aws/index.js';
 import { serializeError } from '../errors.js';
 import type { StepRecord } from '../ledger/index.js';
 import type { EndingRun, VerifyingRun } from './run-state.js';
@@ -14,22 +15,25 @@ import { stepContext } from './targets.js';
 export async function verify(run: VerifyingRun): Promise<EndingRun> {
   const { context, plan, results } = run;
   const { services, writer, logger } = context;
-  // Verifications only read: made at once, recorded in the playbook's order.
+  // Verifications only read: made at once, recorded in the playbook's order. They read the state every
+  // change left, one answer per question (a window of their own: src/aws/run-read-memo.ts).
   const toVerify = plan.steps.filter((planned) => succeeded(results.get(planned.index)));
-  const records = await Promise.all(
-    toVerify.map(async ({ index, step }): Promise<StepRecord> => {
-      // A step carried from an earlier attempt did its work under that attempt's run id (evidence keys, snapshot tags): verify that work.
-      const runId = results.get(index)?.carriedFromRunId ?? writer.runId;
-      try {
-        const actionContext = stepContext(services, context, index, { runId, correlationId: writer.record.correlationId, playbookId: context.playbookId });
-        const verification = await verifyStep({ registry: services.registry, action: step.action }, actionContext, step.params);
-        if (!verification.compliant) logger.warn('verification failed', { step: step.action, index, summary: verification.summary });
-        return stepRecord(services, { index, action: step.action }, 'verify', verification.compliant ? 'compliant' : 'failed', verification.summary);
-      } catch (error) {
-        logger.error('verification could not read the state back', { step: step.action, index, error });
-        return stepRecord(services, { index, action: step.action }, 'verify', 'failed', serializeError(error).message, { error: serializeError(error) });
-      }
-    }),
+  const records = await withRunReadMemo(() =>
+    Promise.all(
+      toVerify.map(async ({ index, step }): Promise<StepRecord> => {
+        // A step carried from an earlier attempt did its work under that attempt's run id (evidence keys, snapshot tags): verify that work.
+        const runId = results.get(index)?.carriedFromRunId ?? writer.runId;
+        try {
+          const actionContext = stepContext(services, context, index, { runId, correlationId: writer.record.correlationId, playbookId: context.playbookId });
+          const verification = await verifyStep({ registry: services.registry, action: step.action }, actionContext, step.params);
+          if (!verification.compliant) logger.warn('verification failed', { step: step.action, index, summary: verification.summary });
+          return stepRecord(services, { index, action: step.action }, 'verify', verification.compliant ? 'compliant' : 'failed', verification.summary);
+        } catch (error) {
+          logger.error('verification could not read the state back', { step: step.action, index, error });
+          return stepRecord(services, { index, action: step.action }, 'verify', 'failed', serializeError(error).message, { error: serializeError(error) });
+        }
+      }),
+    ),
   );
   const verified = new Map<number, StepRecord>();
   for (const record of records) {

@@ -51,6 +51,9 @@ function schemaProblems(error: z.core.$ZodError, base: DocumentPath): Problem[] 
   });
 }
 
+/** Keys of a step that are options, not its action. */
+const STEP_OPTIONS: ReadonlySet<string> = new Set(['continueOnError', 'concurrent']);
+
 function compileSteps(raw: unknown, base: DocumentPath, registry: ActionRegistry, problems: Problem[]): PlaybookStep[] {
   if (!Array.isArray(raw)) return [];
   return raw.flatMap((step: unknown, index): PlaybookStep[] => {
@@ -61,9 +64,15 @@ function compileSteps(raw: unknown, base: DocumentPath, registry: ActionRegistry
     }
     const entries = Object.entries(step as Record<string, unknown>);
     const continueOnError = entries.find(([key]) => key === 'continueOnError')?.[1];
-    const actions = entries.filter(([key]) => key !== 'continueOnError');
+    const concurrent = entries.find(([key]) => key === 'concurrent')?.[1];
+    const actions = entries.filter(([key]) => !STEP_OPTIONS.has(key));
     if (continueOnError !== undefined && typeof continueOnError !== 'boolean') {
       problems.push(problem([...path, 'continueOnError'], 'must be true or false'));
+    }
+    if (concurrent !== undefined && typeof concurrent !== 'boolean') {
+      problems.push(problem([...path, 'concurrent'], 'must be true or false'));
+    } else if (concurrent === true && index === 0) {
+      problems.push(problem([...path, 'concurrent'], 'the first step has no step before it to run beside: remove concurrent'));
     }
     if (actions.length !== 1) {
       problems.push(problem(path, actions.length === 0 ? 'names no action' : `names ${actions.length} actions (${actions.map(([key]) => key).join(', ')}); give each its own step`));
@@ -95,7 +104,7 @@ function compileSteps(raw: unknown, base: DocumentPath, registry: ActionRegistry
       }
       return [];
     }
-    return [{ action: name, params: parsed.data as Record<string, unknown>, continueOnError: continueOnError === true }];
+    return [{ action: name, params: parsed.data as Record<string, unknown>, continueOnError: continueOnError === true, concurrent: concurrent === true }];
   });
 }
 

@@ -46,6 +46,7 @@ export function playbookJsonSchema(registry: ActionRegistry = builtInActions()):
           properties: {
             [action.name]: { ...(z.toJSONSchema(action.params, { target: TARGET, io: 'input', unrepresentable: 'any' }) as JsonSchema), $schema: undefined },
             continueOnError: { type: 'boolean', description: 'Go on with the next step if this one fails' },
+            concurrent: { type: 'boolean', description: 'Start with the step before it instead of after it (independent steps run side by side)' },
           },
           required: [action.name],
           additionalProperties: false,

@@ -32,15 +32,16 @@ const exemptAccountSchema = z.union([
 ]);
 
 /**
- * One step: an action name as the only key (besides `continueOnError`),
+ * One step: an action name as the only key (besides `continueOnError` and `concurrent`),
  * with its parameters as the value. Names and parameters are checked against
  * the action registry by the compiler.
  */
 export const stepSchema = z
   .looseObject({
     continueOnError: z.optional(z.boolean()),
+    concurrent: z.optional(z.boolean()),
   })
-  .check(z.meta({ id: 'Step', description: 'One action: `- action.name: { parameters }`, optionally with continueOnError' }));
+  .check(z.meta({ id: 'Step', description: 'One action: `- action.name: { parameters }`, optionally with continueOnError and concurrent' }));
 
 /** A condition in the `match` language; checked field by field by the compiler. */
 export const matchBlockSchema = z.record(z.string(), z.unknown()).check(z.meta({ id: 'MatchBlock', description: 'Fields of the finding and the values they must have' }));

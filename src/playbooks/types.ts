@@ -27,6 +27,12 @@ export interface PlaybookStep {
   /** Validated against the action's schema, defaults applied. */
   readonly params: Readonly<Record<string, unknown>>;
   readonly continueOnError: boolean;
+  /**
+   * Starts with the step before it instead of after it: consecutive steps
+   * marked so run side by side, as one group (independent changes, such as
+   * isolation beside evidence). The next unmarked step waits for the group.
+   */
+  readonly concurrent: boolean;
 }
 
 /** A playbook after validation: every default applied, every name checked. */

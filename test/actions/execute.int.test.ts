@@ -267,7 +267,10 @@ describe('runStep and friends: every failure a typed error with the step’s con
 
       const { error, value } = await rejectionOf(runStep(isolateInstance, ctx, {}));
 
-      expect(modifications).toBe(1);
+      // The interfaces move side by side: the other interface's first move may have been answered before the
+      // emulator stopped, but neither reached quarantine (four moves in all: allow-all, then quarantine, for each).
+      expect(modifications).toBeGreaterThanOrEqual(1);
+      expect(modifications).toBeLessThanOrEqual(2);
       expect(value).toBeUndefined();
       expect(error).toBeInstanceOf(ActionFailedError);
       expect(error).toMatchObject({

@@ -146,6 +146,104 @@ describe('AwsReplay: answers as the account would give them over time', () => {
   });
 });
 
+/** The ingress rules of the one group a DescribeSecurityGroups answered. */
+const ingressOf = (answer: { SecurityGroups?: Array<{ IpPermissions?: unknown[] }> }): number | undefined => answer.SecurityGroups?.[0]?.IpPermissions?.length;
+const OPEN_SSH = { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] };
+
+/** Two changes of different operations, each listed with the read it affects right after it. */
+const TWO_CHANGES: ReplayWorld = {
+  answers: [
+    { call: 'iam:GetAccountPasswordPolicy', output: policy(8) },
+    { call: 'ec2:DescribeSecurityGroups', output: { SecurityGroups: [{ GroupId: 'sg-1', IpPermissions: [OPEN_SSH] }] } },
+    { call: 'iam:UpdateAccountPasswordPolicy', output: {} },
+    { call: 'iam:GetAccountPasswordPolicy', output: policy(14) },
+    { call: 'ec2:RevokeSecurityGroupIngress', output: { Return: true } },
+    { call: 'ec2:DescribeSecurityGroups', output: { SecurityGroups: [{ GroupId: 'sg-1', IpPermissions: [] }] } },
+  ],
+};
+
+describe('AwsReplay: changes made in any order (steps side by side)', () => {
+  const world = () => {
+    const { replay, factory } = replayed(TWO_CHANGES);
+    const iam = factory.create(IAMClient);
+    const ec2 = factory.create(EC2Client);
+    return {
+      replay,
+      /** The password length and the group's inbound rule count, as the account answers them now. */
+      state: async () => [
+        (await iam.send(new GetAccountPasswordPolicyCommand({}))).PasswordPolicy?.MinimumPasswordLength,
+        ingressOf(await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ['sg-1'] }))),
+      ],
+      update: () => iam.send(new UpdateAccountPasswordPolicyCommand({ MinimumPasswordLength: 14 })),
+      revoke: () => ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: 'sg-1', IpPermissions: [OPEN_SSH] })),
+    };
+  };
+
+  it('changes made in the reverse of the listed order: after only the second-listed change its read moves on while the first’s read keeps the answer from before; after both, each read gets the answer listed after its own change', async () => {
+    const { replay, state, update, revoke } = world();
+
+    const before = await state();
+    await revoke();
+    const afterRevoke = await state();
+    await update();
+    const afterBoth = await state();
+
+    expect([before, afterRevoke, afterBoth]).toEqual([
+      [8, 1],
+      [8, 0],
+      [14, 0],
+    ]);
+    expect(replay.calls.map(({ call }) => call).filter((call) => call.includes('Update') || call.includes('Revoke'))).toEqual(['ec2:RevokeSecurityGroupIngress', 'iam:UpdateAccountPasswordPolicy']);
+  });
+
+  it('made in the listed order, as one step after another makes them: reads before any change get the initial answers, each change then moves its own read on', async () => {
+    const { state, update, revoke } = world();
+
+    const before = await state();
+    await update();
+    const afterUpdate = await state();
+    await revoke();
+    const afterBoth = await state();
+
+    expect([before, afterUpdate, afterBoth]).toEqual([
+      [8, 1],
+      [14, 1],
+      [14, 0],
+    ]);
+  });
+
+  it('a change takes the first answer listed for it that no earlier call took: an attempt answered with an error takes that answer, and the retry takes the next one, after which reads see the change', async () => {
+    const { replay, factory } = replayed({
+      answers: [
+        { call: 'iam:GetAccountPasswordPolicy', output: policy(8) },
+        { call: 'iam:UpdateAccountPasswordPolicy', error: { name: 'LimitExceededException', message: 'Rate exceeded' } },
+        { call: 'iam:UpdateAccountPasswordPolicy', output: {} },
+        { call: 'iam:GetAccountPasswordPolicy', output: policy(14) },
+      ],
+    });
+    const iam = factory.create(IAMClient);
+    const length = async () => (await iam.send(new GetAccountPasswordPolicyCommand({}))).PasswordPolicy?.MinimumPasswordLength;
+    const update = () =>
+      iam.send(new UpdateAccountPasswordPolicyCommand({ MinimumPasswordLength: 14 })).then(
+        () => 'updated',
+        (error: unknown) => (error as Error).name,
+      );
+
+    const first = await update();
+    const afterFailure = await length();
+    const second = await update();
+    const afterRetry = await length();
+
+    expect([first, afterFailure, second, afterRetry]).toEqual(['LimitExceededException', 8, 'updated', 14]);
+    expect(replay.calls.map(({ call, error }) => (error === undefined ? call : `${call} (${error})`))).toEqual([
+      'iam:UpdateAccountPasswordPolicy (LimitExceededException)',
+      'iam:GetAccountPasswordPolicy',
+      'iam:UpdateAccountPasswordPolicy',
+      'iam:GetAccountPasswordPolicy',
+    ]);
+  });
+});
+
 describe('AwsReplay.rounds: the round trips on the critical path', () => {
   it('calls sent together share a round trip, a call sent after an answer takes the next one', async () => {
     const replay = new AwsReplay({ answers: [{ call: 'ec2:DescribeSecurityGroups', output: { SecurityGroups: [] } }] }, { latencyMs: 2 });

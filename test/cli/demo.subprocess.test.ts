@@ -107,9 +107,9 @@ describe('riposte demo', () => {
 
       // The isolation run's timeline, from the ledger.
       expect(out).toMatch(/Timeline of the isolation run \(riposte runs --id r-\S+\):\nrun +r-\S+: rolled-back\nplaybook +ec2-compromise-isolate/);
-      expect(out).toMatch(/run +step 6 ec2\.isolate: changed — instance i-\S+ isolated/);
+      expect(out).toMatch(/run +step 2 ec2\.isolate: changed — instance i-\S+ isolated/);
       expect(out).toMatch(/evidence evidence\/111122223333\/i-\S+\/r-\S+\/manifest\.json sha256 [0-9a-f]{64}/);
-      expect(out).toMatch(/verify +step 6 ec2\.isolate: compliant/);
+      expect(out).toMatch(/verify +step 2 ec2\.isolate: compliant/);
       expect(out).toMatch(/notification done: message \S+ to arn:aws:sns/);
       expect(out).toMatch(/outcome +rolled-back, workflow RESOLVED: rolled back by run r-\S+/);
       expect(out).toContain('Emulator stopped.');

@@ -120,9 +120,14 @@ describe('findings handler (SQS batch of EventBridge events)', () => {
     expect(runs).toEqual([{ name: 'Runs', value: 1, dimension: { name: 'outcome', value: 'failed' } }]);
     const record = (await lab.runtime.ledger.getRun(startedRuns(lab)[0] as string)) as RunRecord;
     expect(record.status).toBe('failed');
-    // The first step's plan fails, so no step runs: the "no evidence bucket is configured".
+    // The evidence step's plan fails ("no evidence bucket is configured"), so it does not run; containment runs beside
+    // it and does not wait for it. The run is failed all the same: never RESOLVED without its evidence.
     expect(record.steps.find((step) => step.action === 'ec2.capture-metadata' && step.status === 'failed')?.error).toMatchObject({ code: 'ACTION_EVIDENCE_BUCKET_NOT_CONFIGURED', retryable: false });
-    expect(await interfaceGroups(ec2, instance)).toEqual(original(instance));
+    expect(record.steps.find((step) => step.action === 'ec2.capture-metadata' && step.phase === 'run')?.status).toBe('skipped');
+    expect(record.outcome?.workflowStatus).toBe('NOTIFIED');
+    const isolated = await interfaceGroups(ec2, instance);
+    expect(new Set(Object.values(isolated).flat()).size).toBe(1);
+    expect(isolated).not.toEqual(original(instance));
   });
 
   it('stops before a step with less than 30 s of the Lambda left, and the resume function finishes the run from the resume queue', async () => {

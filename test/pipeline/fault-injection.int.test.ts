@@ -12,7 +12,7 @@ import { memberClients } from '../support/action-context.js';
 import { emulatorClientFactory, emulatorEndpoint } from '../support/emulator.js';
 import { readEventFinding } from '../support/emulator-securityhub.js';
 import { flakyProxy, type FlakyProxy } from '../support/flaky-proxy.js';
-import { compromisedInstance, EVIDENCE_BUCKET, eventFor, pipelineLab, type CompromisedInstance, type PipelineLab } from '../support/pipeline-lab.js';
+import { compromisedInstance, EVIDENCE_BUCKET, eventFor, pipelineLab, sequentialLibrary, type CompromisedInstance, type PipelineLab } from '../support/pipeline-lab.js';
 
 const MEMBER = '222222222222';
 const target = { account: MEMBER, region: 'us-east-1', partition: 'aws' as const, correlationId: 'readback' };
@@ -82,13 +82,14 @@ async function evidenceKeys(): Promise<string[]> {
 describe('fault injection: the member account’s endpoint stops answering mid-run', () => {
   it('records the run failed at that step and nothing fixed; the same event again finishes the work without repeating what was done', async () => {
     proxy = await flakyProxy(emulatorEndpoint());
-    lab = await pipelineLab({ clients: memberClientsVia(proxy.endpoint), settings: { automatic: 'enforce' } });
+    // One step after another (the library's steps without `concurrent`): what has run when the fault comes is known.
+    lab = await pipelineLab({ clients: memberClientsVia(proxy.endpoint), settings: { automatic: 'enforce' }, playbooks: await sequentialLibrary() });
     const instance = await compromisedInstance(lab.clients, MEMBER);
     const ec2 = memberClients().create(EC2Client, target);
     const before = await instanceState(ec2, instance);
     const event = securityHubEventFor(instance);
     const findingId = (event.detail as { findings: Array<{ Id: string }> }).findings[0]?.Id as string;
-    // ModifyInstanceAttribute is ec2.enable-termination-protection's change, the third step.
+    // ModifyInstanceAttribute is ec2.enable-termination-protection's change, the fourth step.
     proxy.goDownWhen((request) => new URLSearchParams(request.body).get('Action') === 'ModifyInstanceAttribute');
 
     const first = onlyRun((await lab.pipeline.handleEvent(event, { correlationId: 'corr-fault-1' })).findings[0]?.runs);
@@ -101,12 +102,12 @@ describe('fault injection: the member account’s endpoint stops answering mid-r
     expect(failedRecord).toMatchObject({ status: 'failed', attempt: 1, outcome: { workflowStatus: 'NOTIFIED' } });
     expect(failedRecord.retryOf).toBeUndefined();
     expect(runPhase(failedRecord)).toEqual([
-      'ec2.capture-metadata:changed',
       'ec2.snapshot-volumes:changed',
+      'ec2.isolate:changed',
+      'ec2.capture-metadata:changed',
       'ec2.enable-termination-protection:failed',
       'iam.revoke-role-sessions:skipped',
       'ec2.detach-instance-profile:skipped',
-      'ec2.isolate:skipped',
     ]);
     const failedStep = failedRecord.steps.find((step) => step.phase === 'run' && step.status === 'failed');
     expect(failedStep?.error).toMatchObject({ name: 'ActionFailedError', retryable: true, context: { step: 'ec2.enable-termination-protection', phase: 'run', account: MEMBER } });
@@ -129,7 +130,8 @@ describe('fault injection: the member account’s endpoint stops answering mid-r
 
     // The emulator never saw the change: the request died in the proxy.
     const afterFailure = await instanceState(ec2, instance);
-    expect(afterFailure).toMatchObject({ terminationProtection: false, profiles: before.profiles, groups: before.groups });
+    expect(afterFailure).toMatchObject({ terminationProtection: false, profiles: before.profiles });
+    expect(afterFailure.groups).not.toEqual(before.groups);
     expect(afterFailure.snapshots).toHaveLength(instance.volumeIds.length);
     const evidenceAfterFailure = await evidenceKeys();
     expect(evidenceAfterFailure.length).toBeGreaterThan(0);
@@ -146,23 +148,23 @@ describe('fault injection: the member account’s endpoint stops answering mid-r
     expect(retryRecord).toMatchObject({ status: 'succeeded', retryOf: first.runId, attempt: 2, outcome: { workflowStatus: 'RESOLVED' } });
     const retryRuns = retryRecord.steps.filter((step) => step.phase === 'run');
     expect(retryRuns.map((step) => `${step.action}:${step.status}:${step.carriedFromRunId ?? 'this run'}`)).toEqual([
-      `ec2.capture-metadata:changed:${first.runId as string}`,
       `ec2.snapshot-volumes:changed:${first.runId as string}`,
+      `ec2.isolate:changed:${first.runId as string}`,
+      `ec2.capture-metadata:changed:${first.runId as string}`,
       'ec2.enable-termination-protection:changed:this run',
       'iam.revoke-role-sessions:changed:this run',
       'ec2.detach-instance-profile:changed:this run',
-      'ec2.isolate:changed:this run',
     ]);
     expect(retryRecord.steps.filter((step) => step.phase === 'verify').map((step) => `${step.action}:${step.status}`)).toEqual([
-      'ec2.capture-metadata:compliant',
       'ec2.snapshot-volumes:compliant',
+      'ec2.isolate:compliant',
+      'ec2.capture-metadata:compliant',
       'ec2.enable-termination-protection:compliant',
       'iam.revoke-role-sessions:compliant',
       'ec2.detach-instance-profile:compliant',
-      'ec2.isolate:compliant',
     ]);
     // The carried steps keep their evidence digests and the first run's record is left as it was.
-    expect(retryRuns[0]?.evidence).toEqual(failedRecord.steps.find((step) => step.phase === 'run' && step.action === 'ec2.capture-metadata')?.evidence);
+    expect(retryRuns[2]?.evidence).toEqual(failedRecord.steps.find((step) => step.phase === 'run' && step.action === 'ec2.capture-metadata')?.evidence);
     expect(await lab.ledger.getRun(first.runId as string)).toEqual(failedRecord);
 
     // Read back: the completed work was not repeated, the rest is done.
@@ -189,5 +191,66 @@ describe('fault injection: the member account’s endpoint stops answering mid-r
     expect((await lab.ledger.listRunsForFinding(findingId)).map((run) => run.runId)).toEqual([first.runId, retry.runId]);
     expect(lab.findingUpdates()).toHaveLength(2);
     expect((await heldFinding(event)).note).toContain(retry.runId as string);
+  });
+});
+
+describe('fault injection: the endpoint stops answering while steps run side by side', () => {
+  it('records each step of the group as it ended; the same event again carries what was done and finishes the rest, changing nothing twice', async () => {
+    proxy = await flakyProxy(emulatorEndpoint());
+    // The library's isolation playbook with its snapshot step (the first) on its own (so the fault cannot cut a
+    // snapshot request in two), then the five other steps side by side, as the library runs them.
+    const library = (await sequentialLibrary()).map((compiled) =>
+      compiled.playbook.id !== 'ec2-compromise-isolate'
+        ? compiled
+        : { ...compiled, playbook: { ...compiled.playbook, steps: compiled.playbook.steps.map((step, index) => ({ ...step, concurrent: index >= 2 })) } },
+    );
+    lab = await pipelineLab({ clients: memberClientsVia(proxy.endpoint), settings: { automatic: 'enforce' }, playbooks: library });
+    const instance = await compromisedInstance(lab.clients, MEMBER);
+    const ec2 = memberClients().create(EC2Client, target);
+    const before = await instanceState(ec2, instance);
+    const event = securityHubEventFor(instance);
+    proxy.goDownWhen((request) => new URLSearchParams(request.body).get('Action') === 'ModifyInstanceAttribute');
+
+    const first = onlyRun((await lab.pipeline.handleEvent(event, { correlationId: 'corr-group-fault-1' })).findings[0]?.runs);
+
+    await proxy.wentDown();
+    expect(first).toMatchObject({ status: 'failed', workflowStatus: 'NOTIFIED' });
+    const failedRecord = (await lab.ledger.getRun(first.runId as string)) as RunRecord;
+    const firstRuns = failedRecord.steps.filter((step) => step.phase === 'run');
+    // One record per step, each as the step ended: which of the others finished before the fault is the machine's timing.
+    expect(firstRuns.map((step) => step.action).sort()).toEqual([
+      'ec2.capture-metadata',
+      'ec2.detach-instance-profile',
+      'ec2.enable-termination-protection',
+      'ec2.isolate',
+      'ec2.snapshot-volumes',
+      'iam.revoke-role-sessions',
+    ]);
+    expect(firstRuns.find((step) => step.action === 'ec2.snapshot-volumes')?.status, JSON.stringify(firstRuns.map((step) => [step.action, step.status, step.summary]))).toBe('changed');
+    expect(firstRuns.find((step) => step.action === 'ec2.enable-termination-protection')?.status).toBe('failed');
+    expect(firstRuns.every((step) => step.status === 'changed' || step.status === 'failed')).toBe(true);
+    expect(JSON.stringify(failedRecord)).not.toContain('RESOLVED');
+    expect((await instanceState(ec2, instance)).terminationProtection).toBe(false);
+
+    await proxy.up();
+    const retry = onlyRun((await lab.pipeline.handleEvent(event, { correlationId: 'corr-group-fault-2' })).findings[0]?.runs);
+
+    expect(retry).toMatchObject({ status: 'succeeded', workflowStatus: 'RESOLVED' });
+    const retryRecord = (await lab.ledger.getRun(retry.runId as string)) as RunRecord;
+    // What the first attempt finished is carried, not run again; what failed runs now.
+    const done = new Set(firstRuns.filter((step) => step.status === 'changed').map((step) => step.action));
+    for (const step of retryRecord.steps.filter((candidate) => candidate.phase === 'run')) {
+      expect(`${step.action}:${step.carriedFromRunId ?? 'this run'}`).toBe(`${step.action}:${done.has(step.action) ? (first.runId as string) : 'this run'}`);
+    }
+    expect(retryRecord.steps.filter((step) => step.phase === 'verify').every((step) => step.status === 'compliant')).toBe(true);
+    // Read back: done once, and done.
+    const after = await instanceState(ec2, instance);
+    expect(actionsCalled(proxy, 'CreateSnapshot')).toBe(instance.volumeIds.length);
+    expect(after.snapshots).toHaveLength(instance.volumeIds.length);
+    expect(after.terminationProtection).toBe(true);
+    expect(after.profiles).toEqual([]);
+    const groups = new Set(Object.values(after.groups).flat());
+    expect(groups.size).toBe(1);
+    expect(Object.values(before.groups).flat()).not.toContain([...groups][0]);
   });
 });

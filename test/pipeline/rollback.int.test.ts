@@ -63,9 +63,15 @@ describe('rollback of an isolation run', () => {
     const registry = builtInActions();
     const undoable = original.steps.filter((step) => step.phase === 'run' && step.status === 'changed' && step.undo !== undefined);
     expect(undoable.every((step) => registry.get(step.action).behaviour.rollback !== undefined)).toBe(true);
-    expect(original.steps.filter((step) => step.phase === 'run' && step.undo === undefined).map((step) => step.action)).toEqual(['ec2.capture-metadata', 'ec2.snapshot-volumes']);
+    expect(
+      original.steps
+        .filter((step) => step.phase === 'run' && step.undo === undefined)
+        .map((step) => step.action)
+        .sort(),
+    ).toEqual(['ec2.capture-metadata', 'ec2.snapshot-volumes']);
+    // The steps ran side by side, so the record holds them in the order they ended: the rollback follows that order, newest first.
     const expectedOrder = undoable.map((step) => `${step.index}:${step.action}`).reverse();
-    expect(expectedOrder).toEqual(['5:ec2.isolate', '4:ec2.detach-instance-profile', '3:iam.revoke-role-sessions', '2:ec2.enable-termination-protection']);
+    expect([...expectedOrder].sort()).toEqual(['1:ec2.isolate', '3:ec2.enable-termination-protection', '4:iam.revoke-role-sessions', '5:ec2.detach-instance-profile']);
     expect(rollback).toMatchObject({ status: 'succeeded', mode: 'enforce', playbookId: 'ec2-compromise-isolate', summary: `rolled back run ${isolation.runId as string}: 4 changes undone` });
     expect(rollback.steps.map((step) => `${step.index}:${step.action}`)).toEqual(expectedOrder);
 

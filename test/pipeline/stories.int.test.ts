@@ -125,14 +125,15 @@ describe('story: a GuardDuty EC2 compromise', () => {
 
     const record = (await lab.ledger.getRun(run.runId as string)) as RunRecord;
     expect(record.status).toBe('succeeded');
+    // The steps run side by side (`concurrent`): recorded as each ends, in any order.
     const runSteps = record.steps.filter((step) => step.phase === 'run').map((step) => `${step.action}:${step.status}`);
-    expect(runSteps).toEqual([
+    expect(runSteps.sort()).toEqual([
       'ec2.capture-metadata:changed',
-      'ec2.snapshot-volumes:changed',
-      'ec2.enable-termination-protection:changed',
-      'iam.revoke-role-sessions:changed',
       'ec2.detach-instance-profile:changed',
+      'ec2.enable-termination-protection:changed',
       'ec2.isolate:changed',
+      'ec2.snapshot-volumes:changed',
+      'iam.revoke-role-sessions:changed',
     ]);
     expect(record.steps.filter((step) => step.phase === 'verify').every((step) => step.status === 'compliant')).toBe(true);
     expect(record.steps.find((step) => step.action === 'ec2.capture-metadata' && step.phase === 'run')?.evidence?.[0]?.sha256).toMatch(/^[0-9a-f]{64}$/);

@@ -47,8 +47,45 @@ describe('compilePlaybookFiles', () => {
     expect(compiled?.facts).toEqual(['product.id', 'severity.label', 'trigger.kind']);
     expect(compiled?.permissions.member).toContain('ec2:ModifyNetworkInterfaceAttribute');
     expect(compiled?.permissions.hosting).toEqual([]);
-    expect(compiled?.playbook.steps).toEqual([{ action: 'ec2.isolate', params: { allowAllFirst: true, quarantineGroupName: 'riposte-quarantine' }, continueOnError: false }]);
+    expect(compiled?.playbook.steps).toEqual([{ action: 'ec2.isolate', params: { allowAllFirst: true, quarantineGroupName: 'riposte-quarantine' }, continueOnError: false, concurrent: false }]);
     expect(compiled?.source).toEqual({ file: 'p.yml', line: 1, column: 1 });
+  });
+
+  /** VALID with `steps` as written (the steps start on line 9). */
+  const withSteps = (steps: string): string => VALID.replace('  - ec2.isolate: {}\n', steps);
+
+  it('compiles `concurrent: true` on a step after the first (it starts with the step before it); a step without it has `concurrent: false`', () => {
+    const text = withSteps('  - ec2.snapshot-volumes: {}\n  - ec2.isolate: {}\n    concurrent: true\n  - ec2.capture-metadata: {}\n    concurrent: false\n  - notify: { subject: done }\n');
+
+    const { playbooks, problems } = compilePlaybookFiles([{ path: 'p.yml', text }]);
+
+    expect(problems).toEqual([]);
+    expect(playbooks[0]?.playbook.steps.map(({ action, concurrent }) => ({ action, concurrent }))).toEqual([
+      { action: 'ec2.snapshot-volumes', concurrent: false },
+      { action: 'ec2.isolate', concurrent: true },
+      { action: 'ec2.capture-metadata', concurrent: false },
+      { action: 'notify', concurrent: false },
+    ]);
+  });
+
+  it('refuses `concurrent` that is not a boolean, pointing at it', () => {
+    const problem = problemAbout(compile(withSteps('  - ec2.snapshot-volumes: {}\n  - ec2.isolate: {}\n    concurrent: "true"\n')), 'must be true or false');
+
+    expect(problem).toMatchObject({ path: 'steps[1].concurrent', line: 11, column: 17 });
+  });
+
+  it('refuses `concurrent: true` on the first step: there is no step before it to run beside', () => {
+    const problems = compile(withSteps('  - ec2.isolate: {}\n    concurrent: true\n  - ec2.capture-metadata: {}\n'));
+
+    expect(problems).toHaveLength(1);
+    expect(problemAbout(problems, 'the first step has no step before it to run beside: remove concurrent')).toMatchObject({ path: 'steps[0].concurrent', line: 10, column: 17 });
+  });
+
+  it('accepts `concurrent: false` on the first step (it changes nothing)', () => {
+    const { playbooks, problems } = compilePlaybookFiles([{ path: 'p.yml', text: withSteps('  - ec2.isolate: {}\n    concurrent: false\n') }]);
+
+    expect(problems).toEqual([]);
+    expect(playbooks[0]?.playbook.steps[0]?.concurrent).toBe(false);
   });
 
   it('points at an unknown field with file, line and column, and suggests the field meant', () => {

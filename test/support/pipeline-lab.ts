@@ -62,6 +62,14 @@ export async function libraryPlaybooks(): Promise<readonly CompiledPlaybook[]> {
   return playbooks;
 }
 
+/** The library with every step run after the one before it (no `concurrent` groups): for tests of what a step in sequence leads to. */
+export async function sequentialLibrary(): Promise<readonly CompiledPlaybook[]> {
+  return (await libraryPlaybooks()).map((compiled) => ({
+    ...compiled,
+    playbook: { ...compiled.playbook, steps: compiled.playbook.steps.map((step) => ({ ...step, concurrent: false })) },
+  }));
+}
+
 /** Playbooks from YAML text (a test's own), compiled against the built-in actions. */
 export function playbooksFromYaml(text: string, registry: ActionRegistry = builtInActions()): CompiledPlaybook[] {
   return compilePlaybooks([{ path: 'test.yml', text }], registry);
