@@ -66,7 +66,13 @@ interface Collected {
   readonly data: unknown;
 }
 
-const prefixOf = (context: ActionContext, instanceId: string): string => `evidence/${context.target.account}/${instanceId}/${context.runId}/`;
+/**
+ * Where the evidence of this run goes: under the run id of the first
+ * attempt at the same work. A retry after a crash then finds the evidence
+ * the killed attempt captured (its manifest, or the objects it had written
+ * before it died, kept as they are) instead of capturing it a second time.
+ */
+const prefixOf = (context: ActionContext, instanceId: string): string => `evidence/${context.target.account}/${instanceId}/${context.earlierRunIds?.at(-1) ?? context.runId}/`;
 
 const bucketOf = (context: ActionContext): string => evidenceBucketOf(ACTION, context);
 
@@ -200,7 +206,7 @@ const namesWanted = (wanted: Params): EvidenceName[] => EVIDENCE_NAMES.filter((n
  * Captures the instance's description, volumes, network interfaces, their
  * security groups, instance profile associations, tags, console output and
  * console screenshot as JSON evidence objects in the evidence bucket, at
- * `evidence/<account>/<instanceId>/<runId>/<name>.json`. Each object's
+ * `evidence/<account>/<instanceId>/<runId>/<name>.json` (for a retry, the first attempt's run id). Each object's
  * SHA-256 (hex, over the exact bytes stored) is kept as object metadata
  * (`x-amz-meta-sha256`), beside it as `<name>.json.sha256`, and in a
  * `manifest.json` written last. Objects are written once and never replaced.
@@ -238,8 +244,8 @@ export const captureMetadata = defineAction({
     async plan(context, wanted: Params) {
       const bucket = bucketOf(context);
       const instanceId = instanceIdOf(ACTION, context);
-      const prefix = prefixOf(context, instanceId);
       // The metadata is read now as the run will read it (see readMetadata); the console is not (it is large, and the run's alone).
+      const prefix = prefixOf(context, instanceId);
       const [, done] = await Promise.all([readMetadata(context), manifestExists(evidenceS3Of(context), bucket, `${prefix}${MANIFEST}.json`)]);
       const names = namesWanted(wanted);
       return {

@@ -74,7 +74,8 @@ async function evidenceSnapshots(ec2: EC2Client, context: ActionContext, instanc
   const byVolume = new Map<string, Snapshot>();
   const filters = [
     { Name: `tag:${EvidenceTag.Evidence}`, Values: ['true'] },
-    { Name: `tag:${EvidenceTag.RunId}`, Values: [context.runId] },
+    // This run's, or an earlier attempt's at the same work (a retry): a snapshot the killed attempt took is not taken again.
+    { Name: `tag:${EvidenceTag.RunId}`, Values: [context.runId, ...(context.earlierRunIds ?? [])] },
     { Name: `tag:${EvidenceTag.InstanceId}`, Values: [instanceId] },
   ];
   for await (const page of paginateDescribeSnapshots({ client: ec2 }, { OwnerIds: ['self'], Filters: filters })) {

@@ -27,6 +27,14 @@ export interface ActionContext {
    */
   readonly resource: Resource;
   readonly runId: string;
+  /**
+   * The runs this one retries (a delivery after a failed or abandoned
+   * attempt at the same work), newest first: what they made is this run's
+   * too. An action that finds its work by run id (evidence snapshots, the
+   * evidence captured) looks under these as well, so a change the killed
+   * attempt made is not made again.
+   */
+  readonly earlierRunIds?: readonly string[];
   /** The playbook the step belongs to, for notes and notifications. */
   readonly playbookId?: string;
   /** Outcomes of the steps before this one in the same run (what a notification reports). */

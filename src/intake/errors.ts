@@ -27,13 +27,17 @@ export class MalformedEventError extends IntakeError {
   }
 }
 
-/** A source and detail-type Riposte does not consume. */
+/**
+ * A source and detail-type Riposte does not consume: the message names the
+ * kind (and says what it is when it is one AWS sends beside findings, see
+ * input-kinds.ts) and lists the kinds Riposte consumes.
+ */
 export class UnsupportedEventError extends IntakeError {
   override readonly name: string = 'UnsupportedEventError';
   readonly code = 'INTAKE_UNSUPPORTED_EVENT';
   readonly detailType: string;
-  constructor(source: string, detailType: string, supported: readonly string[]) {
-    super(`${source}: unsupported event "${detailType}"; Riposte consumes: ${supported.join('; ')}`, source, 'detail-type', { detailType });
+  constructor(source: string, detailType: string, supported: readonly string[], description?: string) {
+    super(`${source}: unsupported event "${detailType}"${description === undefined ? '' : ` (${description})`}; Riposte consumes: ${supported.join('; ')}`, source, 'detail-type', { detailType });
     this.detailType = detailType;
   }
 }

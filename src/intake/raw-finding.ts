@@ -14,10 +14,10 @@ const isRecord = (value: unknown): value is Record<string, unknown> => value !==
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /** An ASFF finding: what `GetFindings` returns (`SchemaVersion`, `ProductArn`, `AwsAccountId`…). */
-const isAsffFinding = (value: Record<string, unknown>): boolean => typeof value.SchemaVersion === 'string' && typeof value.ProductArn === 'string' && 'AwsAccountId' in value;
+export const isAsffFinding = (value: Readonly<Record<string, unknown>>): boolean => typeof value.SchemaVersion === 'string' && typeof value.ProductArn === 'string' && 'AwsAccountId' in value;
 
 /** An OCSF finding: `metadata` and `finding_info`, with a class (Security Hub's OCSF findings). */
-const isOcsfFinding = (value: Record<string, unknown>): boolean => isRecord(value.metadata) && isRecord(value.finding_info) && 'class_uid' in value;
+export const isOcsfFinding = (value: Readonly<Record<string, unknown>>): boolean => isRecord(value.metadata) && isRecord(value.finding_info) && 'class_uid' in value;
 
 /** `value` as an EventBridge event: a bare ASFF or OCSF finding wrapped as Security Hub delivers it, anything else as it is. */
 export function eventOfRawFinding(value: unknown, origin: string): unknown {

@@ -1,8 +1,9 @@
 import { readConfigComplianceChange } from './config-rules.js';
 import { customActionTrigger } from './custom-action.js';
 import { parseEnvelope, type ParsedEnvelope } from './envelope.js';
-import { UnsupportedEventError } from './errors.js';
+import { MalformedEventError, UnsupportedEventError } from './errors.js';
 import { readGuardDutyFinding } from './guardduty.js';
+import { describeNonEvent, describeUnsupportedEvent } from './input-kinds.js';
 import { MAX_EVENT_BYTES, readJsonObject } from './raw-input.js';
 import { readAsffFindings } from './security-hub-asff.js';
 import { readOcsfFindings } from './security-hub-ocsf.js';
@@ -55,14 +56,22 @@ export interface ReadEventOptions {
  * parsed object in; the findings it carries out, with a typed error beside
  * them for each finding that could not be read.
  *
- * @throws IntakeError (only) when the event as a whole cannot be read.
+ * @throws IntakeError (only) when the event as a whole cannot be read; for
+ * input that is no EventBridge event at all (a bare finding, a PutEvents
+ * entry, a Config rule's invocation) or an event of a kind Riposte does not
+ * consume, the message says what it is and what Riposte expected.
  */
 export function readEvent(input: unknown, options: ReadEventOptions = {}): IntakeResult {
   const origin = options.origin ?? 'event';
   const event = readJsonObject(input, origin, options.maxBytes ?? MAX_EVENT_BYTES);
+  const notAnEvent = describeNonEvent(event);
+  if (notAnEvent !== undefined) throw new MalformedEventError(notAnEvent, origin);
   const parsed = parseEnvelope(event, origin);
   const { source, detailType } = parsed.envelope;
   const reader = EVENT_READERS.find((candidate) => candidate.source === source && candidate.detailType === detailType);
-  if (reader === undefined) throw new UnsupportedEventError(source, detailType, SUPPORTED);
+  if (reader === undefined) {
+    const sourceRead = EVENT_READERS.some((candidate) => candidate.source === source);
+    throw new UnsupportedEventError(source, detailType, SUPPORTED, describeUnsupportedEvent(source, detailType, parsed.detail, sourceRead));
+  }
   return reader.read(parsed);
 }

@@ -4,7 +4,7 @@ import { withRunReadMemo } from '../aws/index.js';
 import type { PlaybookMatch } from '../engine/index.js';
 import { serializeError } from '../errors.js';
 import { IntakeError, readEvent, type Finding, type IntakeResult } from '../intake/index.js';
-import { isTerminal, type RunMode, type RunRecord, type StepRecord } from '../ledger/index.js';
+import { isTerminal, type RunLedger, type RunMode, type RunRecord, type StepRecord } from '../ledger/index.js';
 import { logCapped, type RunLogger } from '../log/index.js';
 import type { CompiledPlaybook } from '../playbooks/index.js';
 import { PlaybookNotLoadedError, RollbackRefusedError, RunUnknownError } from './errors.js';
@@ -22,6 +22,28 @@ import type { FindingResult, PipelineOptions, PipelineResult, PipelineServices, 
 
 /** How long one worker holds a resume message: above the function timeout (60 s), under the resume queue's visibility timeout (360 s). */
 const RESUME_LEASE_SECONDS = 300;
+
+/** How many earlier attempts a retry looks back through (each is one ledger read). */
+const MAX_ATTEMPTS_WALKED = 20;
+
+/** The runs `record` retries, newest first: its `retryOf`, that run's, and so on. */
+async function attemptsBefore(ledger: RunLedger, record: Pick<RunRecord, 'retryOf'>): Promise<string[]> {
+  const ids: string[] = [];
+  for (let next = record.retryOf; next !== undefined && ids.length < MAX_ATTEMPTS_WALKED && !ids.includes(next); next = (await ledger.getRun(next))?.retryOf) ids.push(next);
+  return ids;
+}
+
+/** Whether a run got as far as executing steps: it may have changed something, recorded or not. */
+const startedChanging = (record: RunRecord): boolean => record.history.some((transition) => transition.state.stage === 'executing');
+
+/** The targets a run's record holds, or `undefined` when it holds none it can be trusted for. */
+function storedTargets(record: RunRecord): RunTargets | undefined {
+  try {
+    return restoreTargets(record);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The steps a failed run completed, to carry into its retry so that the
@@ -185,9 +207,15 @@ export class Pipeline {
     const mode = { mode: run.mode, modeReason: run.modeReason };
     let record: RunRecord;
     let targets: RunTargets | undefined;
+    let earlierRunIds: readonly string[];
     try {
-      // Each step's target, resolved once, live, before the record exists: the record is born holding them.
-      targets = await resolveRun(this.#services, finding, playbook, { correlationId: options.correlationId, now: at });
+      // Each step's target, resolved once, live, before the record exists: the record is born holding them. A retry
+      // of an attempt that had started changing things acts on what that attempt resolved: resolved again, its own
+      // changes would hide what it acted on (a profile it detached names no role whose sessions are still to revoke).
+      const inherited = retryOf !== undefined && startedChanging(retryOf) ? storedTargets(retryOf) : undefined;
+      if (inherited !== undefined) logger.info('retry: acting on the targets its earlier attempt resolved', { retryOf: retryOf?.runId });
+      targets = inherited ?? (await resolveRun(this.#services, finding, playbook, { correlationId: options.correlationId, now: at }));
+      earlierRunIds = retryOf === undefined ? [] : [retryOf.runId, ...(await attemptsBefore(this.#services.ledger, retryOf))];
       record = await this.#services.ledger.startRun({
         runId,
         correlationId: options.correlationId,
@@ -216,7 +244,7 @@ export class Pipeline {
       targets,
       record,
       logger,
-      { playbookId: playbook.id, playbookTitle: playbook.title, matched: match.conditions, modeReason: mode.modeReason, resumes: 0 },
+      { playbookId: playbook.id, playbookTitle: playbook.title, matched: match.conditions, modeReason: mode.modeReason, resumes: 0, earlierRunIds },
       options,
     );
     return driveSafely({ stage: 'claimed', context, playbook: match.playbook, carried: retryOf === undefined ? [] : carriedSteps(retryOf) });
@@ -227,7 +255,7 @@ export class Pipeline {
     targets: RunTargets | undefined,
     record: RunRecord,
     logger: RunLogger,
-    run: Pick<RunContext, 'playbookId' | 'playbookTitle' | 'matched' | 'modeReason' | 'resumes'>,
+    run: Pick<RunContext, 'playbookId' | 'playbookTitle' | 'matched' | 'modeReason' | 'resumes' | 'earlierRunIds'>,
     options: Pick<PipelineOptions, 'remainingTimeMs'>,
   ): RunContext {
     return {
@@ -268,7 +296,14 @@ export class Pipeline {
         restoreTargets(record),
         record,
         runLogger,
-        { playbookId: record.playbookId, playbookTitle: compiled.playbook.title, matched: [], modeReason: 'resumed', resumes: request.resumes },
+        {
+          playbookId: record.playbookId,
+          playbookTitle: compiled.playbook.title,
+          matched: [],
+          modeReason: 'resumed',
+          resumes: request.resumes,
+          earlierRunIds: await attemptsBefore(this.#services.ledger, record),
+        },
         options,
       );
       runLogger.info('run resumed', { resumes: request.resumes });

@@ -46,7 +46,12 @@ export async function plan(run: GuardedRun): Promise<PlannedRun> {
   const planned = await Promise.all(
     steps.map(async (step, index): Promise<StepRecord> => {
       try {
-        const actionContext = stepContext(services, context, index, { runId: writer.runId, correlationId: writer.record.correlationId, playbookId: context.playbookId });
+        const actionContext = stepContext(services, context, index, {
+          runId: writer.runId,
+          correlationId: writer.record.correlationId,
+          playbookId: context.playbookId,
+          earlierRunIds: context.earlierRunIds ?? [],
+        });
         const outcome = await planStep({ registry: services.registry, action: step.action }, actionContext, step.params);
         return stepRecord(services, { index, action: step.action }, 'plan', outcome.compliant ? 'compliant' : 'changed', outcome.summary, { changes: outcome.changes });
       } catch (error) {

@@ -65,6 +65,8 @@ export interface RunContext {
   readonly remainingTimeMs?: () => number;
   /** How many resume messages this run had scheduled before this invocation. */
   readonly resumes: number;
+  /** The runs this one retries, newest first (see ActionContext.earlierRunIds). */
+  readonly earlierRunIds?: readonly string[];
 }
 
 /** What a run's result and its failure record need of it: who it is, and how to write to it. */

@@ -363,7 +363,7 @@ export function stepContext(
   services: PipelineServices,
   run: StepTargeting,
   index: number,
-  ids: { readonly runId: string; readonly correlationId: string; readonly playbookId: string },
+  ids: { readonly runId: string; readonly correlationId: string; readonly playbookId: string; readonly earlierRunIds?: readonly string[] },
 ): ActionContext {
   return {
     clients: services.clients,
@@ -373,6 +373,7 @@ export function stepContext(
     resource: stepResource(run.targets, index, ids.runId),
     runId: ids.runId,
     playbookId: ids.playbookId,
+    ...(ids.earlierRunIds === undefined || ids.earlierRunIds.length === 0 ? {} : { earlierRunIds: ids.earlierRunIds }),
   };
 }
 

@@ -878,3 +878,37 @@ describe('values that would send a remediation to the wrong place', () => {
     expect(error).toMatchObject({ field: '[""].__proto__' });
   });
 });
+
+describe('input that is not a finding event says what it is and what Riposte expected (test/fixtures/events/poison)', () => {
+  const poison = (name: string): Json => fixture(`poison/${name}`);
+
+  it.each([
+    ['bare-asff-finding.json', /bare ASFF finding.*"Security Hub Findings - Imported" event/],
+    ['bare-guardduty-finding.json', /bare GuardDuty finding.*"GuardDuty Finding" event/],
+    ['boto3-put-events-entry.json', /PutEvents request entry/],
+    ['pascalcase-envelope-asff.json', /PascalCase keys/],
+    ['config-rule-lambda-invocation.json', /AWS Config invokes a custom rule's Lambda function.*"Config Rules Compliance Change" event/],
+  ])('%s is refused as no EventBridge event, naming the kind', (name, message) => {
+    const error = thrownBy(MalformedEventError, () => readEvent(poison(name), { origin: `sqs:${name}` }));
+    expect(error.message).toMatch(message);
+    expect(error.message.startsWith(`sqs:${name}`)).toBe(true);
+  });
+
+  it.each([
+    ['cloudtrail-guardduty-archive-findings.json', /a CloudTrail record of the API call guardduty:ArchiveFindings, not a finding/],
+    ['securityhub-insight-results.json', /results of a Security Hub insight/],
+    ['guardduty-runtime-protection-unhealthy.json', /Runtime Monitoring coverage/],
+    ['inspector2-finding.json', /in aws\.inspector2's own format.*"Security Hub Findings - Imported" event/],
+  ])('%s is refused as an unsupported event, saying what it is', (name, message) => {
+    const error = thrownBy(UnsupportedEventError, () => readEvent(poison(name)));
+    expect(error.message).toMatch(message);
+    expect(error.message).toContain('Riposte consumes:');
+  });
+
+  it('an event missing only its detail-type still names that field', () => {
+    const event: Json = fixture(GUARDDUTY_EC2);
+    delete event['detail-type'];
+    const error = thrownBy(MalformedEventError, () => readEvent(event));
+    expect(error.message).toMatch(/detail-type/);
+  });
+});
