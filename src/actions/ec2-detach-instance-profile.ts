@@ -16,7 +16,8 @@ export interface ProfileAssociation {
 }
 
 /** What the run removed: the profile to re-associate on rollback, and the association it ended. */
-export type DetachInstanceProfileUndo = { readonly instanceId: string; readonly instanceProfileArn: string; readonly associationId: string };
+/** The profile detached (the association id is for the record: rollback associates the profile again, by its ARN). */
+export type DetachInstanceProfileUndo = { readonly instanceId: string; readonly instanceProfileArn: string; readonly associationId?: string };
 
 /**
  * The instance's live profile association (state `associating` or
@@ -96,6 +97,10 @@ export const detachInstanceProfile = defineAction({
         compliant: association === null,
         summary: association === null ? `instance ${instanceId}: no instance profile attached` : `instance ${instanceId}: instance profile ${association.instanceProfileArn} still attached`,
       };
+    },
+    undoOfPlanned(context, planned) {
+      const detached = planned.find((change) => change.field === 'IamInstanceProfile')?.from;
+      return typeof detached === 'string' ? { instanceId: instanceIdOf(ACTION, context), instanceProfileArn: detached } : undefined;
     },
     async rollback(context, undo: DetachInstanceProfileUndo) {
       const { instanceId, instanceProfileArn } = undo;

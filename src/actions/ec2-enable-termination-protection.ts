@@ -129,6 +129,13 @@ export const enableTerminationProtection = defineAction({
             : `instance ${instanceId}: still ${failing.map((c) => `${c.field} ${JSON.stringify(c.from)}`).join(', ')}`,
       };
     },
+    undoOfPlanned(context, planned) {
+      const previous = (field: keyof TerminationAttributes) => planned.find((change) => change.field === field)?.from ?? WANTED[field];
+      const disableApiTermination = previous('disableApiTermination');
+      const instanceInitiatedShutdownBehavior = previous('instanceInitiatedShutdownBehavior');
+      if (typeof disableApiTermination !== 'boolean' || typeof instanceInitiatedShutdownBehavior !== 'string') return undefined;
+      return { instanceId: instanceIdOf(ACTION, context), previous: { disableApiTermination, instanceInitiatedShutdownBehavior } };
+    },
     async rollback(context, undo: TerminationProtectionUndo) {
       const current = await currentAttributes(context, undo.instanceId);
       const changes = changesBetween(current, undo.previous);

@@ -460,6 +460,15 @@ export const isolateInstance = defineAction({
       };
     },
 
+    undoOfPlanned(context, planned) {
+      const previousGroups = Object.fromEntries(
+        planned.flatMap((change): Array<[string, string[]]> => {
+          const eni = /^networkInterfaces\.(eni-[0-9a-f]+)\.groups$/.exec(change.field)?.[1];
+          return eni !== undefined && Array.isArray(change.from) && change.from.every((group) => typeof group === 'string') ? [[eni, [...change.from]]] : [];
+        }),
+      );
+      return Object.keys(previousGroups).length === 0 ? undefined : { instanceId: instanceIdOf(ACTION, context), previousGroups, quarantineGroups: {} };
+    },
     async rollback(context, undo: IsolateUndo) {
       const resource = instanceArnOf(context, undo.instanceId);
       const ids = Object.keys(undo.previousGroups);

@@ -210,6 +210,13 @@ export const revokeRoleSessions = defineAction({
         summary: cutOff !== undefined ? `role ${role.name}: sessions issued before ${cutOff} are denied` : `role ${role.name}: no ${REVOKE_POLICY_NAME} deny policy`,
       };
     },
+    undoOfPlanned(context, planned) {
+      const change = planned.find((candidate) => candidate.field === `RolePolicy ${REVOKE_POLICY_NAME}`);
+      // The role the run resolved (a retry acts on its earlier attempt's targets): the one the plan named.
+      const roleName = context.resource.iamRole?.name ?? lastSegment(context.resource.iamRole?.arn);
+      if (change === undefined || roleName === undefined || (change.from !== null && typeof change.from !== 'string')) return undefined;
+      return { roleName, policyName: REVOKE_POLICY_NAME, previousDocument: change.from };
+    },
     async rollback(context, undo: RevokeRoleSessionsUndo) {
       const iam = context.clients.create(IAMClient, context.target);
       const current = await inlinePolicy(context, undo.roleName, undo.policyName);

@@ -89,4 +89,13 @@ export interface ActionBehaviour<Params, Undo> {
   run(context: ActionContext, params: Params): Promise<ActionOutcome<Undo>>;
   verify(context: ActionContext, params: Params): Promise<Verification>;
   rollback?(context: ActionContext, undo: Undo): Promise<ActionOutcome<never>>;
+  /**
+   * The undo of changes an earlier attempt at the same work planned
+   * (`planned`: from the state its plan read, before anything changed) and
+   * then made without recording them (it was killed between the change and
+   * its record). A retry that finds those changes made keeps this undo, so
+   * rolling the work back still restores them. `undefined` when `planned`
+   * does not say enough.
+   */
+  undoOfPlanned?(context: ActionContext, planned: readonly PlannedChange[]): Undo | undefined;
 }

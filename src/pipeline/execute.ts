@@ -1,4 +1,4 @@
-import { runStep, type ActionOutcome } from '../actions/index.js';
+import { runStep, type ActionContext, type ActionOutcome } from '../actions/index.js';
 import { withStepReadMemo } from '../aws/index.js';
 import { serializeError } from '../errors.js';
 import type { RunState, StepRecord } from '../ledger/index.js';
@@ -81,6 +81,20 @@ export async function execute(run: ExecutingRun): Promise<VerifyingRun | PausedR
     results.set(planned.index, entry);
   };
 
+  /**
+   * A retry's step that finds its change already made, where the attempt it
+   * retries had planned that change (and was killed before recording it):
+   * the change is this work's, recorded with the undo its plan gives.
+   */
+  const madeUnrecorded = (planned: PlannedStep, actionContext: ActionContext, outcome: ActionOutcome): ActionOutcome | undefined => {
+    const earlier = context.earlierPlans?.get(planned.index);
+    if (outcome.changed || outcome.undo !== undefined || earlier?.status !== 'changed' || earlier.changes.length === 0) return undefined;
+    const undo = planned.action.behaviour.undoOfPlanned?.(actionContext, earlier.changes);
+    if (undo === undefined) return undefined;
+    const by = context.earlierRunIds?.[0] ?? 'an earlier attempt';
+    return { ...outcome, changed: true, changes: earlier.changes, undo, summary: `${outcome.summary} (changed by ${by}, which did not record it: its undo is kept for rollback)` };
+  };
+
   /** Runs one step of a group; its record moves the run to `next()` as it is written (asked then: the group's last step to end moves it on). */
   const runOne = async (planned: PlannedStep, next: (end: StepEnd) => RunState, previousOutcomes: readonly ActionOutcome[]): Promise<StepEnd> => {
     const { index, step } = planned;
@@ -102,13 +116,16 @@ export async function execute(run: ExecutingRun): Promise<VerifyingRun | PausedR
         stepLog.info('step in progress: run saved to resume', { detail, checkAfterSeconds });
         return end;
       }
-      const end: StepEnd = { kind: 'done', planned, outcome };
+      const made = madeUnrecorded(planned, actionContext, outcome);
+      if (made !== undefined) stepLog.info('an earlier attempt made this change without recording it: its undo is kept', { retryOf: context.earlierRunIds?.[0] });
+      const done = made ?? outcome;
+      const end: StepEnd = { kind: 'done', planned, outcome: done };
       await record(
         planned,
-        entry(outcome.changed ? 'changed' : 'compliant', outcome.summary, { changes: outcome.changes, ...(outcome.undo === undefined ? {} : { undo: outcome.undo }), ...evidenceOf(outcome) }),
+        entry(done.changed ? 'changed' : 'compliant', done.summary, { changes: done.changes, ...(done.undo === undefined ? {} : { undo: done.undo }), ...evidenceOf(done) }),
         next(end),
       );
-      stepLog.info(outcome.changed ? 'step changed' : 'step found nothing to change', { summary: outcome.summary });
+      stepLog.info(done.changed ? 'step changed' : 'step found nothing to change', { summary: done.summary });
       return end;
     } catch (error) {
       const end: StepEnd = { kind: 'failed', planned };

@@ -244,7 +244,15 @@ export class Pipeline {
       targets,
       record,
       logger,
-      { playbookId: playbook.id, playbookTitle: playbook.title, matched: match.conditions, modeReason: mode.modeReason, resumes: 0, earlierRunIds },
+      {
+        playbookId: playbook.id,
+        playbookTitle: playbook.title,
+        matched: match.conditions,
+        modeReason: mode.modeReason,
+        resumes: 0,
+        earlierRunIds,
+        ...(retryOf === undefined ? {} : { earlierPlans: latestByIndex(retryOf.steps, 'plan') }),
+      },
       options,
     );
     return driveSafely({ stage: 'claimed', context, playbook: match.playbook, carried: retryOf === undefined ? [] : carriedSteps(retryOf) });
@@ -255,7 +263,7 @@ export class Pipeline {
     targets: RunTargets | undefined,
     record: RunRecord,
     logger: RunLogger,
-    run: Pick<RunContext, 'playbookId' | 'playbookTitle' | 'matched' | 'modeReason' | 'resumes' | 'earlierRunIds'>,
+    run: Pick<RunContext, 'playbookId' | 'playbookTitle' | 'matched' | 'modeReason' | 'resumes' | 'earlierRunIds' | 'earlierPlans'>,
     options: Pick<PipelineOptions, 'remainingTimeMs'>,
   ): RunContext {
     return {

@@ -67,6 +67,8 @@ export interface RunContext {
   readonly resumes: number;
   /** The runs this one retries, newest first (see ActionContext.earlierRunIds). */
   readonly earlierRunIds?: readonly string[];
+  /** The plan records of the run this one retries, by step index: what it was about to change (see ActionBehaviour.undoOfPlanned). */
+  readonly earlierPlans?: ReadonlyMap<number, StepRecord>;
 }
 
 /** What a run's result and its failure record need of it: who it is, and how to write to it. */

@@ -259,6 +259,15 @@ const completedSteps = (run: RunRecord): number[] => {
     .sort((a, b) => a - b);
 };
 
+/** The undo of each run-phase step, by action (the latest record of each step). */
+const undoOf = (run: RunRecord): Map<string, unknown> => {
+  const latest = new Map<number, RunRecord['steps'][number]>();
+  for (const step of run.steps) if (step.phase === 'run') latest.set(step.index, step);
+  return new Map([...latest.values()].flatMap((step) => (step.undo === undefined ? [] : [[step.action, step.undo] as [string, unknown]])));
+};
+
+const sortedGroups = (groups: Readonly<Record<string, readonly string[]>>): Record<string, string[]> => Object.fromEntries(Object.entries(groups).map(([eni, ids]) => [eni, [...ids].sort()]));
+
 /** What the emulator holds for one compromised instance: its interfaces' groups, snapshots, protection, profile, role policy, evidence. */
 async function readBack(item: Compromise) {
   const ec2 = (lab as LambdaLab).lab.clients.create(EC2Client, target(item.account));
@@ -361,8 +370,15 @@ describe('the findings function killed in the middle of a batch', () => {
         const run = succeeded[0];
         if (run === undefined) continue;
         expect.soft(verified(run), `${name}: succeeded without verifying`).toBe(true);
-        // Not checked here: a change the killed attempt made but never recorded is found done by the redelivery, which
-        // then holds no undo for it, so a rollback of this run cannot undo that change (a known gap, issue 14's notes).
+        // What rollback needs: each change's undo, in the run that succeeded (carried from the attempt that made it, its
+        // own, or, for a change the killed attempt made without recording it, the undo that attempt's plan gives).
+        const undos = undoOf(run);
+        expect
+          .soft(sortedGroups((undos.get('ec2.isolate') as { previousGroups?: Record<string, string[]> } | undefined)?.previousGroups ?? {}), `${name}: isolation's undo`)
+          .toEqual(sortedGroups(item.instance.interfaces));
+        expect.soft(undos.get('ec2.detach-instance-profile'), `${name}: the profile detachment's undo`).toMatchObject({ instanceProfileArn: item.instance.profileArn });
+        expect.soft(undos.get('iam.revoke-role-sessions'), `${name}: the session revocation's undo`).toMatchObject({ roleName: item.instance.roleName });
+        expect.soft(undos.get('ec2.enable-termination-protection'), `${name}: termination protection's undo`).toBeDefined();
         const left = unfinished.get(item.findingId);
         if (left === undefined) {
           // Finished before the kill (the redelivery was a duplicate), or the kill came before its run had a record (the redelivery's run is the only one).
