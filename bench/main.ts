@@ -1,4 +1,5 @@
 import { awsCallsBenchmark } from './aws-calls.bench.js';
+import { burstBenchmark } from './burst.bench.js';
 import { cliBenchmark } from './cli.bench.js';
 import { handlersBenchmark } from './handlers.bench.js';
 import { intakeBenchmark } from './intake.bench.js';
@@ -8,10 +9,10 @@ import type { Benchmark, BenchmarkResult } from './harness.js';
 /**
  * `npm run bench` prints a table; `npm run bench -- --json` prints
  * `{"benchmarks":[{"name","value","unit","baseline","ratio"}]}`.
- * (`--only <name>` runs one benchmark: intake, matcher, handlers, cli, aws-calls).
+ * (`--only <name>` runs one benchmark: intake, matcher, handlers, cli, aws-calls, burst).
  * Each figure is compared with a baseline measured in the same run.
  */
-const BENCHMARKS: readonly Benchmark[] = [intakeBenchmark, matcherBenchmark, handlersBenchmark, cliBenchmark, awsCallsBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [intakeBenchmark, matcherBenchmark, handlersBenchmark, cliBenchmark, awsCallsBenchmark, burstBenchmark];
 
 const json = process.argv.includes('--json');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;

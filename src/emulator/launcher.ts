@@ -137,6 +137,9 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess, output:
 async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Started unref'd (it must not keep a finished process alive); waiting for its exit must: else, once the SIGKILL
+  // timer has fired, nothing holds the event loop and Node exits (code 13) before the exit event arrives.
+  child.ref();
   // The process runs in its own group (detached), so this also ends anything it forked.
   const signalGroup = (signal: NodeJS.Signals): void => {
     try {
