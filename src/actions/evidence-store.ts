@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 
+import { runReadMemoPlugin } from '../aws/index.js';
 import { EvidenceBucketNotConfiguredError } from './errors.js';
 import type { ActionContext } from './runtime.js';
 
@@ -30,8 +31,17 @@ export function evidenceBucketOf(action: string, context: ActionContext): string
   return bucket;
 }
 
+/** The evidence reads a run shares: listings (an object's bytes stream, and are read whole each time). */
+const EVIDENCE_SHARED_READS: ReadonlySet<string> = new Set(['ListObjectsV2Command']);
+
 /** An S3 client for the hosting account, where the evidence bucket is (path-style addressing). */
-export const evidenceS3Of = (context: ActionContext): S3Client => context.hosting.factory.create(S3Client, {}, { forcePathStyle: true });
+export function evidenceS3Of(context: ActionContext): S3Client {
+  const s3 = context.hosting.factory.create(S3Client, {}, { forcePathStyle: true });
+  // The run's reads of its evidence are shared like its reads of the member account: the plan's look for a
+  // manifest answers the run's, until the run writes evidence (src/aws/run-read-memo.ts).
+  s3.middlewareStack.use(runReadMemoPlugin('S3Client/hosting/evidence', { reads: EVIDENCE_SHARED_READS }));
+  return s3;
+}
 
 /** An object as read back from the evidence bucket. */
 export interface StoredObject {

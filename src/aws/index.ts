@@ -4,6 +4,6 @@ export { AssumeRoleDeniedError, AssumeRoleFailedError, InvalidMemberTargetError 
 export { MemberClients } from './member-clients.js';
 export type { MemberClientsOptions } from './member-clients.js';
 export { isReadOperation } from './read-operation.js';
-export { withRunReadMemo, withStepReadMemo } from './run-read-memo.js';
+export { runReadMemoPlugin, withRunReadMemo, withStepReadMemo } from './run-read-memo.js';
 export { checkMemberTarget, MemberCredentials, memberRoleArn, sessionNameFor } from './member-credentials.js';
 export type { MemberCredentialsOptions, MemberRoleSettings, MemberTarget } from './member-credentials.js';

@@ -87,8 +87,11 @@ function keyOf(value: unknown): string {
  * region, as the client cache names it). Outside a run it changes nothing.
  * Each caller gets its own copy of a shared answer, so a step that edits
  * what it read does not edit another's.
+ *
+ * `reads`: the operations whose answers are shared (all reads when absent);
+ * other reads go to AWS, and any change still closes the window.
  */
-export function runReadMemoPlugin(client: string): Pluggable<object, MetadataBearer> {
+export function runReadMemoPlugin(client: string, options: { readonly reads?: ReadonlySet<string> } = {}): Pluggable<object, MetadataBearer> {
   return {
     applyToStack(stack) {
       stack.add(
@@ -101,6 +104,8 @@ export function runReadMemoPlugin(client: string): Pluggable<object, MetadataBea
               close(window);
               return next(args);
             }
+            // Only answers that can be copied are shared: a read whose answer streams (S3's GetObject) goes to AWS each time.
+            if (options.reads !== undefined && !options.reads.has(operation)) return next(args);
             const key = `${client} ${operation} ${keyOf(args.input)}`;
             let answer = window.answers.get(key) as Promise<InitializeHandlerOutput<Output>> | undefined;
             if (answer === undefined) {
