@@ -160,12 +160,18 @@ async function readMetadata(context: ActionContext): Promise<InstanceMetadata> {
 async function collect(context: ActionContext, wanted: Params): Promise<{ instanceId: string; evidence: Collected[] }> {
   const ec2 = context.clients.create(EC2Client, context.target);
   const instanceId = instanceIdOf(ACTION, context);
-  // The console is read beside the rest: it is the instance's own, not the run's to change.
-  const [{ instance, volumes, interfaces, profiles, groups }, consoleOutput, screenshot] = await Promise.all([
+  // The console is read beside the rest: it is the instance's own, not the run's to change. All three settle before
+  // any failure is thrown, and the description's comes first: an unknown instance is an InstanceNotFoundError
+  // whichever answer arrives first.
+  const [metadata, consoleRead, screenshotRead] = await Promise.allSettled([
     readMetadata(context),
     wanted.consoleOutput ? consoleOutputEvidence(ec2, instanceId) : Promise.resolve(undefined),
     wanted.screenshot ? screenshotEvidence(ec2, instanceId) : Promise.resolve(undefined),
   ]);
+  for (const read of [metadata, consoleRead, screenshotRead]) if (read.status === 'rejected') throw read.reason;
+  const { instance, volumes, interfaces, profiles, groups } = (metadata as PromiseFulfilledResult<InstanceMetadata>).value;
+  const consoleOutput = (consoleRead as PromiseFulfilledResult<Collected | undefined>).value;
+  const screenshot = (screenshotRead as PromiseFulfilledResult<Collected | undefined>).value;
 
   const evidence: Collected[] = [
     { name: 'instance', source: 'ec2:DescribeInstances', data: instance },

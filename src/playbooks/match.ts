@@ -26,6 +26,14 @@ const COMBINATORS = ['all', 'any', 'not'] as const;
 type Scalar = string | number | boolean;
 const isScalar = (value: unknown): value is Scalar => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 const isMapping = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+/** Whether every number in `value` (at any depth) is finite, as JSON requires. */
+function finiteThroughout(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(finiteThroughout);
+  if (value !== null && typeof value === 'object') return Object.values(value).every(finiteThroughout);
+  return true;
+}
+
 /** A value as a problem names it; numbers by String, as JSON would call `.nan` and `.inf` null. */
 const describe = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`;
@@ -233,6 +241,8 @@ class MatchCompiler {
       return this.fail([...path, 'operator'], `"${operator}" compares numbers; ${fact} is ${spec.type === 'number' ? 'a number but the value is not' : 'not a number'}`);
     }
     if (!Object.hasOwn(node, 'value')) return this.fail([...path, 'value'], 'is missing');
+    // The compiled rule is JSON (the packaged library, the API): YAML's .inf and .nan have no JSON form.
+    if (!finiteThroughout(value)) return this.fail([...path, 'value'], `must be a finite number (or hold only finite numbers), got ${describe(value)}`);
     const shape = RAW_VALUE_SHAPES.get(operator);
     if (shape !== undefined && !shape.check(value)) return this.fail([...path, 'value'], `"${operator}" needs ${shape.wanted}, got ${describe(value)}`);
     return { fact, operator, value };

@@ -1,11 +1,11 @@
-import { DescribeInstanceAttributeCommand, DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { RIPOSTE_NOTE_AUTHOR } from '../../src/actions/index.js';
 import { RiposteMetric } from '../../src/lambda/index.js';
 import type { RunRecord } from '../../src/ledger/index.js';
 import { readEventFinding } from '../support/emulator-securityhub.js';
-import { compromisedInstance, eventFor, guardDutyEventFor, type CompromisedInstance } from '../support/pipeline-lab.js';
+import { compromisedInstance, eventFor, guardDutyEventFor, interfaceGroups, originalGroups as original, terminationProtected } from '../support/pipeline-lab.js';
 import { lambdaContext, lambdaLab, type LambdaLab } from './lambda-lab.js';
 
 const MEMBER = '222222222222';
@@ -16,19 +16,6 @@ afterEach(async () => {
   await lab?.close();
   lab = undefined;
 });
-
-/** The groups on each of the instance's interfaces, read back from the emulator. */
-async function interfaceGroups(ec2: EC2Client, instance: CompromisedInstance): Promise<Record<string, string[]>> {
-  const { NetworkInterfaces } = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: Object.keys(instance.interfaces) }));
-  return Object.fromEntries((NetworkInterfaces ?? []).map((eni) => [eni.NetworkInterfaceId as string, (eni.Groups ?? []).map((group) => group.GroupId as string).sort()]));
-}
-
-const original = (instance: CompromisedInstance): Record<string, string[]> => Object.fromEntries(Object.entries(instance.interfaces).map(([eni, groups]) => [eni, [...groups].sort()]));
-
-async function terminationProtected(ec2: EC2Client, instanceId: string): Promise<boolean> {
-  const { DisableApiTermination } = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' }));
-  return DisableApiTermination?.Value === true;
-}
 
 /** The runs the handlers started, by the log line each run starts with. */
 const startedRuns = (lab: LambdaLab): string[] => lab.logs.entries.filter((entry) => entry.message === 'run started').map((entry) => entry.attributes.runId as string);

@@ -1,10 +1,10 @@
-import { DescribeInstanceAttributeCommand, DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { MAX_EVENT_BYTES } from '../../src/intake/index.js';
 import { RiposteMetric, type SqsEvent, type SqsRecord } from '../../src/lambda/index.js';
 import type { MemoryLogEntry } from '../../src/log/index.js';
-import { compromisedInstance, eventFor, guardDutyEventFor, type CompromisedInstance } from '../support/pipeline-lab.js';
+import { compromisedInstance, eventFor, guardDutyEventFor, interfaceGroups, originalGroups as original, terminationProtected, type CompromisedInstance } from '../support/pipeline-lab.js';
 import { lambdaContext, lambdaLab, type LambdaLab } from './lambda-lab.js';
 
 /*
@@ -32,19 +32,6 @@ afterEach(async () => {
   await lab?.close();
   lab = undefined;
 });
-
-/** The groups on each of the instance's interfaces, read back from the emulator. */
-async function interfaceGroups(ec2: EC2Client, instance: CompromisedInstance): Promise<Record<string, string[]>> {
-  const { NetworkInterfaces } = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: Object.keys(instance.interfaces) }));
-  return Object.fromEntries((NetworkInterfaces ?? []).map((eni) => [eni.NetworkInterfaceId as string, (eni.Groups ?? []).map((group) => group.GroupId as string).sort()]));
-}
-
-const original = (instance: CompromisedInstance): Record<string, string[]> => Object.fromEntries(Object.entries(instance.interfaces).map(([eni, groups]) => [eni, [...groups].sort()]));
-
-async function terminationProtected(ec2: EC2Client, instanceId: string): Promise<boolean> {
-  const { DisableApiTermination } = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' }));
-  return DisableApiTermination?.Value === true;
-}
 
 /** Isolated as the isolation playbook leaves an instance: every interface in one group (quarantine), none of its own, and termination protection on. */
 async function expectIsolated(ec2: EC2Client, instance: CompromisedInstance): Promise<void> {

@@ -4,7 +4,7 @@ import { builtInActions, defineAction, type ActionContext } from '../../src/acti
 import type { RunRecord } from '../../src/ledger/index.js';
 import { MemoryResumeQueue, type PlaybookRunResult } from '../../src/pipeline/index.js';
 import * as z from '../../src/zod.js';
-import { compromisedInstance, guardDutyEventFor, pipelineLab, playbooksFromYaml, type PipelineLab } from '../support/pipeline-lab.js';
+import { compromisedInstance, guardDutyEventFor, onlyRun, pipelineLab, playbooksFromYaml, type PipelineLab } from '../support/pipeline-lab.js';
 
 /*
  * Steps marked `concurrent` start with the step before them (src/pipeline/execute.ts):
@@ -20,11 +20,6 @@ afterEach(async () => {
   await lab?.close();
   lab = undefined;
 });
-
-const onlyRun = (runs: readonly PlaybookRunResult[] | undefined): PlaybookRunResult => {
-  expect(runs).toHaveLength(1);
-  return (runs as PlaybookRunResult[])[0] as PlaybookRunResult;
-};
 
 const resourceOf = (context: ActionContext): string => context.resource.arn ?? context.resource.id;
 

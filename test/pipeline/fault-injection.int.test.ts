@@ -7,12 +7,11 @@ import { emulatorClientOptions } from '../../src/emulator/index.js';
 import { RIPOSTE_NOTE_AUTHOR } from '../../src/actions/index.js';
 import { AwsClientFactory, MemberClients, MemberCredentials } from '../../src/aws/index.js';
 import type { RunRecord } from '../../src/ledger/index.js';
-import type { PlaybookRunResult } from '../../src/pipeline/index.js';
 import { memberClients } from '../support/action-context.js';
 import { emulatorClientFactory, emulatorEndpoint } from '../support/emulator.js';
 import { readEventFinding } from '../support/emulator-securityhub.js';
 import { flakyProxy, type FlakyProxy } from '../support/flaky-proxy.js';
-import { compromisedInstance, EVIDENCE_BUCKET, eventFor, pipelineLab, sequentialLibrary, type CompromisedInstance, type PipelineLab } from '../support/pipeline-lab.js';
+import { compromisedInstance, eventFor, EVIDENCE_BUCKET, onlyRun, pipelineLab, sequentialLibrary, type CompromisedInstance, type PipelineLab } from '../support/pipeline-lab.js';
 
 const MEMBER = '222222222222';
 const target = { account: MEMBER, region: 'us-east-1', partition: 'aws' as const, correlationId: 'readback' };
@@ -26,11 +25,6 @@ afterEach(async () => {
   await proxy?.close();
   proxy = undefined;
 });
-
-const onlyRun = (runs: readonly PlaybookRunResult[] | undefined): PlaybookRunResult => {
-  expect(runs).toHaveLength(1);
-  return (runs as PlaybookRunResult[])[0] as PlaybookRunResult;
-};
 
 /** Member-account clients whose every call (STS included) goes through `endpoint`; two attempts a call keep a dead endpoint quick to give up on. */
 function memberClientsVia(endpoint: string): MemberClients {

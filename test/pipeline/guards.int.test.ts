@@ -7,7 +7,7 @@ import type { PlaybookRunResult } from '../../src/pipeline/index.js';
 import { builtInActions, memberPermissions, RIPOSTE_NOTE_AUTHOR } from '../../src/actions/index.js';
 import { readEventFinding } from '../support/emulator-securityhub.js';
 import { riposteWith, setIamEnforcement } from '../support/least-privilege.js';
-import { compromisedInstance, eventFor, guardDutyEventFor, pipelineLab, playbooksFromYaml, type CompromisedInstance, type PipelineLab } from '../support/pipeline-lab.js';
+import { compromisedInstance, eventFor, guardDutyEventFor, onlyRun, pipelineLab, playbooksFromYaml, type CompromisedInstance, type PipelineLab } from '../support/pipeline-lab.js';
 
 const MEMBER = '222222222222';
 const ADMIN = '999988887777';
@@ -19,11 +19,6 @@ afterEach(async () => {
   await lab?.close();
   lab = undefined;
 });
-
-const onlyRun = (runs: readonly PlaybookRunResult[] | undefined): PlaybookRunResult => {
-  expect(runs).toHaveLength(1);
-  return (runs as PlaybookRunResult[])[0] as PlaybookRunResult;
-};
 
 async function weakenPasswordPolicy(current: PipelineLab): Promise<IAMClient> {
   const iam = current.clients.create(IAMClient, target);

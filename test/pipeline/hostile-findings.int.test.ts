@@ -20,7 +20,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { REVOKE_POLICY_NAME } from '../../src/actions/index.js';
 import type { RunRecord } from '../../src/ledger/index.js';
 import type { PlaybookRunResult } from '../../src/pipeline/index.js';
-import { compromisedInstance, eventFor, guardDutyEventFor, pipelineLab, playbooksFromYaml, type CompromisedInstance, type PipelineLab } from '../support/pipeline-lab.js';
+import { compromisedInstance, eventFor, guardDutyEventFor, onlyRun, pipelineLab, playbooksFromYaml, type CompromisedInstance, type PipelineLab } from '../support/pipeline-lab.js';
 
 /*
  * Issue 11, "the finding names, AWS decides": findings crafted (or merely
@@ -44,11 +44,6 @@ afterEach(async () => {
   await lab?.close();
   lab = undefined;
 });
-
-const onlyRun = (runs: readonly PlaybookRunResult[] | undefined): PlaybookRunResult => {
-  expect(runs).toHaveLength(1);
-  return (runs as PlaybookRunResult[])[0] as PlaybookRunResult;
-};
 
 type Json = Record<string, unknown>;
 /** The first finding of an EventBridge event (Security Hub's `detail.findings[0]`), to edit in place. */

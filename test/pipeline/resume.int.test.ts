@@ -7,7 +7,7 @@ import type { RunRecord } from '../../src/ledger/index.js';
 import { readResumeRequests, SqsResumeQueue, type PlaybookRunResult, type ResumeQueue, type ResumeRequest } from '../../src/pipeline/index.js';
 import * as z from '../../src/zod.js';
 import { emulatorClientFactory } from '../support/emulator.js';
-import { compromisedInstance, guardDutyEventFor, pipelineLab, playbooksFromYaml, type CompromisedInstance, type PipelineLab } from '../support/pipeline-lab.js';
+import { compromisedInstance, guardDutyEventFor, onlyRun, pipelineLab, playbooksFromYaml, type CompromisedInstance, type PipelineLab } from '../support/pipeline-lab.js';
 
 const MEMBER = '222222222222';
 const target = { account: MEMBER, region: 'us-east-1', partition: 'aws' as const, correlationId: 'readback' };
@@ -18,11 +18,6 @@ afterEach(async () => {
   await lab?.close();
   lab = undefined;
 });
-
-const onlyRun = (runs: readonly PlaybookRunResult[] | undefined): PlaybookRunResult => {
-  expect(runs).toHaveLength(1);
-  return (runs as PlaybookRunResult[])[0] as PlaybookRunResult;
-};
 
 /** A long job the test drives: in progress until it has been looked at `finishAfter` times. */
 interface Job {

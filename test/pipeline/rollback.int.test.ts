@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { builtInActions, PREVIOUS_GROUPS_TAG, REVOKE_POLICY_NAME } from '../../src/actions/index.js';
 import type { RunRecord } from '../../src/ledger/index.js';
-import { RollbackRefusedError, RunUnknownError, type PlaybookRunResult } from '../../src/pipeline/index.js';
-import { compromisedInstance, guardDutyEventFor, pipelineLab, type CompromisedInstance, type PipelineLab } from '../support/pipeline-lab.js';
+import { RollbackRefusedError, RunUnknownError } from '../../src/pipeline/index.js';
+import { compromisedInstance, guardDutyEventFor, onlyRun, pipelineLab, type CompromisedInstance, type PipelineLab } from '../support/pipeline-lab.js';
 
 const MEMBER = '222222222222';
 const target = { account: MEMBER, region: 'us-east-1', partition: 'aws' as const, correlationId: 'readback' };
@@ -15,11 +15,6 @@ afterEach(async () => {
   await lab?.close();
   lab = undefined;
 });
-
-const onlyRun = (runs: readonly PlaybookRunResult[] | undefined): PlaybookRunResult => {
-  expect(runs).toHaveLength(1);
-  return (runs as PlaybookRunResult[])[0] as PlaybookRunResult;
-};
 
 /** Everything the isolation playbook changes, read back from the emulator. */
 async function instanceState(current: PipelineLab, instance: CompromisedInstance) {

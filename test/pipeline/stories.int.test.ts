@@ -13,10 +13,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RIPOSTE_NOTE_AUTHOR } from '../../src/actions/index.js';
 import { readApiRequest } from '../../src/intake/index.js';
 import type { RunRecord } from '../../src/ledger/index.js';
-import type { PlaybookRunResult } from '../../src/pipeline/index.js';
 import { emulatorClientFactory } from '../support/emulator.js';
 import { readEventFinding } from '../support/emulator-securityhub.js';
-import { compromisedInstance, EVIDENCE_BUCKET, eventFor, guardDutyEventFor, pipelineLab, type PipelineLab } from '../support/pipeline-lab.js';
+import { compromisedInstance, eventFor, EVIDENCE_BUCKET, guardDutyEventFor, onlyRun, pipelineLab, type PipelineLab } from '../support/pipeline-lab.js';
 
 const MEMBER = '222222222222';
 const target = { account: MEMBER, region: 'us-east-1', partition: 'aws' as const, correlationId: 'readback' };
@@ -26,11 +25,6 @@ afterEach(async () => {
   await lab?.close();
   lab = undefined;
 });
-
-const onlyRun = (runs: readonly PlaybookRunResult[]): PlaybookRunResult => {
-  expect(runs).toHaveLength(1);
-  return runs[0] as PlaybookRunResult;
-};
 
 const phases = (record: RunRecord): string[] => record.steps.map((step) => `${step.action}:${step.phase}:${step.status}`);
 

@@ -68,6 +68,15 @@ describe('compilePlaybookFiles', () => {
     ]);
   });
 
+  it('refuses a raw condition whose value is .inf or .nan: the compiled rule is JSON, which has no such numbers (fuzzing counterexample, FC_SEED=1625488869)', () => {
+    const text = 'id: fuzz\ntitle: Fuzz\ntriggers:\n  automatic: true\nconditions:\n  fact: source\n  operator: equal\n  value: .inf\nsteps:\n  - notify: {}\n';
+    const problems = compile(text);
+
+    expect(problems).toHaveLength(1);
+    expect(problemAbout(problems, 'must be a finite number')).toMatchObject({ path: 'conditions.value', line: 8 });
+    expect(compile(text.replace('.inf', '[1, .nan]'))).toHaveLength(1);
+  });
+
   it('refuses `concurrent` that is not a boolean, pointing at it', () => {
     const problem = problemAbout(compile(withSteps('  - ec2.snapshot-volumes: {}\n  - ec2.isolate: {}\n    concurrent: "true"\n')), 'must be true or false');
 

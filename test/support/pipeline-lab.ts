@@ -9,6 +9,8 @@ import {
   CreateTagsCommand,
   CreateVolumeCommand,
   CreateVpcCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeNetworkInterfacesCommand,
   EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -20,6 +22,7 @@ import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 
 import { builtInActions, type ActionRegistry } from '../../src/actions/index.js';
 import type { AwsClientFactory, MemberClients } from '../../src/aws/index.js';
@@ -38,6 +41,7 @@ import {
   type PipelineOptions,
   type PipelineResult,
   type PipelineSettings,
+  type PlaybookRunResult,
   type ResumeQueue,
 } from '../../src/pipeline/index.js';
 import { memberClients } from './action-context.js';
@@ -54,6 +58,12 @@ export const EVENT_BUS = 'riposte-e2e';
 /** An AMI moto 5.2.1 ships. */
 const AMI = 'ami-12c6146b';
 const root = join(import.meta.dirname, '..', '..');
+
+/** The one run a finding's result holds, failing the test unless it holds exactly one. */
+export function onlyRun(runs: readonly PlaybookRunResult[] | undefined): PlaybookRunResult {
+  expect(runs).toHaveLength(1);
+  return (runs as PlaybookRunResult[])[0] as PlaybookRunResult;
+}
 
 /** The library in playbooks/, compiled. */
 export async function libraryPlaybooks(): Promise<readonly CompiledPlaybook[]> {
@@ -296,4 +306,19 @@ export function guardDutyEventFor(account: string, instance: CompromisedInstance
     'web-prod-instance-profile': instance.profileArn.split('/').pop() as string,
     ...extra,
   });
+}
+
+/** The groups on each of the instance's interfaces, read back from the emulator (sorted). */
+export async function interfaceGroups(ec2: EC2Client, instance: CompromisedInstance): Promise<Record<string, string[]>> {
+  const { NetworkInterfaces } = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: Object.keys(instance.interfaces) }));
+  return Object.fromEntries((NetworkInterfaces ?? []).map((eni) => [eni.NetworkInterfaceId as string, (eni.Groups ?? []).map((group) => group.GroupId as string).sort()]));
+}
+
+/** The groups each interface of the instance had when it was made (sorted, as `interfaceGroups` reads them). */
+export const originalGroups = (instance: CompromisedInstance): Record<string, string[]> => Object.fromEntries(Object.entries(instance.interfaces).map(([eni, groups]) => [eni, [...groups].sort()]));
+
+/** Whether the instance's termination protection is on, read back from the emulator. */
+export async function terminationProtected(ec2: EC2Client, instanceId: string): Promise<boolean> {
+  const { DisableApiTermination } = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' }));
+  return DisableApiTermination?.Value === true;
 }
