@@ -39,8 +39,10 @@ export function operationsPerSecond(operation: () => unknown, minMs = 300): numb
   return rounds[2] as number;
 }
 
-export function result(name: string, value: number, unit: string, baseline: number): BenchmarkResult {
-  return { name, value: Math.round(value), unit, baseline: Math.round(baseline), ratio: Number((value / baseline).toFixed(3)) };
+/** A figure and its baseline, rounded to `decimals` (whole numbers unless a figure is small, such as candidates per finding). */
+export function result(name: string, value: number, unit: string, baseline: number, decimals = 0): BenchmarkResult {
+  const round = (figure: number): number => Number(figure.toFixed(decimals));
+  return { name, value: round(value), unit, baseline: round(baseline), ratio: Number((value / baseline).toFixed(3)) };
 }
 
 /**

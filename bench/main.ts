@@ -4,15 +4,16 @@ import { cliBenchmark } from './cli.bench.js';
 import { handlersBenchmark } from './handlers.bench.js';
 import { intakeBenchmark } from './intake.bench.js';
 import { matcherBenchmark } from './matcher.bench.js';
+import { matcherGrowthBenchmark } from './matcher-growth.bench.js';
 import type { Benchmark, BenchmarkResult } from './harness.js';
 
 /**
  * `npm run bench` prints a table; `npm run bench -- --json` prints
  * `{"benchmarks":[{"name","value","unit","baseline","ratio"}]}`.
- * (`--only <name>` runs one benchmark: intake, matcher, handlers, cli, aws-calls, burst).
+ * (`--only <name>` runs one benchmark: intake, matcher, matcher-growth, handlers, cli, aws-calls, burst).
  * Each figure is compared with a baseline measured in the same run.
  */
-const BENCHMARKS: readonly Benchmark[] = [intakeBenchmark, matcherBenchmark, handlersBenchmark, cliBenchmark, awsCallsBenchmark, burstBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [intakeBenchmark, matcherBenchmark, matcherGrowthBenchmark, handlersBenchmark, cliBenchmark, awsCallsBenchmark, burstBenchmark];
 
 const json = process.argv.includes('--json');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;

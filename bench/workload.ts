@@ -313,18 +313,24 @@ function apiPlaybook(index: number, random: Random): Document {
   };
 }
 
+interface LibraryDocuments {
+  /** The repository's default playbooks, as files. */
+  readonly defaults: PlaybookFile[];
+  /** The generated playbooks, as documents. */
+  readonly documents: Document[];
+}
+
 /**
- * The YAML files of a library of `size` playbooks: the default library, then
- * mostly Security Hub control playbooks (one per control, ~70%), Config
- * rule playbooks (~8%), GuardDuty type-prefix playbooks (~12%), custom-action
- * (~5%) and on-demand API ones (~5%). The controls covered are the first of a
- * seeded shuffle of the catalogue, so a larger library covers more of them.
+ * The playbooks of a library of `size`: the default library, then mostly
+ * Security Hub control playbooks (one per control, ~70%), Config rule
+ * playbooks (~8%), GuardDuty type-prefix playbooks (~12%), custom-action
+ * (~5%) and on-demand API ones (~5%). The controls covered are the first of
+ * a seeded shuffle of the catalogue, so a larger library covers more of them.
  */
-export function playbookLibraryFiles(size: number, seed = 1): PlaybookFile[] {
-  const random = new Random(seed);
-  const files = defaultPlaybookFiles().slice(0, size);
+function libraryDocuments(size: number, random: Random): LibraryDocuments {
+  const defaults = defaultPlaybookFiles().slice(0, size);
   const controls = random.shuffle(controlCatalogue());
-  const generated = size - files.length;
+  const generated = size - defaults.length;
   const counts = {
     guardDuty: Math.round(generated * 0.12),
     config: Math.round(generated * 0.08),
@@ -339,7 +345,12 @@ export function playbookLibraryFiles(size: number, seed = 1): PlaybookFile[] {
   for (let i = 0; i < counts.guardDuty; i += 1) documents.push(guardDutyPlaybook(i, random));
   for (let i = 0; i < counts.customAction; i += 1) documents.push(customActionPlaybook(i, random));
   for (let i = 0; i < counts.api; i += 1) documents.push(apiPlaybook(i, random));
-  // One playbook per file mostly, some files holding a team's list.
+  return { defaults, documents };
+}
+
+/** Documents as YAML files after the default ones: one playbook per file mostly, some files holding a team's list. */
+function filesOf({ defaults, documents }: LibraryDocuments, random: Random): PlaybookFile[] {
+  const files = [...defaults];
   for (let start = 0; start < documents.length;) {
     const take = random.chance(0.8) ? 1 : 2 + random.int(4);
     const chunk = documents.slice(start, start + take);
@@ -348,6 +359,57 @@ export function playbookLibraryFiles(size: number, seed = 1): PlaybookFile[] {
   }
   return files;
 }
+
+/** The YAML files of a library of `size` playbooks (see libraryDocuments). */
+export function playbookLibraryFiles(size: number, seed = 1): PlaybookFile[] {
+  const random = new Random(seed);
+  return filesOf(libraryDocuments(size, random), random);
+}
+
+/** A copy of a generated playbook, with its own id, whose match also requires `requirement` (a team's accounts, a region). */
+function restrictedCopy(document: Document, suffix: string, requirement: Readonly<Record<string, string | readonly string[]>>): Document {
+  const match = (document.match ?? {}) as Document;
+  const [[field, value]] = Object.entries(requirement) as [[string, string | readonly string[]]];
+  const restricted: Document = field in match ? { ...match, all: [{ [field]: value }] } : { ...match, [field]: value };
+  return { ...document, id: `${document.id as string}-${suffix}`, title: `${document.title as string} (${suffix})`, match: restricted };
+}
+
+/**
+ * How a large organisation grows its library: the generated playbooks of
+ * the `size` library, then a copy of each per team (restricted to the
+ * team's accounts) or per region (restricted to it), `copies` in all.
+ */
+export interface LibraryGrowth {
+  readonly size?: number;
+  /** Copies of the whole generated library: one per team or region. */
+  readonly copies: number;
+  /** What copy `n` is restricted to: `{ account: [...] }` or `{ region: ... }`. */
+  restriction(copy: number): Readonly<Record<string, string | readonly string[]>>;
+  /** Stop at this many playbooks in all (the last copy partial). */
+  readonly total?: number;
+}
+
+/** The files of a grown library (see LibraryGrowth): the `size` library's, then the copies. */
+export function grownLibraryFiles(growth: LibraryGrowth, seed = 1): PlaybookFile[] {
+  const random = new Random(seed);
+  const library = libraryDocuments(growth.size ?? 500, random);
+  const copies: Document[] = [];
+  const room = (growth.total ?? Number.POSITIVE_INFINITY) - library.defaults.length - library.documents.length;
+  for (let copy = 0; copy < growth.copies && copies.length < room; copy += 1) {
+    for (const document of library.documents) {
+      if (copies.length >= room) break;
+      copies.push(restrictedCopy(document, `c${copy}`, growth.restriction(copy)));
+    }
+  }
+  return filesOf({ defaults: library.defaults, documents: [...library.documents, ...copies] }, random);
+}
+
+/** Accounts of the findings of `findingStream`: what a "real" team restriction names. */
+export const FINDING_ACCOUNTS: readonly string[] = ACCOUNTS;
+/** Regions the findings of `findingStream` come from. */
+export const FINDING_REGIONS: readonly string[] = [...new Set(REGIONS)];
+/** `count` account ids no finding of `findingStream` carries: what a "phantom" team restriction names. */
+export const phantomAccounts = (count: number): string[] => Array.from({ length: count }, (_, i) => `9${String(i).padStart(11, '0')}`);
 
 /** A compiled library of `size` playbooks (see playbookLibraryFiles). @throws PlaybookCompileError if a generated playbook does not compile. */
 export function playbookLibrary(size: number, seed = 1): CompiledPlaybook[] {

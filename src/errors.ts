@@ -27,6 +27,13 @@ export interface ErrorContext {
   readonly correlationId?: string;
   /** A playbook's id. */
   readonly playbook?: string;
+  /**
+   * Playbooks' ids, where a refusal concerns several: the playbooks an
+   * on-demand request could run (none of them the one default), or those
+   * that take on-demand requests when none took it. A list, so that the
+   * API's answer can name them to a program, not only in its message.
+   */
+  readonly candidates?: readonly string[];
   /** An action's name (`ec2.isolate`): the action a step runs, or one being registered or looked up. */
   readonly step?: string;
   /** Zero-based position of the step in its playbook. */

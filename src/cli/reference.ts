@@ -48,7 +48,14 @@ export const PLAYBOOK_KEY_NOTES: ReadonlyMap<string, string> = new Map([
   ['triggers.customAction.id', 'The custom action id: 1–20 letters and digits'],
   ['triggers.customAction.name', 'The name the Security Hub console shows: at most 20 characters'],
   ['triggers.customAction.description', 'The description the Security Hub console shows'],
-  ['triggers.api', 'May be started by the on-demand API (`POST /respond`, `riposte respond`) for an EC2 instance'],
+  [
+    'triggers.api',
+    'May be started by the on-demand API (`POST /respond`, `riposte respond`) for an EC2 instance, when its `match` accepts the request: only its conditions on `account`, `region`, `partition`, `resource.type` and `resource.id` apply (the facts a request carries); `true`, or `{ default: true }`',
+  ],
+  [
+    'triggers.api.default',
+    'The playbook run when a request names no playbook and the matches of several API playbooks accept it; with several accepting and not exactly one of them the default, the request is refused, naming them',
+  ],
   ['match', 'Which findings it handles: fields of the finding and the values they must have (see [Match](#match)); an automatic or custom-action playbook needs `match` or `conditions`'],
   ['exempt', 'What this playbook leaves alone, besides the deployment’s exempt tag and excluded accounts'],
   ['exempt.accounts', 'Accounts this playbook never changes: a 12-digit id, or `{ id, until, owner }`'],

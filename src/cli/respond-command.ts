@@ -1,10 +1,15 @@
 import type { Command } from 'commander';
 
 import { readApiRequest } from '../intake/index.js';
+import type { OnDemandAmbiguousError, OnDemandRefusedError } from '../pipeline/index.js';
 import { terminalLines } from './format.js';
 import { ExitCode, type CommandIo } from './io.js';
 import { region } from './ledger-option.js';
 import { anyFailed, describeRun, localPipeline, pipelineOptions, type PipelineCommandOptions } from './local-pipeline.js';
+
+/** The pipeline's refusals of an on-demand request, by code (checked against the classes by tsc). */
+const ON_DEMAND_AMBIGUOUS: OnDemandAmbiguousError['code'] = 'ON_DEMAND_AMBIGUOUS';
+const ON_DEMAND_REFUSED: OnDemandRefusedError['code'] = 'ON_DEMAND_REFUSED';
 
 interface RespondOptions extends PipelineCommandOptions {
   readonly instance: string;
@@ -30,7 +35,7 @@ export function registerRespondCommand(program: Command, io: CommandIo): void {
       .requiredOption('--instance <id>', 'the instance, i-…')
       .requiredOption('--account <id>', 'its account (12 digits)')
       .requiredOption('--region <region>', 'its region', region)
-      .option('--playbook <id>', 'the playbook to run (default: every playbook with triggers.api)')
+      .option('--playbook <id>', 'the playbook to run (default: the one whose match takes the instance; of several, the one marked triggers.api: { default: true })')
       .option('--reason <text>', 'why, recorded in the run')
       .option('--dry-run', 'plan only: read live state, change nothing')
       .option('--json', 'print the pipeline result as JSON'),
@@ -49,6 +54,14 @@ export function registerRespondCommand(program: Command, io: CommandIo): void {
     const intake = readApiRequest(request, { principal });
     const result = await pipeline.handleIntake(intake);
     const runs = result.findings.flatMap((finding) => finding.runs);
+    // No playbook takes it, or several do and none is the default (src/pipeline/on-demand.ts): what was asked is at fault, and nothing ran.
+    const refused = result.findings.map((finding) => finding.error).find((error) => error?.code === ON_DEMAND_REFUSED || error?.code === ON_DEMAND_AMBIGUOUS);
+    if (refused !== undefined) {
+      if (options.json === true) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      io.stderr.write(`${terminalLines([`${refused.name}: ${refused.message}`])}\n`);
+      io.exitCode = ExitCode.BadInput;
+      return;
+    }
     if (options.json === true) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
       const lines = runs.length === 0 ? [terminalLines(['no playbook takes on-demand requests for this instance (triggers.api)'])] : runs.map(describeRun);

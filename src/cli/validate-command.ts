@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 import { neutralise } from '../neutralise.js';
-import { formatBinding, formatProblem, loadPlaybooks } from '../playbooks/index.js';
+import { API_REQUEST_FIELDS, describeApiMatch, formatBinding, formatProblem, loadPlaybooks } from '../playbooks/index.js';
 import { ExitCode, type CommandIo } from './io.js';
 
 /**
@@ -15,7 +15,7 @@ export function registerValidateCommand(program: Command, io: CommandIo): void {
     .command('validate')
     .description('check playbooks: schema, match fields and types, actions and parameters, custom actions')
     .argument('[path]', 'playbook file or directory', 'playbooks')
-    .option('--verbose', 'also print each playbook’s triggers, event patterns, permissions and the product bindings the compiler added')
+    .option('--verbose', 'also print each playbook’s triggers, event patterns, permissions, the product bindings the compiler added, and what an API playbook’s match requires of an on-demand request')
     .action(async (path: string, options: { verbose?: boolean }) => {
       const { playbooks, problems } = await loadPlaybooks(path);
       // Problems quote the YAML they are about: written one to a line, whatever that YAML holds.
@@ -26,13 +26,19 @@ export function registerValidateCommand(program: Command, io: CommandIo): void {
           const triggers = [
             playbook.triggers.automatic ? 'automatic' : undefined,
             playbook.triggers.customAction === undefined ? undefined : `custom action ${playbook.triggers.customAction.id}`,
-            playbook.triggers.api ? 'api' : undefined,
+            playbook.triggers.api ? (playbook.triggers.apiDefault ? 'api (default)' : 'api') : undefined,
           ].filter(Boolean);
           io.stdout.write(`${neutralise(`${playbook.id} (${compiled.source.file}:${compiled.source.line}): ${triggers.join(', ')}; ${playbook.steps.length} steps`)}\n`);
           io.stdout.write(`${neutralise(`  member-account permissions: ${compiled.permissions.member.join(' ') || 'none'}`)}\n`);
           io.stdout.write(`${neutralise(`  event patterns: ${JSON.stringify(compiled.eventPatterns)}`)}\n`);
           // What the compiler added so that only trusted products drive the playbook (src/playbooks/bindings.ts).
           for (const binding of compiled.bindings) io.stdout.write(`${neutralise(`  bound: ${formatBinding(binding)}`)}\n`);
+          // What its match asks of an on-demand request, which carries only account, region, partition and the instance (src/playbooks/api-match.ts).
+          if (playbook.triggers.api) {
+            const requires = compiled.apiMatch === undefined ? 'nothing: it takes a request for any instance' : describeApiMatch(compiled.apiMatch);
+            const role = playbook.triggers.apiDefault ? 'the default, run when several take a request that names no playbook' : 'not the default';
+            io.stdout.write(`${neutralise(`  on-demand: requires ${requires} (a request carries only ${API_REQUEST_FIELDS.join(', ')}); ${role}`)}\n`);
+          }
         }
       }
       if (problems.length > 0) {

@@ -1,5 +1,8 @@
 export { IndexedMatcher, NaiveMatcher, createEngine } from './matcher.js';
-export type { Matcher, PlaybookMatch } from './matcher.js';
-export { PlaybookIndex, INDEX_FIELDS } from './playbook-index.js';
+export type { IndexedMatcherOptions, Matcher, PlaybookMatch } from './matcher.js';
+export { accessPathsOf, INDEX_FIELDS, INDEX_LEVELS, PlaybookIndex } from './playbook-index.js';
+export type { AccessPath, IndexKey, IndexLevel } from './playbook-index.js';
+export { compileConditionCheck, FindingFacts } from './condition-check.js';
+export type { ConditionCheck } from './condition-check.js';
 export { explain } from './explain.js';
 export type { ConditionOutcome } from './explain.js';

@@ -1,7 +1,8 @@
 import { Engine, type RuleProperties } from 'json-rules-engine';
 
 import type { Finding } from '../intake/index.js';
-import { CUSTOM_OPERATORS, FIELD_NAMES, factsOf, type CompiledPlaybook } from '../playbooks/index.js';
+import { ENGINE_OPERATORS, FIELD_NAMES, factsOf, type CompiledPlaybook } from '../playbooks/index.js';
+import { compileConditionCheck, FindingFacts, type ConditionCheck } from './condition-check.js';
 import { explain, type ConditionOutcome } from './explain.js';
 import { PlaybookIndex } from './playbook-index.js';
 
@@ -16,12 +17,16 @@ export interface Matcher {
   match(finding: Finding): Promise<PlaybookMatch[]>;
 }
 
-/** An engine holding the given playbooks' rules, with Riposte's operators registered. */
+/**
+ * An engine holding the given playbooks' rules, with Riposte's operators
+ * registered: its own and the built-ins' restatement, the very functions the
+ * matcher's compiled check runs (src/playbooks/operators.ts).
+ */
 export function createEngine(playbooks: readonly CompiledPlaybook[]): Engine {
   // Undefined facts are absent fields (a finding without a control): they fail
   // the conditions on them instead of aborting the run.
   const engine = new Engine([], { allowUndefinedFacts: true });
-  for (const operator of CUSTOM_OPERATORS) engine.addOperator(operator);
+  for (const operator of ENGINE_OPERATORS) engine.addOperator(operator);
   for (const compiled of playbooks) engine.addRule(compiled.rule as unknown as RuleProperties);
   return engine;
 }
@@ -63,31 +68,46 @@ interface CandidateEngine {
   busy: boolean;
 }
 
-/** How many distinct candidate sets keep a ready engine (each costs a few rules' memory). */
+/** How many distinct sets of surviving candidates keep a ready engine (each costs a few rules' memory). */
 const ENGINE_CACHE_SIZE = 2_048;
 
+export interface IndexedMatcherOptions {
+  /** The index to take candidates from; by default one built from the playbooks (tests give a broken one on purpose). */
+  readonly index?: PlaybookIndex;
+}
+
 /**
- * Evaluates each finding with json-rules-engine against only the playbooks
- * the index names as candidates, computing only the facts those rules read.
+ * Three stages, each narrower than the last:
+ * 1. the index names the playbooks a finding could match (its candidates);
+ * 2. each candidate's compiled check decides, synchronously and with the
+ *    engine's own operators, whether its rule holds;
+ * 3. json-rules-engine runs the survivors' rules only, and keeps the final
+ *    decision and the explanation.
  * Same semantics as `NaiveMatcher` (the differential test holds it to that).
  */
 export class IndexedMatcher implements Matcher {
   readonly #playbooks: readonly CompiledPlaybook[];
+  /** Each playbook's compiled check, compiled when it is first a candidate (most of a large library never is). */
+  readonly #checks: (ConditionCheck | undefined)[];
   readonly #index: PlaybookIndex;
   readonly #engines = new Map<string, CandidateEngine>();
 
-  constructor(playbooks: readonly CompiledPlaybook[]) {
+  constructor(playbooks: readonly CompiledPlaybook[], options: IndexedMatcherOptions = {}) {
     this.#playbooks = playbooks;
-    this.#index = new PlaybookIndex(playbooks);
+    this.#checks = new Array<ConditionCheck | undefined>(playbooks.length);
+    this.#index = options.index ?? new PlaybookIndex(playbooks);
   }
 
   async match(finding: Finding): Promise<PlaybookMatch[]> {
-    const positions = this.#index.candidates(finding);
-    if (positions.length === 0) return [];
-    const key = positions.join(',');
+    const candidates = this.#index.candidates(finding);
+    if (candidates.length === 0) return [];
+    const facts = new FindingFacts(finding);
+    const survivors = candidates.filter((position) => this.#check(position)(facts));
+    if (survivors.length === 0) return [];
+    const key = survivors.join(',');
     let entry = this.#engines.get(key);
     if (entry === undefined || entry.busy) {
-      const fresh = this.#build(positions);
+      const fresh = this.#build(survivors);
       // A busy cached engine is mid-run for another finding: use a fresh one rather than share it.
       if (entry === undefined) {
         if (this.#engines.size >= ENGINE_CACHE_SIZE) this.#engines.delete(this.#engines.keys().next().value as string);
@@ -97,10 +117,14 @@ export class IndexedMatcher implements Matcher {
     }
     entry.busy = true;
     try {
-      return await run(entry.engine, entry.playbooks, factsOf(finding, entry.facts));
+      return await run(entry.engine, entry.playbooks, facts.record(entry.facts));
     } finally {
       entry.busy = false;
     }
+  }
+
+  #check(position: number): ConditionCheck {
+    return (this.#checks[position] ??= compileConditionCheck((this.#playbooks[position] as CompiledPlaybook).rule.conditions));
   }
 
   #build(positions: readonly number[]): CandidateEngine {

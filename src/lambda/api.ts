@@ -1,11 +1,20 @@
 import * as z from '../zod.js';
 
 import { principalAdmits, type PrincipalList } from '../aws-names.js';
-import { isRetryableError, serializeError } from '../errors.js';
+import { isRetryableError, serializeError, type SerializedError } from '../errors.js';
 import { describeIssue, InvalidApiRequestError, readApiRequest, type IntakeResult, type Requester } from '../intake/index.js';
 import { isTerminal, type RunRecord } from '../ledger/index.js';
 import { neutraliseJson } from '../neutralise.js';
-import { findingRecordStatus, RollbackRefusedError, RunUnknownError, StoredTargetsInvalidError, type PipelineResult, type PlaybookRunResult } from '../pipeline/index.js';
+import {
+  findingRecordStatus,
+  RollbackRefusedError,
+  RunUnknownError,
+  StoredTargetsInvalidError,
+  type OnDemandAmbiguousError,
+  type OnDemandRefusedError,
+  type PipelineResult,
+  type PlaybookRunResult,
+} from '../pipeline/index.js';
 import { MetricCounts } from './metrics.js';
 import { containerRuntime, type LambdaRuntime } from './runtime.js';
 import type { ApiGatewayProxyEvent, ApiGatewayProxyResult, LambdaContext } from './types.js';
@@ -29,6 +38,10 @@ export const ApiErrorCode = {
   Forbidden: 'FORBIDDEN',
   RouteNotFound: 'ROUTE_NOT_FOUND',
   RunNotFound: 'RUN_NOT_FOUND',
+  /** 400: no playbook taking on-demand requests (or not the one named) accepts the request's account, region or instance by its match. */
+  NotMatched: 'NOT_MATCHED',
+  /** 409: several playbooks' matches accept the request, it names none, and not exactly one of them is the library's default: name one. */
+  PlaybookAmbiguous: 'PLAYBOOK_AMBIGUOUS',
   InstanceNotFound: 'INSTANCE_NOT_FOUND',
   MethodNotAllowed: 'METHOD_NOT_ALLOWED',
   RunInProgress: 'RUN_IN_PROGRESS',
@@ -41,9 +54,12 @@ export const ApiErrorCode = {
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
 
-/** Every error answer: `{ error: { code, message, field? } }`, with the run concerned where there is one. */
+/**
+ * Every error answer: `{ error: { code, message, field?, candidates? } }`, with the run concerned where there is one;
+ * `candidates`: the playbooks a refused on-demand request could name (`NOT_MATCHED`, `PLAYBOOK_AMBIGUOUS`).
+ */
 export interface ApiErrorBody {
-  readonly error: { readonly code: ApiErrorCode; readonly message: string; readonly field?: string };
+  readonly error: { readonly code: ApiErrorCode; readonly message: string; readonly field?: string; readonly candidates?: readonly string[] };
   readonly runId?: string;
 }
 
@@ -97,10 +113,10 @@ function failure(
   code: ApiErrorCode,
   message: string,
   correlationId: string,
-  extra: { readonly field?: string; readonly runId?: string; readonly headers?: Record<string, string> } = {},
+  extra: { readonly field?: string; readonly runId?: string; readonly headers?: Record<string, string>; readonly candidates?: readonly string[] } = {},
 ): ApiGatewayProxyResult {
   const body: ApiErrorBody = {
-    error: { code, message, ...(extra.field === undefined ? {} : { field: extra.field }) },
+    error: { code, message, ...(extra.field === undefined ? {} : { field: extra.field }), ...(extra.candidates === undefined ? {} : { candidates: extra.candidates }) },
     ...(extra.runId === undefined ? {} : { runId: extra.runId }),
   };
   return json(statusCode, body, correlationId, extra.headers);
@@ -197,7 +213,7 @@ interface RequestScope {
   readonly started: number;
 }
 
-/** `POST /respond`: runs the API playbooks (or the one named) on an instance. */
+/** `POST /respond`: runs on an instance the playbook named, or the one whose match accepts the request (of several, the default). */
 async function respond(scope: RequestScope, text: string | undefined): Promise<ApiGatewayProxyResult> {
   const { runtime, caller, correlationId, context, started } = scope;
   if (text === undefined) return failure(400, ApiErrorCode.InvalidRequest, 'is missing: send { instanceId, account, region, playbook?, reason?, dryRun? } as JSON', correlationId, { field: 'body' });
@@ -228,10 +244,34 @@ async function respond(scope: RequestScope, text: string | undefined): Promise<A
   return respondResult(scope, result);
 }
 
+/** The codes of the pipeline's refusals of an on-demand request (src/pipeline/on-demand.ts), checked against the classes by tsc. */
+const ON_DEMAND_AMBIGUOUS: OnDemandAmbiguousError['code'] = 'ON_DEMAND_AMBIGUOUS';
+const ON_DEMAND_REFUSED: OnDemandRefusedError['code'] = 'ON_DEMAND_REFUSED';
+
+/**
+ * A refused on-demand request, answered with the candidates: several accept
+ * it and none is the default is 409 `PLAYBOOK_AMBIGUOUS` — the body is valid
+ * and the same body is taken by a library with a default, so it conflicts
+ * with the library's present state, and the caller resolves it by sending it
+ * again naming one of `candidates` (RFC 9110's use of 409); none accepts it
+ * is 400 `NOT_MATCHED`, as a playbook that takes no requests is 400: sent
+ * again it is refused again, whatever the caller chooses among these.
+ */
+function refusal(error: SerializedError, correlationId: string): ApiGatewayProxyResult | undefined {
+  const candidates = error.context.candidates ?? [];
+  if (error.code === ON_DEMAND_AMBIGUOUS) return failure(409, ApiErrorCode.PlaybookAmbiguous, error.message, correlationId, { field: 'playbook', candidates });
+  if (error.code === ON_DEMAND_REFUSED) {
+    return failure(400, ApiErrorCode.NotMatched, error.message, correlationId, { ...(error.context.playbook === undefined ? {} : { field: 'playbook' }), candidates });
+  }
+  return undefined;
+}
+
 /** What `POST /respond` answers for what the pipeline made of the request. */
 async function respondResult(scope: RequestScope, result: PipelineResult): Promise<ApiGatewayProxyResult> {
   const { runtime, caller, correlationId } = scope;
   const finding = result.findings[0];
+  const refused = finding?.error === undefined ? undefined : refusal(finding.error, correlationId);
+  if (refused !== undefined) return refused;
   if (finding?.error !== undefined) {
     runtime.logger.error('on-demand request failed before any run', { correlationId, error: finding.error });
     return finding.error.retryable
@@ -325,8 +365,12 @@ async function rollback(scope: RequestScope, runId: string, text: string | undef
  * | `GET /runs/{id}` | 200 `{ run, findingUpdate? }` (see {@link publicRun}; `findingUpdate`: whether the finding's note and workflow landed, as a record retry may have settled it) |
  * | `POST /runs/{id}/rollback` `{ reason? }` | 202 `{ runId, rollbackOf, status, summary, … }` |
  *
- * Errors are `{ error: { code, message, field? } }`: 400 naming the field
+ * Errors are `{ error: { code, message, field?, candidates? } }`: 400 naming the field
  * at fault (formats, unknown fields, a playbook that takes no requests),
+ * 400 `NOT_MATCHED` when no API playbook's match (or not the named one's)
+ * accepts the request's account, region or instance, 409
+ * `PLAYBOOK_AMBIGUOUS` when several do, none is named and not exactly one
+ * is the default (both list `candidates`),
  * 403 without an IAM identity, 404 for an unknown route, run or instance
  * (one AWS does not show: the run was refused as `target-stale`), 405 for
  * a wrong method (with `Allow`), 409 for a request another run already

@@ -83,3 +83,55 @@ export class TargetNotResolvedError extends RiposteError {
     super(`run ${runId}: step ${stepIndex + 1} has no resolved target, and a target is never re-derived from the finding: nothing changed`, { context: { runId, stepIndex } });
   }
 }
+
+/** The account, region and instance an on-demand request names, as its refusals carry them. */
+export interface OnDemandRequestContext {
+  readonly account: string;
+  readonly region: string;
+  /** The instance's ARN. */
+  readonly resource: string;
+  readonly instanceId: string;
+}
+
+/**
+ * An on-demand request names no playbook, and the matches of several API
+ * playbooks accept it, with not exactly one of them marked the default
+ * (`triggers.api: { default: true }`): which to run is the requester's
+ * choice (name one with `playbook`) or the library's (mark one default),
+ * never a guess. Nothing ran.
+ */
+export class OnDemandAmbiguousError extends RiposteError {
+  override readonly name: string = 'OnDemandAmbiguousError';
+  readonly code = 'ON_DEMAND_AMBIGUOUS';
+  /** The playbooks whose matches accept the request, in the order they would have run. */
+  readonly candidates: readonly string[];
+  constructor(request: OnDemandRequestContext, candidates: readonly string[], defaults: readonly string[]) {
+    const why =
+      defaults.length === 0
+        ? 'none of them is marked the default (triggers.api: { default: true })'
+        : `${defaults.length} of them are marked the default (${defaults.join(', ')}), and only one may be`;
+    super(
+      `the request for ${request.instanceId} in account ${request.account}, ${request.region} names no playbook, and ${candidates.length} take it: ${candidates.join(', ')}; ${why}. Name one with "playbook"`,
+      { context: { ...request, candidates } },
+    );
+    this.candidates = candidates;
+  }
+}
+
+/**
+ * No API playbook takes an on-demand request: the playbook it names refuses
+ * it by its match (or takes no on-demand requests at all), or, with none
+ * named, no API playbook's match accepts its account, region or instance.
+ * The message says what each playbook taking on-demand requests requires.
+ * Nothing ran.
+ */
+export class OnDemandRefusedError extends RiposteError {
+  override readonly name: string = 'OnDemandRefusedError';
+  readonly code = 'ON_DEMAND_REFUSED';
+  /** The playbooks that take on-demand requests (`triggers.api`), none of which took this one. */
+  readonly candidates: readonly string[];
+  constructor(request: OnDemandRequestContext, message: string, candidates: readonly string[], named?: string) {
+    super(message, { context: { ...request, ...(named === undefined ? {} : { playbook: named }), candidates } });
+    this.candidates = candidates;
+  }
+}

@@ -18,6 +18,8 @@ export {
   StoredTargetsInvalidError,
   TargetNotResolvedError,
 } from './errors.js';
+// Types only for now: callers compare a result's serialized error code with `OnDemandRefusedError['code']` (a value export would change the public surface test/pipeline/exports.test.ts pins).
+export type { OnDemandAmbiguousError, OnDemandRefusedError, OnDemandRequestContext } from './errors.js';
 export { decideMode } from './guards/mode.js';
 export type { ModeDecision } from './guards/mode.js';
 export { findingSkip, isOwnUpdate } from './guards/finding.js';

@@ -13,6 +13,7 @@ import { heldLease, leaseResource, resourceLeaseKey, type ResourceLease } from '
 import { driveSafely, failed } from './machine.js';
 import type { ResumeRequest } from './record/index.js';
 import { restoreFinding, restoreRun, storedFinding } from './restore.js';
+import { selectRuns } from './on-demand.js';
 import { newCorrelationId, newRunId } from './run-id.js';
 import type { RunContext, RunIdentity } from './run-state.js';
 import { RunWriter } from './run-writer.js';
@@ -127,9 +128,15 @@ export class Pipeline {
       return { ...base, runs: [], error: serializeError(error) };
     }
     logger.info(matches.length === 0 ? 'no playbook matched' : 'playbooks matched', { playbooks: matches.map((match) => match.playbook.playbook.id) });
+    // An on-demand request runs the one playbook it names or the library chooses, or is refused (src/pipeline/on-demand.ts).
+    const selection = selectRuns(finding, matches, this.#services.playbooks);
+    if ('refused' in selection) {
+      logger.warn('on-demand request refused', { error: selection.refused });
+      return { ...base, runs: [], error: serializeError(selection.refused) };
+    }
     const runs: PlaybookRunResult[] = [];
     // Each run its own window of shared reads (src/aws/run-read-memo.ts).
-    for (const match of matches) runs.push(await withRunReadMemo(() => this.#runPlaybook(finding, match, options, logger)));
+    for (const match of selection.runs) runs.push(await withRunReadMemo(() => this.#runPlaybook(finding, match, options, logger)));
     return { ...base, runs };
   }
 

@@ -110,7 +110,7 @@ export interface FindingResult {
   /** Set when the finding was not considered at all (Riposte's own update, a closed finding), with why. */
   readonly skipped?: { readonly code: 'own-update' | 'closed'; readonly reason: string };
   readonly runs: readonly PlaybookRunResult[];
-  /** Set when matching the finding failed: no playbook was considered. */
+  /** Set when matching the finding failed, or an on-demand request was refused (src/pipeline/on-demand.ts): no playbook ran. */
   readonly error?: SerializedError;
 }
 

@@ -2,6 +2,7 @@ import type * as z from '../zod.js';
 
 import { builtInActions, type ActionRegistry } from '../actions/index.js';
 import { nearest } from '../suggest.js';
+import { apiMatchOf } from './api-match.js';
 import { bindToTrustedProducts, type ImplicitBinding } from './bindings.js';
 import { factNamesIn, type Condition, type FactCondition } from './conditions.js';
 import { formatProblem, PlaybookCompileError, type PlaybookProblem } from './errors.js';
@@ -29,6 +30,7 @@ export const MAX_CUSTOM_ACTIONS = 50;
 const KNOWN_KEYS: ReadonlyMap<string, readonly string[]> = new Map<string, readonly string[]>([
   ['', Object.keys(playbookSchema.shape)],
   ['triggers', ['automatic', 'customAction', 'api']],
+  ['api', ['default']],
   ['customAction', ['id', 'name', 'description']],
   ['exempt', ['accounts', 'tags']],
   ['limits', ['maxResourcesPerHour']],
@@ -112,10 +114,12 @@ const fact = (name: string, operator: string, value: unknown): FactCondition => 
 
 /**
  * The rule: one branch per trigger. Automatic and custom-action branches
- * also require the playbook's match; an API request names its instance
- * and, optionally, the playbook — the match block does not apply to it.
+ * also require the playbook's match (bound to trusted products); an API
+ * request names its instance and, optionally, the playbook, and must meet
+ * what the match asks of the facts a request carries (`apiMatch`: see
+ * src/playbooks/api-match.ts).
  */
-function ruleOf(playbook: Playbook, match: Condition | undefined): CompiledRule {
+function ruleOf(playbook: Playbook, match: Condition | undefined, apiMatch: Condition | undefined): CompiledRule {
   const withMatch = (conditions: Condition[]): Condition => ({ all: match === undefined ? conditions : [...conditions, match] });
   const branches: Condition[] = [];
   if (playbook.triggers.automatic) branches.push(withMatch([fact('trigger.kind', 'equal', 'automatic')]));
@@ -124,7 +128,7 @@ function ruleOf(playbook: Playbook, match: Condition | undefined): CompiledRule 
   }
   if (playbook.triggers.api) {
     branches.push({
-      all: [fact('trigger.kind', 'equal', 'api'), { any: [fact('trigger.playbook', 'exists', false), fact('trigger.playbook', 'equal', playbook.id)] }],
+      all: [fact('trigger.kind', 'equal', 'api'), { any: [fact('trigger.playbook', 'exists', false), fact('trigger.playbook', 'equal', playbook.id)] }, ...(apiMatch === undefined ? [] : [apiMatch])],
     });
   }
   return {
@@ -148,14 +152,15 @@ function exemptTagsOf(raw: Record<string, unknown>): Record<string, string> {
 }
 
 function playbookOf(document: PlaybookDocument, steps: PlaybookStep[], exemptTags: Record<string, string>): Playbook {
-  const customAction = document.triggers.customAction;
+  const { customAction, api } = document.triggers;
   return {
     id: document.id,
     title: document.title,
     ...(document.description === undefined ? {} : { description: document.description }),
     triggers: {
       automatic: document.triggers.automatic,
-      api: document.triggers.api,
+      api: api !== false,
+      apiDefault: typeof api === 'object' && api.default,
       ...(customAction === undefined ? {} : { customAction: typeof customAction === 'string' ? { id: customAction, name: customAction } : customAction }),
     },
     exempt: {
@@ -186,10 +191,12 @@ function compileDocument(value: unknown, base: DocumentPath, source: ParsedSourc
   if (!parsed.success || problems.length > 0) return { problems };
 
   const playbook = playbookOf(parsed.data, steps, exemptTagsOf(raw));
-  // The match only applies to automatic and custom-action runs (an API request names its instance): bind it there.
+  // Automatic and custom-action runs act on a product's claim: their match is bound to trusted products.
   const matched = playbook.triggers.automatic || playbook.triggers.customAction !== undefined;
   const bound = matched && match.condition !== undefined ? bindToTrustedProducts(match.condition) : { condition: match.condition, bindings: [] as ImplicitBinding[] };
-  const rule = ruleOf(playbook, bound.condition);
+  // An API request carries only its account, region and instance: the match applies to those facts alone (unbound: products are not a request's).
+  const apiMatch = playbook.triggers.api ? apiMatchOf(match.condition) : undefined;
+  const rule = ruleOf(playbook, bound.condition, apiMatch);
   const patterns: EventPattern[] = [];
   if (playbook.triggers.automatic && bound.condition !== undefined) patterns.push(...eventPatternsForMatch(bound.condition));
   if (playbook.triggers.customAction !== undefined) patterns.push(customActionEventPattern(playbook.triggers.customAction.id));
@@ -207,6 +214,7 @@ function compileDocument(value: unknown, base: DocumentPath, source: ParsedSourc
       playbook,
       rule,
       facts: [...factNamesIn(rule.conditions)].sort(),
+      ...(apiMatch === undefined ? {} : { apiMatch }),
       eventPatterns: patterns,
       bindings: bound.bindings,
       permissions: { member: [...member].sort(), hosting: [...hosting].sort() },

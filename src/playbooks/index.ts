@@ -9,9 +9,11 @@ export { bindToTrustedProducts, formatBinding, SECURITY_HUB_PRODUCT, TRUSTED_OWN
 export type { ImplicitBinding } from './bindings.js';
 export type { FieldSpec, FieldType } from './fields.js';
 export { MATCH_OPERATORS } from './match.js';
-export { BUILT_IN_OPERATORS, CUSTOM_OPERATORS, CustomOperator, KNOWN_OPERATORS } from './operators.js';
+export { BUILT_IN_OPERATORS, CustomOperator, ENGINE_OPERATORS, KNOWN_OPERATORS, OPERATOR_SEMANTICS } from './operators.js';
+export type { OperatorSemantics } from './operators.js';
 export { automaticEventPatterns, customActionEventPattern, eventPatternsForMatch } from './event-patterns.js';
 export type { EventPattern, PatternValue } from './event-patterns.js';
+export { API_REQUEST_FIELDS, apiMatchOf, describeApiMatch } from './api-match.js';
 export { factNamesIn, firstDisjunction, isFactCondition, necessaryConditions } from './conditions.js';
 export type { Condition, FactCondition } from './conditions.js';
 export { MAX_RESOURCES_PER_HOUR, playbookSchema, playbookFileSchema } from './schema.js';

@@ -243,6 +243,8 @@ class MatchCompiler {
     if (!Object.hasOwn(node, 'value')) return this.fail([...path, 'value'], 'is missing');
     // The compiled rule is JSON (the packaged library, the API): YAML's .inf and .nan have no JSON form.
     if (!finiteThroughout(value)) return this.fail([...path, 'value'], `must be a finite number (or hold only finite numbers), got ${describe(value)}`);
+    // json-rules-engine reads a mapping holding `fact` as another fact's value, which no matcher computes for this rule.
+    if (isMapping(value) || (Array.isArray(value) && value.some(isMapping))) return this.fail([...path, 'value'], `must be a value or a list of values, got ${describe(value)}`);
     const shape = RAW_VALUE_SHAPES.get(operator);
     if (shape !== undefined && !shape.check(value)) return this.fail([...path, 'value'], `"${operator}" needs ${shape.wanted}, got ${describe(value)}`);
     return { fact, operator, value };

@@ -20,6 +20,12 @@ const customActionSchema = z.union([
   }),
 ]);
 
+/** `triggers.api` as a mapping: on-demand requests, and whether this playbook is the default among those accepting a request. */
+const apiTriggerSchema = z.strictObject({
+  /** The one run when an on-demand request names no playbook and several API playbooks' matches accept it. */
+  default: z._default(z.boolean(), false),
+});
+
 const isoDate = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+Z)?$/, 'must be a date such as 2027-01-31'));
 
 const exemptAccountSchema = z.union([
@@ -56,10 +62,14 @@ export const playbookSchema = z.strictObject({
       automatic: z._default(z.boolean(), false),
       /** Also offered as a Security Hub custom action. */
       customAction: z.optional(customActionSchema),
-      /** May be started by the on-demand API. */
-      api: z._default(z.boolean(), false),
+      /**
+       * May be started by the on-demand API, for requests its match accepts;
+       * `{ default: true }`: also the one run when a request names no
+       * playbook and several API playbooks accept it.
+       */
+      api: z._default(z.union([z.boolean(), apiTriggerSchema]), false),
     })
-    .check(z.refine((triggers) => triggers.automatic || triggers.customAction !== undefined || triggers.api, 'must enable at least one of automatic, customAction, api')),
+    .check(z.refine((triggers) => triggers.automatic || triggers.customAction !== undefined || triggers.api !== false, 'must enable at least one of automatic, customAction, api')),
   match: z.optional(matchBlockSchema),
   conditions: z.optional(z.record(z.string(), z.unknown())).check(z.meta({ description: 'Raw json-rules-engine conditions (escape hatch), all of which must also hold' })),
   exempt: z.optional(

@@ -12,7 +12,14 @@ export interface CustomActionBinding {
 export interface PlaybookTriggers {
   readonly automatic: boolean;
   readonly customAction?: CustomActionBinding;
+  /** May be started by the on-demand API (`POST /respond`, `riposte respond`), for requests its match accepts. */
   readonly api: boolean;
+  /**
+   * `triggers.api: { default: true }`: when an on-demand request names no
+   * playbook and several API playbooks' matches accept it, this one runs
+   * (if it is the only default among them).
+   */
+  readonly apiDefault: boolean;
 }
 
 export interface AccountExemption {
@@ -65,6 +72,13 @@ export interface CompiledPlaybook {
   readonly rule: CompiledRule;
   /** The facts the rule reads (the only ones a matcher needs to compute). */
   readonly facts: readonly string[];
+  /**
+   * For an API playbook, what its match requires of an on-demand request:
+   * its conditions on the fields a request carries (`apiMatchOf`, see
+   * src/playbooks/api-match.ts). Absent when it takes every request, or
+   * takes none.
+   */
+  readonly apiMatch?: Condition;
   /** EventBridge patterns for the automatic and custom-action triggers. */
   readonly eventPatterns: readonly EventPattern[];
   /**

@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 
 import { Partition } from '../../src/aws-names.js';
-import { IndexedMatcher, NaiveMatcher, PlaybookIndex, type PlaybookMatch } from '../../src/engine/index.js';
+import { Engine, type RuleProperties } from 'json-rules-engine';
+
+import { accessPathsOf, compileConditionCheck, FindingFacts, INDEX_LEVELS, IndexedMatcher, NaiveMatcher, PlaybookIndex, type IndexKey, type PlaybookMatch } from '../../src/engine/index.js';
 import {
   ComplianceStatus,
   FindingFormat,
@@ -23,8 +25,11 @@ import {
   type Trigger,
 } from '../../src/intake/index.js';
 import {
+  BUILT_IN_OPERATORS,
   compilePlaybookFiles,
   compilePlaybooks,
+  ENGINE_OPERATORS,
+  factsOf,
   FIELDS,
   isFactCondition,
   MATCHABLE_FIELD_NAMES,
@@ -399,9 +404,38 @@ const REAL_PLAYBOOK_FILES: readonly PlaybookFile[] = readdirSync(join(repository
   .sort()
   .map((name) => ({ path: `playbooks/${name}`, text: readFileSync(join(repositoryRoot, 'playbooks', name), 'utf8') }));
 
-/** Generated playbooks as YAML files (some one playbook, some a list of them), with the real ones. */
-function filesOf(specs: readonly PlaybookSpec[]): PlaybookFile[] {
-  const documents = specs.map(documentOf);
+/**
+ * How a large organisation copies a playbook: restricted to a team's
+ * accounts (one of which no finding has), to regions, or to every account
+ * but some.
+ */
+interface Variant {
+  readonly kind: 'team' | 'region' | 'not-account';
+  /** Which generated playbook is copied (modulo the library's size). */
+  readonly of: number;
+  readonly values: readonly string[];
+}
+
+const variantArb: fc.Arbitrary<Variant> = fc.oneof(
+  fc.record({ kind: fc.constant('team' as const), of: fc.nat(), values: fc.uniqueArray(fc.constantFrom(...ACCOUNTS, '999999999999'), { minLength: 1, maxLength: 2 }) }),
+  fc.record({ kind: fc.constant('region' as const), of: fc.nat(), values: fc.uniqueArray(fc.constantFrom(...REGIONS), { minLength: 1, maxLength: 2 }) }),
+  fc.record({ kind: fc.constant('not-account' as const), of: fc.nat(), values: fc.uniqueArray(fc.constantFrom(...ACCOUNTS), { minLength: 1, maxLength: 2 }) }),
+);
+
+/** A variant's copy of a generated playbook: its own id, and its match also requiring the restriction. */
+function variantDocument(documents: readonly Record<string, Json>[], variant: Variant, index: number): Record<string, Json> {
+  const original = documents[variant.of % documents.length] as Record<string, Json>;
+  const values = [...variant.values];
+  const restriction: MatchBlock = variant.kind === 'team' ? { account: values } : variant.kind === 'region' ? { region: values } : { account: { not: values } };
+  const match = original.match as MatchBlock | undefined;
+  const all = Array.isArray(match?.all) ? match.all : [];
+  return { ...original, id: `${original.id as string}-v${index}`, match: match === undefined ? restriction : { ...match, all: [...all, restriction] } };
+}
+
+/** Generated playbooks (and their variants' copies) as YAML files (some one playbook, some a list of them), with the real ones. */
+function filesOf(specs: readonly PlaybookSpec[], variants: readonly Variant[] = []): PlaybookFile[] {
+  const generated = specs.map(documentOf);
+  const documents = [...generated, ...variants.map((variant, index) => variantDocument(generated, variant, index))];
   const files: PlaybookFile[] = [...REAL_PLAYBOOK_FILES];
   for (let start = 0, size = 1; start < documents.length; start += size, size = (size % 4) + 1) {
     const chunk = documents.slice(start, start + size);
@@ -498,6 +532,23 @@ const findingArb: fc.Arbitrary<Finding> = fc
     raw: { envelope: { id: 'generated', source: 'test', detailType: 'Generated', resources: [] }, record: {} },
   }));
 
+/** On-demand requests as intake reads them (src/intake/api-request.ts): an instance in an account and region, a playbook named or not. */
+const apiRequestArb: fc.Arbitrary<Finding> = fc
+  .record({
+    instanceId: fc.constantFrom('i-0a1b2c3d4e5f60718', 'i-12345678'),
+    account: fc.constantFrom(...ACCOUNTS),
+    region: fc.constantFrom(...REGIONS),
+    playbook: fc.option(
+      fc.oneof(
+        fc.nat({ max: 40 }).map((i) => `pb-${i}`),
+        fc.constantFrom('ec2-compromise-isolate', 'no-such-playbook'),
+      ),
+      { nil: undefined },
+    ),
+    dryRun: fc.boolean(),
+  })
+  .map((request) => readApiRequest(request.playbook === undefined ? { ...request, playbook: undefined } : request, REQUESTER).findings[0] as Finding);
+
 /** Every real fixture finding: EventBridge events, and the on-demand API request. */
 const FIXTURE_FINDINGS: readonly Finding[] = [
   ...readdirSync(join(repositoryRoot, 'test', 'fixtures', 'events'))
@@ -556,23 +607,25 @@ interface Library {
   readonly raw: ReadonlySet<string>;
 }
 
-function compileLibrary(specs: readonly PlaybookSpec[]): Library {
-  const playbooks = compilePlaybooks(filesOf(specs));
-  expect(playbooks).toHaveLength(specs.length + REAL_PLAYBOOK_FILES.length);
+function compileLibrary(specs: readonly PlaybookSpec[], variants: readonly Variant[] = []): Library {
+  const playbooks = compilePlaybooks(filesOf(specs, variants));
+  expect(playbooks).toHaveLength(specs.length + variants.length + REAL_PLAYBOOK_FILES.length);
   const raw = new Set(specs.flatMap((spec, index) => (spec.conditions === undefined ? [] : [`pb-${index}`])));
   return { playbooks, raw };
 }
 
 const describeFinding = (finding: Finding): string => JSON.stringify({ ...finding, raw: undefined });
 
-/** Runs both matchers over every finding, one at a time, and compares. */
-async function compareMatchers({ playbooks, raw }: Library, findings: readonly Finding[], coverage: Coverage): Promise<void> {
+/** Runs both matchers over every finding, one at a time, and compares; the indexed one over `index` when given (a broken one, on purpose). */
+async function compareMatchers({ playbooks, raw }: Library, findings: readonly Finding[], coverage: Coverage, index = new PlaybookIndex(playbooks)): Promise<void> {
   const naive = new NaiveMatcher(playbooks);
-  const indexed = new IndexedMatcher(playbooks);
-  const index = new PlaybookIndex(playbooks);
+  const indexed = new IndexedMatcher(playbooks, { index });
+  const positions = new Map(playbooks.map((compiled, position) => [compiled, position]));
   const matched = new Set<string>();
   for (const finding of findings) {
     const want = await naive.match(finding);
+    // The candidates always include every real match.
+    expect(index.candidates(finding), describeFinding(finding)).toEqual(expect.arrayContaining(want.map((match) => positions.get(match.playbook))));
     const got = await indexed.match(finding);
     expect(ids(got), describeFinding(finding)).toEqual(ids(want));
     // Same rules, same facts: the same explanations.
@@ -803,5 +856,107 @@ describe('IndexedMatcher', () => {
       ['region', true],
       ['product.owner', true],
     ]);
+  });
+});
+
+describe('IndexedMatcher at organisation scale (issue 16)', () => {
+  it(
+    'returns what the naive engine returns with team, region and not-account copies, and on on-demand requests',
+    async () => {
+      const coverage = newCoverage();
+      let copiesMatched = 0;
+      let requestsMatched = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          libraryArb(5, 30),
+          fc.array(variantArb, { minLength: 5, maxLength: 40 }),
+          fc.array(fc.oneof({ weight: 3, arbitrary: findingArb }, { weight: 2, arbitrary: apiRequestArb }), { minLength: 1, maxLength: 40 }),
+          async (specs, variants, findings) => {
+            const library = compileLibrary(specs, variants);
+            await compareMatchers(library, [...findings, ...FIXTURE_FINDINGS], coverage);
+            const matcher = new NaiveMatcher(library.playbooks);
+            for (const finding of findings) {
+              const found = ids(await matcher.match(finding));
+              copiesMatched += found.filter((id) => /-v\d+$/.test(id)).length;
+              if (finding.format === 'api-request') requestsMatched += found.length;
+            }
+          },
+        ),
+        { numRuns: SMALL_RUNS },
+      );
+      console.info(`IndexedMatcher differential with copies and on-demand requests: ${summary(coverage)}; ${copiesMatched} copy matches, ${requestsMatched} request matches`);
+      // Not vacuous: copies and requests do match.
+      expect(copiesMatched).toBeGreaterThan(SMALL_RUNS / 4);
+      expect(requestsMatched).toBeGreaterThan(SMALL_RUNS / 2);
+    },
+    propertyTimeout(60_000),
+  );
+
+  it(
+    'decides with the compiled check of each rule what a one-rule json-rules-engine engine (its own built-in operators) decides',
+    async () => {
+      let held = 0;
+      let failed = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          libraryArb(1, 20),
+          fc.array(variantArb, { maxLength: 10 }),
+          fc.array(fc.oneof({ weight: 3, arbitrary: findingArb }, { weight: 1, arbitrary: apiRequestArb }), { minLength: 1, maxLength: 20 }),
+          async (specs, variants, findings) => {
+            const { playbooks } = compileLibrary(specs, variants);
+            for (const compiled of playbooks) {
+              const check = compileConditionCheck(compiled.rule.conditions);
+              // json-rules-engine's defaults for its built-ins; Riposte's own operators added, as nothing else defines them.
+              const engine = new Engine([compiled.rule as unknown as RuleProperties], { allowUndefinedFacts: true });
+              for (const operator of ENGINE_OPERATORS) if (!(BUILT_IN_OPERATORS as readonly string[]).includes(operator.name)) engine.addOperator(operator);
+              for (const finding of [...findings, ...FIXTURE_FINDINGS]) {
+                const { results } = await engine.run(factsOf(finding));
+                const decided = check(new FindingFacts(finding));
+                expect(decided, `${compiled.playbook.id} on ${describeFinding(finding)}: ${JSON.stringify(compiled.rule.conditions)}`).toBe(results.length === 1);
+                if (decided) held += 1;
+                else failed += 1;
+              }
+            }
+          },
+        ),
+        { numRuns: SMALL_RUNS },
+      );
+      expect(held).toBeGreaterThan(SMALL_RUNS);
+      expect(failed).toBeGreaterThan(held);
+    },
+    propertyTimeout(60_000),
+  );
+
+  it('notices a deliberately broken index: one key dropped from the path a finding takes to its match', async () => {
+    const library = { playbooks: playbookLibrary(500), raw: new Set<string>() };
+    const findings = findingStream(2_000).filter((_, position) => position % 16 === 0);
+    const naive = new NaiveMatcher(library.playbooks);
+    let victim: { finding: Finding; position: number } | undefined;
+    for (const finding of findings) {
+      const [first] = await naive.match(finding);
+      if (first !== undefined && finding.trigger.kind === 'automatic' && finding.control !== undefined) {
+        victim = { finding, position: library.playbooks.indexOf(first.playbook) };
+        break;
+      }
+    }
+    if (victim === undefined) throw new Error('the workload has no automatic control finding that matches: the check below would test nothing');
+    const { finding, position } = victim;
+    // Drop, from every path of the matched playbook, the discriminating key values the finding selects.
+    const texts = (field: string): string[] => [FIELDS[field]?.read(finding)].flat().filter((text): text is string => typeof text === 'string');
+    const selected = (key: IndexKey, value: string): boolean => texts(key.field).some((text) => (key.prefix ? text.startsWith(value) : text === value));
+    const paths = accessPathsOf(library.playbooks).map((perPlaybook, at) =>
+      at !== position
+        ? perPlaybook
+        : perPlaybook.map((path) =>
+            path.map((key, level) => (key === undefined || INDEX_LEVELS[level] !== 'discriminator' ? key : { ...key, values: key.values.filter((value) => !selected(key, value)) })),
+          ),
+    );
+    const broken = PlaybookIndex.fromAccessPaths(paths);
+    expect(new PlaybookIndex(library.playbooks).candidates(finding)).toContain(position);
+    expect(broken.candidates(finding)).not.toContain(position);
+
+    await expect(compareMatchers(library, findings, newCoverage(), broken)).rejects.toThrow(/expected/);
+    // The same comparison passes over the index as built.
+    await compareMatchers(library, findings, newCoverage());
   });
 });
