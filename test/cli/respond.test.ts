@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { riposte } from './run-cli.js';
+import { onDemandPlaybook, teamPlaybook } from '../support/on-demand-playbooks.js';
 
 /*
  * `riposte respond` refused by the library (issue 16, part 3): the same
@@ -18,20 +19,7 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 const TEAM_A = '411111111111';
 writeFileSync(
   join(directory, 'playbooks.yml'),
-  `
-- id: team-a-respond
-  title: Team A on-demand response
-  triggers: { api: true }
-  match: { account: ["${TEAM_A}"] }
-  steps:
-    - ec2.enable-termination-protection: {}
-- id: org-respond
-  title: Organisation on-demand response
-  triggers: { api: true }
-  match: { resource.type: AwsEc2Instance, region: [us-east-1] }
-  steps:
-    - ec2.enable-termination-protection: {}
-`,
+  `${teamPlaybook('A', [TEAM_A])}${onDemandPlaybook('org-respond', 'Organisation on-demand response', '{ resource.type: AwsEc2Instance, region: [us-east-1] }')}`,
 );
 
 /** `riposte respond` with the test library; nothing listens on port 9, so any AWS call would fail. */

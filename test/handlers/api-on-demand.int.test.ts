@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { ApiErrorBody, ApiGatewayProxyResult } from '../../src/lambda/index.js';
+import { onDemandPlaybook, teamPlaybook } from '../support/on-demand-playbooks.js';
 import { playbooksFromYaml } from '../support/pipeline-lab.js';
 import { lambdaContext, lambdaLab, proxyEvent, type LambdaLab } from './lambda-lab.js';
 
@@ -15,26 +16,11 @@ const TEAM_B = '322222222222';
 const OTHER = '333333333333';
 const INSTANCE = 'i-0123456789abcdef0';
 
-const LIBRARY = `
-- id: team-a-respond
-  title: Team A on-demand response
-  triggers: { api: true }
-  match: { account: ["${TEAM_A}"] }
-  steps:
-    - ec2.enable-termination-protection: {}
-- id: team-b-respond
-  title: Team B on-demand response
-  triggers: { api: true }
-  match: { account: ["${TEAM_B}"] }
-  steps:
-    - ec2.enable-termination-protection: {}
-- id: org-respond
-  title: Organisation on-demand response
-  triggers: { api: true }
-  match: { resource.type: AwsEc2Instance, region: [us-east-1] }
-  steps:
-    - ec2.enable-termination-protection: {}
-`;
+const LIBRARY = [
+  teamPlaybook('A', [TEAM_A]),
+  teamPlaybook('B', [TEAM_B]),
+  onDemandPlaybook('org-respond', 'Organisation on-demand response', '{ resource.type: AwsEc2Instance, region: [us-east-1] }'),
+].join('');
 
 let lab: LambdaLab | undefined;
 afterEach(async () => {

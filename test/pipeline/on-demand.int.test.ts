@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { readApiRequest } from '../../src/intake/index.js';
 import type { PipelineResult } from '../../src/pipeline/index.js';
+import { onDemandPlaybook, teamPlaybook } from '../support/on-demand-playbooks.js';
 import {
   compromisedInstance,
   interfaceGroups,
@@ -28,30 +29,11 @@ const TEAM_B = '222222222222';
 const OTHER = '233333333333';
 
 /** Each playbook does something of its own, so the member account shows which one ran. */
-const TEAM_PLAYBOOKS = `
-- id: team-a-respond
-  title: Team A on-demand response
-  triggers: { api: true }
-  match: { account: ["${TEAM_A}"] }
-  steps:
-    - ec2.enable-termination-protection: {}
-- id: team-b-respond
-  title: Team B on-demand response
-  triggers: { api: true }
-  match: { account: ["${TEAM_B}"] }
-  steps:
-    - ec2.isolate: {}
-`;
+const TEAM_PLAYBOOKS = `${teamPlaybook('A', [TEAM_A])}${teamPlaybook('B', [TEAM_B], { step: 'ec2.isolate' })}`;
 
 /** Unrestricted for a request: its match names only what a request does not carry (the product) besides the instance type. */
-const orgPlaybook = (api: string): string => `
-- id: org-respond
-  title: Organisation on-demand response
-  triggers: { api: ${api} }
-  match: { product.id: guardduty, resource.type: AwsEc2Instance }
-  steps:
-    - ec2.detach-instance-profile: {}
-`;
+const orgPlaybook = (api: string): string =>
+  onDemandPlaybook('org-respond', 'Organisation on-demand response', '{ product.id: guardduty, resource.type: AwsEc2Instance }', { api, step: 'ec2.detach-instance-profile' });
 
 let lab: PipelineLab | undefined;
 afterEach(async () => {
