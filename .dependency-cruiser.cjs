@@ -8,6 +8,7 @@ const LAYERS = [
   { name: 'log-config', path: '^src/(log/|config\\.ts$)' },
   { name: 'intake', path: '^src/intake/' },
   { name: 'aws', path: '^src/aws/' },
+  { name: 'evidence', path: '^src/evidence/' },
   { name: 'actions', path: '^src/actions/' },
   { name: 'playbooks', path: '^src/playbooks/' },
   { name: 'engine', path: '^src/engine/' },

@@ -23,12 +23,18 @@ async function generate(resolveVariable) {
     apiPrincipals: await param('apiPrincipals'),
     organizationId: await param('organizationId'),
     eventBus: await param('eventBus'),
+    evidenceRetentionDays: await param('evidenceRetentionDays'),
     playbooks: join(dirname(module.filename), '..', 'playbooks'),
   });
   return {
     template: { Resources: stack.Resources, Outputs: stack.Outputs },
     apiResourcePolicy: stack.apiResourcePolicy,
-    stackSetTemplates: { 'member-role.template.json': stack.memberRoleTemplate, 'forwarders.template.json': stack.forwarderTemplate },
+    stackSetTemplates: {
+      'member-role.template.json': stack.memberRoleTemplate,
+      'forwarders.template.json': stack.forwarderTemplate,
+      // One per Region, in the hosting account: WriterRoleArns is the stack's EvidenceWriterRoleArns output.
+      'evidence-bucket.template.json': stack.evidenceBucketTemplate,
+    },
     compiledPlaybooks: { path: PACKAGED_PLAYBOOK_LIBRARY, text: stack.compiledPlaybooks },
   };
 }

@@ -10,6 +10,7 @@ import { memberRoleTemplate, type ActionRegistry } from '../src/actions/index.js
 import { automaticPatternsOf, CUSTOM_ACTION_DETAIL_TYPE, detailTypeOf, forwarderTemplate, joinPatternsByKind } from '../src/deploy/index.js';
 import { parsePrincipalList, type PrincipalList } from '../src/aws-names.js';
 import { AutomaticMode, ConfigError } from '../src/config.js';
+import { evidenceBucketTemplate, FORENSICS_READ_ACTIONS, tlsOnlyStatement } from '../src/evidence/index.js';
 import { compiledLibraryText, libraryActions, loadPlaybooks, PlaybookCompileError, type CompiledPlaybook, type EventPattern } from '../src/playbooks/index.js';
 
 type Json = unknown;
@@ -41,6 +42,8 @@ export interface StackParameters {
   readonly eventBus: string;
   /** Where the playbook library is read (relative to the service directory). */
   readonly playbooks: string;
+  /** Days evidence objects are locked (`evidenceRetentionDays`): the default retention of the regional evidence buckets too (365 when not given). */
+  readonly evidenceRetentionDays?: string;
 }
 
 const fail = (parameter: string, message: string): never => {
@@ -66,6 +69,9 @@ export function checkParameters(parameters: StackParameters): void {
   if (parameters.forensicsAccount !== '' && !/^\d{12}$/.test(parameters.forensicsAccount)) fail('forensicsAccount', 'must be a 12-digit account id, or empty');
   if (parameters.organizationId !== '' && !/^o-[a-z0-9]{10,32}$/.test(parameters.organizationId)) fail('organizationId', 'must be an organization id (o-…), or empty');
   if (!/^[\w.-]{1,256}$/.test(parameters.eventBus)) fail('eventBus', 'must be an event bus name');
+  const retention = parameters.evidenceRetentionDays;
+  // The range of the evidence bucket template's RetentionDays (src/evidence/bucket-template.ts).
+  if (retention !== undefined && !(/^[1-9]\d{0,4}$/.test(retention) && Number(retention) <= 36_500)) fail('evidenceRetentionDays', 'must be a whole number of days, 1–36500');
   apiPrincipals(parameters.apiPrincipals);
 }
 
@@ -87,6 +93,9 @@ export const FUNCTIONS = {
   actionTargets: { logicalId: 'ActionTargetsLambdaFunction', logGroup: 'ActionTargetsLogGroup', role: 'ActionTargetsRole', pipeline: false },
 } as const satisfies Record<string, { logicalId: string; logGroup: string; role: string; pipeline: boolean; consumes?: string; failuresTo?: string }>;
 export type FunctionName = keyof typeof FUNCTIONS;
+
+/** The functions that run playbooks, and so write evidence: the roles the regional evidence buckets let write. */
+export const EVIDENCE_WRITERS: readonly FunctionName[] = (Object.keys(FUNCTIONS) as FunctionName[]).filter((name) => FUNCTIONS[name].pipeline);
 
 /** Queues and their dead-letter queues (declared in serverless.yml). */
 export const DEAD_LETTER_QUEUES = ['FindingsDeadLetterQueue', 'ResumeDeadLetterQueue', 'RecordRetryDeadLetterQueue', 'CustomActionDeadLetterQueue', 'EventsDeadLetterQueue'] as const;
@@ -124,6 +133,10 @@ function hostingResource(action: string): Json {
   if (action === 's3:ListBucket') return arn('EvidenceBucket');
   if (action.startsWith('s3:')) return sub('${EvidenceBucket.Arn}/*');
   if (action.startsWith('sns:')) return { Ref: 'NotificationTopic' };
+  // The key that signs evidence manifests (serverless.yml). While its key policy names the pipeline functions' roles
+  // (PipelineFunctionsSign), a grant here on its ARN makes each role and the key depend on each other (cfn-lint
+  // E3004): no action declares kms: hosting permissions until that statement gives way to this grant.
+  if (action.startsWith('kms:')) return arn('EvidenceSigningKey');
   if (action.startsWith('securityhub:')) return sub('arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default');
   throw new Error(`The registry declares the hosting permission ${action}, which deploy/stack.ts does not know where to grant: add it to hostingResource()`);
 }
@@ -358,6 +371,11 @@ export interface GeneratedStack {
   readonly memberRoleTemplate: Record<string, unknown>;
   /** The forwarder template (for StackSets, beside the stack). */
   readonly forwarderTemplate: Record<string, unknown>;
+  /**
+   * The evidence bucket template, one stack per Region where Riposte acts (StackSets in the hosting account,
+   * beside the stack): its `WriterRoleArns` is this stack's `EvidenceWriterRoleArns` output.
+   */
+  readonly evidenceBucketTemplate: Record<string, unknown>;
   /** The compiled playbook library the functions read at their cold start (written to PACKAGED_PLAYBOOK_LIBRARY, packaged with each). */
   readonly compiledPlaybooks: string;
 }
@@ -482,14 +500,7 @@ export async function generateStack(parameters: StackParameters): Promise<Genera
       PolicyDocument: {
         Version: '2012-10-17',
         Statement: [
-          {
-            Sid: 'TlsOnly',
-            Effect: 'Deny',
-            Principal: '*',
-            Action: 's3:*',
-            Resource: [arn('EvidenceBucket'), sub('${EvidenceBucket.Arn}/*')],
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          },
+          tlsOnlyStatement(arn('EvidenceBucket'), sub('${EvidenceBucket.Arn}/*')),
           ...(parameters.forensicsAccount === ''
             ? []
             : [
@@ -497,7 +508,7 @@ export async function generateStack(parameters: StackParameters): Promise<Genera
                   Sid: 'ForensicsRead',
                   Effect: 'Allow',
                   Principal: { AWS: sub(`arn:\${AWS::Partition}:iam::${parameters.forensicsAccount}:root`) },
-                  Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket'],
+                  Action: [...FORENSICS_READ_ACTIONS],
                   Resource: [arn('EvidenceBucket'), sub('${EvidenceBucket.Arn}/*')],
                 },
               ]),
@@ -533,10 +544,18 @@ export async function generateStack(parameters: StackParameters): Promise<Genera
       EvidenceBucketName: { Value: { Ref: 'EvidenceBucket' } },
       NotificationTopicArn: { Value: { Ref: 'NotificationTopic' } },
       FindingsQueueUrl: { Value: { Ref: 'FindingsQueue' } },
+      // The roles of the functions that run playbooks, whose evidence steps write to the regional evidence buckets:
+      // the `WriterRoleArns` parameter of the evidence bucket template, as it takes them (a comma-delimited list).
+      EvidenceWriterRoleArns: { Value: { 'Fn::Join': [',', EVIDENCE_WRITERS.map((name) => arn(FUNCTIONS[name].role))] } },
     },
     apiResourcePolicy: apiResourcePolicy(parameters),
-    memberRoleTemplate: memberRoleTemplate(actions, { roleName: parameters.memberRoleName }),
+    memberRoleTemplate: memberRoleTemplate(actions, { roleName: parameters.memberRoleName, ...(parameters.forensicsAccount === '' ? {} : { forensicsAccountId: parameters.forensicsAccount }) }),
     forwarderTemplate: forwarderTemplate(playbooks, { busName: parameters.eventBus }),
+    evidenceBucketTemplate: evidenceBucketTemplate({
+      ...(parameters.evidenceRetentionDays === undefined ? {} : { retentionDays: Number(parameters.evidenceRetentionDays) }),
+      // The member accounts' forensic collection role writes Run Command output to the bucket of its Region: the organization's accounts only.
+      ...(parameters.organizationId === '' ? {} : { collectionOrganizationId: parameters.organizationId }),
+    }),
     compiledPlaybooks: compiledLibraryText(playbooks),
   };
 }

@@ -22,6 +22,23 @@ const optionalString = z.optional(
 const whole = (minimum: number, maximum: number, fallback: number) => z._default(z.coerce.number().check(z.int(), z.minimum(minimum), z.maximum(maximum)), fallback);
 const matching = (pattern: RegExp, message: string) => z.string().check(z.regex(pattern, message));
 
+const EVIDENCE_BUCKETS_FORMAT = 'must be a JSON object from AWS region to S3 bucket name, e.g. {"eu-west-1":"riposte-evidence-111122223333-eu-west-1"}';
+const BUCKET_NAME = /^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** `RIPOSTE_EVIDENCE_BUCKETS` read: region to bucket, or `undefined` when it is not such a map. */
+function evidenceBucketsOf(text: string): Record<string, string> | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const entries = Object.entries(parsed);
+  const valid = entries.every(([region, bucket]) => regionSchema.safeParse(region).success && typeof bucket === 'string' && BUCKET_NAME.test(bucket));
+  return valid ? Object.freeze(Object.fromEntries(entries) as Record<string, string>) : undefined;
+}
+
 /** The environment variables Riposte reads, and how each is validated. */
 const environmentSchema = z.object({
   AWS_REGION: z.optional(regionSchema),
@@ -48,6 +65,21 @@ const environmentSchema = z.object({
   RIPOSTE_TOPIC_ARN: z.pipe(optionalString, z.optional(matching(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN'))),
   RIPOSTE_EVENT_BUS: optionalString,
   RIPOSTE_EVIDENCE_BUCKET: optionalString,
+  // {"eu-west-1": "riposte-evidence-111122223333-eu-west-1", …}: each Region's evidence bucket (evidence never leaves its Region).
+  RIPOSTE_EVIDENCE_BUCKETS: z.pipe(
+    optionalString,
+    z.optional(
+      z.pipe(
+        z.string().check(z.refine((text: string) => evidenceBucketsOf(text) !== undefined, EVIDENCE_BUCKETS_FORMAT)),
+        z.transform((text: string) => evidenceBucketsOf(text) as Record<string, string>),
+      ),
+    ),
+  ),
+  RIPOSTE_EVIDENCE_SIGNING_KEY: z.pipe(
+    optionalString,
+    z.optional(matching(/^(arn:aws[\w-]*:kms:[\w-]+:\d{12}:(key|alias)\/[\w/-]+|alias\/[\w/-]+|[0-9a-f-]{36}|mrk-[0-9a-f]{32})$/, 'must be a KMS key id, key ARN, alias name or alias ARN')),
+  ),
+  RIPOSTE_EVIDENCE_SIGNING_ALGORITHM: z._default(z.enum(['ECDSA_SHA_256', 'RSASSA_PSS_SHA_256']), 'ECDSA_SHA_256'),
   RIPOSTE_RESUME_QUEUE_URL: z.pipe(optionalString, z.optional(z.url({ protocol: /^https?$/, error: 'must be an SQS queue URL' }))),
   RIPOSTE_RECORD_RETRY_QUEUE_URL: z.pipe(optionalString, z.optional(z.url({ protocol: /^https?$/, error: 'must be an SQS queue URL' }))),
   // SQS's per-message delay is 0..900 s.
@@ -95,12 +127,25 @@ export interface DeploymentResources {
   readonly ledgerTable?: string;
   readonly topicArn?: string;
   readonly eventBus?: string;
+  /** The hosting Region's evidence bucket (`RIPOSTE_EVIDENCE_BUCKET`), unless `evidenceBuckets` names another there. */
   readonly evidenceBucket?: string;
+  /** Each Region's evidence bucket (`RIPOSTE_EVIDENCE_BUCKETS`): evidence about a resource is stored in its own Region only. */
+  readonly evidenceBuckets?: Readonly<Record<string, string>>;
+  /** The asymmetric KMS key that signs each run's evidence manifest, and how (absent: manifests are unsigned). */
+  readonly evidenceSigningKey?: EvidenceSigningKey;
   readonly resumeQueueUrl?: string;
   /** Where a finding note or workflow update that did not land is retried from, and how (absent: not retried). */
   readonly recordRetry?: RecordRetryResource;
   readonly memberRoleName: string;
   readonly externalId?: string;
+}
+
+/** The key evidence manifests are signed with (`RIPOSTE_EVIDENCE_SIGNING_KEY`, `RIPOSTE_EVIDENCE_SIGNING_ALGORITHM`). */
+export interface EvidenceSigningKey {
+  /** Key id, key ARN, alias name or alias ARN, in the hosting Region (or an ARN elsewhere). */
+  readonly keyId: string;
+  /** `ECDSA_SHA_256` (an ECC_NIST_P256 key, the default) or `RSASSA_PSS_SHA_256` (an RSA key). */
+  readonly algorithm: 'ECDSA_SHA_256' | 'RSASSA_PSS_SHA_256';
 }
 
 /** The record-retry queue and its pacing. */
@@ -185,6 +230,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       ...defined('topicArn', env.RIPOSTE_TOPIC_ARN),
       ...defined('eventBus', env.RIPOSTE_EVENT_BUS),
       ...defined('evidenceBucket', env.RIPOSTE_EVIDENCE_BUCKET),
+      ...defined('evidenceBuckets', env.RIPOSTE_EVIDENCE_BUCKETS),
+      ...defined(
+        'evidenceSigningKey',
+        env.RIPOSTE_EVIDENCE_SIGNING_KEY === undefined ? undefined : Object.freeze({ keyId: env.RIPOSTE_EVIDENCE_SIGNING_KEY, algorithm: env.RIPOSTE_EVIDENCE_SIGNING_ALGORITHM }),
+      ),
       ...defined('resumeQueueUrl', env.RIPOSTE_RESUME_QUEUE_URL),
       ...defined(
         'recordRetry',

@@ -15,10 +15,25 @@ import {
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import * as z from '../zod.js';
 
-import { errorName } from '../errors.js';
+import { errorName, type ErrorContext } from '../errors.js';
+import { verifyManifestSignature, type ManifestSignature, type ManifestSigner } from '../evidence/index.js';
 import { instanceArnOf } from './arns.js';
 import { describeInstance, instanceIdOf } from './ec2-instance.js';
-import { allWritesSettled, DIGEST_METADATA, evidenceBucketOf, evidenceS3Of, readObject, sha256, writeJsonEvidence } from './evidence-store.js';
+import {
+  allWritesSettled,
+  bothSettled,
+  DIGEST_METADATA,
+  evidenceBucketOf,
+  evidenceS3Of,
+  jsonBytes,
+  readObject,
+  sha256,
+  writeDigestFile,
+  writeJsonEvidence,
+  writeOnce,
+  type WriteOnceResult,
+  type WriteOptions,
+} from './evidence-store.js';
 import { defineAction } from './registry.js';
 import type { ActionContext, PlannedChange } from './runtime.js';
 
@@ -27,6 +42,12 @@ const ACTION = 'ec2.capture-metadata';
 const params = z.strictObject({
   consoleOutput: z._default(z.boolean(), true),
   screenshot: z._default(z.boolean(), true),
+  legalHold: z._default(z.boolean(), false).check(
+    z.meta({
+      description:
+        "Place an S3 Object Lock legal hold on every object the step writes (with the write itself), besides the bucket's default retention: the objects cannot be deleted until the hold is removed, whatever their retention",
+    }),
+  ),
 });
 type Params = z.output<typeof params>;
 
@@ -35,6 +56,8 @@ const EVIDENCE_NAMES = ['instance', 'volumes', 'network-interfaces', 'security-g
 type EvidenceName = (typeof EVIDENCE_NAMES)[number];
 
 const MANIFEST = 'manifest';
+/** The manifest's signature file, beside it: `manifest.json.sig`. */
+const SIGNATURE_SUFFIX = '.sig';
 
 /** One evidence object as the manifest and the outcome record it. */
 export interface EvidenceObject {
@@ -43,6 +66,8 @@ export interface EvidenceObject {
   /** Hex SHA-256 of the exact bytes stored. */
   readonly sha256: string;
   readonly bytes: number;
+  /** The object's version, where the bucket is versioned (every bucket with Object Lock is): the exact object the digest is of. */
+  readonly versionId?: string;
   /** Present when an earlier, interrupted attempt of the same run wrote the object: it was kept, not replaced. */
   readonly keptFromEarlierAttempt?: true;
 }
@@ -56,6 +81,8 @@ export interface EvidenceManifest {
   readonly findingId: string;
   readonly runId: string;
   readonly capturedAt: string;
+  /** Whether every object listed (and the manifest) carries a legal hold. */
+  readonly legalHold?: boolean;
   readonly objects: readonly EvidenceObject[];
 }
 
@@ -186,50 +213,114 @@ async function collect(context: ActionContext, wanted: Params): Promise<{ instan
   return { instanceId, evidence };
 }
 
+const objectOf = (name: string, key: string, stored: WriteOnceResult): EvidenceObject => ({
+  name,
+  key,
+  sha256: stored.sha256,
+  bytes: stored.bytes,
+  ...(stored.versionId === undefined ? {} : { versionId: stored.versionId }),
+  ...(stored.written ? {} : { keptFromEarlierAttempt: true as const }),
+});
+
 /** Writes `<name>.json`, then `<name>.json.sha256` beside it (in `sha256sum` format, so `sha256sum -c` checks a download). */
-async function writeEvidence(s3: S3Client, bucket: string, prefix: string, name: string, document: unknown): Promise<EvidenceObject> {
+async function writeEvidence(s3: S3Client, bucket: string, prefix: string, name: string, document: unknown, options: WriteOptions): Promise<EvidenceObject> {
   const key = `${prefix}${name}.json`;
-  const stored = await writeJsonEvidence(s3, bucket, key, document);
-  return { name, key, sha256: stored.sha256, bytes: stored.bytes, ...(stored.written ? {} : { keptFromEarlierAttempt: true as const }) };
+  return objectOf(name, key, await writeJsonEvidence(s3, bucket, key, document, options));
 }
 
-async function manifestExists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+/** What is stored of the manifest: the manifest itself, and its signature file. One listing answers both. */
+async function manifestFiles(s3: S3Client, bucket: string, key: string): Promise<{ manifest: boolean; signature: boolean }> {
   const { Contents } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 10 }));
-  return (Contents ?? []).some((object) => object.Key === key);
+  const keys = new Set((Contents ?? []).map((object) => object.Key));
+  return { manifest: keys.has(key), signature: keys.has(`${key}${SIGNATURE_SUFFIX}`) };
 }
 
-async function readManifest(s3: S3Client, bucket: string, key: string): Promise<{ manifest: EvidenceManifest; sha256: string; recorded: string | undefined } | undefined> {
+interface StoredManifest {
+  readonly manifest: EvidenceManifest;
+  readonly bytes: Uint8Array;
+  readonly sha256: string;
+  readonly recorded: string | undefined;
+  readonly legalHold: 'ON' | 'OFF' | undefined;
+}
+
+async function readManifest(s3: S3Client, bucket: string, key: string): Promise<StoredManifest | undefined> {
   const object = await readObject(s3, bucket, key);
   if (object === undefined) return undefined;
-  return { manifest: JSON.parse(Buffer.from(object.bytes).toString('utf8')) as EvidenceManifest, sha256: sha256(object.bytes), recorded: object.metadata[DIGEST_METADATA] };
+  return {
+    manifest: JSON.parse(Buffer.from(object.bytes).toString('utf8')) as EvidenceManifest,
+    bytes: object.bytes,
+    sha256: sha256(object.bytes),
+    recorded: object.metadata[DIGEST_METADATA],
+    legalHold: object.legalHold,
+  };
 }
 
-const changesOf = (objects: readonly EvidenceObject[]): PlannedChange[] => objects.map((object) => ({ field: `evidence.${object.name}`, from: null, to: { key: object.key, sha256: object.sha256 } }));
+const signingContext = (context: ActionContext, signer: ManifestSigner): ErrorContext => ({
+  account: context.target.account,
+  region: context.target.region,
+  resource: signer.keyId,
+  step: ACTION,
+  runId: context.runId,
+});
+
+interface StoredSignature {
+  readonly key: string;
+  readonly signature: ManifestSignature;
+  readonly stored: WriteOnceResult;
+}
+
+/** Stores the manifest's signature file beside it (`manifest.json.sig`), once. */
+async function storeSignature(s3: S3Client, bucket: string, manifestKey: string, signature: ManifestSignature, options: WriteOptions): Promise<StoredSignature> {
+  const key = `${manifestKey}${SIGNATURE_SUFFIX}`;
+  return { key, signature, stored: await writeOnce(s3, bucket, key, jsonBytes(signature), 'application/json', options) };
+}
+
+const changesOf = (objects: readonly EvidenceObject[]): PlannedChange[] =>
+  objects.map((object) => ({
+    field: `evidence.${object.name}`,
+    from: null,
+    to: { key: object.key, sha256: object.sha256, ...(object.versionId === undefined ? {} : { versionId: object.versionId }) },
+  }));
+
+const signatureChange = (written: StoredSignature): PlannedChange => ({
+  field: 'evidence.manifest-signature',
+  from: null,
+  to: { key: written.key, sha256: written.stored.sha256, keyId: written.signature.keyId, signingAlgorithm: written.signature.signingAlgorithm, manifestSha256: written.signature.manifestSha256 },
+});
 
 const namesWanted = (wanted: Params): EvidenceName[] => EVIDENCE_NAMES.filter((name) => (name === 'console-output' ? wanted.consoleOutput : name === 'console-screenshot' ? wanted.screenshot : true));
 
 /**
  * Captures the instance's description, volumes, network interfaces, their
  * security groups, instance profile associations, tags, console output and
- * console screenshot as JSON evidence objects in the evidence bucket, at
+ * console screenshot as JSON evidence objects in the evidence bucket of the
+ * instance's own Region, at
  * `evidence/<account>/<instanceId>/<runId>/<name>.json` (for a retry, the first attempt's run id). Each object's
  * SHA-256 (hex, over the exact bytes stored) is kept as object metadata
- * (`x-amz-meta-sha256`), beside it as `<name>.json.sha256`, and in a
- * `manifest.json` written last. Objects are written once and never replaced.
+ * (`x-amz-meta-sha256`), beside it as `<name>.json.sha256`, in the step's
+ * record, and in a `manifest.json` written last, which lists every object
+ * with its digest and version. Where the deployment names a signing key, the
+ * manifest is signed with it (KMS Sign over its SHA-256) and the signature,
+ * with the key's ARN, is stored beside it as `manifest.json.sig`: anyone with
+ * the key's public key checks the manifest offline (`riposte evidence
+ * verify`). Objects are written once and never replaced; the bucket's Object
+ * Lock retention applies to each, and `legalHold: true` places a legal hold
+ * on every object the step writes, with the write itself.
  *
  * Changes nothing in the member account. Idempotent per run: once this run's
- * manifest exists, a second run writes nothing. `verify()` re-reads every
- * object the manifest lists and checks its digest (chain of custody). A
- * screenshot that cannot be taken is recorded as unavailable, with the
- * reason; it never fails the step.
+ * manifest exists (and its signature, where one is due), a second run writes
+ * nothing. `verify()` re-reads every object the manifest lists and checks its
+ * digest (chain of custody), the manifest's signature with the public key,
+ * and the legal holds asked for. A screenshot that cannot be taken is
+ * recorded as unavailable, with the reason; it never fails the step.
  *
  * ```yaml
- * - ec2.capture-metadata: { consoleOutput: true, screenshot: false }
+ * - ec2.capture-metadata: { consoleOutput: true, screenshot: false, legalHold: true }
  * ```
  */
 export const captureMetadata = defineAction({
   name: ACTION,
-  description: 'Capture instance metadata and console output as evidence with SHA-256 digests',
+  description: 'Capture instance metadata and console output as evidence in its Region, with SHA-256 digests and a signed manifest',
   params,
   target: 'instance',
   permissions: {
@@ -243,7 +334,8 @@ export const captureMetadata = defineAction({
       'ec2:GetConsoleScreenshot',
     ],
     // ListObjectsV2 is s3:ListBucket; it also makes GetObject of a missing key answer 404, not 403.
-    hosting: ['s3:PutObject', 's3:GetObject', 's3:ListBucket'],
+    // The signing key's kms:Sign and kms:GetPublicKey are granted by the key's own policy (serverless.yml).
+    hosting: ['s3:PutObject', 's3:GetObject', 's3:ListBucket', 's3:PutObjectLegalHold'],
   },
   changesResources: false,
   behaviour: {
@@ -252,32 +344,50 @@ export const captureMetadata = defineAction({
       const instanceId = instanceIdOf(ACTION, context);
       // The metadata is read now as the run will read it (see readMetadata); the console is not (it is large, and the run's alone).
       const prefix = prefixOf(context, instanceId);
-      const [, done] = await Promise.all([readMetadata(context), manifestExists(evidenceS3Of(context), bucket, `${prefix}${MANIFEST}.json`)]);
+      const signer = context.hosting.evidenceSigner;
+      const [, stored] = await Promise.all([readMetadata(context), manifestFiles(evidenceS3Of(context), bucket, `${prefix}${MANIFEST}.json`)]);
+      const done = stored.manifest && (signer === undefined || stored.signature);
       const names = namesWanted(wanted);
+      const signing = signer === undefined ? 'unsigned (no signing key configured)' : `signed with KMS key ${signer.keyId} (${signer.algorithm})`;
       return {
         action: ACTION,
         resource: instanceArnOf(context, instanceId),
         compliant: done,
         summary: done
           ? `evidence for run ${context.runId} already captured at s3://${bucket}/${prefix}`
-          : `would capture ${names.join(', ')} of ${instanceId} to s3://${bucket}/${prefix}, with SHA-256 digests and a manifest`,
-        changes: done ? [] : [...names, MANIFEST].map((name) => ({ field: `evidence.${name}`, from: null, to: `${prefix}${name}.json` })),
+          : `would capture ${names.join(', ')} of ${instanceId} to s3://${bucket}/${prefix}, with SHA-256 digests and a manifest ${signing}${wanted.legalHold ? ', each under a legal hold' : ''}`,
+        changes: done
+          ? []
+          : [
+              ...(stored.manifest ? [] : [...names, MANIFEST].map((name) => ({ field: `evidence.${name}`, from: null, to: `${prefix}${name}.json` }))),
+              ...(signer === undefined ? [] : [{ field: 'evidence.manifest-signature', from: null, to: `${prefix}${MANIFEST}.json${SIGNATURE_SUFFIX}` }]),
+            ],
       };
     },
 
     async run(context, wanted: Params) {
       const bucket = bucketOf(context);
+      const options: WriteOptions = { legalHold: wanted.legalHold };
+      const signer = context.hosting.evidenceSigner;
       // Checked before anything is read from the member account; the instance id is checked again by collect().
       const s3 = evidenceS3Of(context);
       const earlyPrefix = prefixOf(context, instanceIdOf(ACTION, context));
-      const earlyManifest = (await manifestExists(s3, bucket, `${earlyPrefix}${MANIFEST}.json`)) ? await readManifest(s3, bucket, `${earlyPrefix}${MANIFEST}.json`) : undefined;
+      const manifestKey = `${earlyPrefix}${MANIFEST}.json`;
+      const stored = await manifestFiles(s3, bucket, manifestKey);
+      const earlyManifest = stored.manifest ? await readManifest(s3, bucket, manifestKey) : undefined;
       if (earlyManifest !== undefined) {
+        // An earlier attempt stored the manifest and died before signing it: the manifest stored is what is signed.
+        const signed =
+          signer !== undefined && !stored.signature ? await storeSignature(s3, bucket, manifestKey, await signer.sign(earlyManifest.bytes, signingContext(context, signer)), options) : undefined;
         return {
           action: ACTION,
           resource: instanceArnOf(context, earlyManifest.manifest.instanceId),
-          changed: false,
-          summary: `evidence for run ${context.runId} already captured (${earlyManifest.manifest.objects.length} objects in s3://${bucket}/${earlyPrefix}); nothing written`,
-          changes: [],
+          changed: signed !== undefined,
+          summary:
+            signed === undefined
+              ? `evidence for run ${context.runId} already captured (${earlyManifest.manifest.objects.length} objects in s3://${bucket}/${earlyPrefix}); nothing written`
+              : `evidence for run ${context.runId} already captured (${earlyManifest.manifest.objects.length} objects in s3://${bucket}/${earlyPrefix}); its manifest (sha256 ${earlyManifest.sha256}) signed with ${signed.signature.keyId}`,
+          changes: signed === undefined ? [] : [signatureChange(signed)],
         };
       }
 
@@ -286,45 +396,75 @@ export const captureMetadata = defineAction({
       const capturedAt = new Date().toISOString();
       const header = { account: context.target.account, region: context.target.region, instanceId, findingId: context.finding.id, runId: context.runId, capturedAt };
       const objects = await allWritesSettled(
-        evidence.map((item) => writeEvidence(s3, bucket, prefix, item.name, { schema: 'riposte.evidence/1', name: item.name, source: item.source, ...header, data: item.data })),
+        evidence.map((item) => writeEvidence(s3, bucket, prefix, item.name, { schema: 'riposte.evidence/1', name: item.name, source: item.source, ...header, data: item.data }, options)),
       );
-      const manifest: EvidenceManifest = { schema: 'riposte.evidence-manifest/1', bucket, ...header, objects };
-      const written = await writeEvidence(s3, bucket, prefix, MANIFEST, manifest);
+      const manifest: EvidenceManifest = { schema: 'riposte.evidence-manifest/1', bucket, ...header, legalHold: wanted.legalHold, objects };
+      const manifestBytes = jsonBytes(manifest);
+      // The manifest is stored and signed at once (KMS signs its digest, not the object), then its digest file and the signature.
+      const [storedManifest, signature] = await bothSettled(
+        writeOnce(s3, bucket, manifestKey, manifestBytes, 'application/json', options),
+        signer === undefined ? Promise.resolve(undefined) : signer.sign(manifestBytes, signingContext(context, signer)),
+      );
+      // Another attempt of this run may have written a manifest in between: as any evidence object, that one stands, and is what is signed.
+      const other = storedManifest.written || signer === undefined ? undefined : await readManifest(s3, bucket, manifestKey);
+      const manifestSignature = other === undefined || signer === undefined ? signature : await signer.sign(other.bytes, signingContext(context, signer));
+      const [signed] = await bothSettled(
+        manifestSignature === undefined ? Promise.resolve(undefined) : storeSignature(s3, bucket, manifestKey, manifestSignature, options),
+        writeDigestFile(s3, bucket, manifestKey, storedManifest.sha256, options),
+      );
+      const written = objectOf(MANIFEST, manifestKey, storedManifest);
       const kept = objects.filter((object) => object.keptFromEarlierAttempt === true).map((object) => object.name);
       const screenshot = evidence.find((item) => item.name === 'console-screenshot')?.data as { available?: boolean; reason?: string } | undefined;
       return {
         action: ACTION,
         resource: instanceArnOf(context, instanceId),
         changed: true,
-        summary: `captured ${objects.map((object) => object.name).join(', ')} of ${instanceId} to s3://${bucket}/${prefix} (manifest sha256 ${written.sha256})${kept.length === 0 ? '' : `; kept from an earlier attempt of this run: ${kept.join(', ')}`}${screenshot?.available === false ? `; ${screenshot.reason}` : ''}`,
-        changes: changesOf([...objects, written]),
+        summary: `captured ${objects.map((object) => object.name).join(', ')} of ${instanceId} to s3://${bucket}/${prefix} (manifest sha256 ${written.sha256}, ${signed === undefined ? 'unsigned: no signing key configured' : `signed with ${signed.signature.keyId}`}${wanted.legalHold ? ', legal hold on every object' : ''})${kept.length === 0 ? '' : `; kept from an earlier attempt of this run: ${kept.join(', ')}`}${screenshot?.available === false ? `; ${screenshot.reason}` : ''}`,
+        changes: [...changesOf([...objects, written]), ...(signed === undefined ? [] : [signatureChange(signed)])],
       };
     },
 
-    async verify(context) {
+    async verify(context, wanted: Params) {
       const bucket = bucketOf(context);
       const s3 = evidenceS3Of(context);
+      const signer = context.hosting.evidenceSigner;
       const prefix = prefixOf(context, instanceIdOf(ACTION, context));
       const key = `${prefix}${MANIFEST}.json`;
-      const read = await readManifest(s3, bucket, key);
+      const [read, signatureFile, publicKey] = await Promise.all([
+        readManifest(s3, bucket, key),
+        signer === undefined ? Promise.resolve(undefined) : readObject(s3, bucket, `${key}${SIGNATURE_SUFFIX}`),
+        signer === undefined ? Promise.resolve(undefined) : signer.publicKey(),
+      ]);
       if (read === undefined) return { compliant: false, summary: `no evidence manifest for run ${context.runId} at s3://${bucket}/${key}` };
 
       const failing: string[] = [];
       if (read.recorded !== read.sha256) failing.push(`${key}: SHA-256 ${read.sha256} differs from the digest recorded with it (${read.recorded ?? 'none'})`);
+      if (wanted.legalHold && read.legalHold !== 'ON') failing.push(`${key} has no legal hold`);
+      if (signer !== undefined) {
+        if (signatureFile === undefined) failing.push(`${key} is not signed: no ${key}${SIGNATURE_SUFFIX}`);
+        else {
+          const checked = verifyManifestSignature({ manifest: read.bytes, signature: signatureFile.bytes, publicKey: publicKey as string });
+          failing.push(...checked.problems.map((problem) => `${key}: ${problem}`));
+        }
+      }
       const checked = await Promise.all(
         read.manifest.objects.map(async (object) => {
           const stored = await readObject(s3, bucket, object.key);
-          if (stored === undefined) return `${object.key} is missing`;
+          if (stored === undefined) return [`${object.key} is missing`];
           const digest = sha256(stored.bytes);
-          return digest === object.sha256 ? undefined : `${object.key}: SHA-256 ${digest} differs from the recorded ${object.sha256}`;
+          return [
+            ...(digest === object.sha256 ? [] : [`${object.key}: SHA-256 ${digest} differs from the recorded ${object.sha256}`]),
+            ...(wanted.legalHold && stored.legalHold !== 'ON' ? [`${object.key} has no legal hold`] : []),
+          ];
         }),
       );
-      failing.push(...checked.filter((problem): problem is string => problem !== undefined));
+      failing.push(...checked.flat());
+      const signedBy = signer === undefined ? '' : `; manifest signature checked with the public key of ${signer.keyId}`;
       return {
         compliant: failing.length === 0,
         summary:
           failing.length === 0
-            ? `all ${read.manifest.objects.length} evidence objects of run ${context.runId} match their recorded SHA-256 digests (manifest s3://${bucket}/${key})`
+            ? `all ${read.manifest.objects.length} evidence objects of run ${context.runId} match their recorded SHA-256 digests (manifest s3://${bucket}/${key})${signedBy}${wanted.legalHold ? '; every object under a legal hold' : ''}`
             : `evidence does not match its digests: ${failing.join('; ')}`,
       };
     },

@@ -1,3 +1,4 @@
+import { standbyInstance } from './autoscaling-standby-instance.js';
 import { captureMetadata } from './ec2-capture-metadata.js';
 import { detachInstanceProfile } from './ec2-detach-instance-profile.js';
 import { enableTerminationProtection } from './ec2-enable-termination-protection.js';
@@ -5,11 +6,13 @@ import { isolateInstance } from './ec2-isolate.js';
 import { restrictDefaultSecurityGroup } from './ec2-restrict-default-security-group.js';
 import { revokeUnrestrictedIngress } from './ec2-revoke-unrestricted-ingress.js';
 import { snapshotVolumes } from './ec2-snapshot-volumes.js';
+import { deregisterInstance } from './elb-deregister-instance.js';
 import { updateFinding } from './finding-update.js';
 import { revokeRoleSessions } from './iam-revoke-role-sessions.js';
 import { setPasswordPolicy } from './iam-set-password-policy.js';
 import { notify } from './notify.js';
 import { ActionRegistry } from './registry.js';
+import { collectEvidence } from './ssm-collect-evidence.js';
 import { runCommand } from './ssm-run-command.js';
 
 export { ActionRegistry, defineAction } from './registry.js';
@@ -33,6 +36,7 @@ export {
   UnmanagedSecurityGroupError,
 } from './errors.js';
 export type { ResourceTagsUnreadableDetails } from './errors.js';
+export { CollectionToolMissingError, InstanceNotManagedError, InstanceProfileInUseError } from './collection-errors.js';
 // The Security Hub and SNS writes the `finding.update` and `notify` actions
 // make, which the pipeline's record stage makes too.
 export { isSecurityHubFinding, RIPOSTE_COMMENT_MARKER, RIPOSTE_NOTE_AUTHOR, riposteNoteText, SECURITY_HUB_NOTE_MAX, updateSecurityHubFinding } from './finding-update.js';
@@ -77,6 +81,9 @@ export const BUILT_IN_ACTIONS = [
   revokeUnrestrictedIngress,
   restrictDefaultSecurityGroup,
   runCommand,
+  collectEvidence,
+  standbyInstance,
+  deregisterInstance,
   updateFinding,
   notify,
 ] as const;

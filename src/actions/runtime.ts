@@ -1,12 +1,20 @@
 import type { AwsClientFactory, MemberClients, MemberTarget } from '../aws/index.js';
+import type { ManifestSigner } from '../evidence/index.js';
 import type { Finding, Resource } from '../intake/index.js';
 
 /** Riposte's own account: evidence storage, Security Hub, SNS. */
 export interface HostingServices {
   /** Clients acting as Riposte itself (`factory.create(S3Client)`). */
   readonly factory: AwsClientFactory;
-  /** S3 bucket that receives evidence objects (in the hosting or a forensics account). */
+  /** S3 bucket that receives evidence objects (in the hosting or a forensics account): the hosting Region's, unless `evidenceBuckets` names another there. */
   readonly evidenceBucket?: string;
+  /**
+   * Evidence buckets by Region (`RIPOSTE_EVIDENCE_BUCKETS`): evidence about
+   * a resource goes to its own Region's bucket, never another's.
+   */
+  readonly evidenceBuckets?: Readonly<Record<string, string>>;
+  /** Signs each run's evidence manifest (`RIPOSTE_EVIDENCE_SIGNING_KEY`); absent: manifests are stored unsigned. */
+  readonly evidenceSigner?: ManifestSigner;
   /** SNS topic for notifications. */
   readonly topicArn?: string;
 }

@@ -30,13 +30,13 @@ const params = z.strictObject({
 type Params = z.output<typeof params>;
 
 /** How long a pipeline waits before looking at a command still running again. */
-const RECHECK_SECONDS = 30;
+export const RECHECK_SECONDS = 30;
 
 /** Statuses after which GetCommandInvocation changes no more. Pending, InProgress, Delayed and Cancelling are waited on. */
 const TERMINAL = new Set(['Success', 'Failed', 'Cancelled', 'TimedOut']);
-const isTerminal = (result: GetCommandInvocationCommandOutput | undefined): boolean => TERMINAL.has(result?.Status ?? '');
+export const isTerminal = (result: GetCommandInvocationCommandOutput | undefined): boolean => TERMINAL.has(result?.Status ?? '');
 /** SendCommand's limit on Comment. */
-const COMMENT_LIMIT = 100;
+export const COMMENT_LIMIT = 100;
 
 /** What the evidence object holds under `data`. */
 export interface CommandEvidence {
@@ -80,7 +80,7 @@ const readJson = async <T>(s3: S3Client, bucket: string, key: string): Promise<T
 };
 
 /** `undefined` when the instance is managed and Online; otherwise why it is not. */
-async function unmanagedReason(context: ActionContext, instanceId: string): Promise<string | undefined> {
+export async function unmanagedReason(context: ActionContext, instanceId: string): Promise<string | undefined> {
   const ssm = context.clients.create(SSMClient, context.target);
   const { InstanceInformationList } = await ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }));
   const information = InstanceInformationList?.find((candidate) => candidate.InstanceId === instanceId);
@@ -96,6 +96,28 @@ async function invocation(ssm: SSMClient, commandId: string, instanceId: string)
   } catch (error) {
     if (error instanceof InvocationDoesNotExist) return undefined;
     throw error;
+  }
+}
+
+/**
+ * Waits (SSM's CommandExecuted waiter, polling every `pollIntervalMs`) until
+ * a terminal status or until `waitSeconds` have passed; the last invocation
+ * read, if SSM has made it yet.
+ */
+export async function waitForCommand(ssm: SSMClient, commandId: string, instanceId: string, waitSeconds: number, pollIntervalMs: number): Promise<GetCommandInvocationCommandOutput | undefined> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  // One read before the waiter: it retries every error until its deadline, so an
+  // error other than "not there yet" (access denied) would surface only then.
+  const first = await invocation(ssm, commandId, instanceId);
+  const interval = pollIntervalMs / 1000;
+  const remaining = (deadline - Date.now()) / 1000;
+  if (isTerminal(first) || remaining <= interval) return first;
+  try {
+    const { final } = await waitUntilCommandExecuted({ client: ssm, maxWaitTime: remaining, minDelay: interval, maxDelay: interval }, { CommandId: commandId, InstanceId: instanceId });
+    return final;
+  } catch {
+    // Ended other than Success (the waiter's failure), or still running at the deadline: the state as it is now says which.
+    return (await invocation(ssm, commandId, instanceId)) ?? first;
   }
 }
 
@@ -125,26 +147,8 @@ export interface RunCommandOptions {
 export function runCommandBehaviour(options: RunCommandOptions = {}): ActionBehaviour<Params, never> {
   const pollIntervalMs = options.pollIntervalMs ?? 2000;
 
-  /**
-   * Waits (SSM's CommandExecuted waiter) until a terminal status or until
-   * `waitSeconds` have passed; the last invocation read, if SSM has made it yet.
-   */
-  async function waitFor(ssm: SSMClient, commandId: string, instanceId: string, waitSeconds: number): Promise<GetCommandInvocationCommandOutput | undefined> {
-    const deadline = Date.now() + waitSeconds * 1000;
-    // One read before the waiter: it retries every error until its deadline, so an
-    // error other than "not there yet" (access denied) would surface only then.
-    const first = await invocation(ssm, commandId, instanceId);
-    const interval = pollIntervalMs / 1000;
-    const remaining = (deadline - Date.now()) / 1000;
-    if (isTerminal(first) || remaining <= interval) return first;
-    try {
-      const { final } = await waitUntilCommandExecuted({ client: ssm, maxWaitTime: remaining, minDelay: interval, maxDelay: interval }, { CommandId: commandId, InstanceId: instanceId });
-      return final;
-    } catch {
-      // Ended other than Success (the waiter's failure), or still running at the deadline: the state as it is now says which.
-      return (await invocation(ssm, commandId, instanceId)) ?? first;
-    }
-  }
+  const waitFor = (ssm: SSMClient, commandId: string, instanceId: string, waitSeconds: number): Promise<GetCommandInvocationCommandOutput | undefined> =>
+    waitForCommand(ssm, commandId, instanceId, waitSeconds, pollIntervalMs);
 
   const outcomeOf = (context: ActionContext, instanceId: string, fields: Omit<ActionOutcome<never>, 'action' | 'resource'>): ActionOutcome<never> => ({
     action: ACTION,

@@ -63,6 +63,10 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly loa
     summary: 'print the CloudFormation template (for StackSets) that forwards the GuardDuty and Config events the playbooks act on to the home region',
     load: async () => (await import('./forwarders-command.js')).registerForwardersCommand,
   },
+  evidence: {
+    summary: 'check a signed evidence manifest with the public key alone (verify), or print the per-Region evidence bucket template (template)',
+    load: async () => (await import('./evidence-command.js')).registerEvidenceCommand,
+  },
   demo: { summary: 'run Riposte against the embedded AWS emulator (moto_server)', load: async () => (await import('./demo-command.js')).registerDemoCommand },
 };
 

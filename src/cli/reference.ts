@@ -110,6 +110,10 @@ export const ACTION_PARAM_NOTES: ReadonlyMap<string, ReadonlyMap<string, string>
     new Map([
       ['copyTags', 'Copy each volume’s own tags to its snapshot, beside Riposte’s evidence tags (`aws:` and `riposte:` keys are not copied)'],
       ['shareWithAccount', 'Share the snapshots with this account (a forensics account) through their create-volume permission'],
+      [
+        'forensicsKmsKey',
+        'With `shareWithAccount`: the customer managed key (alias, key id or ARN) each encrypted snapshot is copied under before the copy is shared; the member template creates `alias/riposte-forensics`. AWS managed keys (`alias/aws/…`) are refused: their snapshots cannot be shared',
+      ],
     ]),
   ],
   [

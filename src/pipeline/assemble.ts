@@ -1,11 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 import { builtInActions, type ActionRegistry } from '../actions/index.js';
 import { MemberClients, MemberCredentials, type AwsClientFactory } from '../aws/index.js';
-import { ConfigError, type Config } from '../config.js';
+import { ConfigError, type Config, type EvidenceSigningKey } from '../config.js';
 import { IndexedMatcher } from '../engine/index.js';
+import { kmsManifestSigner, type KmsSigningApi, type ManifestSigner } from '../evidence/index.js';
 import { DynamoDbRunLedger, type RunLedger } from '../ledger/index.js';
 import type { CompiledPlaybook } from '../playbooks/index.js';
 import type { RunLogger } from '../log/index.js';
@@ -39,7 +41,8 @@ const SESSION_SECONDS = 900;
 /**
  * The pipeline as a deployment wires it from its configuration: the
  * DynamoDB ledger, member accounts through the configured role and external
- * id, the SQS resume queue, records to Security Hub (failed updates
+ * id, the SQS resume queue, the evidence buckets by Region and the KMS key
+ * that signs evidence manifests, records to Security Hub (failed updates
  * retried from the record-retry queue, when one is named), SNS and EventBridge.
  *
  * @throws ConfigError when a resource the pipeline cannot run without (ledger, resume queue) is neither configured nor supplied.
@@ -72,6 +75,8 @@ export function assemblePipeline(config: Config, parts: PipelineParts): Pipeline
     hosting: {
       factory,
       ...(resources.evidenceBucket === undefined ? {} : { evidenceBucket: resources.evidenceBucket }),
+      ...(resources.evidenceBuckets === undefined ? {} : { evidenceBuckets: resources.evidenceBuckets }),
+      ...(resources.evidenceSigningKey === undefined ? {} : { evidenceSigner: evidenceSignerOf(factory, resources.evidenceSigningKey) }),
       ...(resources.topicArn === undefined ? {} : { topicArn: resources.topicArn }),
     },
     recorder: parts.recorder ?? AwsRunRecorder.fromConfig(factory, config, parts.recordRetryQueue),
@@ -79,6 +84,21 @@ export function assemblePipeline(config: Config, parts: PipelineParts): Pipeline
     logger: parts.logger,
     ...(parts.clock === undefined ? {} : { clock: parts.clock }),
   });
+}
+
+/**
+ * The manifest signer of the configured key: KMS Sign and GetPublicKey as
+ * Riposte itself. KMS answers for a key only in the key's own Region: a key
+ * ARN is sent to the Region it names, an id or alias to the hosting Region.
+ */
+function evidenceSignerOf(factory: AwsClientFactory, key: EvidenceSigningKey): ManifestSigner {
+  const region = /^arn:[\w-]+:kms:([\w-]+):/.exec(key.keyId)?.[1];
+  const kms = factory.create(KMSClient, region === undefined ? {} : { region });
+  const api: KmsSigningApi = {
+    sign: (input) => kms.send(new SignCommand(input)),
+    getPublicKey: (input) => kms.send(new GetPublicKeyCommand(input)),
+  };
+  return kmsManifestSigner(api, key.keyId, key.algorithm);
 }
 
 function missing(variable: string, what: string): never {

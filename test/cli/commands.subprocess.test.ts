@@ -140,13 +140,14 @@ describe('riposte, started as a process', () => {
   );
 
   it(
-    'validate, intake, schema and roles: bad input exits 2 with one line and no stack trace',
+    'validate, intake, schema, roles and evidence: bad input exits 2 with one line and no stack trace',
     async ({ signal }) => {
       const cases: Array<{ args: string[]; stderr: RegExp }> = [
         { args: ['validate', 'no/such/playbooks'], stderr: /^FileNotFoundError: no\/such\/playbooks: no such file \(ENOENT\)\n$/ },
         { args: ['intake', 'no/such/event.json'], stderr: /^FileNotFoundError: no\/such\/event\.json: no such file \(ENOENT\)\n$/ },
         { args: ['schema', '--no-such-option'], stderr: /error: unknown option '--no-such-option'/ },
         { args: ['roles', 'no/such/playbooks'], stderr: /no\/such\/playbooks/ },
+        { args: ['evidence', 'verify', '--manifest', 'no/such/manifest.json', '--signature', 'no/such/manifest.json.sig', '--public-key', 'no/such/key.pem'], stderr: /no\/such/ },
       ];
       for (const { args, stderr } of cases) {
         const result = await riposteProcess(args, { signal });

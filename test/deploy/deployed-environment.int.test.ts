@@ -1,4 +1,6 @@
 import { DescribeInstanceAttributeCommand, DescribeNetworkInterfacesCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,11 +12,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AwsClientFactory } from '../../src/aws/index.js';
 import { loadConfig, PACKAGED_PLAYBOOK_LIBRARY } from '../../src/config.js';
 import { emulatorClientOptions } from '../../src/emulator/index.js';
+import { parseManifestSignature, verifyManifestSignature } from '../../src/evidence/index.js';
 import { compiledLibraryText } from '../../src/playbooks/index.js';
 import { createLambdaRuntime, findingsHandler, MemoryMetricsSink, RiposteMetric } from '../../src/lambda/index.js';
 import { MemoryLogSink, RiposteLogger } from '../../src/log/index.js';
 import { compiledDefaultLibrary } from '../support/compiled-library.js';
 import { emulatorClientFactory, emulatorEndpoint } from '../support/emulator.js';
+import { createSigningKey, hostingKms } from '../support/emulator-kms.js';
 import { compromisedInstance, EVIDENCE_BUCKET, guardDutyEventFor, LEDGER_TABLE, pipelineLab, type PipelineLab } from '../support/pipeline-lab.js';
 import { serverlessConfig } from './serverless-config.js';
 
@@ -57,9 +61,11 @@ function deployedVariables(): Record<string, unknown> {
 }
 
 describe('the environment serverless.yml gives the findings function', () => {
-  it('builds a pipeline that runs the default isolation playbook enforced against the emulator, state read back', async () => {
+  it('builds a pipeline that runs the default isolation playbook enforced against the emulator, and signs its evidence manifest with the stack’s KMS key; state read back', async () => {
     lab = await pipelineLab();
     const sqs = emulatorClientFactory().create(SQSClient);
+    // The stack's EvidenceSigningKey (ECC_NIST_P256, SIGN_VERIFY): its Ref is the key id.
+    const signingKey = await createSigningKey(emulatorClientFactory(), 'ECC_NIST_P256');
     const queue = async (name: string): Promise<string> => (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl as string;
     // What CloudFormation resolves each reference to, made on the emulator.
     const resources: Record<string, string> = {
@@ -68,6 +74,7 @@ describe('the environment serverless.yml gives the findings function', () => {
       RecordRetryQueue: await queue('riposte-dev-record-retry'),
       NotificationTopic: lab.topicArn,
       EvidenceBucket: EVIDENCE_BUCKET,
+      EvidenceSigningKey: signingKey.KeyId,
     };
     const deployed = Object.fromEntries(
       Object.entries(deployedVariables()).map(([name, value]) => {
@@ -127,5 +134,21 @@ describe('the environment serverless.yml gives the findings function', () => {
     expect((await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instance.instanceId, Attribute: 'disableApiTermination' }))).DisableApiTermination?.Value).toBe(true);
     const { Snapshots = [] } = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'volume-id', Values: [...instance.volumeIds] }] }));
     expect(Snapshots).toHaveLength(instance.volumeIds.length);
+
+    // The manifest the capture step stored, and its signature beside it (manifest.json.sig), as an investigator
+    // downloads them; checked with the key's public half alone, from one GetPublicKey.
+    const s3 = emulatorClientFactory().create(S3Client, {}, { forcePathStyle: true });
+    const read = async (key: string): Promise<Uint8Array> => (await (await s3.send(new GetObjectCommand({ Bucket: EVIDENCE_BUCKET, Key: key }))).Body?.transformToByteArray()) ?? new Uint8Array();
+    const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: EVIDENCE_BUCKET, Prefix: `evidence/${MEMBER}/${instance.instanceId}/` }));
+    const signatures = Contents.map((object) => object.Key as string).filter((key) => key.endsWith('/manifest.json.sig'));
+    expect(signatures).toHaveLength(1);
+    const signatureKey = signatures[0] as string;
+    const [manifest, signatureFile] = await Promise.all([read(signatureKey.slice(0, -'.sig'.length)), read(signatureKey)]);
+    const signature = parseManifestSignature(signatureFile, signatureKey);
+    expect(signature).toMatchObject({ keyId: signingKey.Arn, signingAlgorithm: 'ECDSA_SHA_256', messageType: 'DIGEST' });
+    const { PublicKey } = await hostingKms(emulatorClientFactory()).send(new GetPublicKeyCommand({ KeyId: signingKey.Arn }));
+    expect(verifyManifestSignature({ manifest, signature, publicKey: PublicKey ?? new Uint8Array() })).toMatchObject({ valid: true, problems: [] });
+    // Not vacuous: another manifest does not check with that signature.
+    expect(verifyManifestSignature({ manifest: Buffer.concat([manifest, Buffer.from(' ')]), signature, publicKey: PublicKey ?? new Uint8Array() }).valid).toBe(false);
   });
 });

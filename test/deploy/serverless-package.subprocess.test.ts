@@ -7,8 +7,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadConfig, PACKAGED_PLAYBOOK_LIBRARY } from '../../src/config.js';
 import { compiledLibraryText } from '../../src/playbooks/index.js';
+import { evidenceBucketTemplate } from '../../src/evidence/index.js';
 import { compiledDefaultLibrary } from '../support/compiled-library.js';
-import { DEAD_LETTER_QUEUES, FUNCTIONS } from '../../deploy/stack.js';
+import { DEAD_LETTER_QUEUES, EVIDENCE_WRITERS, FUNCTIONS } from '../../deploy/stack.js';
 import { CFN_LINT_TIMEOUT_MS, cfnLintFile } from './cfn-lint.js';
 import { root } from './serverless-config.js';
 
@@ -126,6 +127,7 @@ describe('serverless package, offline', () => {
       RecordRetryQueue: 'https://sqs.us-east-1.amazonaws.com/123456789012/riposte-dev-record-retry',
       NotificationTopic: 'arn:aws:sns:us-east-1:123456789012:riposte-dev-runs',
       EvidenceBucket: 'riposte-dev-evidencebucket-1a2b3c4d5e6f',
+      EvidenceSigningKey: '1234abcd-12ab-34cd-56ef-1234567890ab',
     };
     for (const name of ['findings', 'customAction', 'api', 'resume', 'recordRetry'] as const) {
       const variables = (template.Resources[FUNCTIONS[name].logicalId]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -141,6 +143,7 @@ describe('serverless package, offline', () => {
         topicArn: resolved.NotificationTopic,
         eventBus: 'default',
         evidenceBucket: resolved.EvidenceBucket,
+        evidenceSigningKey: { keyId: resolved.EvidenceSigningKey, algorithm: 'ECDSA_SHA_256' },
       });
       expect(config.automatic, name).toBe('plan');
       expect(environment, name).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'riposte', POWERTOOLS_METRICS_NAMESPACE: 'Riposte' });
@@ -178,6 +181,17 @@ describe('serverless package, offline', () => {
     },
     CFN_LINT_TIMEOUT_MS,
   );
+
+  it('writes the regional evidence bucket template beside it, whose WriterRoleArns the stack outputs: the roles of the functions that run playbooks, the roles the signing key lets sign', () => {
+    const written = JSON.parse(readFileSync(join(directory, 'evidence-bucket.template.json'), 'utf8')) as Json;
+    // Its default retention is the stage's evidenceRetentionDays (365 by default), as the home Region's bucket's.
+    expect(written).toEqual(evidenceBucketTemplate({ retentionDays: 365 }));
+    const roles = EVIDENCE_WRITERS.map((name) => ({ 'Fn::GetAtt': [FUNCTIONS[name].role, 'Arn'] }));
+    expect(EVIDENCE_WRITERS).toEqual(['findings', 'customAction', 'api', 'resume']);
+    expect((template as unknown as { Outputs: Json }).Outputs.EvidenceWriterRoleArns).toEqual({ Value: { 'Fn::Join': [',', roles] } });
+    const keyPolicy = template.Resources.EvidenceSigningKey?.Properties.KeyPolicy as { Statement: Array<{ Action: unknown; Principal?: { AWS?: unknown } }> };
+    expect(keyPolicy.Statement.find((statement) => JSON.stringify(statement.Action).includes('kms:Sign'))?.Principal?.AWS).toEqual(roles);
+  });
 
   it(
     'writes the member-role and forwarder templates beside it, and cfn-lint passes them',

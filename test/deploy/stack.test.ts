@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { ConfigError } from '../../src/config.js';
+import { evidenceBucketTemplate } from '../../src/evidence/index.js';
 import { IndexedMatcher } from '../../src/engine/index.js';
 import { readEvent, type Finding } from '../../src/intake/index.js';
 import { loadPlaybooks, type CompiledPlaybook } from '../../src/playbooks/index.js';
-import { FUNCTIONS, generateStack, WILDCARDS, type CfnResource, type FunctionName, type PolicyStatement, type StackParameters } from '../../deploy/stack.js';
+import { EVIDENCE_WRITERS, FUNCTIONS, generateStack, WILDCARDS, type CfnResource, type FunctionName, type PolicyStatement, type StackParameters } from '../../deploy/stack.js';
 import { matchesAnyEventPattern, validateEventPattern } from '../support/event-pattern-matcher.js';
 import { fixture } from '../support/fixtures.js';
 import { root } from './serverless-config.js';
@@ -224,7 +225,7 @@ describe('a role per function, least privilege', () => {
       actionTargets: [...LOGS, 'securityhub:CreateActionTarget', 'securityhub:DeleteActionTarget', 'securityhub:DescribeActionTargets', 'securityhub:UpdateActionTarget'],
     };
     // The library's steps write evidence (ec2.capture-metadata): the registry's s3 permissions reach the roles.
-    expect(hosting).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+    expect(hosting).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject', 's3:PutObjectLegalHold']);
     for (const name of Object.keys(FUNCTIONS) as FunctionName[]) expect(actionsOf(roleStatements(name)), name).toEqual([...new Set(expected[name])].sort());
   });
 
@@ -301,6 +302,22 @@ describe('StackSets templates beside the stack', () => {
     for (const permission of LIBRARY.flatMap((compiled) => compiled.permissions.member)) expect(granted).toContain(permission);
     // ssm.run-command is registered but no playbook of the library uses it.
     expect(granted).not.toContain('ssm:SendCommand');
+  });
+
+  it('the evidence bucket template is the one of src/evidence, locking objects as long as the stage’s evidenceRetentionDays (365 unless given)', async () => {
+    expect(stack.evidenceBucketTemplate).toEqual(evidenceBucketTemplate());
+    const month = await generateStack({ ...DEFAULT_PARAMETERS, evidenceRetentionDays: '30' });
+    expect((month.evidenceBucketTemplate.Parameters as Record<string, Json>).RetentionDays).toMatchObject({ Default: 30 });
+    for (const days of ['0', '36501', '1.5', 'a year']) {
+      await expect(generateStack({ ...DEFAULT_PARAMETERS, evidenceRetentionDays: days }), days).rejects.toMatchObject({ context: { field: 'param:evidenceRetentionDays' } });
+    }
+  });
+
+  it('the stack outputs the evidence bucket template’s WriterRoleArns: the roles of exactly the functions whose roles write evidence', () => {
+    const writers = (Object.keys(FUNCTIONS) as FunctionName[]).filter((name) => roleStatements(name).some((statement) => actionsOf([statement]).includes('s3:PutObject')));
+    expect(EVIDENCE_WRITERS).toEqual(writers);
+    expect(stack.Outputs.EvidenceWriterRoleArns).toEqual({ Value: { 'Fn::Join': [',', writers.map((name) => ({ 'Fn::GetAtt': [FUNCTIONS[name].role, 'Arn'] }))] } });
+    expect((stack.evidenceBucketTemplate.Parameters as Record<string, Json>).WriterRoleArns).toMatchObject({ Type: 'CommaDelimitedList' });
   });
 
   it('the member role is created in one region only (IAM is global), a no-op resource elsewhere', () => {

@@ -1,4 +1,4 @@
-import { DescribeInstanceAttributeCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DescribeInstanceAttributeCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { RIPOSTE_NOTE_AUTHOR } from '../../src/actions/index.js';
@@ -19,8 +19,9 @@ afterEach(async () => {
 
 /**
  * Two playbooks for the same GuardDuty finding. The first (higher priority)
- * starts with an SSM command: moto 5.2.1 lacks DescribeInstanceInformation,
- * so that step fails for real — the failure this test needs.
+ * starts with an SSM command that exits 1 on the instance (the emulator
+ * launcher's test device, docs/emulator.md), so that step fails for real —
+ * the failure this test needs.
  */
 const playbooks = (): ReturnType<typeof playbooksFromYaml> =>
   playbooksFromYaml(`
@@ -30,7 +31,7 @@ const playbooks = (): ReturnType<typeof playbooksFromYaml> =>
   triggers: { automatic: true }
   match: { product.id: guardduty, resource.type: AwsEc2Instance }
   steps:
-    - ssm.run-command: { commands: ["uname -a"] }
+    - ssm.run-command: { commands: ["uname -a", "#riposte-emulator: exit 1"] }
     - ec2.enable-termination-protection: {}
 - id: collect-best-effort
   title: Collect if possible, protect anyway
@@ -38,7 +39,7 @@ const playbooks = (): ReturnType<typeof playbooksFromYaml> =>
   triggers: { automatic: true }
   match: { product.id: guardduty, resource.type: AwsEc2Instance }
   steps:
-    - ssm.run-command: { commands: ["uname -a"] }
+    - ssm.run-command: { commands: ["uname -a", "#riposte-emulator: exit 1"] }
       continueOnError: true
     - ec2.enable-termination-protection: {}
 `);
@@ -47,6 +48,8 @@ describe('a batch', () => {
   it('stops a playbook at its failed step unless continueOnError, runs the next playbook, and never lets one finding drop the others', async () => {
     lab = await pipelineLab({ playbooks: playbooks(), settings: { automatic: 'enforce', concurrency: 2 } });
     const instance = await compromisedInstance(lab.clients, MEMBER);
+    // A node Systems Manager reaches, as the launcher knows one.
+    await lab.clients.create(EC2Client, target).send(new CreateTagsCommand({ Resources: [instance.instanceId], Tags: [{ Key: 'riposte-emulator:ssm-ping-status', Value: 'Online' }] }));
     // One event, two findings: the instance that exists, and one that does not.
     const event = eventFor('securityhub-imported-guardduty-ec2.json', MEMBER) as { detail: { findings: Array<Record<string, unknown>> } };
     const [found] = event.detail.findings;
@@ -66,16 +69,16 @@ describe('a batch', () => {
       ['collect-best-effort', 'failed', 'NOTIFIED'],
     ]);
     const strict = (await lab.ledger.getRun(real?.runs[0]?.runId as string)) as RunRecord;
-    // Its plan already fails (it reads DescribeInstanceInformation), so the step is not run, and nothing after it.
+    // Its command fails on the instance, so nothing after it runs.
     expect(strict.steps.map((step) => `${step.action}:${step.phase}:${step.status}`)).toEqual([
-      'ssm.run-command:plan:failed',
+      'ssm.run-command:plan:changed',
       'ec2.enable-termination-protection:plan:changed',
-      'ssm.run-command:run:skipped',
+      'ssm.run-command:run:failed',
       'ec2.enable-termination-protection:run:skipped',
     ]);
-    expect(strict.steps[0]?.error?.message).toContain('DescribeInstanceInformation');
+    expect(strict.steps[2]?.error?.code).toBe('SSM_COMMAND_FAILED');
     const lenient = (await lab.ledger.getRun(real?.runs[1]?.runId as string)) as RunRecord;
-    expect(lenient.steps.filter((step) => step.phase === 'run').map((step) => `${step.action}:${step.status}`)).toEqual(['ssm.run-command:skipped', 'ec2.enable-termination-protection:changed']);
+    expect(lenient.steps.filter((step) => step.phase === 'run').map((step) => `${step.action}:${step.status}`)).toEqual(['ssm.run-command:failed', 'ec2.enable-termination-protection:changed']);
     const termination = await lab.clients.create(EC2Client, target).send(new DescribeInstanceAttributeCommand({ InstanceId: instance.instanceId, Attribute: 'disableApiTermination' }));
     expect(termination.DisableApiTermination?.Value).toBe(true);
 

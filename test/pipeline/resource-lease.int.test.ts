@@ -109,6 +109,25 @@ describe('a redelivery of the same queue message', () => {
     expect((await lab.ledger.getRun(left))?.status).toBe('failed');
   });
 
+  it('retries the unfinished run when the claim is held by a retry that left no record (its first write refused), and carries the chain on', async () => {
+    lab = await pipelineLab({ settings: { automatic: 'enforce' } });
+    const event = eventFor(CIS, MEMBER);
+    const finding = (event.detail as { findings: Array<{ Id: string; UpdatedAt: string }> }).findings[0] as { Id: string; UpdatedAt: string };
+    const left = await unfinishedRun(lab, event, 'message-1');
+    // A second receive took the claim and the lease over, then the ledger refused its record: the claim names a run with none.
+    const key = idempotencyKey(finding.Id, finding.UpdatedAt, 'cis-password-policy|automatic|enforce');
+    await lab.ledger.transferClaim(key, left, 'run-with-no-record', 86_400, new Date());
+    await lab.ledger.transferClaim(`lease|aws|${MEMBER}|us-east-1|AwsAccount|${MEMBER}`, left, 'run-with-no-record', 900, new Date());
+
+    const result = await lab.pipeline.handleEvent(event, { deliveryId: 'message-1' });
+
+    const [run] = result.findings.flatMap((finding) => finding.runs ?? []);
+    expect(run?.status).toBe('succeeded');
+    // Found in the ledger: the run before the unrecorded one is what this receive retries, and it ends.
+    expect((await lab.ledger.getRun(run?.runId as string))?.retryOf).toBe(left);
+    expect((await lab.ledger.getRun(left))?.status).toBe('failed');
+  });
+
   it('leaves a live run of another message alone: a duplicate', async () => {
     lab = await pipelineLab({ settings: { automatic: 'enforce' } });
     const event = eventFor(CIS, MEMBER);

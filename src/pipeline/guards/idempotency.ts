@@ -51,6 +51,19 @@ function retryable(existing: RunRecord, now: Date, settings: PipelineSettings, d
 }
 
 /**
+ * The latest unfinished run of this finding and playbook, for a claim whose
+ * holder left no record: a retry that took the claim over and was refused
+ * its first ledger write. The attempt before it (whose record may still read
+ * in progress) is what this delivery retries; without it, the retry would
+ * start from nothing and the abandoned attempt would stay unfinished, its
+ * steps and targets never carried over.
+ */
+async function unfinishedAttempt(ledger: RunLedger, work: { readonly finding: Finding; readonly playbookId: string; readonly mode: RunMode }): Promise<RunRecord | undefined> {
+  const runs = await ledger.listRunsForFinding(work.finding.id);
+  return runs.filter((run) => run.playbookId === work.playbookId && run.mode === work.mode && !isTerminal(run.status)).at(-1);
+}
+
+/**
  * Claims the work for run `runId`. A delivery whose work another run
  * already did (or is doing) within the window is a duplicate; one whose
  * earlier run failed or died takes the claim over and retries it — the
@@ -66,7 +79,7 @@ export async function claimWork(
   const claim = await ledger.claim(key, work.runId, windowSeconds, work.now);
   if (claim.claimed) return { claimed: true };
 
-  const existing = claim.existingRunId === '' ? undefined : await ledger.getRun(claim.existingRunId);
+  const existing = claim.existingRunId === '' ? undefined : ((await ledger.getRun(claim.existingRunId)) ?? (await unfinishedAttempt(ledger, work)));
   if (existing !== undefined && !retryable(existing, work.now, settings, work.deliveryId)) {
     logger.info('duplicate delivery: already handled', { existingRunId: existing.runId, existingStatus: existing.status });
     return { claimed: false, duplicateOf: existing.runId, summary: `already handled by run ${existing.runId} (${existing.status}) within the idempotency window` };
