@@ -175,6 +175,26 @@ export async function writeJsonEvidence(s3: S3Client, bucket: string, key: strin
   return stored;
 }
 
+/**
+ * An evidence document about an instance, in the envelope every evidence
+ * record shares (`riposte.evidence/1`): what it is, where it comes from, the
+ * instance, finding and run it belongs to, when it was taken, then `data`.
+ */
+export function evidenceDocument(context: ActionContext, instanceId: string, evidence: { readonly name: string; readonly source: string; readonly data: unknown }): Record<string, unknown> {
+  return {
+    schema: 'riposte.evidence/1',
+    name: evidence.name,
+    source: evidence.source,
+    account: context.target.account,
+    region: context.target.region,
+    instanceId,
+    findingId: context.finding.id,
+    runId: context.runId,
+    capturedAt: new Date().toISOString(),
+    data: evidence.data,
+  };
+}
+
 /** A document as evidence stores it: pretty-printed JSON, one final line end. */
 export const jsonBytes = (document: unknown): Uint8Array => Buffer.from(`${JSON.stringify(document, null, 2)}\n`, 'utf8');
 

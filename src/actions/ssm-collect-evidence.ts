@@ -8,7 +8,7 @@ import { CollectionToolMissingError, InstanceNotManagedError, InstanceProfileInU
 import { currentAssociation } from './ec2-detach-instance-profile.js';
 import { instanceIdOf, onInstance } from './ec2-instance.js';
 import { SsmCommandFailedError } from './errors.js';
-import { evidenceBucketOf, evidenceS3Of, readObject, sha256, writeJsonEvidence, writeOnce } from './evidence-store.js';
+import { evidenceBucketOf, evidenceDocument, evidenceS3Of, readObject, sha256, writeJsonEvidence, writeOnce } from './evidence-store.js';
 import { defineAction } from './registry.js';
 import type { ActionBehaviour, ActionContext, ActionOutcome, ActionPlan } from './runtime.js';
 import { COMMENT_LIMIT, evidenceKeyOf, isTerminal, RECHECK_SECONDS, unmanagedReason, waitForCommand } from './ssm-run-command.js';
@@ -94,6 +94,19 @@ export function collectionKeysOf(context: ActionContext, instanceId: string, wan
   const record = evidenceKeyOf(context, instanceId, { document: ACTION, commands: [JSON.stringify([wanted.instanceProfile, wanted.commands, wanted.memoryCapture ?? null])] });
   const outputPrefix = record.replace(/\.json$/, '');
   return { record, sent: `${outputPrefix}.sent.json`, outputPrefix, memoryImage: `${outputPrefix}/memory/${instanceId}.lime` };
+}
+
+/**
+ * What every phase starts from: the instance, its Region's evidence bucket,
+ * this collection's keys, and its record if a run already stored one.
+ */
+async function collectionOf(context: ActionContext, wanted: CollectEvidenceParams) {
+  const bucket = evidenceBucketOf(ACTION, context);
+  const instanceId = instanceIdOf(ACTION, context);
+  const keys = collectionKeysOf(context, instanceId, wanted);
+  const s3 = evidenceS3Of(context);
+  const stored = await readJson<{ data: CollectionRecord }>(s3, bucket, keys.record);
+  return { bucket, instanceId, keys, s3, stored };
 }
 
 /** The keys the SSM agent writes the shell plugin's stdout and stderr to, for OutputS3KeyPrefix `prefix`. */
@@ -191,18 +204,12 @@ export function collectEvidenceBehaviour(options: CollectEvidenceOptions = {}): 
       outputs,
       ...(wanted.memoryCapture !== undefined && status === 'Success' ? { memoryImage: keys.memoryImage } : {}),
     };
-    const { sha256: digest } = await writeJsonEvidence(s3, bucket, keys.record, {
-      schema: 'riposte.evidence/1',
-      name: 'ssm-collect-evidence',
-      source: 'ssm:SendCommand (S3 output), ssm:GetCommandInvocation',
-      account: context.target.account,
-      region: context.target.region,
-      instanceId,
-      findingId: context.finding.id,
-      runId: context.runId,
-      capturedAt: new Date().toISOString(),
-      data,
-    });
+    const { sha256: digest } = await writeJsonEvidence(
+      s3,
+      bucket,
+      keys.record,
+      evidenceDocument(context, instanceId, { name: 'ssm-collect-evidence', source: 'ssm:SendCommand (S3 output), ssm:GetCommandInvocation', data }),
+    );
     const location = `s3://${bucket}/${keys.outputPrefix}/`;
     const missing = missingToolOf(stderr);
     if (missing !== undefined && status !== 'Success') throw new CollectionToolMissingError(ACTION, context, instanceId, { ...missing, commandId, status, evidence: location });
@@ -216,12 +223,8 @@ export function collectEvidenceBehaviour(options: CollectEvidenceOptions = {}): 
 
   return {
     async plan(context, wanted): Promise<ActionPlan> {
-      const bucket = evidenceBucketOf(ACTION, context);
-      const instanceId = instanceIdOf(ACTION, context);
-      const keys = collectionKeysOf(context, instanceId, wanted);
-      const s3 = evidenceS3Of(context);
+      const { bucket, instanceId, keys, stored } = await collectionOf(context, wanted);
       const base = { action: ACTION, resource: instanceArnOf(context, instanceId) };
-      const stored = await readJson<{ data: CollectionRecord }>(s3, bucket, keys.record);
       if (stored !== undefined)
         return {
           ...base,
@@ -253,13 +256,8 @@ export function collectEvidenceBehaviour(options: CollectEvidenceOptions = {}): 
     },
 
     async run(context, wanted) {
-      const bucket = evidenceBucketOf(ACTION, context);
-      const instanceId = instanceIdOf(ACTION, context);
-      const keys = collectionKeysOf(context, instanceId, wanted);
-      const s3 = evidenceS3Of(context);
+      const { bucket, instanceId, keys, s3, stored } = await collectionOf(context, wanted);
       const forensicArn = forensicProfileArnOf(context, wanted.instanceProfile);
-
-      const stored = await readJson<{ data: CollectionRecord }>(s3, bucket, keys.record);
       if (stored !== undefined) {
         // A killed attempt may have stored the record and not removed the profile yet.
         const removed = await removeForensicProfile(context, instanceId, forensicArn);
@@ -326,12 +324,8 @@ export function collectEvidenceBehaviour(options: CollectEvidenceOptions = {}): 
     },
 
     async verify(context, wanted) {
-      const bucket = evidenceBucketOf(ACTION, context);
-      const instanceId = instanceIdOf(ACTION, context);
-      const keys = collectionKeysOf(context, instanceId, wanted);
-      const s3 = evidenceS3Of(context);
+      const { bucket, instanceId, keys, s3, stored } = await collectionOf(context, wanted);
       const forensicArn = forensicProfileArnOf(context, wanted.instanceProfile);
-      const stored = await readJson<{ data: CollectionRecord }>(s3, bucket, keys.record);
       if (stored === undefined) {
         const reason = await unmanagedReason(context, instanceId);
         return reason === undefined

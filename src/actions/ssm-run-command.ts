@@ -13,7 +13,7 @@ import * as z from '../zod.js';
 import { instanceArnOf } from './arns.js';
 import { instanceIdOf } from './ec2-instance.js';
 import { SsmCommandFailedError } from './errors.js';
-import { DIGEST_METADATA, evidenceBucketOf, evidenceS3Of, readObject, sha256, writeJsonEvidence, writeOnce } from './evidence-store.js';
+import { DIGEST_METADATA, evidenceBucketOf, evidenceDocument, evidenceS3Of, readObject, sha256, writeJsonEvidence, writeOnce } from './evidence-store.js';
 import { defineAction } from './registry.js';
 import type { ActionBehaviour, ActionContext, ActionOutcome, ActionPlan } from './runtime.js';
 
@@ -239,18 +239,12 @@ export function runCommandBehaviour(options: RunCommandOptions = {}): ActionBeha
       }
 
       const evidence = evidenceOf(wanted, commandId, result);
-      const { sha256: digest } = await writeJsonEvidence(s3, bucket, key, {
-        schema: 'riposte.evidence/1',
-        name: 'ssm-run-command',
-        source: 'ssm:SendCommand, ssm:GetCommandInvocation',
-        account: context.target.account,
-        region: context.target.region,
-        instanceId,
-        findingId: context.finding.id,
-        runId: context.runId,
-        capturedAt: new Date().toISOString(),
-        data: evidence,
-      });
+      const { sha256: digest } = await writeJsonEvidence(
+        s3,
+        bucket,
+        key,
+        evidenceDocument(context, instanceId, { name: 'ssm-run-command', source: 'ssm:SendCommand, ssm:GetCommandInvocation', data: evidence }),
+      );
       // Only after the output is stored: a failed command leaves its evidence behind.
       assertSucceeded(context, instanceId, evidence, `s3://${bucket}/${key}`);
       return outcomeOf(context, instanceId, {
