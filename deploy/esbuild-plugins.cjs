@@ -73,6 +73,26 @@ const jsonpathLeftOut = {
   },
 };
 
+// rulesEngineEventsOnNode: json-rules-engine's Engine and Rule extend
+// eventemitter2 (19 KB: wildcards, namespaces, onAny, TTLs…) built without
+// options, and call two of its methods, `on` and `emitAsync`; Riposte adds no
+// listener. For json-rules-engine's imports of it the functions take
+// deploy/json-rules-engine-events.ts: Node's EventEmitter (built in, no
+// bytes) with eventemitter2's `emitAsync` as it runs for such an emitter.
+const EVENTEMITTER2 = /^eventemitter2$/;
+const RULES_ENGINE = /[\\/]json-rules-engine[\\/]dist[\\/][^\\/]+\.js$/;
+
+const rulesEngineEventsOnNode = {
+  name: 'rules-engine-events-on-node',
+  setup(build) {
+    build.onResolve({ filter: EVENTEMITTER2 }, async ({ importer }) => {
+      if (!RULES_ENGINE.test(importer)) return undefined;
+      const { dirname, join } = await import('node:path');
+      return { path: join(dirname(module.filename), 'json-rules-engine-events.ts') };
+    });
+  },
+};
+
 // securityHubFindingsAsDocuments: the functions read findings back with
 // Security Hub's GetFindings (finding.update verifies its note and status).
 // Its answer's schema is the whole ASFF tree: 613 structures, 109 KB of every
@@ -146,13 +166,112 @@ const eventStreamsLeftOut = {
   },
 };
 
+// sdkErrorClassesCompact: each client's `models/errors.js` writes every
+// modelled error of its service as a twelve-line class, and its schema module
+// registers them all (the protocol builds a service's error from the class
+// registered under its code), so every one stays whichever commands a
+// function sends: 121 KB of a pipeline function, SSM's 140 classes 39 KB of
+// it. The functions' build has each class made by one call instead,
+// `Name = make("Name", "client", "Message")`, to deploy/sdk-error-classes.ts,
+// which builds the same class (same base, name, fault, shapeId, fields in the
+// same order: test/deploy/sdk-error-classes.test.ts builds every class of
+// the installed clients both ways and compares classes and instances). A
+// class written any other way (one with `$retryable`, or a shapeId outside
+// the file's namespace) is kept as written; a file that is not a list of such
+// classes after its base's import is kept whole.
+const SDK_ERRORS = /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]models[\\/]errors\.js$/;
+const ERRORS_HEADER = /^import \{ (\w+) as __BaseException \} from "\.\/\1";\n/;
+const ERROR_CLASS = new RegExp(
+  [
+    '^export class (\\w+) extends __BaseException \\{\\n',
+    '(?:    static shapeId = "([^"\\\\]*)";\\n)?',
+    '    name = "\\1";\\n',
+    '    \\$fault = "(client|server)";\\n',
+    '((?:    \\w+;\\n)*)',
+    '    constructor\\(opts\\) \\{\\n',
+    '        super\\(\\{\\n',
+    '            name: "\\1",\\n',
+    '            \\$fault: "\\3",\\n',
+    '            \\.\\.\\.opts,\\n',
+    '        \\}\\);\\n',
+    '        Object\\.setPrototypeOf\\(this, \\1\\.prototype\\);\\n',
+    '((?:        this\\.\\w+ = opts\\.\\w+;\\n)*)',
+    '    \\}\\n',
+    '\\}\\n?$',
+  ].join(''),
+);
+const DECLARED_MEMBER = /^ {4}(\w+);$/gm;
+const ASSIGNED_MEMBER = /^ {8}this\.(\w+) = opts\.(\w+);$/gm;
+
+/** One class of an errors module as its parts, or undefined when it is not written as the template. */
+function errorClassParts(block) {
+  const match = ERROR_CLASS.exec(block);
+  if (match === null) return undefined;
+  const [, name, shapeId, fault, declared, assigned] = match;
+  const members = [...declared.matchAll(DECLARED_MEMBER)].map(([, member]) => member);
+  const assignments = [...assigned.matchAll(ASSIGNED_MEMBER)];
+  // Every member declared is read from the options under its own name, in the order declared.
+  if (assignments.length !== members.length || assignments.some(([, to, from], index) => to !== from || to !== members[index])) return undefined;
+  return { name, shapeId, fault, members };
+}
+
+const SHAPE_NAMESPACE = /^(.*#)\w+$/;
+
+/** An errors module with each class written as the template made by one call to deploy/sdk-error-classes.ts. */
+function withCompactErrorClasses(text, helperPath) {
+  const header = ERRORS_HEADER.exec(text);
+  if (header === null) return text;
+  const blocks = text.slice(header[0].length).split(/\n(?=export class )/);
+  if (!blocks.every((block) => block.startsWith('export class '))) return text;
+  const parts = blocks.map(errorClassParts);
+  // The namespace of the file's shapeIds: the first class's (the clients that write none give none).
+  const first = parts.find((part) => part?.shapeId !== undefined);
+  const namespace = first === undefined ? undefined : SHAPE_NAMESPACE.exec(first.shapeId)?.[1];
+  const compact = (part) => part !== undefined && (namespace === undefined ? part.shapeId === undefined : part.shapeId === `${namespace}${part.name}`);
+  if (!parts.some(compact)) return text;
+  const make = [
+    `import { sdkErrorClasses as __sdkErrorClasses } from ${JSON.stringify(helperPath)};`,
+    `const __errorClass = /* @__PURE__ */ __sdkErrorClasses(__BaseException${namespace === undefined ? '' : `, ${JSON.stringify(namespace)}`});`,
+  ];
+  const classes = blocks.map((block, index) => {
+    const part = parts[index];
+    if (!compact(part)) return block.endsWith('\n') ? block.slice(0, -1) : block;
+    const args = [part.name, part.fault, ...part.members].map((arg) => JSON.stringify(arg)).join(', ');
+    return `export const ${part.name} = /* @__PURE__ */ __errorClass(${args});`;
+  });
+  return `${header[0]}${make.join('\n')}\n${classes.join('\n')}\n`;
+}
+
+const sdkErrorClassesCompact = {
+  name: 'sdk-error-classes-compact',
+  setup(build) {
+    build.onLoad({ filter: SDK_ERRORS }, async ({ path }) => {
+      const { readFile } = await import('node:fs/promises');
+      const { dirname, join } = await import('node:path');
+      return { contents: withCompactErrorClasses(await readFile(path, 'utf8'), join(dirname(module.filename), 'sdk-error-classes.ts')), loader: 'js' };
+    });
+  },
+};
+
 // Before sdkSchemaLiteralKeys: esbuild takes the first plugin that loads a file, and this one also makes its keys literal.
-module.exports = [securityHubFindingsAsDocuments, sdkSchemaLiteralKeys, lambdaCredentialChain, jsonpathLeftOut, sdkClientVersionOnly, eventStreamsLeftOut];
+module.exports = [
+  securityHubFindingsAsDocuments,
+  sdkSchemaLiteralKeys,
+  lambdaCredentialChain,
+  jsonpathLeftOut,
+  sdkClientVersionOnly,
+  eventStreamsLeftOut,
+  sdkErrorClassesCompact,
+  rulesEngineEventsOnNode,
+];
 module.exports.sdkSchemaLiteralKeys = sdkSchemaLiteralKeys;
 module.exports.lambdaCredentialChain = lambdaCredentialChain;
 module.exports.jsonpathLeftOut = jsonpathLeftOut;
 module.exports.securityHubFindingsAsDocuments = securityHubFindingsAsDocuments;
 module.exports.sdkClientVersionOnly = sdkClientVersionOnly;
 module.exports.eventStreamsLeftOut = eventStreamsLeftOut;
+module.exports.sdkErrorClassesCompact = sdkErrorClassesCompact;
+module.exports.rulesEngineEventsOnNode = rulesEngineEventsOnNode;
+module.exports.withCompactErrorClasses = withCompactErrorClasses;
 module.exports.withFindingsAsDocuments = withFindingsAsDocuments;
 module.exports.withLiteralKeys = withLiteralKeys;
