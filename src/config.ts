@@ -79,6 +79,8 @@ const environmentSchema = z.object({
     optionalString,
     z.optional(matching(/^(arn:aws[\w-]*:kms:[\w-]+:\d{12}:(key|alias)\/[\w/-]+|alias\/[\w/-]+|[0-9a-f-]{36}|mrk-[0-9a-f]{32})$/, 'must be a KMS key id, key ARN, alias name or alias ARN')),
   ),
+  // The account investigators work in: evidence snapshots shared with `forensics` go to it (absent: they stay in the member account).
+  RIPOSTE_FORENSICS_ACCOUNT: z.pipe(optionalString, z.optional(matching(/^\d{12}$/, 'must be a 12-digit AWS account id'))),
   RIPOSTE_EVIDENCE_SIGNING_ALGORITHM: z._default(z.enum(['ECDSA_SHA_256', 'RSASSA_PSS_SHA_256']), 'ECDSA_SHA_256'),
   RIPOSTE_RESUME_QUEUE_URL: z.pipe(optionalString, z.optional(z.url({ protocol: /^https?$/, error: 'must be an SQS queue URL' }))),
   RIPOSTE_RECORD_RETRY_QUEUE_URL: z.pipe(optionalString, z.optional(z.url({ protocol: /^https?$/, error: 'must be an SQS queue URL' }))),
@@ -133,6 +135,8 @@ export interface DeploymentResources {
   readonly evidenceBuckets?: Readonly<Record<string, string>>;
   /** The asymmetric KMS key that signs each run's evidence manifest, and how (absent: manifests are unsigned). */
   readonly evidenceSigningKey?: EvidenceSigningKey;
+  /** The forensics account (`RIPOSTE_FORENSICS_ACCOUNT`): what a step's `shareWithAccount: forensics` shares with. */
+  readonly forensicsAccount?: string;
   readonly resumeQueueUrl?: string;
   /** Where a finding note or workflow update that did not land is retried from, and how (absent: not retried). */
   readonly recordRetry?: RecordRetryResource;
@@ -235,6 +239,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
         'evidenceSigningKey',
         env.RIPOSTE_EVIDENCE_SIGNING_KEY === undefined ? undefined : Object.freeze({ keyId: env.RIPOSTE_EVIDENCE_SIGNING_KEY, algorithm: env.RIPOSTE_EVIDENCE_SIGNING_ALGORITHM }),
       ),
+      ...defined('forensicsAccount', env.RIPOSTE_FORENSICS_ACCOUNT),
       ...defined('resumeQueueUrl', env.RIPOSTE_RESUME_QUEUE_URL),
       ...defined(
         'recordRetry',

@@ -37,7 +37,8 @@ const AWS_MANAGED_ALIAS = /(^|:)alias\/aws\//;
 
 const params = z.strictObject({
   copyTags: z._default(z.boolean(), true),
-  shareWithAccount: z.optional(z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id'))),
+  /** A 12-digit account id, or `forensics`: the deployment's forensics account (`RIPOSTE_FORENSICS_ACCOUNT`). */
+  shareWithAccount: z.optional(z.string().check(z.regex(/^(\d{12}|forensics)$/, "must be a 12-digit AWS account id, or forensics (the deployment's forensics account)"))),
   /**
    * The customer managed key encrypted snapshots are copied under before
    * they are shared (alias, alias ARN, key id or key ARN). Its key policy
@@ -53,6 +54,17 @@ const params = z.strictObject({
   ),
 });
 type Params = z.output<typeof params>;
+
+/**
+ * The account the snapshots go to: the one the step names, or for
+ * `forensics` the deployment's forensics account (none configured: the
+ * snapshots stay in the member account, and the step says why).
+ */
+function shareTargetOf(context: ActionContext, wanted: Params): { account: string | undefined; note: string } {
+  if (wanted.shareWithAccount !== 'forensics') return { account: wanted.shareWithAccount, note: '' };
+  const account = context.hosting.forensicsAccount;
+  return account === undefined ? { account: undefined, note: '; not shared: no forensics account is configured (RIPOSTE_FORENSICS_ACCOUNT)' } : { account, note: '' };
+}
 
 /** Tag keys Riposte puts on evidence snapshots and their forensics copies; DescribeSnapshots finds a run's snapshots by them. */
 export const EvidenceTag = {
@@ -279,7 +291,10 @@ export type SnapshotSharesUndo = {
  * failed half way snapshots only the volumes still missing. The price:
  * snapshots of different volumes are not crash-consistent with each other.
  *
- * With `shareWithAccount`:
+ * With `shareWithAccount` (an account id, or `forensics` for the
+ * deployment's forensics account, `RIPOSTE_FORENSICS_ACCOUNT`; with none
+ * configured the snapshots stay in the member account and the summaries say
+ * so):
  * - an unencrypted snapshot is shared as it is (createVolumePermission);
  * - an encrypted one (under the AWS managed key, which cannot be shared, or
  *   under the owner's customer managed key, whose policy Riposte never
@@ -342,7 +357,7 @@ export const snapshotVolumes = defineAction({
       const ec2 = context.clients.create(EC2Client, context.target);
       const state = await readState(context, ec2);
       const missing = state.volumes.filter((volume) => !state.snapshots.has(volume.volumeId));
-      const account = wanted.shareWithAccount;
+      const { account, note: unshared } = shareTargetOf(context, wanted);
       const changes: PlannedChange[] = missing.map((volume) => ({ field: `snapshots.${volume.volumeId}`, from: null, to: `new snapshot of ${volume.device}` }));
       if (account !== undefined) {
         const delivery = deliveryOf(state);
@@ -368,7 +383,7 @@ export const snapshotVolumes = defineAction({
             ? `${state.instanceId}: no EBS volume attached; nothing to snapshot`
             : missing.length === 0
               ? `${state.instanceId}: every volume already has an evidence snapshot for run ${context.runId} (${snapshotList(state)})${pendingWork === 0 ? '' : `; would copy or share ${pendingWork} for ${account}`}`
-              : `${state.instanceId}: would snapshot ${listed(missing)}${share}`,
+              : `${state.instanceId}: would snapshot ${listed(missing)}${share}${unshared}`,
         changes,
       };
     },
@@ -401,7 +416,7 @@ export const snapshotVolumes = defineAction({
       for (const { volume, snapshot } of fresh) snapshots.set(volume.volumeId, { ...snapshot, Tags: snapshotTags(context, state.instanceId, volume, wanted.copyTags) });
       const changes: PlannedChange[] = fresh.map(({ volume, snapshot }) => ({ field: `snapshots.${volume.volumeId}`, from: null, to: snapshot.SnapshotId }));
 
-      const account = wanted.shareWithAccount;
+      const { account, note: unshared } = shareTargetOf(context, wanted);
       if (account === undefined) {
         const after: EvidenceState = { ...state, snapshots };
         return {
@@ -413,7 +428,7 @@ export const snapshotVolumes = defineAction({
               ? `${state.instanceId}: no EBS volume attached; nothing snapshotted`
               : fresh.length === 0
                 ? `evidence snapshots for run ${context.runId} already exist (${snapshotList(after)}); nothing created`
-                : `${state.instanceId}: snapshotted ${fresh.map(({ volume, snapshot }) => `${volume.volumeId} (${volume.device}) -> ${snapshot.SnapshotId}`).join(', ')}`,
+                : `${state.instanceId}: snapshotted ${fresh.map(({ volume, snapshot }) => `${volume.volumeId} (${volume.device}) -> ${snapshot.SnapshotId}`).join(', ')}${unshared}`,
           changes,
         };
       }
@@ -572,7 +587,7 @@ export const snapshotVolumes = defineAction({
       const ec2 = context.clients.create(EC2Client, context.target);
       const state = await readState(context, ec2);
       const missing = state.volumes.filter((volume) => !state.snapshots.has(volume.volumeId));
-      const account = wanted.shareWithAccount;
+      const { account, note: unshared } = shareTargetOf(context, wanted);
       const failing = missing.map((volume) => `${volume.volumeId} (${volume.device}) has no evidence snapshot for run ${context.runId}`);
       if (account !== undefined) {
         const delivery = deliveryOf(state);
@@ -596,7 +611,7 @@ export const snapshotVolumes = defineAction({
             ? failing.join('; ')
             : state.volumes.length === 0
               ? `${state.instanceId}: no EBS volume attached`
-              : `every attached volume has an evidence snapshot for run ${context.runId} (${snapshotList(state)})${account === undefined ? '' : `, shared with ${account}`}`,
+              : `every attached volume has an evidence snapshot for run ${context.runId} (${snapshotList(state)})${account === undefined ? unshared : `, shared with ${account}`}`,
       };
     },
   },

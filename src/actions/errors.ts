@@ -180,6 +180,23 @@ export class UnmanagedSecurityGroupError extends RiposteError {
 }
 
 /**
+ * A Riposte quarantine group under the step's name exists for the other
+ * purpose (no rules, or Systems Manager endpoints): its rules are decided by
+ * that purpose and other instances are in it, so the step will not change
+ * them. Choose another `quarantineGroupName`; retrying cannot help.
+ */
+export class QuarantineGroupPurposeError extends RiposteError {
+  override readonly name: string = 'QuarantineGroupPurposeError';
+  readonly code = 'EC2_QUARANTINE_GROUP_PURPOSE';
+  constructor(action: string, context: ActionContext, group: { readonly id: string; readonly name: string; readonly vpcId: string }, found: string, wanted: string) {
+    super(
+      `${action}: security group ${group.id} ("${group.name}") in ${group.vpcId} is Riposte's riposte:purpose=${found} group, and this step needs a ${wanted} group: choose another quarantineGroupName`,
+      { context: { ...where(context), resource: group.id, step: action } },
+    );
+  }
+}
+
+/**
  * The step's security group is not a VPC's default security group (its
  * name is not `default`): emptying it could cut traffic the group exists
  * to allow, so the action refuses to plan, run or verify against it.

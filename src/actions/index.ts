@@ -29,6 +29,7 @@ export {
   InstanceProfileConflictError,
   NotDefaultSecurityGroupError,
   NotificationTopicMissingError,
+  QuarantineGroupPurposeError,
   ResourceTagsUnreadableError,
   SecurityGroupNotFoundError,
   SsmCommandFailedError,
@@ -44,7 +45,7 @@ export type { SecurityHubFindingUpdate } from './finding-update.js';
 export { publishToTopic, SNS_SUBJECT_MAX, snsSubject } from './notify.js';
 export type { SnsNotification } from './notify.js';
 // What the actions leave on resources, for whoever reads them back.
-export { MANAGED_TAG, PREVIOUS_GROUPS_TAG } from './ec2-isolate.js';
+export { MANAGED_TAG, PREVIOUS_GROUPS_TAG, quarantineGroupNameOf } from './ec2-isolate.js';
 export { EvidenceTag } from './ec2-snapshot-volumes.js';
 export { REVOKE_POLICY_NAME } from './iam-revoke-role-sessions.js';
 export { ActionTarget } from './types.js';
@@ -67,7 +68,8 @@ export type {
   SecurityGroupFacts,
   SecurityGroupTarget,
 } from './target.js';
-export type { ActionBehaviour, ActionContext, ActionOutcome, ActionPlan, HostingServices, PlannedChange, Verification } from './runtime.js';
+export { stepOrderOf } from './runtime.js';
+export type { ActionBehaviour, ActionContext, ActionOutcome, ActionPlan, HostingServices, NeighbourStep, PlannedChange, StepOrder, Verification } from './runtime.js';
 
 /** Every action Riposte ships, in one list the registry and the tests share. */
 export const BUILT_IN_ACTIONS = [

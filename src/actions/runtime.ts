@@ -15,6 +15,8 @@ export interface HostingServices {
   readonly evidenceBuckets?: Readonly<Record<string, string>>;
   /** Signs each run's evidence manifest (`RIPOSTE_EVIDENCE_SIGNING_KEY`); absent: manifests are stored unsigned. */
   readonly evidenceSigner?: ManifestSigner;
+  /** The forensics account (`RIPOSTE_FORENSICS_ACCOUNT`): where `shareWithAccount: forensics` shares evidence snapshots. */
+  readonly forensicsAccount?: string;
   /** SNS topic for notifications. */
   readonly topicArn?: string;
 }
@@ -47,6 +49,43 @@ export interface ActionContext {
   readonly playbookId?: string;
   /** Outcomes of the steps before this one in the same run (what a notification reports). */
   readonly previousOutcomes?: readonly ActionOutcome[];
+  /**
+   * Where this step stands among its playbook's steps, for an action whose
+   * work depends on what the others will have done by the time it runs
+   * (a collection from inside an instance the playbook isolates). Absent
+   * outside a playbook run.
+   */
+  readonly order?: StepOrder;
+}
+
+/** Another step of the same playbook, as the compiler validated it (defaults applied). */
+export interface NeighbourStep {
+  readonly action: string;
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+/** The playbook's other steps as they stand to one step. */
+export interface StepOrder {
+  /** Steps of earlier groups: ended before this one starts. */
+  readonly before: readonly NeighbourStep[];
+  /** Steps of this step's own group (`concurrent`): running beside it. */
+  readonly beside: readonly NeighbourStep[];
+  /** Steps of later groups: start once this one has ended. */
+  readonly after: readonly NeighbourStep[];
+}
+
+/** The order around step `index` of `steps`: a step marked `concurrent` joins the group of the step before it. */
+export function stepOrderOf(steps: readonly (NeighbourStep & { readonly concurrent: boolean })[], index: number): StepOrder {
+  let start = index;
+  while (start > 0 && steps[start]?.concurrent === true) start -= 1;
+  let end = index + 1;
+  while (end < steps.length && steps[end]?.concurrent === true) end += 1;
+  const view = ({ action, params }: NeighbourStep): NeighbourStep => ({ action, params });
+  return {
+    before: steps.slice(0, start).map(view),
+    beside: steps.slice(start, end).flatMap((step, at) => (start + at === index ? [] : [view(step)])),
+    after: steps.slice(end).map(view),
+  };
 }
 
 /** One field an action would change, from what to what. */

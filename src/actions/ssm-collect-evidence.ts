@@ -1,4 +1,4 @@
-import { AssociateIamInstanceProfileCommand, DisassociateIamInstanceProfileCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { AssociateIamInstanceProfileCommand, DescribeSecurityGroupsCommand, DisassociateIamInstanceProfileCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SendCommandCommand, SSMClient, type GetCommandInvocationCommandOutput } from '@aws-sdk/client-ssm';
 import * as z from '../zod.js';
@@ -6,11 +6,11 @@ import * as z from '../zod.js';
 import { instanceArnOf } from './arns.js';
 import { CollectionToolMissingError, InstanceNotManagedError, InstanceProfileInUseError } from './collection-errors.js';
 import { currentAssociation } from './ec2-detach-instance-profile.js';
-import { instanceIdOf, onInstance } from './ec2-instance.js';
+import { describeInstance, instanceIdOf, onInstance } from './ec2-instance.js';
 import { SsmCommandFailedError } from './errors.js';
 import { evidenceBucketOf, evidenceDocument, evidenceS3Of, readObject, sha256, writeJsonEvidence, writeOnce } from './evidence-store.js';
 import { defineAction } from './registry.js';
-import type { ActionBehaviour, ActionContext, ActionOutcome, ActionPlan } from './runtime.js';
+import type { ActionBehaviour, ActionContext, ActionOutcome, ActionPlan, NeighbourStep, StepOrder } from './runtime.js';
 import { COMMENT_LIMIT, evidenceKeyOf, isTerminal, RECHECK_SECONDS, unmanagedReason, waitForCommand } from './ssm-run-command.js';
 
 const ACTION = 'ssm.collect-evidence';
@@ -147,6 +147,82 @@ export function missingToolOf(stderr: string): { tool: string; path: string } | 
   return tool === undefined || tool === '' ? undefined : { tool, path: path.join(' ') };
 }
 
+/** The action that moves the instance into a quarantine group. */
+const ISOLATE = 'ec2.isolate';
+/** The action that removes the instance's own profile, which the collection needs gone. */
+const DETACH_PROFILE = 'ec2.detach-instance-profile';
+
+/**
+ * When the collection runs against the playbook's isolation, and so whether
+ * Systems Manager can still reach the agent: the quarantine group denies all
+ * egress unless `ec2.isolate` is asked to open it to the VPC's Systems
+ * Manager endpoints (`ssmEndpoints: true`).
+ */
+export type CollectionTiming =
+  /** The playbook does not isolate the instance. */
+  | { readonly kind: 'unisolated' }
+  /** Every isolation starts after this step has ended. */
+  | { readonly kind: 'before-isolation' }
+  /** Isolated first (or beside), with egress to the Systems Manager endpoints. */
+  | { readonly kind: 'through-endpoints' }
+  /** Isolated first (or beside) with no egress: nothing can be collected. */
+  | { readonly kind: 'none'; readonly reason: string };
+
+/** The collection's timing, from where the step stands among the playbook's steps (no order known: treated as unisolated). */
+export function collectionTimingOf(order: StepOrder | undefined): CollectionTiming {
+  const isolations = (steps: readonly NeighbourStep[] | undefined) => (steps ?? []).filter((step) => step.action === ISOLATE);
+  const first = [...isolations(order?.before).map((step) => ({ step, where: 'before' })), ...isolations(order?.beside).map((step) => ({ step, where: 'beside' }))];
+  if (first.length === 0) return isolations(order?.after).length > 0 ? { kind: 'before-isolation' } : { kind: 'unisolated' };
+  const closed = first.find(({ step }) => step.params.ssmEndpoints !== true);
+  if (closed === undefined) return { kind: 'through-endpoints' };
+  return {
+    kind: 'none',
+    reason: `${ISOLATE} runs ${closed.where} this step and its quarantine group allows no egress, so Systems Manager cannot reach the instance (order ${ACTION} before ${ISOLATE}, or give ${ISOLATE} ssmEndpoints: true)`,
+  };
+}
+
+/** What the plan says of the timing, before the rest of its summary. */
+function timingNote(timing: CollectionTiming): string {
+  switch (timing.kind) {
+    case 'before-isolation':
+      return 'before isolation: ';
+    case 'through-endpoints':
+      return `after isolation, through the VPC's Systems Manager endpoints (${ISOLATE} ssmEndpoints; without them nothing is collected): `;
+    default:
+      return '';
+  }
+}
+
+/**
+ * Why an isolated instance cannot reach Systems Manager, if it cannot: every
+ * one of its interfaces is only in groups with no outbound rule (the
+ * quarantine group of a VPC without the endpoints).
+ */
+async function egressReason(context: ActionContext, instanceId: string): Promise<string | undefined> {
+  const instance = await describeInstance(ACTION, context, instanceId);
+  const byInterface = (instance.NetworkInterfaces ?? []).map((eni) => (eni.Groups ?? []).flatMap((group) => (group.GroupId === undefined ? [] : [group.GroupId])));
+  const ids = [...new Set(byInterface.flat())].sort();
+  if (byInterface.length === 0 || ids.length === 0) return undefined;
+  const ec2 = context.clients.create(EC2Client, context.target);
+  const { SecurityGroups } = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ids }));
+  const open = new Set((SecurityGroups ?? []).flatMap((group) => ((group.IpPermissionsEgress ?? []).length > 0 && group.GroupId !== undefined ? [group.GroupId] : [])));
+  return byInterface.some((groups) => groups.some((group) => open.has(group)))
+    ? undefined
+    : `${instanceId} is isolated in ${ids.join(', ')}, which allow${ids.length === 1 ? 's' : ''} no egress (the VPC lacks the Systems Manager endpoints ${ISOLATE} would open it to)`;
+}
+
+/**
+ * Why Systems Manager cannot reach the instance now, if it cannot: the
+ * playbook's order, the agent's state, or (after an isolation through the
+ * endpoints) a quarantine that had no endpoints to open.
+ */
+async function unreachableReason(context: ActionContext, instanceId: string, timing: CollectionTiming, phase: 'plan' | 'run'): Promise<string | undefined> {
+  if (timing.kind === 'none') return timing.reason;
+  const reason = await unmanagedReason(context, instanceId);
+  if (reason !== undefined || phase === 'plan' || timing.kind !== 'through-endpoints') return reason;
+  return egressReason(context, instanceId);
+}
+
 const forensicProfileArnOf = (context: ActionContext, name: string): string => `arn:${context.target.partition}:iam::${context.target.account}:instance-profile/${name}`;
 
 const readJson = async <T>(s3: S3Client, bucket: string, key: string): Promise<T | undefined> => {
@@ -232,25 +308,28 @@ export function collectEvidenceBehaviour(options: CollectEvidenceOptions = {}): 
           summary: `collection ${stored.data.commandId} of run ${context.runId} already ran (${stored.data.status}); record at s3://${bucket}/${keys.record}`,
           changes: [],
         };
-      const reason = await unmanagedReason(context, instanceId);
+      const timing = collectionTimingOf(context.order);
+      const reason = await unreachableReason(context, instanceId, timing, 'plan');
       if (reason !== undefined) {
         return {
           ...base,
           compliant: wanted.onUnmanaged === 'skip',
-          summary: `not managed by Systems Manager: would ${wanted.onUnmanaged === 'skip' ? 'skip the collection' : 'fail the step'} (${reason})`,
+          summary: `${timing.kind === 'none' ? 'no collection' : 'not managed by Systems Manager'}: would ${wanted.onUnmanaged === 'skip' ? 'skip the collection' : 'fail the step'} (${reason})`,
           changes: [],
         };
       }
       const forensicArn = forensicProfileArnOf(context, wanted.instanceProfile);
       const association = await currentAssociation(context, instanceId);
       const memory = wanted.memoryCapture === undefined ? '' : `capture memory with ${wanted.memoryCapture.tool} at ${wanted.memoryCapture.path}, then `;
+      // A profile an earlier step of the playbook removes is gone by the time this step runs.
+      const detachedFirst = (context.order?.before ?? []).some((step) => step.action === DETACH_PROFILE);
       return {
         ...base,
         compliant: false,
         summary:
-          association !== null && association.instanceProfileArn !== forensicArn
+          association !== null && association.instanceProfileArn !== forensicArn && !detachedFirst
             ? `would refuse: ${instanceId} has instance profile ${association.instanceProfileArn} (detach it first)`
-            : `would attach ${forensicArn}, ${memory}run ${wanted.commands.length} command${wanted.commands.length === 1 ? '' : 's'} with output to s3://${bucket}/${keys.outputPrefix}/, and remove the profile`,
+            : `${timingNote(timing)}would attach ${forensicArn}${association !== null && association.instanceProfileArn !== forensicArn ? ` once ${DETACH_PROFILE} has removed ${association.instanceProfileArn}` : ''}, ${memory}run ${wanted.commands.length} command${wanted.commands.length === 1 ? '' : 's'} with output to s3://${bucket}/${keys.outputPrefix}/, and remove the profile`,
         changes: [{ field: 'evidence.ssm-collect-evidence', from: null, to: keys.record }],
       };
     },
@@ -271,10 +350,10 @@ export function collectEvidenceBehaviour(options: CollectEvidenceOptions = {}): 
       // A command an earlier attempt of this run sent (and left running) is waited for, whatever the agent's state now.
       let commandId = (await readJson<SentRecord>(s3, bucket, keys.sent))?.commandId;
       if (commandId === undefined) {
-        const reason = await unmanagedReason(context, instanceId);
+        const reason = await unreachableReason(context, instanceId, collectionTimingOf(context.order), 'run');
         if (reason !== undefined) {
           if (wanted.onUnmanaged === 'fail') throw new InstanceNotManagedError(ACTION, context, instanceId, reason);
-          return outcomeOf(context, instanceId, { changed: false, summary: `not managed by Systems Manager: collection skipped (${reason})`, changes: [] });
+          return outcomeOf(context, instanceId, { changed: false, summary: `Systems Manager cannot reach the instance: collection skipped (${reason})`, changes: [] });
         }
       }
 
@@ -327,10 +406,10 @@ export function collectEvidenceBehaviour(options: CollectEvidenceOptions = {}): 
       const { bucket, instanceId, keys, s3, stored } = await collectionOf(context, wanted);
       const forensicArn = forensicProfileArnOf(context, wanted.instanceProfile);
       if (stored === undefined) {
-        const reason = await unmanagedReason(context, instanceId);
+        const reason = await unreachableReason(context, instanceId, collectionTimingOf(context.order), 'run');
         return reason === undefined
           ? { compliant: false, summary: `no collection record for run ${context.runId} at s3://${bucket}/${keys.record}` }
-          : { compliant: wanted.onUnmanaged === 'skip', summary: `not managed by Systems Manager: nothing collected (${reason})` };
+          : { compliant: wanted.onUnmanaged === 'skip', summary: `Systems Manager cannot reach the instance: nothing collected (${reason})` };
       }
       const association = await currentAssociation(context, instanceId);
       const failing: string[] = association?.instanceProfileArn === forensicArn ? [`${forensicArn} is still attached`] : [];
@@ -369,6 +448,15 @@ export function collectEvidenceBehaviour(options: CollectEvidenceOptions = {}): 
  * - **Managed only.** DescribeInstanceInformation must show the instance
  *   Online. Otherwise the collection is skipped with the reason (the plan
  *   says so too), or the step fails with `onUnmanaged: fail`.
+ * - **Against isolation.** `ec2.isolate`'s quarantine group denies all
+ *   egress, so the playbook's order decides, and the plan says which:
+ *   - this step before `ec2.isolate`: collection before isolation;
+ *   - after it (or beside it) with `ssmEndpoints: true`: collection through
+ *     the VPC's Systems Manager endpoints; a VPC without them leaves the
+ *     quarantine with no egress, which the run reads back (the instance's
+ *     groups) and skips the collection, saying why;
+ *   - after it without: no collection (skipped, or failed with
+ *     `onUnmanaged: fail`), never a command that cannot arrive.
  * - **The forensic profile** (`instanceProfile`, default
  *   `RiposteForensicCollection`, created by the member template: a role
  *   trusted by ec2.amazonaws.com allowed only the SSM agent's messaging and
@@ -414,6 +502,9 @@ export const collectEvidence = defineAction({
       'ssm:SendCommand',
       'ssm:GetCommandInvocation',
       'ec2:DescribeIamInstanceProfileAssociations',
+      // Whether an isolated instance's groups still let it reach Systems Manager.
+      'ec2:DescribeInstances',
+      'ec2:DescribeSecurityGroups',
       'ec2:AssociateIamInstanceProfile',
       'ec2:DisassociateIamInstanceProfile',
       'iam:PassRole',

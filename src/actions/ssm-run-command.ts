@@ -63,13 +63,15 @@ const bucketOf = (context: ActionContext): string => evidenceBucketOf(ACTION, co
 
 /**
  * The evidence key is deterministic: `ssm-<request>.json`, where `<request>`
- * is the first 16 hex digits of the SHA-256 of the document, the commands
- * and the run id. The command id is only known after SendCommand, so a key
- * named by it could not be looked up before sending; this one can, which is
- * what makes run() idempotent per run (the command id is inside the object).
+ * is the first 16 hex digits of the SHA-256 of the document and the
+ * commands, under the run's own prefix (so the same request is one key per
+ * run, and a case replayed twice names the same key). The command id is only
+ * known after SendCommand, so a key named by it could not be looked up
+ * before sending; this one can, which is what makes run() idempotent per run
+ * (the command id is inside the object).
  */
 export function evidenceKeyOf(context: ActionContext, instanceId: string, wanted: Pick<Params, 'document' | 'commands'>): string {
-  const request = sha256(JSON.stringify([wanted.document, wanted.commands, context.runId])).slice(0, 16);
+  const request = sha256(JSON.stringify([wanted.document, wanted.commands])).slice(0, 16);
   return `evidence/${context.target.account}/${instanceId}/${context.runId}/ssm-${request}.json`;
 }
 const sentKeyOf = (evidenceKey: string): string => evidenceKey.replace(/\.json$/, '.sent.json');

@@ -67,9 +67,10 @@ const HOSTING = 'riposte';
 
 /**
  * IAM's service prefix for an SDK client's name, where the two differ
- * (`EventBridgeClient` signs as `events`); otherwise the name lower-cased.
+ * (`EventBridgeClient` signs as `events`, both load balancer clients as
+ * `elasticloadbalancing`); otherwise the name lower-cased.
  */
-const SERVICE_PREFIX: Readonly<Record<string, string>> = { EventBridge: 'events' };
+const SERVICE_PREFIX: Readonly<Record<string, string>> = { EventBridge: 'events', ElasticLoadBalancingV2: 'elasticloadbalancing' };
 
 function callOf(context: HandlerExecutionContext): string {
   const client = (context.clientName ?? 'Unknown').replace(/Client$/, '');
@@ -171,7 +172,7 @@ export class AwsReplay {
   readonly missing: ReplayMissingAnswerError[] = [];
   readonly #answers: readonly Answer[];
   /** Riposte's own bucket (evidence), by bucket and key: it starts empty, and holds what the run writes. */
-  readonly #objects = new Map<string, { readonly bytes: Uint8Array; readonly metadata: Record<string, string> }>();
+  readonly #objects = new Map<string, { readonly bytes: Uint8Array; readonly metadata: Record<string, string>; readonly legalHold?: 'ON' }>();
   /** The changes answered so far, by their index in the world: where the account's timeline stands. */
   readonly #made = new Set<number>();
   /** Member access key id → account, from the AssumeRole calls answered. */
@@ -294,14 +295,15 @@ export class AwsReplay {
     }
   }
 
-  /** Riposte's evidence bucket, as S3 keeps one: write-once puts, reads and listings of what was written. */
+  /** Riposte's evidence bucket, as S3 keeps one (with Object Lock, as the stack makes it): write-once puts, with a legal hold when asked, reads and listings of what was written. */
   #bucket(call: string, input: Record<string, unknown>): Record<string, unknown> {
     const bucket = text(input.Bucket);
     const key = text(input.Key);
     const id = `${bucket}/${key}`;
     if (call === 's3:PutObject') {
       if (input.IfNoneMatch === '*' && this.#objects.has(id)) throw serviceError('s3', 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
-      this.#objects.set(id, { bytes: bytesOf(input.Body), metadata: { ...((input.Metadata as Record<string, string> | undefined) ?? {}) } });
+      const legalHold = input.ObjectLockLegalHoldStatus === 'ON' ? { legalHold: 'ON' as const } : {};
+      this.#objects.set(id, { bytes: bytesOf(input.Body), metadata: { ...((input.Metadata as Record<string, string> | undefined) ?? {}) }, ...legalHold });
       return { ETag: '"replay"' };
     }
     if (call === 's3:GetObject') {
@@ -311,7 +313,7 @@ export class AwsReplay {
         transformToByteArray: () => Promise.resolve(object.bytes),
         transformToString: (encoding?: BufferEncoding) => Promise.resolve(Buffer.from(object.bytes).toString(encoding ?? 'utf8')),
       };
-      return { Body: body, Metadata: object.metadata, ContentLength: object.bytes.byteLength };
+      return { Body: body, Metadata: object.metadata, ContentLength: object.bytes.byteLength, ...(object.legalHold === undefined ? {} : { ObjectLockLegalHoldStatus: object.legalHold }) };
     }
     const prefix = `${bucket}/${text(input.Prefix)}`;
     const contents = [...this.#objects.keys()]

@@ -91,13 +91,7 @@ export const ACTION_PARAM_NOTES: ReadonlyMap<string, ReadonlyMap<string, string>
       ['screenshot', 'Also capture a console screenshot (`GetConsoleScreenshot`); one that cannot be taken is recorded as unavailable, with the reason, and never fails the step'],
     ]),
   ],
-  [
-    'ec2.isolate',
-    new Map([
-      ['allowAllFirst', 'Move every interface to an allow-all group first, so its tracked connections become untracked and stop at once when the quarantine group is applied'],
-      ['quarantineGroupName', 'Name of the quarantine security group (no inbound and no outbound rules) created in each VPC of the instance; must not start with `sg-`'],
-    ]),
-  ],
+  ['ec2.isolate', new Map([['allowAllFirst', 'Move every interface to an allow-all group first, so its tracked connections become untracked and stop at once when the quarantine group is applied']])],
   [
     'ec2.revoke-unrestricted-ingress',
     new Map([
@@ -109,7 +103,10 @@ export const ACTION_PARAM_NOTES: ReadonlyMap<string, ReadonlyMap<string, string>
     'ec2.snapshot-volumes',
     new Map([
       ['copyTags', 'Copy each volume’s own tags to its snapshot, beside Riposte’s evidence tags (`aws:` and `riposte:` keys are not copied)'],
-      ['shareWithAccount', 'Share the snapshots with this account (a forensics account) through their create-volume permission'],
+      [
+        'shareWithAccount',
+        'Share the snapshots with this account through their create-volume permission: a 12-digit account id, or `forensics` for the deployment’s forensics account (`RIPOSTE_FORENSICS_ACCOUNT`; none configured: nothing is shared, and the step says so)',
+      ],
       [
         'forensicsKmsKey',
         'With `shareWithAccount`: the customer managed key (alias, key id or ARN) each encrypted snapshot is copied under before the copy is shared; the member template creates `alias/riposte-forensics`. AWS managed keys (`alias/aws/…`) are refused: their snapshots cannot be shared',

@@ -1320,12 +1320,136 @@ def install_elbv2_targets() -> None:
     target_group._riposte_targets_by_port = True  # type: ignore[attr-defined]
 
 
+# ======================================================================================
+# EC2 security group rules: a rule to a prefix list keeps its description (issue 17)
+#
+# What ``ec2.isolate`` with ``ssmEndpoints`` relies on, where moto 5.2.1 departs from the
+# Amazon EC2 API reference. Laid out as for upstream: ``__init__`` and ``description``
+# belong on ``SecurityGroupRule``, the ``Description`` in ``SecurityGroup._flattened_rules``
+# (moto/ec2/models/security_groups.py). test/emulator/ec2-prefix-list-rules.int.test.ts
+# quotes the page.
+#
+# - PrefixListId (API reference, data type used in IpPermission.PrefixListIds): "Description:
+#   A description for the security group rule that references this prefix list ID." moto
+#   keeps only the id, so DescribeSecurityGroups and DescribeSecurityGroupRules answer the
+#   rule without the description it was authorized with (rules to an IP range keep theirs).
+#
+# Not emulated (the action does not rely on them): an interface endpoint's network
+# interfaces take a random private address rather than one from their subnet, and report
+# ``InterfaceType: interface`` (AWS: ``vpc_endpoint``), ``RequesterManaged: false`` and no
+# description; the endpoint reports no security groups when none was given (AWS: the VPC's
+# default group). ``RevokeSecurityGroupEgress``/``Ingress`` naming a rule that does not exist
+# fail with ``InvalidPermission.NotFound`` (AWS answers it in ``UnknownIpPermissions``).
+# ======================================================================================
+
+from moto.ec2.models import security_groups as ec2_security_groups  # noqa: E402
+
+# SecurityGroupRule(ec2_backend, ip_protocol, group_id, from_port, to_port, ip_range, source_group, prefix_list_id, ...)
+_PREFIX_LIST_ARGUMENT = 7
+
+
+def install_prefix_list_rule_descriptions() -> None:
+    """Keeps the description of a security group rule that references a prefix list."""
+    rule_class = ec2_security_groups.SecurityGroupRule
+    if getattr(rule_class, "_riposte_prefix_list_descriptions", False):
+        return
+    original_init = rule_class.__init__
+    original_flattened = ec2_security_groups.SecurityGroup._flattened_rules
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        prefix_list = kwargs.get("prefix_list_id", args[_PREFIX_LIST_ARGUMENT] if len(args) > _PREFIX_LIST_ARGUMENT else None)
+        self.prefix_list_description = prefix_list.get("Description") if isinstance(prefix_list, dict) else None
+
+    def description(self: Any) -> str | None:
+        return self.ip_range.get("Description") or getattr(self, "prefix_list_description", None)
+
+    def _flattened_rules(self: Any, rules: list[Any]) -> list[Any]:
+        views = original_flattened(self, rules)
+        for view in views:
+            for entry in view.prefix_list_ids:
+                rule = next(
+                    (
+                        candidate
+                        for candidate in rules
+                        if candidate.prefix_list_id == entry["PrefixListId"]
+                        and (candidate.ip_protocol, candidate.from_port, candidate.to_port) == (view.ip_protocol, view.from_port, view.to_port)
+                    ),
+                    None,
+                )
+                if rule is not None and getattr(rule, "prefix_list_description", None):
+                    entry["Description"] = rule.prefix_list_description
+        return views
+
+    rule_class.__init__ = __init__  # type: ignore[method-assign]
+    rule_class.description = property(description)  # type: ignore[assignment,method-assign]
+    ec2_security_groups.SecurityGroup._flattened_rules = _flattened_rules  # type: ignore[method-assign]
+    rule_class._riposte_prefix_list_descriptions = True  # type: ignore[attr-defined]
+
+
+# ======================================================================================
+# EC2 instance security groups: an instance's groups are its primary interface's (issue 17)
+#
+# What the isolation of an instance launched with security groups relies on (an Auto Scaling
+# group's launch template names them), where moto 5.2.1 departs from the Amazon EC2 User
+# Guide. test/emulator/ec2-instance-groups.int.test.ts quotes the page.
+#
+# - "Security groups for your EC2 instances": "When you launch an instance, you can specify
+#   one or more security groups. ... Security groups are associated with network
+#   interfaces. Changing an instance's security groups changes the security groups
+#   associated with the primary network interface (eth0)." moto keeps the groups an
+#   instance was launched with on the instance as well as on its interfaces, and answers an
+#   attached interface's groups as the union of both: after ModifyNetworkInterfaceAttribute
+#   the interface (and DescribeInstances) still lists the groups it was moved out of; after
+#   ModifyInstanceAttribute its primary interface keeps its old ones.
+# - Here an attached interface's groups are its own; changing the primary interface's groups
+#   changes the instance's, and changing the instance's changes its primary interface's.
+# ======================================================================================
+
+from moto.ec2.models import elastic_network_interfaces as eni_models  # noqa: E402
+from moto.ec2.models import instances as instance_models  # noqa: E402
+
+
+def install_primary_interface_groups() -> None:
+    """An instance's security groups and its primary network interface's are one list."""
+    interface_class = eni_models.NetworkInterface
+    if getattr(interface_class, "_riposte_own_groups", False):
+        return
+    eni_backend = eni_models.NetworkInterfaceBackend
+    instance_backend = instance_models.InstanceBackend
+    original_modify_interface = eni_backend.modify_network_interface_attribute
+    original_modify_instance = instance_backend.modify_instance_security_groups
+
+    def group_set(self: Any) -> Any:
+        return self._group_set
+
+    def modify_network_interface_attribute(self: Any, eni_id: str, group_ids: list[str], *args: Any, **kwargs: Any) -> None:
+        original_modify_interface(self, eni_id, group_ids, *args, **kwargs)
+        eni = self.get_network_interface(eni_id)
+        if group_ids and eni.instance is not None and eni.device_index == 0:
+            eni.instance.security_groups = list(eni._group_set)
+
+    def modify_instance_security_groups(self: Any, instance_id: str, new_group_id_list: list[str]) -> Any:
+        instance = original_modify_instance(self, instance_id, new_group_id_list)
+        primary = instance.nics.get(0)
+        if primary is not None:
+            primary._group_set = list(instance.security_groups)
+        return instance
+
+    interface_class.group_set = property(group_set)  # type: ignore[assignment,method-assign]
+    eni_backend.modify_network_interface_attribute = modify_network_interface_attribute  # type: ignore[method-assign]
+    instance_backend.modify_instance_security_groups = modify_instance_security_groups  # type: ignore[method-assign]
+    interface_class._riposte_own_groups = True  # type: ignore[attr-defined]
+
+
 def main(argv: list[str] | None = None) -> None:
     install()
     install_evidence_additions()
     install_ebs_snapshots()
     install_ssm_run_command()
     install_elbv2_targets()
+    install_prefix_list_rule_descriptions()
+    install_primary_interface_groups()
     from moto.server import main as moto_server_main
 
     moto_server_main(argv)

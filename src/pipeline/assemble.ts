@@ -77,6 +77,7 @@ export function assemblePipeline(config: Config, parts: PipelineParts): Pipeline
       ...(resources.evidenceBucket === undefined ? {} : { evidenceBucket: resources.evidenceBucket }),
       ...(resources.evidenceBuckets === undefined ? {} : { evidenceBuckets: resources.evidenceBuckets }),
       ...(resources.evidenceSigningKey === undefined ? {} : { evidenceSigner: evidenceSignerOf(factory, resources.evidenceSigningKey) }),
+      ...(resources.forensicsAccount === undefined ? {} : { forensicsAccount: resources.forensicsAccount }),
       ...(resources.topicArn === undefined ? {} : { topicArn: resources.topicArn }),
     },
     recorder: parts.recorder ?? AwsRunRecorder.fromConfig(factory, config, parts.recordRetryQueue),

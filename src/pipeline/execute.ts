@@ -102,7 +102,13 @@ export async function execute(run: ExecutingRun): Promise<VerifyingRun | PausedR
     const entry = (status: StepRecord['status'], summary: string, extra: Partial<StepRecord> = {}): StepRecord => stepRecord(services, { index, action: step.action }, 'run', status, summary, extra);
     try {
       const actionContext = {
-        ...stepContext(services, context, index, { runId: writer.runId, correlationId: writer.record.correlationId, playbookId: context.playbookId, earlierRunIds: context.earlierRunIds ?? [] }),
+        ...stepContext(
+          services,
+          context,
+          index,
+          { runId: writer.runId, correlationId: writer.record.correlationId, playbookId: context.playbookId, earlierRunIds: context.earlierRunIds ?? [] },
+          plan.playbookSteps,
+        ),
         previousOutcomes: [...previousOutcomes],
       };
       const outcome = await runStep({ registry: services.registry, action: step.action }, actionContext, step.params);

@@ -339,7 +339,7 @@ export class Pipeline {
   }
 
   /**
-   * Undoes a run's reversible changes, newest first, from what the ledger
+   * Undoes a run's reversible changes, last step first, from what the ledger
    * recorded, as a run of its own (`rollbackOf`); the original becomes
    * `rolled-back` when every undo succeeded.
    *

@@ -23,6 +23,7 @@ function planOf(context: RunContext, playbook: CompiledPlaybook, records: Readon
     playbookId: playbook.playbook.id,
     matched: context.matched,
     steps,
+    playbookSteps: playbook.playbook.steps,
     changesResources: steps.some((planned) => planned.record.status === 'changed' && planned.action.changesResources),
   };
 }
@@ -46,12 +47,18 @@ export async function plan(run: GuardedRun): Promise<PlannedRun> {
   const planned = await Promise.all(
     steps.map(async (step, index): Promise<StepRecord> => {
       try {
-        const actionContext = stepContext(services, context, index, {
-          runId: writer.runId,
-          correlationId: writer.record.correlationId,
-          playbookId: context.playbookId,
-          earlierRunIds: context.earlierRunIds ?? [],
-        });
+        const actionContext = stepContext(
+          services,
+          context,
+          index,
+          {
+            runId: writer.runId,
+            correlationId: writer.record.correlationId,
+            playbookId: context.playbookId,
+            earlierRunIds: context.earlierRunIds ?? [],
+          },
+          steps,
+        );
         const outcome = await planStep({ registry: services.registry, action: step.action }, actionContext, step.params);
         return stepRecord(services, { index, action: step.action }, 'plan', outcome.compliant ? 'compliant' : 'changed', outcome.summary, { changes: outcome.changes });
       } catch (error) {

@@ -6,14 +6,20 @@ import { stepContext } from './targets.js';
 
 /**
  * The rolling-back stage of a rollback run: takes back each reversible
- * change run `original` recorded, newest first, from the `undo` it kept.
+ * change run `original` recorded, from the `undo` it kept, last step first.
+ * Step order, not the order the records were written: the steps of one
+ * group ended in whatever order AWS answered, while the playbook's order
+ * within the group says what must be undone before what (the quarantine is
+ * lifted before the instance returns to its Auto Scaling group and target
+ * groups, which list before the isolation). Groups run one after another,
+ * so across groups this is newest first as well.
  * One undo failing does not stop the others; the rollback succeeds only
  * when every undo did. Either way the finding is reopened (NOTIFIED).
  */
 export async function rollBack(run: RollingBackRun): Promise<EndingRun> {
   const { context, original } = run;
   const { services, writer, logger } = context;
-  const changes = original.steps.filter((step) => step.phase === 'run' && step.status === 'changed' && step.undo !== undefined).reverse();
+  const changes = original.steps.filter((step) => step.phase === 'run' && step.status === 'changed' && step.undo !== undefined).sort((a, b) => b.index - a.index);
   let failed = 0;
   let rolledBack = 0;
   for (const step of changes) {

@@ -37,6 +37,8 @@ export interface Plan {
   /** The conditions that made the playbook match, with the values they saw. */
   readonly matched: readonly ConditionOutcome[];
   readonly steps: readonly PlannedStep[];
+  /** Every step of the playbook in its order, planned or not: where each step stands among the others (ActionContext.order). */
+  readonly playbookSteps: readonly PlaybookStep[];
   /** Whether a step that changes resources would change something: what takes a change-limit slot. */
   readonly changesResources: boolean;
 }
@@ -125,7 +127,7 @@ export interface VerifyingRun {
   readonly results: ReadonlyMap<number, StepRecord>;
 }
 
-/** A run of its own that undoes run `original`'s changes, newest first. */
+/** A run of its own that undoes run `original`'s changes, last step first. */
 export interface RollingBackRun {
   readonly stage: 'rolling-back';
   readonly context: RunContext;

@@ -1,9 +1,10 @@
-import { targetResource, type ActionContext, type ActionDefinition, type LiveView, type ResolvedTarget } from '../actions/index.js';
+import { stepOrderOf, targetResource, type ActionContext, type ActionDefinition, type LiveView, type ResolvedTarget } from '../actions/index.js';
 import type { MemberTarget } from '../aws/index.js';
 import { ec2Arn, instanceIdIn, securityGroupIdIn } from '../aws-names.js';
 import { serializeError, type SerializedError } from '../errors.js';
 import type { Finding, Resource } from '../intake/index.js';
 import type { RunRecord } from '../ledger/index.js';
+import type { PlaybookStep } from '../playbooks/index.js';
 import { StoredTargetsInvalidError, TargetNotResolvedError } from './errors.js';
 import type { PipelineServices } from './types.js';
 
@@ -364,6 +365,7 @@ export function stepContext(
   run: StepTargeting,
   index: number,
   ids: { readonly runId: string; readonly correlationId: string; readonly playbookId: string; readonly earlierRunIds?: readonly string[] },
+  steps?: readonly PlaybookStep[],
 ): ActionContext {
   return {
     clients: services.clients,
@@ -374,6 +376,7 @@ export function stepContext(
     runId: ids.runId,
     playbookId: ids.playbookId,
     ...(ids.earlierRunIds === undefined || ids.earlierRunIds.length === 0 ? {} : { earlierRunIds: ids.earlierRunIds }),
+    ...(steps === undefined ? {} : { order: stepOrderOf(steps, index) }),
   };
 }
 

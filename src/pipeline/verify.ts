@@ -24,12 +24,18 @@ export async function verify(run: VerifyingRun): Promise<EndingRun> {
         // A step carried from an earlier attempt did its work under that attempt's run id (evidence keys, snapshot tags): verify that work.
         const runId = results.get(index)?.carriedFromRunId ?? writer.runId;
         try {
-          const actionContext = stepContext(services, context, index, {
-            runId,
-            correlationId: writer.record.correlationId,
-            playbookId: context.playbookId,
-            earlierRunIds: context.earlierRunIds ?? [],
-          });
+          const actionContext = stepContext(
+            services,
+            context,
+            index,
+            {
+              runId,
+              correlationId: writer.record.correlationId,
+              playbookId: context.playbookId,
+              earlierRunIds: context.earlierRunIds ?? [],
+            },
+            plan.playbookSteps,
+          );
           const verification = await verifyStep({ registry: services.registry, action: step.action }, actionContext, step.params);
           if (!verification.compliant) logger.warn('verification failed', { step: step.action, index, summary: verification.summary });
           return stepRecord(services, { index, action: step.action }, 'verify', verification.compliant ? 'compliant' : 'failed', verification.summary);

@@ -1,10 +1,22 @@
-import { AssociateIamInstanceProfileCommand, CreateTagsCommand, DescribeIamInstanceProfileAssociationsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  AssociateIamInstanceProfileCommand,
+  AuthorizeSecurityGroupEgressCommand,
+  CreateSecurityGroupCommand,
+  CreateTagsCommand,
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  ModifyNetworkInterfaceAttributeCommand,
+  RevokeSecurityGroupEgressCommand,
+  RunInstancesCommand,
+  type IpPermission,
+} from '@aws-sdk/client-ec2';
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import { CollectionToolMissingError, InstanceNotManagedError, InstanceProfileInUseError, SsmCommandFailedError } from '../../src/actions/index.js';
-import type { ActionContext } from '../../src/actions/runtime.js';
+import { stepOrderOf, type ActionContext } from '../../src/actions/runtime.js';
 import { collectEvidence, collectEvidenceBehaviour, collectionKeysOf, outputKeysOf, type CollectEvidenceParams, type CollectionRecord } from '../../src/actions/ssm-collect-evidence.js';
 import { actionContext } from '../support/action-context.js';
 import { emulatorData, resetEmulator } from '../support/emulator.js';
@@ -187,5 +199,50 @@ describe('ssm.collect-evidence against the emulator, member account 222222222222
 
     expect(await associations(ctx, instanceId)).toEqual([own]);
     expect(await sentCommands()).toEqual([]);
+  });
+
+  it('after an isolation through the Systems Manager endpoints, skips an instance whose quarantine allows no egress (the VPC had no endpoints), and collects from one whose quarantine does; after a closed isolation, collects nothing', async () => {
+    const collection = wantedOf({ commands: ['uname -a'] });
+    const steps = (isolate: Record<string, unknown>) => [
+      { action: 'ec2.isolate', params: isolate, concurrent: false },
+      { action: 'ec2.detach-instance-profile', params: {}, concurrent: true },
+      { action: 'ssm.collect-evidence', params: collection, concurrent: false },
+    ];
+    const throughEndpoints = stepOrderOf(steps({ allowAllFirst: true, ssmEndpoints: true }), 2);
+    /** An instance moved into a new group of its VPC with these egress rules (none: the quarantine of a VPC without endpoints). */
+    const isolatedIn = async (egress: IpPermission[]): Promise<{ instanceId: string; groupId: string }> => {
+      const instanceId = await launch(base());
+      const { Reservations } = await ec2(base()).send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+      const instance = Reservations?.[0]?.Instances?.[0];
+      const { GroupId } = await ec2(base()).send(new CreateSecurityGroupCommand({ GroupName: `quarantine-${instanceId}`, Description: 'test quarantine', VpcId: instance?.VpcId }));
+      await ec2(base()).send(new RevokeSecurityGroupEgressCommand({ GroupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+      if (egress.length > 0) await ec2(base()).send(new AuthorizeSecurityGroupEgressCommand({ GroupId, IpPermissions: egress }));
+      await ec2(base()).send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: instance?.NetworkInterfaces?.[0]?.NetworkInterfaceId, Groups: [GroupId as string] }));
+      return { instanceId, groupId: GroupId as string };
+    };
+
+    const closed = await isolatedIn([]);
+    const ctx = { ...on(base(), closed.instanceId), order: throughEndpoints };
+    expect((await behaviour.plan(ctx, collection)).summary).toMatch(/^after isolation, through the VPC's Systems Manager endpoints/);
+    const skipped = await behaviour.run(ctx, collection);
+    expect(skipped).toMatchObject({ changed: false });
+    expect(skipped.summary).toBe(
+      `Systems Manager cannot reach the instance: collection skipped (${closed.instanceId} is isolated in ${closed.groupId}, which allows no egress (the VPC lacks the Systems Manager endpoints ec2.isolate would open it to))`,
+    );
+    expect(await behaviour.verify(ctx, collection)).toMatchObject({ compliant: true });
+    await expect(behaviour.run(ctx, { ...collection, onUnmanaged: 'fail' })).rejects.toBeInstanceOf(InstanceNotManagedError);
+    expect(await sentCommands()).toEqual([]);
+    expect(await associations(ctx, closed.instanceId)).toEqual([]);
+
+    const open = await isolatedIn([{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '10.0.0.5/32', Description: 'ssm endpoint' }] }]);
+    const reaching = { ...on(base(), open.instanceId), order: throughEndpoints };
+    expect(await behaviour.run(reaching, collection)).toMatchObject({ changed: true });
+    expect((await sentCommands()).map((command) => command.riposte_instance_profiles)).toEqual([{ [open.instanceId]: FORENSIC }]);
+
+    // Isolated first with no egress at all: the plan says nothing will be collected, and the run sends nothing, whatever the instance's groups.
+    const none = { ...on(base(), await launch(base())), order: stepOrderOf(steps({ allowAllFirst: true, ssmEndpoints: false }), 2) };
+    expect((await behaviour.plan(none, collection)).summary).toMatch(/^no collection: would skip the collection \(ec2\.isolate runs before this step and its quarantine group allows no egress/);
+    expect(await behaviour.run(none, collection)).toMatchObject({ changed: false });
+    expect(await sentCommands()).toHaveLength(1);
   });
 });

@@ -49,6 +49,9 @@ describe('riposte demo', () => {
       expect(out).toContain('Assumed arn:aws:sts::444455556666:assumed-role/RiposteMemberRole/riposte-demo');
       expect(out).toContain('matched    cis-password-policy');
       expect(out).toContain('matched    ec2-compromise-isolate');
+      expect(out).toMatch(/web-prod-1 i-\S+: .*\n +in Auto Scaling group web-prod-asg and target group web-prod \(port 80\)/);
+      expect(out).toContain('111122223333  alias/riposte-forensics and the RiposteForensicCollection instance profile, as the member template creates them');
+      expect(out).toContain('999988887777  the forensics account (RIPOSTE_FORENSICS_ACCOUNT), no member');
 
       // The CIS story through the pipeline: a plan first (nothing changes), then enforced, verified, recorded, once.
       expect(out).toMatch(/run +cis-password-policy r-\S+ — succeeded \(plan: automatic remediation is plan-only/);
@@ -70,7 +73,7 @@ describe('riposte demo', () => {
       expect(out).toContain('with RIPOSTE_AUTOMATIC=enforce: automatic remediation is enforced');
       expect(out).toContain('batch      0 messages handed back for redelivery');
       expect(out).toMatch(/run r-\S+ revoke-unrestricted-admin-ingress: succeeded \(enforce, automatic\) — fixed and verified/);
-      expect(out).toMatch(/run r-\S+ ec2-compromise-isolate: succeeded \(enforce, automatic\) — fixed and verified: 6 steps changed something/);
+      expect(out).toMatch(/run r-\S+ ec2-compromise-isolate: succeeded \(enforce, automatic\) — fixed and verified: 9 steps changed something/);
       expect(out).toMatch(/run r-\S+ cis-password-policy: succeeded \(enforce, automatic\) — fixed and verified/);
       expect(out).toMatch(/run r-\S+ empty-default-security-group: succeeded — fixed and verified/);
       expect(out).toMatch(/answer +HTTP 202: run r-\S+ requested by arn:aws:sts::999988887777:assumed-role\/SecOpsResponder\/alice@example\.com/);
@@ -85,12 +88,31 @@ describe('riposte demo', () => {
         /before +in tcp 22 from 0\.0\.0\.0\/0, ::\/0; in tcp 443 from 10\.40\.0\.0\/16; out all to 0\.0\.0\.0\/0\n +after +in tcp 443 from 10\.40\.0\.0\/16; out all to 0\.0\.0\.0\/0/,
       );
       expect(linesAfter(out, '  444455556666 default security group', 2)).toMatch(/before +in all from sg-\S+; in tcp 3389 from 0\.0\.0\.0\/0; out all to 0\.0\.0\.0\/0\n +after +no rules/);
-      expect(out).toMatch(/web-prod-1 i-\S+ eni-\S+ groups\n +before +web \(sg-\S+\)\n +after +riposte-quarantine \(sg-\S+\)/);
-      expect(out).toMatch(/web-prod-1 i-\S+ eni-\S+ groups\n +before +admin \(sg-\S+\), web \(sg-\S+\)\n +after +riposte-quarantine \(sg-\S+\)/);
+      expect(out).toMatch(/web-prod-1 i-\S+ eni-\S+ groups\n +before +web \(sg-\S+\)\n +after +riposte-quarantine-ssm \(sg-\S+\)/);
+      expect(out).toMatch(/web-prod-1 i-\S+ eni-\S+ groups\n +before +admin \(sg-\S+\), web \(sg-\S+\)\n +after +riposte-quarantine-ssm \(sg-\S+\)/);
+      // The quarantine lets out only HTTPS to the VPC's Systems Manager endpoints and S3's gateway endpoint.
+      expect(out).toMatch(
+        /web-prod-1 i-\S+ egress\n +before +admin: out all to 0\.0\.0\.0\/0\n +web: out all to 0\.0\.0\.0\/0\n +after +riposte-quarantine-ssm: out tcp 443 to (?=.*\S+\/32 \(ssm endpoint\))(?=.*\S+\/32 \(ssmmessages endpoint\))(?=.*\S+\/32 \(ec2messages endpoint\))(?=.*pl-\S+ \(S3 gateway endpoint\))/,
+      );
       expect(out).toMatch(/web-prod-1 i-\S+ termination protection\n +before +off\n +after +on/);
       expect(out).toMatch(/web-prod-1 i-\S+ instance profile\n +before +arn:aws:iam::111122223333:instance-profile\/web-prod-instance-profile\n +after +none/);
       expect(out).toMatch(/snapshots\n +before +none\n +after +snap-\S+ of vol-\S+: .*riposte:run-id=r-\S+.*\n +snap-\S+ of vol-\S+: /);
-      expect(out).toMatch(/bastion i-\S+ eni-\S+ groups\n +before +bastion-legacy-sg \(sg-\S+\)\n +after +riposte-quarantine/);
+      // Out of service beside the isolation: on Standby in its Auto Scaling group, out of its target group.
+      expect(out).toMatch(/web-prod-1 i-\S+ Auto Scaling\n +before +web-prod-asg InService\n +after +web-prod-asg Standby/);
+      expect(out).toMatch(/web-prod-1 i-\S+ target group\n +before +registered in web-prod on port 80\n +after +not registered in web-prod\n/);
+      // What the forensics account can open, read as it reads it: the unencrypted snapshot, and the encrypted one's copy under the forensics key (not the original).
+      const instanceId = /web-prod-1 (i-[0-9a-f]+):/.exec(out)?.[1];
+      const shared = linesAfter(out, `  111122223333 web-prod-1 ${instanceId} shared with forensics account 999988887777`, 3);
+      expect(shared).toMatch(/\n +before +none\n +after +snap-\S+ .*\n +snap-\S+ .*$/);
+      expect(shared).toMatch(/snap-\S+ of vol-\S+, unencrypted, completed/);
+      expect(shared).toMatch(/snap-\S+ copy of snap-\S+, encrypted under the forensics key alias\/riposte-forensics, completed/);
+      // Collected from inside through Systems Manager, under the forensic profile, the record in the evidence bucket.
+      expect(out).toMatch(
+        /web-prod-1 i-\S+ collection from inside\n +before +none\n +after +ssm-[0-9a-f]{16}\.json: command \S+ Success under RiposteForensicCollection, no output written \(s3:\/\/riposte-demo-evidence\/evidence\/111122223333\/i-\S+\/r-\S+\/ssm-[0-9a-f]{16}\/\)/,
+      );
+      // The bastion's VPC has no Systems Manager endpoints: its quarantine lets nothing out.
+      expect(out).toMatch(/bastion i-\S+ eni-\S+ groups\n +before +bastion-legacy-sg \(sg-\S+\)\n +after +riposte-quarantine-ssm \(sg-\S+\)/);
+      expect(out).toMatch(/bastion i-\S+ egress\n +before +bastion-legacy-sg: out all to 0\.0\.0\.0\/0\n +after +riposte-quarantine-ssm: no egress/);
       expect(out).toMatch(/manifest\.json +\d+ bytes +sha256 [0-9a-f]{64} +matches the run record/);
       expect(out).not.toContain('DIFFERS from the run record');
       expect(out).toMatch(/EC2\.13\/finding\/\S+ \(GetFindings\)\n +workflow RESOLVED; note by riposte: \[riposte run r-\S+ playbook revoke-unrestricted-admin-ingress\] RESOLVED/);
@@ -100,16 +122,22 @@ describe('riposte demo', () => {
 
       // The isolation rolled back: the instance as it was.
       expect(out).toMatch(/rollback +r-\S+ — succeeded: rolled back run r-\S+/);
-      expect(out).toMatch(/groups\n +isolated +riposte-quarantine \(sg-\S+\)\n +restored +admin \(sg-\S+\), web \(sg-\S+\)/);
+      expect(out).toMatch(/groups\n +isolated +riposte-quarantine-ssm \(sg-\S+\)\n +restored +admin \(sg-\S+\), web \(sg-\S+\)/);
+      expect(out).toMatch(/egress\n +isolated +riposte-quarantine-ssm: out tcp 443 to .*\n +restored +admin: out all to 0\.0\.0\.0\/0\n +web: out all to 0\.0\.0\.0\/0/);
       expect(out).toMatch(/instance profile\n +isolated +none\n +restored +arn:aws:iam::111122223333:instance-profile\/web-prod-instance-profile/);
       expect(out).toMatch(/termination protection\n +isolated +on\n +restored +off/);
-      expect(out).toContain('the instance is as it was before the isolation (groups, profile, termination protection)');
+      expect(out).toMatch(/Auto Scaling\n +isolated +web-prod-asg Standby\n +restored +web-prod-asg InService/);
+      expect(out).toMatch(/target group\n +isolated +not registered in web-prod\n +restored +registered in web-prod on port 80/);
+      expect(out).toMatch(/shared with forensics account 999988887777\n +isolated +snap-\S+ .*\n +snap-\S+ .*\n +restored +none/);
+      expect(out).toContain('the instance is as it was before the isolation (groups, egress, termination protection, profile, Auto Scaling, target group, nothing shared); the evidence stays');
 
       // The isolation run's timeline, from the ledger.
       expect(out).toMatch(/Timeline of the isolation run \(riposte runs --id r-\S+\):\nrun +r-\S+: rolled-back\nplaybook +ec2-compromise-isolate/);
-      expect(out).toMatch(/run +step 2 ec2\.isolate: changed — instance i-\S+ isolated/);
+      expect(out).toMatch(/run +step 4 ec2\.isolate: changed — instance i-\S+ isolated/);
+      expect(out).toMatch(/run +step 9 ssm\.collect-evidence: changed — collected from inside i-\S+ with command \S+ under the forensic profile, since removed/);
       expect(out).toMatch(/evidence evidence\/111122223333\/i-\S+\/r-\S+\/manifest\.json sha256 [0-9a-f]{64}/);
-      expect(out).toMatch(/verify +step 2 ec2\.isolate: compliant/);
+      expect(out).toMatch(/verify +step 4 ec2\.isolate: compliant/);
+      expect(out).toMatch(/plan +step 9 ssm\.collect-evidence: changed — after isolation, through the VPC's Systems Manager endpoints/);
       expect(out).toMatch(/notification done: message \S+ to arn:aws:sns/);
       expect(out).toMatch(/outcome +rolled-back, workflow RESOLVED: rolled back by run r-\S+/);
       expect(out).toContain('Emulator stopped.');

@@ -32,7 +32,8 @@ describe('riposte plan: one event', () => {
     expect(result.stdout).toContain('guardduty 5a82ee9adccd84d14d108fae10cd4bb8');
     expect(result.stdout).toContain('act        ec2-compromise-isolate: automatic remediation is enforced in this deployment');
     expect(result.stdout).toContain('because  product.id equal "guardduty" (was "guardduty")');
-    expect(result.stdout).toContain('step 2   ec2.isolate {"allowAllFirst":true,"quarantineGroupName":"riposte-quarantine"} (beside the step before)');
+    expect(result.stdout).toContain('step 4   ec2.isolate {"allowAllFirst":true,"ssmEndpoints":true} (beside the step before)');
+    expect(result.stdout).toContain('step 9   ssm.collect-evidence {"instanceProfile":"RiposteForensicCollection",');
     expect(result.stdout).toContain('Replayed 1 finding with automatic: enforce');
   });
 

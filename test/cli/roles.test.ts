@@ -25,8 +25,9 @@ describe('riposte roles', () => {
     expect(result.status).toBe(0);
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout)).toEqual(memberRoleTemplate(libraryActions(playbooks), { roleName: 'RiposteMemberRole' }));
-    // The library runs no SSM command: the role cannot send one.
-    expect(result.stdout).not.toContain('ssm:SendCommand');
+    // No action the library uses terminates an instance or deletes a volume: the role cannot either.
+    expect(result.stdout).not.toContain('ec2:TerminateInstances');
+    expect(result.stdout).not.toContain('ec2:DeleteVolume');
   });
 
   it('for a library of one playbook (iam.set-password-policy), allows its IAM actions and no EC2 change', async () => {

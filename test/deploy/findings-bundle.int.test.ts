@@ -63,7 +63,7 @@ describe('the findings function’s deployed bundle', () => {
     const ec2 = lab.lab.clients.create(EC2Client, { account: member, region: 'us-east-1', partition: 'aws', correlationId: 'readback' });
     const { NetworkInterfaces } = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: Object.keys(instance.interfaces) }));
     const groups = (NetworkInterfaces ?? []).flatMap((eni) => (eni.Groups ?? []).map((group) => group.GroupName));
-    expect([...new Set(groups)]).toEqual(['riposte-quarantine']);
+    expect([...new Set(groups)]).toEqual(['riposte-quarantine-ssm']);
     const { DisableApiTermination } = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instance.instanceId, Attribute: 'disableApiTermination' }));
     expect(DisableApiTermination?.Value).toBe(true);
     const runs = await lab.runtime.ledger.listRuns();

@@ -300,8 +300,10 @@ describe('StackSets templates beside the stack', () => {
     const policy = (((stack.memberRoleTemplate.Resources as Json).RiposteMemberRole as CfnResource).Properties?.Policies as Json[])[0]?.PolicyDocument as { Statement: PolicyStatement[] };
     const granted = actionsOf(policy.Statement);
     for (const permission of LIBRARY.flatMap((compiled) => compiled.permissions.member)) expect(granted).toContain(permission);
-    // ssm.run-command is registered but no playbook of the library uses it.
-    expect(granted).not.toContain('ssm:SendCommand');
+    // Nothing beyond: no action the library uses terminates an instance or deletes a volume, so the role cannot either.
+    expect(granted).not.toContain('ec2:TerminateInstances');
+    expect(granted).not.toContain('ec2:DeleteVolume');
+    expect(granted.filter((action) => action.includes('*'))).toEqual([]);
   });
 
   it('the evidence bucket template is the one of src/evidence, locking objects as long as the stage’s evidenceRetentionDays (365 unless given)', async () => {

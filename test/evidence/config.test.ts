@@ -19,6 +19,12 @@ describe('loadConfig: evidence settings', () => {
     expect(loadConfig({ RIPOSTE_EVIDENCE_BUCKETS: '', RIPOSTE_EVIDENCE_SIGNING_KEY: '' }).resources).not.toHaveProperty('evidenceBuckets');
   });
 
+  it('reads RIPOSTE_FORENSICS_ACCOUNT as a 12-digit account id, empty as unset, and refuses anything else', () => {
+    expect(loadConfig({ RIPOSTE_FORENSICS_ACCOUNT: '444455556666' }).resources.forensicsAccount).toBe('444455556666');
+    expect(loadConfig({ RIPOSTE_FORENSICS_ACCOUNT: '' }).resources).not.toHaveProperty('forensicsAccount');
+    expect(() => loadConfig({ RIPOSTE_FORENSICS_ACCOUNT: 'forensics' })).toThrow(/RIPOSTE_FORENSICS_ACCOUNT must be a 12-digit AWS account id/);
+  });
+
   it('takes the algorithms the signer knows, and no other', () => {
     for (const algorithm of SIGNING_ALGORITHMS) {
       expect(loadConfig({ RIPOSTE_EVIDENCE_SIGNING_KEY: '1234abcd-12ab-34cd-56ef-1234567890ab', RIPOSTE_EVIDENCE_SIGNING_ALGORITHM: algorithm }).resources.evidenceSigningKey?.algorithm).toBe(

@@ -14,6 +14,7 @@ import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { quarantineGroupNameOf } from '../../src/actions/ec2-isolate.js';
 import { REVOKE_POLICY_NAME } from '../../src/actions/iam-revoke-role-sessions.js';
 import { readEvent } from '../../src/intake/index.js';
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from '../../src/lambda/index.js';
@@ -63,7 +64,7 @@ const INSTANCES_PER_ACCOUNT = 3; // each in a VPC of its own (moto allows 5 a re
 const REGION = 'us-east-1';
 const FIXTURE_FINDING = '5a82ee9adccd84d14d108fae10cd4bb8';
 const FIXTURE_INSTANCE = 'i-0a1b2c3d4e5f60718';
-const QUARANTINE_GROUP = 'riposte-quarantine';
+const QUARANTINE_GROUP = quarantineGroupNameOf({ ssmEndpoints: true }); // the default playbook's
 /**
  * Kill points are drawn from 1 to this: the calls the batch makes before its
  * last run records its end (measured here: about 800 calls for the whole batch,

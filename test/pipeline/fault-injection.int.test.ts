@@ -97,11 +97,15 @@ describe('fault injection: the member account’s endpoint stops answering mid-r
     expect(failedRecord.retryOf).toBeUndefined();
     expect(runPhase(failedRecord)).toEqual([
       'ec2.snapshot-volumes:changed',
+      // In no Auto Scaling group and behind no load balancer: nothing to take out of service.
+      'autoscaling.standby-instance:compliant',
+      'elb.deregister-instance:compliant',
       'ec2.isolate:changed',
       'ec2.capture-metadata:changed',
       'ec2.enable-termination-protection:failed',
       'iam.revoke-role-sessions:skipped',
       'ec2.detach-instance-profile:skipped',
+      'ssm.collect-evidence:skipped',
     ]);
     const failedStep = failedRecord.steps.find((step) => step.phase === 'run' && step.status === 'failed');
     expect(failedStep?.error).toMatchObject({ name: 'ActionFailedError', retryable: true, context: { step: 'ec2.enable-termination-protection', phase: 'run', account: MEMBER } });
@@ -143,22 +147,31 @@ describe('fault injection: the member account’s endpoint stops answering mid-r
     const retryRuns = retryRecord.steps.filter((step) => step.phase === 'run');
     expect(retryRuns.map((step) => `${step.action}:${step.status}:${step.carriedFromRunId ?? 'this run'}`)).toEqual([
       `ec2.snapshot-volumes:changed:${first.runId as string}`,
+      `autoscaling.standby-instance:compliant:${first.runId as string}`,
+      `elb.deregister-instance:compliant:${first.runId as string}`,
       `ec2.isolate:changed:${first.runId as string}`,
       `ec2.capture-metadata:changed:${first.runId as string}`,
       'ec2.enable-termination-protection:changed:this run',
       'iam.revoke-role-sessions:changed:this run',
       'ec2.detach-instance-profile:changed:this run',
+      // Not managed by Systems Manager: skipped, saying why.
+      'ssm.collect-evidence:compliant:this run',
     ]);
     expect(retryRecord.steps.filter((step) => step.phase === 'verify').map((step) => `${step.action}:${step.status}`)).toEqual([
       'ec2.snapshot-volumes:compliant',
+      'autoscaling.standby-instance:compliant',
+      'elb.deregister-instance:compliant',
       'ec2.isolate:compliant',
       'ec2.capture-metadata:compliant',
       'ec2.enable-termination-protection:compliant',
       'iam.revoke-role-sessions:compliant',
       'ec2.detach-instance-profile:compliant',
+      'ssm.collect-evidence:compliant',
     ]);
     // The carried steps keep their evidence digests and the first run's record is left as it was.
-    expect(retryRuns[2]?.evidence).toEqual(failedRecord.steps.find((step) => step.phase === 'run' && step.action === 'ec2.capture-metadata')?.evidence);
+    expect(retryRuns.find((step) => step.action === 'ec2.capture-metadata')?.evidence).toEqual(
+      failedRecord.steps.find((step) => step.phase === 'run' && step.action === 'ec2.capture-metadata')?.evidence,
+    );
     expect(await lab.ledger.getRun(first.runId as string)).toEqual(failedRecord);
 
     // Read back: the completed work was not repeated, the rest is done.
@@ -196,7 +209,10 @@ describe('fault injection: the endpoint stops answering while steps run side by 
     const library = (await sequentialLibrary()).map((compiled) =>
       compiled.playbook.id !== 'ec2-compromise-isolate'
         ? compiled
-        : { ...compiled, playbook: { ...compiled.playbook, steps: compiled.playbook.steps.map((step, index) => ({ ...step, concurrent: index >= 2 })) } },
+        : {
+            ...compiled,
+            playbook: { ...compiled.playbook, steps: compiled.playbook.steps.map((step, index) => ({ ...step, concurrent: index >= 2 && step.action !== 'ssm.collect-evidence' })) },
+          },
     );
     lab = await pipelineLab({ clients: memberClientsVia(proxy.endpoint), settings: { automatic: 'enforce' }, playbooks: library });
     const instance = await compromisedInstance(lab.clients, MEMBER);
@@ -213,16 +229,25 @@ describe('fault injection: the endpoint stops answering while steps run side by 
     const firstRuns = failedRecord.steps.filter((step) => step.phase === 'run');
     // One record per step, each as the step ended: which of the others finished before the fault is the machine's timing.
     expect(firstRuns.map((step) => step.action).sort()).toEqual([
+      'autoscaling.standby-instance',
       'ec2.capture-metadata',
       'ec2.detach-instance-profile',
       'ec2.enable-termination-protection',
       'ec2.isolate',
       'ec2.snapshot-volumes',
+      'elb.deregister-instance',
       'iam.revoke-role-sessions',
+      'ssm.collect-evidence',
     ]);
     expect(firstRuns.find((step) => step.action === 'ec2.snapshot-volumes')?.status, JSON.stringify(firstRuns.map((step) => [step.action, step.status, step.summary]))).toBe('changed');
     expect(firstRuns.find((step) => step.action === 'ec2.enable-termination-protection')?.status).toBe('failed');
-    expect(firstRuns.every((step) => step.status === 'changed' || step.status === 'failed')).toBe(true);
+    // The group's other steps changed something or failed (the two with nothing to do are compliant); the collection after the group never started.
+    expect(
+      firstRuns
+        .filter((step) => step.action !== 'ssm.collect-evidence')
+        .every((step) => step.status === 'changed' || step.status === 'failed' || (step.status === 'compliant' && /autoscaling|elb/.test(step.action))),
+    ).toBe(true);
+    expect(firstRuns.find((step) => step.action === 'ssm.collect-evidence')?.status).toBe('skipped');
     expect(JSON.stringify(failedRecord)).not.toContain('RESOLVED');
     expect((await instanceState(ec2, instance)).terminationProtection).toBe(false);
 
@@ -232,7 +257,7 @@ describe('fault injection: the endpoint stops answering while steps run side by 
     expect(retry).toMatchObject({ status: 'succeeded', workflowStatus: 'RESOLVED' });
     const retryRecord = (await lab.ledger.getRun(retry.runId as string)) as RunRecord;
     // What the first attempt finished is carried, not run again; what failed runs now.
-    const done = new Set(firstRuns.filter((step) => step.status === 'changed').map((step) => step.action));
+    const done = new Set(firstRuns.filter((step) => step.status === 'changed' || step.status === 'compliant').map((step) => step.action));
     for (const step of retryRecord.steps.filter((candidate) => candidate.phase === 'run')) {
       expect(`${step.action}:${step.carriedFromRunId ?? 'this run'}`).toBe(`${step.action}:${done.has(step.action) ? (first.runId as string) : 'this run'}`);
     }

@@ -290,11 +290,14 @@ describe('plan mode', () => {
     expect(run).toMatchObject({ status: 'succeeded', mode: 'plan' });
     expect(run.steps.map((step) => `${step.action}:${step.phase}`)).toEqual([
       'ec2.snapshot-volumes:plan',
+      'autoscaling.standby-instance:plan',
+      'elb.deregister-instance:plan',
       'ec2.isolate:plan',
       'ec2.capture-metadata:plan',
       'ec2.enable-termination-protection:plan',
       'iam.revoke-role-sessions:plan',
       'ec2.detach-instance-profile:plan',
+      'ssm.collect-evidence:plan',
     ]);
     expect(await instanceState(lab, instance)).toEqual(before);
   });

@@ -54,7 +54,7 @@ describe('rollback of an isolation run', () => {
 
     const rollback = await lab.pipeline.rollback(isolation.runId as string, { requestedBy: 'arn:aws:iam::123456789012:user/analyst', reason: 'false positive, INC-42' });
 
-    // Every change with an undo, newest first: isolate, detach, revoke, protection. Evidence and snapshots stay (not reversible, no undo).
+    // Every change with an undo, last step first: detach, revoke, protection, isolate. Evidence and unshared snapshots stay (no undo); an instance in no Auto Scaling group, behind no load balancer and not managed by Systems Manager had nothing changed there.
     const registry = builtInActions();
     const undoable = original.steps.filter((step) => step.phase === 'run' && step.status === 'changed' && step.undo !== undefined);
     expect(undoable.every((step) => registry.get(step.action).behaviour.rollback !== undefined)).toBe(true);
@@ -63,10 +63,10 @@ describe('rollback of an isolation run', () => {
         .filter((step) => step.phase === 'run' && step.undo === undefined)
         .map((step) => step.action)
         .sort(),
-    ).toEqual(['ec2.capture-metadata', 'ec2.snapshot-volumes']);
-    // The steps ran side by side, so the record holds them in the order they ended: the rollback follows that order, newest first.
-    const expectedOrder = undoable.map((step) => `${step.index}:${step.action}`).reverse();
-    expect([...expectedOrder].sort()).toEqual(['1:ec2.isolate', '3:ec2.enable-termination-protection', '4:iam.revoke-role-sessions', '5:ec2.detach-instance-profile']);
+    ).toEqual(['autoscaling.standby-instance', 'ec2.capture-metadata', 'ec2.snapshot-volumes', 'elb.deregister-instance', 'ssm.collect-evidence']);
+    // The steps ran side by side and were recorded as each ended; the rollback takes them last step first, whatever order they ended in.
+    const expectedOrder = ['7:ec2.detach-instance-profile', '6:iam.revoke-role-sessions', '5:ec2.enable-termination-protection', '3:ec2.isolate'];
+    expect(undoable.map((step) => `${step.index}:${step.action}`).sort()).toEqual([...expectedOrder].sort());
     expect(rollback).toMatchObject({ status: 'succeeded', mode: 'enforce', playbookId: 'ec2-compromise-isolate', summary: `rolled back run ${isolation.runId as string}: 4 changes undone` });
     expect(rollback.steps.map((step) => `${step.index}:${step.action}`)).toEqual(expectedOrder);
 

@@ -122,12 +122,16 @@ describe('story: a GuardDuty EC2 compromise', () => {
     // The steps run side by side (`concurrent`): recorded as each ends, in any order.
     const runSteps = record.steps.filter((step) => step.phase === 'run').map((step) => `${step.action}:${step.status}`);
     expect(runSteps.sort()).toEqual([
+      // In no Auto Scaling group, behind no load balancer, not managed by Systems Manager: nothing to do, and each says so.
+      'autoscaling.standby-instance:compliant',
       'ec2.capture-metadata:changed',
       'ec2.detach-instance-profile:changed',
       'ec2.enable-termination-protection:changed',
       'ec2.isolate:changed',
       'ec2.snapshot-volumes:changed',
+      'elb.deregister-instance:compliant',
       'iam.revoke-role-sessions:changed',
+      'ssm.collect-evidence:compliant',
     ]);
     expect(record.steps.filter((step) => step.phase === 'verify').every((step) => step.status === 'compliant')).toBe(true);
     expect(record.steps.find((step) => step.action === 'ec2.capture-metadata' && step.phase === 'run')?.evidence?.[0]?.sha256).toMatch(/^[0-9a-f]{64}$/);

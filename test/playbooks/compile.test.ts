@@ -47,7 +47,7 @@ describe('compilePlaybookFiles', () => {
     expect(compiled?.facts).toEqual(['product.id', 'severity.label', 'trigger.kind']);
     expect(compiled?.permissions.member).toContain('ec2:ModifyNetworkInterfaceAttribute');
     expect(compiled?.permissions.hosting).toEqual([]);
-    expect(compiled?.playbook.steps).toEqual([{ action: 'ec2.isolate', params: { allowAllFirst: true, quarantineGroupName: 'riposte-quarantine' }, continueOnError: false, concurrent: false }]);
+    expect(compiled?.playbook.steps).toEqual([{ action: 'ec2.isolate', params: { allowAllFirst: true, ssmEndpoints: false }, continueOnError: false, concurrent: false }]);
     expect(compiled?.source).toEqual({ file: 'p.yml', line: 1, column: 1 });
   });
 

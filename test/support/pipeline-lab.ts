@@ -15,7 +15,7 @@ import {
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectLockConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
 import type { BatchUpdateFindingsCommandInput } from '@aws-sdk/client-securityhub';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -157,7 +157,12 @@ export async function pipelineLab(options: PipelineLabOptions = {}): Promise<Pip
       BillingMode: table.BillingMode,
     }),
   );
-  await factory.create(S3Client, {}, { forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: EVIDENCE_BUCKET }));
+  // As the stack makes it: Object Lock on (a legal hold needs it), with a default retention in governance mode.
+  const s3 = factory.create(S3Client, {}, { forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: EVIDENCE_BUCKET, ObjectLockEnabledForBucket: true }));
+  await s3.send(
+    new PutObjectLockConfigurationCommand({ Bucket: EVIDENCE_BUCKET, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } } }),
+  );
   const { TopicArn } = await factory.create(SNSClient).send(new CreateTopicCommand({ Name: 'riposte-e2e' }));
   const topicArn = TopicArn as string;
   // The result-event bus, with a rule delivering Riposte's events to a queue the test reads.

@@ -58,13 +58,15 @@ export async function runDemo(io: CommandIo): Promise<void> {
       factory,
       new MemberCredentials(factory, { roleName: 'RiposteMemberRole', externalId: 'riposte-demo', sessionDurationSeconds: 900, assumeRoleInHostingAccount: false }),
     );
+    // The account the demo's own credentials are in plays the hosting account (the member template names it).
+    const hostingAccount = (await factory.create(STSClient).send(new GetCallerIdentityCommand({}))).Account as string;
     const [playbooks, hosting, world, assumed] = await Promise.all([
       loadPlaybooks(join(root, 'playbooks')).then(({ playbooks: loaded, problems }) => {
         if (problems.length > 0) throw new PlaybookCompileError(problems);
         return loaded;
       }),
       createHosting(factory),
-      createWorld(clients),
+      createWorld(clients, hostingAccount),
       Promise.all([ACCOUNT_A, ACCOUNT_B].map((account) => clients.create(STSClient, memberTarget(account)).send(new GetCallerIdentityCommand({})))),
     ]);
     for (const identity of assumed) say(`Assumed ${identity.Arn}`);
@@ -84,6 +86,7 @@ export async function runDemo(io: CommandIo): Promise<void> {
         RIPOSTE_TOPIC_ARN: hosting.topicArn,
         RIPOSTE_EVENT_BUS: hosting.bus,
         RIPOSTE_EVIDENCE_BUCKET: hosting.evidenceBucket,
+        RIPOSTE_FORENSICS_ACCOUNT: world.forensics.account,
         RIPOSTE_EXTERNAL_ID: 'riposte-demo',
       }),
       playbooks,

@@ -32,7 +32,22 @@ import { terminalLines } from '../format.js';
 import { describeTimeline } from '../timeline.js';
 import { loopbackGateway } from './api-gateway.js';
 import { examplePath, type DemoScene } from './cis-story.js';
-import { evidenceObjects, findingState, groupRules, instanceProfile, interfaceGroups, passwordPolicy, sentNotifications, snapshots, terminationProtection } from './readback.js';
+import {
+  autoScalingState,
+  collections,
+  evidenceObjects,
+  findingState,
+  groupEgress,
+  groupRules,
+  instanceProfile,
+  interfaceGroups,
+  passwordPolicy,
+  sentNotifications,
+  sharedWith,
+  snapshots,
+  targetRegistration,
+  terminationProtection,
+} from './readback.js';
 import { ACCOUNT_A, ACCOUNT_B, REGION, type DemoInstance, type World } from './world.js';
 
 /** A Lambda context as the Node.js runtime passes it: 15 minutes left (the functions' timeout), so every step runs within the invocation. */
@@ -78,25 +93,44 @@ export type DemoState = ReadonlyArray<readonly [string, string]>;
 export async function readState(scene: DemoScene, world: World): Promise<DemoState> {
   const { clients } = scene;
   const instanceRows = async (title: string, instance: DemoInstance): Promise<Array<[string, string]>> => {
-    const [groups, protection, profile, taken] = await Promise.all([
+    const [groups, egress, protection, profile, taken] = await Promise.all([
       interfaceGroups(clients, instance),
+      groupEgress(clients, instance),
       terminationProtection(clients, instance),
       instanceProfile(clients, instance),
       snapshots(clients, instance),
     ]);
     return [
       ...Object.entries(groups).map(([eni, names]): [string, string] => [`${title} ${eni} groups`, names]),
+      [`${title} egress`, egress],
       [`${title} termination protection`, protection],
       [`${title} instance profile`, profile],
       [`${title} snapshots`, taken.length === 0 ? 'none' : taken.join('\n')],
     ];
   };
-  const [policyA, policyB, ssh, defaults, compromised, bastion] = await Promise.all([
+  // The web tier around the compromised instance, what the forensics account can open of it, and what was collected from inside it.
+  const webTierRows = async (title: string, instance: World['compromised']): Promise<Array<[string, string]>> => {
+    const [autoScaling, registration, shared, collected] = await Promise.all([
+      autoScalingState(clients, instance),
+      targetRegistration(clients, instance, [instance.targetGroupArn]),
+      sharedWith(clients, instance, world.forensics.account),
+      collections(scene.factory, scene.hosting.evidenceBucket, instance),
+    ]);
+    return [
+      [`${title} Auto Scaling`, autoScaling],
+      [`${title} target group`, registration],
+      [`${title} shared with forensics account ${world.forensics.account}`, shared.length === 0 ? 'none' : shared.join('\n')],
+      [`${title} collection from inside`, collected.length === 0 ? 'none' : collected.join('\n')],
+    ];
+  };
+  const compromisedTitle = `${ACCOUNT_A} web-prod-1 ${world.compromised.instanceId}`;
+  const [policyA, policyB, ssh, defaults, compromised, webTier, bastion] = await Promise.all([
     passwordPolicy(clients, ACCOUNT_A),
     passwordPolicy(clients, ACCOUNT_B),
     groupRules(clients, ACCOUNT_A, world.bastion.sshGroupId),
     groupRules(clients, ACCOUNT_B, world.defaultGroup.groupId),
-    instanceRows(`${ACCOUNT_A} web-prod-1 ${world.compromised.instanceId}`, world.compromised),
+    instanceRows(compromisedTitle, world.compromised),
+    webTierRows(compromisedTitle, world.compromised),
     instanceRows(`${ACCOUNT_A} bastion ${world.bastion.instanceId}`, world.bastion),
   ]);
   return [
@@ -105,6 +139,7 @@ export async function readState(scene: DemoScene, world: World): Promise<DemoSta
     [`${ACCOUNT_A} bastion-legacy-sg ${world.bastion.sshGroupId} rules`, ssh],
     [`${ACCOUNT_B} default security group ${world.defaultGroup.groupId} rules`, defaults],
     ...compromised,
+    ...webTier,
     ...bastion.filter(([label]) => !label.endsWith('instance profile') && !label.endsWith('snapshots')),
   ];
 }
@@ -142,12 +177,18 @@ function describeRecord(run: RunRecord): string {
  */
 export async function missionStory(scene: DemoScene, world: World, before: DemoState): Promise<void> {
   const { say, factory, hosting } = scene;
-  say('The mission: two member accounts, reached by AssumeRole:');
+  say('The mission: two member accounts, reached by AssumeRole, and the forensics account:');
   say(`  ${ACCOUNT_A}  bastion ${world.bastion.instanceId} in bastion-legacy-sg ${world.bastion.sshGroupId} (SSH open to the world)`);
   say(
-    `  ${ACCOUNT_A}  web-prod-1 ${world.compromised.instanceId}: interfaces ${Object.keys(world.compromised.interfaces).join(', ')}, volumes ${world.compromised.volumeIds.join(', ')}, profile web-prod-instance-profile`,
+    `  ${ACCOUNT_A}  web-prod-1 ${world.compromised.instanceId}: interfaces ${Object.keys(world.compromised.interfaces).join(', ')}, volumes ${world.compromised.volumeIds.join(', ')} (the data volume encrypted under the AWS managed key), profile web-prod-instance-profile`,
   );
+  say(
+    `                in Auto Scaling group ${world.compromised.autoScalingGroupName} and target group ${world.compromised.targetGroupName} (port 80); its SSM agent online (the emulator's agent runs no command: a collection writes no output)`,
+  );
+  say(`                in ${world.compromised.vpcId}, which has the ssm, ssmmessages and ec2messages interface endpoints and an S3 gateway endpoint`);
+  say(`  ${ACCOUNT_A}  ${world.forensics.keyAlias} and the ${world.forensics.collectionProfileArn.replace(/^.*\//, '')} instance profile, as the member template creates them`);
   say(`  ${ACCOUNT_B}  default security group ${world.defaultGroup.groupId} of ${world.defaultGroup.vpcId} with rules; a weak password policy`);
+  say(`  ${world.forensics.account}  the forensics account (RIPOSTE_FORENSICS_ACCOUNT), no member: evidence snapshots are shared with it`);
   say();
 
   // The library a package carries, compiled, read back by the functions' cold start (RIPOSTE_PLAYBOOK_LIBRARY).
@@ -169,6 +210,8 @@ export async function missionStory(scene: DemoScene, world: World, before: DemoS
       RIPOSTE_TOPIC_ARN: hosting.topicArn,
       RIPOSTE_EVENT_BUS: hosting.bus,
       RIPOSTE_EVIDENCE_BUCKET: hosting.evidenceBucket,
+      // The account ec2-compromise-isolate's snapshots (shareWithAccount: forensics) are shared with: no member account.
+      RIPOSTE_FORENSICS_ACCOUNT: world.forensics.account,
       RIPOSTE_EXTERNAL_ID: 'riposte-demo',
       RIPOSTE_PLAYBOOK_LIBRARY: library,
       // The responders' role the demo's analyst acts in, as a deployment names it in apiPrincipals.
@@ -277,11 +320,14 @@ export async function missionStory(scene: DemoScene, world: World, before: DemoS
     say(terminalLines([`  rollback   ${rollback.runId ?? ''} — ${rollback.status}: ${rollback.summary}`]));
     const restored = await readState(scene, world);
     const instanceLabel = `${ACCOUNT_A} web-prod-1 ${world.compromised.instanceId}`;
-    const rows = (state: DemoState): DemoState => state.filter(([label]) => label.startsWith(instanceLabel) && !label.endsWith('snapshots'));
+    // The evidence stays (the snapshots in the member account, the collection's record): everything else is put back.
+    const rows = (state: DemoState): DemoState => state.filter(([label]) => label.startsWith(instanceLabel) && !label.endsWith('snapshots') && !label.endsWith('collection from inside'));
     say(describeChanges(rows(after), rows(restored), ['isolated', 'restored']));
     const original = rows(before);
     const back = rows(restored).every(([label, value]) => original.find(([other]) => other === label)?.[1] === value);
-    say(`  the instance is ${back ? 'as it was before the isolation' : 'NOT as it was before the isolation'} (groups, profile, termination protection)`);
+    say(
+      `  the instance is ${back ? 'as it was before the isolation' : 'NOT as it was before the isolation'} (groups, egress, termination protection, profile, Auto Scaling, target group, nothing shared); the evidence stays`,
+    );
     say();
 
     // 6. Its timeline, from the ledger.

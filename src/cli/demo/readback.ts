@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 
+import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import {
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstanceAttributeCommand,
@@ -9,11 +10,13 @@ import {
   EC2Client,
   type IpPermission,
 } from '@aws-sdk/client-ec2';
+import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetAccountPasswordPolicyCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 
 import type { AwsClientFactory, MemberClients } from '../../aws/index.js';
+import * as z from '../../zod.js';
 import { memberTarget, type DemoInstance } from './world.js';
 
 /*
@@ -38,7 +41,7 @@ export async function passwordPolicy(clients: MemberClients, account: string): P
   }
 }
 
-function permissionText(permission: IpPermission, direction: 'from' | 'to'): string {
+function permissionText(permission: IpPermission, direction: 'from' | 'to', labels: Readonly<Record<string, string>> = {}): string {
   const protocol =
     permission.IpProtocol === '-1' ? 'all' : `${permission.IpProtocol} ${permission.FromPort === permission.ToPort ? permission.FromPort : `${permission.FromPort}-${permission.ToPort}`}`;
   const peers = [
@@ -46,7 +49,7 @@ function permissionText(permission: IpPermission, direction: 'from' | 'to'): str
     ...(permission.Ipv6Ranges ?? []).map((range) => range.CidrIpv6),
     ...(permission.UserIdGroupPairs ?? []).map((pair) => pair.GroupId),
     ...(permission.PrefixListIds ?? []).map((list) => list.PrefixListId),
-  ];
+  ].map((peer) => (peer !== undefined && labels[peer] !== undefined ? `${peer} (${labels[peer]})` : peer));
   return `${protocol} ${direction} ${peers.join(', ')}`;
 }
 
@@ -72,6 +75,42 @@ export async function interfaceGroups(clients: MemberClients, instance: DemoInst
       return [id, names.join(', ') || 'none'];
     }),
   );
+}
+
+/** The outbound rules of the instance's groups, one line per group: `web: out all to 0.0.0.0/0`, with the peers the instance's labels name. */
+export async function groupEgress(clients: MemberClients, instance: DemoInstance): Promise<string> {
+  const ec2 = clients.create(EC2Client, memberTarget(instance.account));
+  const { NetworkInterfaces = [] } = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: Object.keys(instance.interfaces) }));
+  const groupIds = [...new Set(NetworkInterfaces.flatMap((eni) => (eni.Groups ?? []).map((group) => group.GroupId as string)))];
+  if (groupIds.length === 0) return 'no groups';
+  const { SecurityGroups = [] } = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: groupIds }));
+  return SecurityGroups.map((group) => {
+    const rules = (group.IpPermissionsEgress ?? []).map((permission) => permissionText(permission, 'to', instance.labels));
+    return `${group.GroupName}: ${rules.length === 0 ? 'no egress' : `out ${rules.join('; out ')}`}`;
+  })
+    .sort()
+    .join('\n');
+}
+
+/** The instance's Auto Scaling group and lifecycle state (DescribeAutoScalingInstances): `web-prod-asg InService`. */
+export async function autoScalingState(clients: MemberClients, instance: DemoInstance): Promise<string> {
+  const { AutoScalingInstances = [] } = await clients.create(AutoScalingClient, memberTarget(instance.account)).send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instance.instanceId] }));
+  const found = AutoScalingInstances.find((member) => member.InstanceId === instance.instanceId);
+  return found === undefined ? 'in no Auto Scaling group' : `${found.AutoScalingGroupName} ${found.LifecycleState}`;
+}
+
+/** Whether each target group names the instance (DescribeTargetHealth; a target draining is on its way out): `registered in web-prod on port 80`. */
+export async function targetRegistration(clients: MemberClients, instance: DemoInstance, targetGroupArns: readonly string[]): Promise<string> {
+  const elbv2 = clients.create(ElasticLoadBalancingV2Client, memberTarget(instance.account));
+  const lines = await Promise.all(
+    targetGroupArns.map(async (arn) => {
+      const name = /:targetgroup\/([^/]+)\//.exec(arn)?.[1] ?? arn;
+      const { TargetHealthDescriptions = [] } = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+      const ports = TargetHealthDescriptions.filter((target) => target.Target?.Id === instance.instanceId && target.TargetHealth?.State !== 'draining').map((target) => target.Target?.Port);
+      return ports.length === 0 ? `not registered in ${name}` : `registered in ${name} on port ${ports.join(', ')}`;
+    }),
+  );
+  return lines.join('\n') || 'in no target group';
 }
 
 export async function terminationProtection(clients: MemberClients, instance: DemoInstance): Promise<string> {
@@ -101,6 +140,60 @@ export async function snapshots(clients: MemberClients, instance: DemoInstance):
         .sort()
         .join(' ')}`,
   );
+}
+
+/**
+ * The snapshots of the instance's volumes that `viewer` (another account) can open, read as that account reads them
+ * (DescribeSnapshots, OwnerIds the owner, RestorableByUserIds self): each with its encryption and key. Which instance a
+ * snapshot is of, and what it is a copy of, come from the owner's tags (another account does not see them).
+ */
+export async function sharedWith(clients: MemberClients, instance: DemoInstance, viewer: string): Promise<string[]> {
+  const { Snapshots: visible = [] } = await clients.create(EC2Client, memberTarget(viewer)).send(new DescribeSnapshotsCommand({ OwnerIds: [instance.account], RestorableByUserIds: ['self'] }));
+  if (visible.length === 0) return [];
+  const { Snapshots: owned = [] } = await clients
+    .create(EC2Client, memberTarget(instance.account))
+    .send(new DescribeSnapshotsCommand({ SnapshotIds: visible.map((snapshot) => snapshot.SnapshotId as string) }));
+  const tagsOf = (id: string | undefined): Record<string, string> =>
+    Object.fromEntries((owned.find((snapshot) => snapshot.SnapshotId === id)?.Tags ?? []).map((tag) => [tag.Key as string, tag.Value as string]));
+  return visible
+    .filter((snapshot) => tagsOf(snapshot.SnapshotId)['riposte:instance-id'] === instance.instanceId)
+    .map((snapshot) => {
+      const tags = tagsOf(snapshot.SnapshotId);
+      const key = snapshot.KmsKeyId === undefined ? '' : (instance.labels?.[snapshot.KmsKeyId] ?? snapshot.KmsKeyId);
+      const what = tags['riposte:copy-of'] === undefined ? `of ${tags['riposte:volume-id'] ?? snapshot.VolumeId}` : `copy of ${tags['riposte:copy-of']}`;
+      return `${snapshot.SnapshotId} ${what}, ${snapshot.Encrypted === true ? `encrypted under ${key}` : 'unencrypted'}, ${snapshot.State}`;
+    })
+    .sort();
+}
+
+/** An evidence record's envelope (src/actions/evidence-store.ts), with the collection record's fields the demo prints. */
+const collectionRecordShape = z.object({
+  name: z.string(),
+  data: z.object({
+    commandId: z.string(),
+    status: z.string(),
+    instanceProfileArn: z.string(),
+    outputPrefix: z.string(),
+    outputs: z.array(z.object({ stream: z.string(), key: z.string(), bytes: z.number() })),
+  }),
+});
+
+/** The collections from inside the instance recorded in the evidence bucket (ssm.collect-evidence's `ssm-<request>.json` records), one line each. */
+export async function collections(factory: AwsClientFactory, bucket: string, instance: DemoInstance): Promise<string[]> {
+  const s3 = factory.create(S3Client, {}, { forcePathStyle: true });
+  const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `evidence/${instance.account}/${instance.instanceId}/` }));
+  const records = await Promise.all(
+    Contents.filter((object) => /\/ssm-[0-9a-f]{16}\.json$/.test(object.Key ?? '')).map(async (object) => {
+      const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
+      const parsed = collectionRecordShape.safeParse(JSON.parse((await Body?.transformToString('utf8')) ?? 'null'));
+      return parsed.success && parsed.data.name === 'ssm-collect-evidence' ? [{ key: object.Key as string, record: parsed.data.data }] : [];
+    }),
+  );
+  return records.flat().map(({ key, record }) => {
+    const profile = record.instanceProfileArn.slice(record.instanceProfileArn.lastIndexOf('/') + 1);
+    const outputs = record.outputs.length === 0 ? 'no output written' : record.outputs.map((output) => `${output.stream} ${output.bytes} bytes`).join(', ');
+    return `${key.slice(key.lastIndexOf('/') + 1)}: command ${record.commandId} ${record.status} under ${profile}, ${outputs} (s3://${bucket}/${record.outputPrefix}/)`;
+  });
 }
 
 /** The evidence bucket's objects, each with the SHA-256 of what it holds (computed here, from the bytes read back). */

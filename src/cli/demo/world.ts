@@ -1,34 +1,53 @@
+import { AttachInstancesCommand, AutoScalingClient, CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   AssociateIamInstanceProfileCommand,
   AttachNetworkInterfaceCommand,
   AttachVolumeCommand,
   AuthorizeSecurityGroupIngressCommand,
+  CreateLaunchTemplateCommand,
   CreateNetworkInterfaceCommand,
+  CreateRouteTableCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
+  CreateTagsCommand,
   CreateVolumeCommand,
   CreateVpcCommand,
+  CreateVpcEndpointCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribePrefixListsCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
   RunInstancesCommand,
   type Instance,
 } from '@aws-sdk/client-ec2';
+import { CreateTargetGroupCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient, UpdateAccountPasswordPolicyCommand } from '@aws-sdk/client-iam';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand, UpdateAccountPasswordPolicyCommand } from '@aws-sdk/client-iam';
+import { CreateAliasCommand, CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateBucketCommand, PutObjectLockConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 
+import { builtInActions, memberRoleTemplate } from '../../actions/index.js';
 import type { AwsClientFactory, MemberClients } from '../../aws/index.js';
 import { runLedgerTableProperties } from '../../ledger/index.js';
 import { RESULT_EVENT_DETAIL_TYPE, RESULT_EVENT_SOURCE } from '../../pipeline/index.js';
+import * as z from '../../zod.js';
+
+/** The evidence bucket as the stack makes it: Object Lock on (a legal hold needs it), a default retention in governance mode. */
+async function evidenceBucketLike(s3: S3Client, bucket: string): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+  await s3.send(new PutObjectLockConfigurationCommand({ Bucket: bucket, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } } }));
+}
 
 export const REGION = 'us-east-1';
 /** The first member account: the CIS story's, the exposed bastion's and the compromised instance's (as the example events name it). */
 export const ACCOUNT_A = '111122223333';
 /** The second member account: a default security group with rules and a weak password policy. */
 export const ACCOUNT_B = '444455556666';
+/** The deployment's forensics account (RIPOSTE_FORENSICS_ACCOUNT): no member, it receives the evidence snapshots shared with it. */
+export const FORENSICS_ACCOUNT = '999988887777';
 /** An AMI moto 5 ships (it does not check image ids unless told to). */
 const AMI = 'ami-12c6146b';
 
@@ -73,7 +92,7 @@ export async function createHosting(factory: AwsClientFactory): Promise<Hosting>
     queue(sqs, 'riposte-demo-results'),
     queue(sqs, 'riposte-demo-findings'),
     queue(sqs, 'riposte-demo-resume'),
-    factory.create(S3Client, {}, { forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: evidenceBucket })),
+    evidenceBucketLike(factory.create(S3Client, {}, { forcePathStyle: true }), evidenceBucket),
     events.send(new CreateEventBusCommand({ Name: bus })),
   ]);
   await events.send(new PutRuleCommand({ Name: 'results', EventBusName: bus, EventPattern: JSON.stringify({ source: [RESULT_EVENT_SOURCE], 'detail-type': [RESULT_EVENT_DETAIL_TYPE] }) }));
@@ -90,16 +109,42 @@ export interface DemoInstance {
   readonly interfaces: Readonly<Record<string, readonly string[]>>;
   readonly volumeIds: readonly string[];
   readonly profileArn?: string;
+  /** What the readback prints beside an address, prefix list or key it knows: `10.20.3.4/32` → `ssm endpoint`. */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** The compromised instance's place in its web tier: its Auto Scaling group, target group and the VPC's Systems Manager endpoints. */
+export interface WebTier {
+  readonly autoScalingGroupName: string;
+  readonly targetGroupName: string;
+  readonly targetGroupArn: string;
+  /** The Systems Manager interface endpoints' addresses (`/32`), by service, and the Region's S3 prefix list (the gateway endpoint's). */
+  readonly endpoints: Readonly<Record<'ssm' | 'ssmmessages' | 'ec2messages', readonly string[]>> & { readonly s3PrefixList: string };
+}
+
+/** What the member template creates in a member account for the forensics account: the forensics key and the forensic collection profile. */
+export interface Forensics {
+  /** The forensics account (RIPOSTE_FORENSICS_ACCOUNT). */
+  readonly account: string;
+  /** The member account's key under alias/riposte-forensics. */
+  readonly keyArn: string;
+  readonly keyAlias: string;
+  readonly collectionProfileArn: string;
 }
 
 /** The problems of both member accounts. */
 export interface World {
   /** A bastion in account A whose security group lets SSH in from anywhere. */
   readonly bastion: DemoInstance & { readonly sshGroupId: string };
-  /** An instance in account A with two interfaces, two volumes and an instance profile: what GuardDuty reports. */
-  readonly compromised: DemoInstance & { readonly roleName: string };
+  /**
+   * An instance in account A with two interfaces, two volumes (the data volume encrypted) and an instance profile, in an Auto Scaling
+   * group behind a target group, its SSM agent online: what GuardDuty reports.
+   */
+  readonly compromised: DemoInstance & WebTier & { readonly roleName: string };
   /** The default security group of a VPC in account B, with rules added. */
   readonly defaultGroup: { readonly account: string; readonly groupId: string; readonly vpcId: string };
+  /** Account A's forensics key and collection profile, as the member template creates them. */
+  readonly forensics: Forensics;
 }
 
 async function network(ec2: EC2Client, cidr: string, subnetCidr: string): Promise<{ vpcId: string; subnetId: string }> {
@@ -150,25 +195,88 @@ async function bastion(ec2: EC2Client): Promise<World['bastion']> {
   };
 }
 
-/** Account A: an instance with two interfaces (primary in `web`, secondary in `admin` and `web`), two volumes and the instance profile the GuardDuty example names. */
-async function compromised(ec2: EC2Client, iam: IAMClient): Promise<World['compromised']> {
+/**
+ * Systems Manager's interface endpoints (ssm, ssmmessages, ec2messages, private DNS on) in `subnetId` and S3's gateway endpoint
+ * in the VPC: what lets an isolated instance's agent still reach Systems Manager, and nothing else.
+ */
+async function ssmEndpoints(ec2: EC2Client, vpcId: string, subnetId: string): Promise<WebTier['endpoints']> {
+  const services = ['ssm', 'ssmmessages', 'ec2messages'] as const;
+  const created = await Promise.all(
+    services.map((service) =>
+      ec2.send(new CreateVpcEndpointCommand({ VpcId: vpcId, VpcEndpointType: 'Interface', ServiceName: `com.amazonaws.${REGION}.${service}`, SubnetIds: [subnetId], PrivateDnsEnabled: true })),
+    ),
+  );
+  const routeTableId = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable?.RouteTableId as string;
+  await ec2.send(new CreateVpcEndpointCommand({ VpcId: vpcId, VpcEndpointType: 'Gateway', ServiceName: `com.amazonaws.${REGION}.s3`, RouteTableIds: [routeTableId] }));
+  const addresses = await Promise.all(
+    created.map(async ({ VpcEndpoint }) => {
+      const { NetworkInterfaces = [] } = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: VpcEndpoint?.NetworkInterfaceIds ?? [] }));
+      return NetworkInterfaces.map((eni) => `${eni.PrivateIpAddress as string}/32`).sort();
+    }),
+  );
+  const { PrefixLists = [] } = await ec2.send(new DescribePrefixListsCommand({ Filters: [{ Name: 'prefix-list-name', Values: [`com.amazonaws.${REGION}.s3`] }] }));
+  return {
+    ssm: addresses[0] ?? [],
+    ssmmessages: addresses[1] ?? [],
+    ec2messages: addresses[2] ?? [],
+    s3PrefixList: PrefixLists[0]?.PrefixListId ?? '(no S3 prefix list)',
+  };
+}
+
+/** The emulator's device for a managed node (src/emulator/moto_riposte.py): an instance with this tag is Online in Systems Manager. */
+const SSM_PING_STATUS_TAG = 'riposte-emulator:ssm-ping-status';
+
+/**
+ * Account A: web-prod-1, one of the web tier's instances: in the Auto Scaling group web-prod-asg (launch template `web` group; the
+ * group launched its neighbour, web-prod-1 was attached to it) and the target group web-prod on port 80, with two interfaces
+ * (primary in `web`, secondary in `admin` and `web`), a root volume and a data volume encrypted under the AWS managed EBS key, the
+ * instance profile the GuardDuty example names, and its SSM agent online; its VPC has Systems Manager's endpoints.
+ */
+async function compromised(clients: MemberClients, target: ReturnType<typeof memberTarget>): Promise<World['compromised']> {
+  const ec2 = clients.create(EC2Client, target);
+  const iam = clients.create(IAMClient, target);
   const { vpcId, subnetId } = await network(ec2, '10.20.0.0/16', '10.20.3.0/24');
-  const web = await group(ec2, vpcId, 'web', 'web servers');
-  const admin = await group(ec2, vpcId, 'admin', 'admin access');
+  const [web, admin, endpoints] = await Promise.all([group(ec2, vpcId, 'web', 'web servers'), group(ec2, vpcId, 'admin', 'admin access'), ssmEndpoints(ec2, vpcId, subnetId)]);
+  await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: web, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: '10.20.0.0/16' }] }] }));
   const instance = await launch(ec2, subnetId, [web], 'web-prod-1');
   const instanceId = instance?.InstanceId as string;
   const primary = instance?.NetworkInterfaces?.[0]?.NetworkInterfaceId as string;
   const secondary = (await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, Groups: [admin, web] }))).NetworkInterface?.NetworkInterfaceId as string;
   await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: secondary, InstanceId: instanceId, DeviceIndex: 1 }));
   const rootVolume = instance?.BlockDeviceMappings?.[0]?.Ebs?.VolumeId as string;
+  // Encrypted with no key named: under the AWS managed key aws/ebs, whose snapshots cannot be shared (so Riposte copies them).
   const { VolumeId: dataVolume } = await ec2.send(
     new CreateVolumeCommand({
       AvailabilityZone: instance?.Placement?.AvailabilityZone,
       Size: 10,
+      Encrypted: true,
       TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'Name', Value: 'web-prod-1-data' }] }],
     }),
   );
   await ec2.send(new AttachVolumeCommand({ VolumeId: dataVolume, InstanceId: instanceId, Device: '/dev/sdf' }));
+  await ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: SSM_PING_STATUS_TAG, Value: 'Online' }] }));
+
+  // The web tier: a group of one launched from the template, web-prod-1 attached to it (AttachInstances raises the desired capacity), both behind web-prod:80.
+  const autoScalingGroupName = 'web-prod-asg';
+  await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'web-prod', LaunchTemplateData: { ImageId: AMI, InstanceType: 't3.micro', SecurityGroupIds: [web] } }));
+  const autoscaling = clients.create(AutoScalingClient, target);
+  await autoscaling.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: autoScalingGroupName,
+      LaunchTemplate: { LaunchTemplateName: 'web-prod', Version: '$Latest' },
+      MinSize: 1,
+      MaxSize: 4,
+      DesiredCapacity: 1,
+      VPCZoneIdentifier: subnetId,
+      HealthCheckType: 'ELB',
+    }),
+  );
+  await autoscaling.send(new AttachInstancesCommand({ AutoScalingGroupName: autoScalingGroupName, InstanceIds: [instanceId] }));
+  const elbv2 = clients.create(ElasticLoadBalancingV2Client, target);
+  const targetGroupName = 'web-prod';
+  const { TargetGroups } = await elbv2.send(new CreateTargetGroupCommand({ Name: targetGroupName, Protocol: 'HTTP', Port: 80, VpcId: vpcId, TargetType: 'instance' }));
+  const targetGroupArn = TargetGroups?.[0]?.TargetGroupArn as string;
+  await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: instanceId }] }));
 
   const roleName = 'web-prod';
   await iam.send(
@@ -180,6 +288,8 @@ async function compromised(ec2: EC2Client, iam: IAMClient): Promise<World['compr
   const { InstanceProfile } = await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'web-prod-instance-profile' }));
   await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: 'web-prod-instance-profile', RoleName: roleName }));
   await ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: instanceId, IamInstanceProfile: { Arn: InstanceProfile?.Arn as string } }));
+  const labels: Record<string, string> = { [endpoints.s3PrefixList]: 'S3 gateway endpoint' };
+  for (const service of ['ssm', 'ssmmessages', 'ec2messages'] as const) for (const address of endpoints[service]) labels[address] = `${service} endpoint`;
   return {
     account: ACCOUNT_A,
     instanceId,
@@ -188,7 +298,108 @@ async function compromised(ec2: EC2Client, iam: IAMClient): Promise<World['compr
     volumeIds: [rootVolume, dataVolume as string],
     profileArn: InstanceProfile?.Arn as string,
     roleName,
+    autoScalingGroupName,
+    targetGroupName,
+    targetGroupArn,
+    endpoints,
+    labels,
   };
+}
+
+/** A CloudFormation value with `values` filled in for its `Ref`s and `Fn::Sub`s (all the member template's forensics resources use). */
+function resolved(value: unknown, values: Readonly<Record<string, string>>): unknown {
+  const lookup = (name: string): string => {
+    const found = values[name];
+    if (found === undefined) throw new Error(`the member template refers to ${name}, which the demo does not fill in`);
+    return found;
+  };
+  if (Array.isArray(value)) return value.map((item) => resolved(item, values));
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value);
+  const [only] = entries;
+  if (entries.length === 1 && only !== undefined && typeof only[1] === 'string') {
+    if (only[0] === 'Ref') return lookup(only[1]);
+    if (only[0] === 'Fn::Sub') return only[1].replace(/\$\{([\w:]+)\}/g, (_, name: string) => lookup(name));
+  }
+  return Object.fromEntries(entries.map(([key, item]) => [key, resolved(item, values)]));
+}
+
+const templateTags = z.array(z.object({ Key: z.string(), Value: z.string() }));
+const memberTemplateShape = z.object({
+  Parameters: z.record(z.string(), z.object({ Default: z.optional(z.string()) })),
+  Resources: z.record(z.string(), z.object({ Properties: z.optional(z.unknown()) })),
+});
+const forensicsKeyShape = z.object({
+  Description: z.string(),
+  EnableKeyRotation: z.boolean(),
+  KeySpec: z.literal('SYMMETRIC_DEFAULT'),
+  KeyUsage: z.literal('ENCRYPT_DECRYPT'),
+  KeyPolicy: z.unknown(),
+  Tags: templateTags,
+});
+const aliasShape = z.object({ AliasName: z.string(), TargetKeyId: z.string() });
+const roleShape = z.object({
+  RoleName: z.string(),
+  Description: z.string(),
+  MaxSessionDuration: z.number(),
+  AssumeRolePolicyDocument: z.unknown(),
+  Policies: z.array(z.object({ PolicyName: z.string(), PolicyDocument: z.unknown() })),
+  Tags: templateTags,
+});
+const profileShape = z.object({ InstanceProfileName: z.string(), Roles: z.array(z.string()) });
+
+/**
+ * What the member template (`riposte roles --forensics-account`) creates in `account` for the forensics account, created from the
+ * template's own resources with its parameters filled in: the forensics key (its key policy naming the forensics account) under
+ * alias/riposte-forensics, and the forensic collection role and instance profile (the SSM agent's messaging, output to the
+ * hosting account's evidence buckets).
+ */
+async function memberTemplateForensics(clients: MemberClients, account: string, hostingAccount: string): Promise<Forensics> {
+  const template = memberTemplateShape.parse(memberRoleTemplate(builtInActions(), { forensicsAccountId: FORENSICS_ACCOUNT }));
+  const values: Record<string, string> = {
+    ...Object.fromEntries(Object.entries(template.Parameters).flatMap(([name, parameter]) => (parameter.Default === undefined ? [] : [[name, parameter.Default]]))),
+    'AWS::Partition': 'aws',
+    'AWS::AccountId': account,
+    'AWS::Region': REGION,
+    RiposteAccountId: hostingAccount,
+    RoleRegion: REGION,
+  };
+  const properties = <T>(resource: string, shape: z.ZodMiniType<T>): T => shape.parse(resolved(template.Resources[resource]?.Properties, values));
+  const target = memberTarget(account);
+  const kms = clients.create(KMSClient, target);
+  const key = properties('ForensicsKey', forensicsKeyShape);
+  const { KeyMetadata } = await kms.send(
+    new CreateKeyCommand({
+      Description: key.Description,
+      KeySpec: key.KeySpec,
+      KeyUsage: key.KeyUsage,
+      Policy: JSON.stringify(key.KeyPolicy),
+      Tags: key.Tags.map(({ Key, Value }) => ({ TagKey: Key, TagValue: Value })),
+    }),
+  );
+  const keyId = KeyMetadata?.KeyId as string;
+  if (key.EnableKeyRotation) await kms.send(new EnableKeyRotationCommand({ KeyId: keyId }));
+  values.ForensicsKey = keyId; // a key's Ref: its id
+  const alias = properties('ForensicsKeyAlias', aliasShape);
+  await kms.send(new CreateAliasCommand(alias));
+
+  const iam = clients.create(IAMClient, target);
+  const role = properties('ForensicCollectionRole', roleShape);
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: role.RoleName,
+      Description: role.Description,
+      MaxSessionDuration: role.MaxSessionDuration,
+      AssumeRolePolicyDocument: JSON.stringify(role.AssumeRolePolicyDocument),
+      Tags: role.Tags,
+    }),
+  );
+  for (const policy of role.Policies) await iam.send(new PutRolePolicyCommand({ RoleName: role.RoleName, PolicyName: policy.PolicyName, PolicyDocument: JSON.stringify(policy.PolicyDocument) }));
+  values.ForensicCollectionRole = role.RoleName; // a role's Ref: its name
+  const profile = properties('ForensicCollectionProfile', profileShape);
+  const { InstanceProfile } = await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: profile.InstanceProfileName }));
+  for (const roleName of profile.Roles) await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: profile.InstanceProfileName, RoleName: roleName }));
+  return { account: FORENSICS_ACCOUNT, keyArn: KeyMetadata?.Arn as string, keyAlias: alias.AliasName, collectionProfileArn: InstanceProfile?.Arn as string };
 }
 
 /** Account B: a VPC whose default security group lets everything in from itself and RDP from anywhere (and, as AWS makes it, everything out). */
@@ -216,16 +427,22 @@ async function defaultGroup(ec2: EC2Client): Promise<World['defaultGroup']> {
   return { account: ACCOUNT_B, groupId, vpcId };
 }
 
-/** Both member accounts' problems (reached by AssumeRole, as Riposte reaches them), the password policies included. */
-export async function createWorld(clients: MemberClients): Promise<World> {
+/**
+ * Both member accounts' problems (reached by AssumeRole, as Riposte reaches them), the password policies included, and what the
+ * member template creates in account A for the forensics account. `hostingAccount` is the account Riposte runs in.
+ */
+export async function createWorld(clients: MemberClients, hostingAccount: string): Promise<World> {
   const [a, b] = [memberTarget(ACCOUNT_A), memberTarget(ACCOUNT_B)];
   const ec2A = clients.create(EC2Client, a);
   const iamA = clients.create(IAMClient, a);
-  const [made, , , groupB] = await Promise.all([
-    Promise.all([bastion(ec2A), compromised(ec2A, iamA)]),
+  const [made, forensics, , , groupB] = await Promise.all([
+    Promise.all([bastion(ec2A), compromised(clients, a)]),
+    memberTemplateForensics(clients, ACCOUNT_A, hostingAccount),
     iamA.send(new UpdateAccountPasswordPolicyCommand({ MinimumPasswordLength: 8, RequireNumbers: true })),
     clients.create(IAMClient, b).send(new UpdateAccountPasswordPolicyCommand({ MinimumPasswordLength: 10, RequireUppercaseCharacters: true, MaxPasswordAge: 365 })),
     defaultGroup(clients.create(EC2Client, b)),
   ]);
-  return { bastion: made[0], compromised: made[1], defaultGroup: groupB };
+  // The readback names the forensics key where a snapshot is encrypted under it.
+  const compromisedInstance = { ...made[1], labels: { ...made[1].labels, [forensics.keyArn]: `the forensics key ${forensics.keyAlias}` } };
+  return { bastion: made[0], compromised: compromisedInstance, defaultGroup: groupB, forensics };
 }
