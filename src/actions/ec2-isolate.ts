@@ -363,10 +363,19 @@ function endpointServiceNames(region: string): Map<string, EndpointService> {
 const isInterface = (endpoint: VpcEndpoint): boolean => endpoint.VpcEndpointType?.toLowerCase() === 'interface';
 const isGateway = (endpoint: VpcEndpoint): boolean => endpoint.VpcEndpointType?.toLowerCase() === 'gateway';
 
-/** The primary private IPv4 address of each network interface (an interface endpoint has one in each of its subnets). */
-async function addressesOf(context: ActionContext, eniIds: readonly string[]): Promise<Map<string, string>> {
+/**
+ * The primary private IPv4 address of every VPC endpoint network interface
+ * in the VPCs (an interface endpoint has one in each of its subnets), by
+ * interface id: read beside the endpoints themselves rather than after
+ * them, so the plan takes one round trip, not two.
+ */
+async function endpointAddressesIn(context: ActionContext, vpcIds: readonly string[]): Promise<Map<string, string>> {
   const addresses = new Map<string, string>();
-  for await (const page of paginateDescribeNetworkInterfaces({ client: ec2(context) }, { Filters: [{ Name: 'network-interface-id', Values: [...eniIds].sort() }] })) {
+  const filters = [
+    { Name: 'vpc-id', Values: [...vpcIds].sort() },
+    { Name: 'interface-type', Values: ['vpc_endpoint'] },
+  ];
+  for await (const page of paginateDescribeNetworkInterfaces({ client: ec2(context) }, { Filters: filters })) {
     for (const eni of page.NetworkInterfaces ?? []) {
       if (eni.NetworkInterfaceId !== undefined && eni.PrivateIpAddress !== undefined) addresses.set(eni.NetworkInterfaceId, eni.PrivateIpAddress);
     }
@@ -391,17 +400,24 @@ async function s3PrefixListOf(context: ActionContext): Promise<string | undefine
 }
 
 /**
- * The Systems Manager endpoints of each VPC, read live: the available
- * endpoints of the four services (one DescribeVpcEndpoints for every VPC),
- * then, at once, the addresses of the interface endpoints' network
- * interfaces and, when S3 has a gateway endpoint, the Region's S3 prefix
- * list. An interface endpoint counts only with private DNS on: the agent
+ * The Systems Manager endpoints of each VPC, read live in one round trip:
+ * the available endpoints of the four services (one DescribeVpcEndpoints
+ * for every VPC), the addresses of every VPC endpoint network interface in
+ * those VPCs, and the Region's S3 prefix list, at once. An interface
+ * endpoint counts only with private DNS on: the agent
  * calls the services' regional names, which resolve to the endpoint only
  * then (otherwise to public addresses the quarantine does not allow).
  * Reads only.
  */
 async function ssmEndpointsOf(context: ActionContext, vpcIds: readonly string[]): Promise<ReadonlyMap<string, SsmEndpoints>> {
   const names = endpointServiceNames(context.target.region);
+  // The endpoints, every endpoint interface's address and S3's prefix list, all at once (the list is read even when no gateway endpoint needs it: one call, no extra round trip).
+  const [endpoints, addresses, prefixListId] = await Promise.all([listEndpoints(context, vpcIds, names), endpointAddressesIn(context, vpcIds), s3PrefixListOf(context)]);
+  return endpointsByVpc(vpcIds, names, endpoints, addresses, prefixListId);
+}
+
+/** The available endpoints of the four services in the VPCs, in id order. */
+async function listEndpoints(context: ActionContext, vpcIds: readonly string[], names: ReadonlyMap<string, EndpointService>): Promise<VpcEndpoint[]> {
   const endpoints: VpcEndpoint[] = [];
   for await (const page of paginateDescribeVpcEndpoints(
     { client: ec2(context) },
@@ -419,11 +435,17 @@ async function ssmEndpointsOf(context: ActionContext, vpcIds: readonly string[])
       ),
     );
   }
-  endpoints.sort((a, b) => (a.VpcEndpointId ?? '').localeCompare(b.VpcEndpointId ?? ''));
-  const eniIds = endpoints.filter((endpoint) => isInterface(endpoint) && endpoint.PrivateDnsEnabled === true).flatMap((endpoint) => endpoint.NetworkInterfaceIds ?? []);
-  const s3Gateway = endpoints.some((endpoint) => isGateway(endpoint) && names.get(endpoint.ServiceName ?? '') === 's3');
-  const [addresses, prefixListId] = await Promise.all([eniIds.length === 0 ? new Map<string, string>() : addressesOf(context, eniIds), s3Gateway ? s3PrefixListOf(context) : undefined]);
+  return endpoints.sort((a, b) => (a.VpcEndpointId ?? '').localeCompare(b.VpcEndpointId ?? ''));
+}
 
+/** Each VPC's ways out to the four services, from what was read. */
+function endpointsByVpc(
+  vpcIds: readonly string[],
+  names: ReadonlyMap<string, EndpointService>,
+  endpoints: readonly VpcEndpoint[],
+  addresses: ReadonlyMap<string, string>,
+  prefixListId: string | undefined,
+): ReadonlyMap<string, SsmEndpoints> {
   return new Map(
     vpcIds.map((vpcId): [string, SsmEndpoints] => {
       const paths: EndpointPath[] = [];

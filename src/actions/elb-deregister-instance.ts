@@ -5,6 +5,7 @@ import {
   ElasticLoadBalancingClient,
   paginateDescribeLoadBalancers,
   RegisterInstancesWithLoadBalancerCommand,
+  type LoadBalancerDescription,
 } from '@aws-sdk/client-elastic-load-balancing';
 import {
   DeregisterTargetsCommand,
@@ -100,17 +101,22 @@ async function targetGroupRegistrations(context: ActionContext, instanceId: stri
   return read.flatMap(({ targetGroupArn, ports }) => (ports === undefined || ports.length === 0 ? [] : [{ targetGroupArn, ports }]));
 }
 
+/** Every classic load balancer of the account and Region, each with the instances it lists. */
+async function classicLoadBalancers(elb: ElasticLoadBalancingClient): Promise<LoadBalancerDescription[]> {
+  const balancers: LoadBalancerDescription[] = [];
+  for await (const page of paginateDescribeLoadBalancers({ client: elb, pageSize: PAGE_SIZE }, {})) balancers.push(...(page.LoadBalancerDescriptions ?? []));
+  return balancers;
+}
+
 /** Classic load balancers whose description lists the instance (DescribeLoadBalancers carries each one's instances: no read per balancer). */
 async function classicRegistrations(context: ActionContext, instanceId: string): Promise<string[]> {
   const elb = context.clients.create(ElasticLoadBalancingClient, context.target);
   const vpcId = context.resource.vpcId;
   const names: string[] = [];
-  for await (const page of paginateDescribeLoadBalancers({ client: elb, pageSize: PAGE_SIZE }, {})) {
-    for (const balancer of page.LoadBalancerDescriptions ?? []) {
-      if (balancer.LoadBalancerName === undefined) continue;
-      if (vpcId !== undefined && balancer.VPCId !== undefined && balancer.VPCId !== vpcId) continue;
-      if ((balancer.Instances ?? []).some((instance) => instance.InstanceId === instanceId)) names.push(balancer.LoadBalancerName);
-    }
+  for (const balancer of await classicLoadBalancers(elb)) {
+    if (balancer.LoadBalancerName === undefined) continue;
+    if (vpcId !== undefined && balancer.VPCId !== undefined && balancer.VPCId !== vpcId) continue;
+    if ((balancer.Instances ?? []).some((instance) => instance.InstanceId === instanceId)) names.push(balancer.LoadBalancerName);
   }
   return names.sort();
 }
@@ -260,6 +266,13 @@ export const deregisterInstance = defineAction({
         compliant: isEmpty(found),
         summary: isEmpty(found) ? `instance ${instanceId}: registered with no target group or classic load balancer` : `instance ${instanceId}: still registered with ${listed(found)}`,
       };
+    },
+
+    // The listings do not depend on the instance: read beside the run's target resolution, the plan reads only each target group's targets.
+    async prefetch(context) {
+      const elbv2 = context.clients.create(ElasticLoadBalancingV2Client, context.target);
+      const elb = context.clients.create(ElasticLoadBalancingClient, context.target);
+      await Promise.all([candidateTargetGroups(elbv2, undefined), classicLoadBalancers(elb)]);
     },
 
     undoOfPlanned(context, planned) {

@@ -69,7 +69,7 @@ export type {
   SecurityGroupTarget,
 } from './target.js';
 export { stepOrderOf } from './runtime.js';
-export type { ActionBehaviour, ActionContext, ActionOutcome, ActionPlan, HostingServices, NeighbourStep, PlannedChange, StepOrder, Verification } from './runtime.js';
+export type { ActionBehaviour, ActionContext, ActionOutcome, ActionPlan, HostingServices, NeighbourStep, PlannedChange, PrefetchContext, StepOrder, Verification } from './runtime.js';
 
 /** Every action Riposte ships, in one list the registry and the tests share. */
 export const BUILT_IN_ACTIONS = [

@@ -145,4 +145,17 @@ export interface ActionBehaviour<Params, Undo> {
    * does not say enough.
    */
   undoOfPlanned?(context: ActionContext, planned: readonly PlannedChange[]): Undo | undefined;
+  /**
+   * Reads the plan will make that do not depend on the step's target (a
+   * listing of the account's target groups), started beside the run's
+   * target resolution so that the plan finds them answered (the run shares
+   * each read until its first change: src/aws/run-read-memo.ts) and a read
+   * that depends on them goes in the plan's own round trip. Same parameters
+   * as the plan's reads, or nothing is shared; what it reads is never used
+   * otherwise, and a failure is left for the plan to meet.
+   */
+  prefetch?(context: PrefetchContext): Promise<void>;
 }
+
+/** What a prefetch may use: the member account's clients, before the step's target is known. */
+export type PrefetchContext = Pick<ActionContext, 'clients' | 'target'>;

@@ -299,7 +299,13 @@ export function collectEvidenceBehaviour(options: CollectEvidenceOptions = {}): 
 
   return {
     async plan(context, wanted): Promise<ActionPlan> {
-      const { bucket, instanceId, keys, stored } = await collectionOf(context, wanted);
+      const timing = collectionTimingOf(context.order);
+      // Every read at once (the plans are on the way to containment): the record, whether Systems Manager can reach the instance, and its profile.
+      const [{ bucket, instanceId, keys, stored }, reason, association] = await Promise.all([
+        collectionOf(context, wanted),
+        unreachableReason(context, instanceIdOf(ACTION, context), timing, 'plan'),
+        currentAssociation(context, instanceIdOf(ACTION, context)),
+      ]);
       const base = { action: ACTION, resource: instanceArnOf(context, instanceId) };
       if (stored !== undefined)
         return {
@@ -308,8 +314,6 @@ export function collectEvidenceBehaviour(options: CollectEvidenceOptions = {}): 
           summary: `collection ${stored.data.commandId} of run ${context.runId} already ran (${stored.data.status}); record at s3://${bucket}/${keys.record}`,
           changes: [],
         };
-      const timing = collectionTimingOf(context.order);
-      const reason = await unreachableReason(context, instanceId, timing, 'plan');
       if (reason !== undefined) {
         return {
           ...base,
@@ -319,7 +323,6 @@ export function collectEvidenceBehaviour(options: CollectEvidenceOptions = {}): 
         };
       }
       const forensicArn = forensicProfileArnOf(context, wanted.instanceProfile);
-      const association = await currentAssociation(context, instanceId);
       const memory = wanted.memoryCapture === undefined ? '' : `capture memory with ${wanted.memoryCapture.tool} at ${wanted.memoryCapture.path}, then `;
       // A profile an earlier step of the playbook removes is gone by the time this step runs.
       const detachedFirst = (context.order?.before ?? []).some((step) => step.action === DETACH_PROFILE);

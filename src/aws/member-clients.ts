@@ -48,7 +48,7 @@ export class MemberClients {
   constructor(factory: AwsClientFactory, credentials: MemberCredentials, options: MemberClientsOptions = {}) {
     this.#factory = factory;
     this.#credentials = credentials;
-    this.#maxConcurrent = options.maxConcurrentCallsPerAccount ?? 10;
+    this.#maxConcurrent = options.maxConcurrentCallsPerAccount ?? 16;
     this.#clients = new LruMap(options.maxClients ?? DEFAULT_MAX_CLIENTS);
     this.#limits = new LruMap(options.maxClients ?? DEFAULT_MAX_CLIENTS);
   }

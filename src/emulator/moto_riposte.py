@@ -1335,10 +1335,9 @@ def install_elbv2_targets() -> None:
 #   rule without the description it was authorized with (rules to an IP range keep theirs).
 #
 # Not emulated (the action does not rely on them): an interface endpoint's network
-# interfaces take a random private address rather than one from their subnet, and report
-# ``InterfaceType: interface`` (AWS: ``vpc_endpoint``), ``RequesterManaged: false`` and no
-# description; the endpoint reports no security groups when none was given (AWS: the VPC's
-# default group). ``RevokeSecurityGroupEgress``/``Ingress`` naming a rule that does not exist
+# interfaces take a random private address rather than one from their subnet (their type,
+# management and description: section "EC2 VPC endpoint network interfaces" below); the
+# endpoint reports no security groups when none was given (AWS: the VPC's default group). ``RevokeSecurityGroupEgress``/``Ingress`` naming a rule that does not exist
 # fail with ``InvalidPermission.NotFound`` (AWS answers it in ``UnknownIpPermissions``).
 # ======================================================================================
 
@@ -1442,6 +1441,54 @@ def install_primary_interface_groups() -> None:
     interface_class._riposte_own_groups = True  # type: ignore[attr-defined]
 
 
+# ======================================================================================
+# EC2 VPC endpoint network interfaces are the endpoint's (issue 17)
+#
+# What ``ec2.isolate`` with ``ssmEndpoints`` relies on to read an interface endpoint's
+# addresses in the same round trip as the endpoints themselves, where moto 5.2.1 departs
+# from the Amazon EC2 API reference. test/emulator/ec2-endpoint-interfaces.int.test.ts
+# quotes the page.
+#
+# - NetworkInterface, InterfaceType: "The type of network interface." Valid values include
+#   ``vpc_endpoint``; RequesterManaged: "Indicates whether the network interface is being
+#   managed by AWS." DescribeNetworkInterfaces filters ``interface-type`` and
+#   ``requester-managed``. moto gives an interface endpoint's network interfaces
+#   ``InterfaceType: interface``, ``RequesterManaged: false`` and no description, and
+#   refuses both filters. Here they are ``vpc_endpoint``, requester-managed, described
+#   ``VPC Endpoint Interface <endpoint id>`` as AWS describes them, and both filters work.
+# ======================================================================================
+
+
+def install_endpoint_interfaces() -> None:
+    """An interface endpoint's network interfaces are typed, managed and described as AWS's are."""
+    interface_class = eni_models.NetworkInterface
+    if getattr(interface_class, "_riposte_endpoint_interfaces", False):
+        return
+    vpc_backend = ec2_models.vpcs.VPCBackend
+    original_create = vpc_backend.create_vpc_endpoint
+    original_filter = interface_class.get_filter_value
+
+    def create_vpc_endpoint(self: Any, *args: Any, **kwargs: Any) -> Any:
+        endpoint = original_create(self, *args, **kwargs)
+        for eni_id in endpoint.network_interface_ids or []:
+            eni = self.get_network_interface(eni_id)
+            eni.interface_type = "vpc_endpoint"
+            eni.requester_managed = True
+            eni.description = f"VPC Endpoint Interface {endpoint.id}"
+        return endpoint
+
+    def get_filter_value(self: Any, filter_name: str, method_name: str | None = None) -> Any:
+        if filter_name == "interface-type":
+            return self.interface_type
+        if filter_name == "requester-managed":
+            return str(bool(self.requester_managed)).lower()
+        return original_filter(self, filter_name, method_name)
+
+    vpc_backend.create_vpc_endpoint = create_vpc_endpoint  # type: ignore[method-assign]
+    interface_class.get_filter_value = get_filter_value  # type: ignore[method-assign]
+    interface_class._riposte_endpoint_interfaces = True  # type: ignore[attr-defined]
+
+
 def main(argv: list[str] | None = None) -> None:
     install()
     install_evidence_additions()
@@ -1450,6 +1497,7 @@ def main(argv: list[str] | None = None) -> None:
     install_elbv2_targets()
     install_prefix_list_rule_descriptions()
     install_primary_interface_groups()
+    install_endpoint_interfaces()
     from moto.server import main as moto_server_main
 
     moto_server_main(argv)

@@ -94,7 +94,13 @@ export async function guardIdempotency(
  */
 export async function resolveRun(services: PipelineServices, finding: Finding, playbook: Playbook, run: { readonly correlationId: string; readonly now: Date }): Promise<RunTargets | undefined> {
   if (accountExemption(playbook.exempt.accounts, services.settings.excludedAccounts, finding.account, run.now).exempt) return undefined;
-  return resolveTargets(finding, actionsIn(services.registry, playbook), memberLiveView(services.clients, memberTarget(finding, run.correlationId)));
+  const actions = actionsIn(services.registry, playbook);
+  const target = memberTarget(finding, run.correlationId);
+  // The reads no step's target decides go beside the resolution (ActionBehaviour.prefetch): the plans find them answered.
+  // A prefetch that fails leaves nothing behind; the plan asks again and meets the error itself.
+  const prefetched = Promise.allSettled(actions.flatMap((action) => (action.behaviour.prefetch === undefined ? [] : [action.behaviour.prefetch({ clients: services.clients, target })])));
+  const [targets] = await Promise.all([resolveTargets(finding, actions, memberLiveView(services.clients, target)), prefetched]);
+  return targets;
 }
 
 /** The action behind each of the playbook's steps, by index. */

@@ -25,29 +25,41 @@ async function isolationRun(): Promise<Awaited<ReturnType<typeof replayCase>>> {
 }
 
 describe('the critical path of the isolation run', () => {
-  it('plans every step at once: the first reads of all nine plans go out together, as many at a time as the account allows (10 in flight)', async () => {
+  it('plans every step at once: the first reads of all nine plans go out together, in one round trip after the target is resolved; the target-free listings go beside the resolution', async () => {
     const run = await isolationRun();
     const firstRound = (call: string): number | undefined => run.rounds.find((sent) => sent.call === call)?.round;
+    const resolved = firstRound('ec2:DescribeInstances') as number;
     const volumes = firstRound('ec2:DescribeVolumes') as number;
 
     expect(run.missing).toEqual([]);
-    expect(volumes).toBeDefined();
-    expect(firstRound('ec2:DescribeInstanceAttribute')).toBe(volumes);
-    expect(firstRound('autoscaling:DescribeAutoScalingInstances')).toBe(volumes);
-    expect(firstRound('elasticloadbalancing:DescribeTargetGroups')).toBe(volumes);
-    // More first reads than the bound of ten calls in flight per account: the rest go in the next round trip, not after the plans before them.
-    const memberCallsIn = (round: number) => run.rounds.filter((sent) => sent.round === round && !sent.call.startsWith('s3:')).length;
-    expect(memberCallsIn(volumes)).toBe(10);
-    expect(firstRound('iam:GetRolePolicy')).toBe(volumes + 1);
-    expect(firstRound('ssm:DescribeInstanceInformation')).toBe(volumes + 1);
+    expect(volumes).toBe(resolved + 1);
+    for (const call of [
+      'ec2:DescribeInstanceAttribute',
+      'ec2:DescribeVpcEndpoints',
+      'ec2:DescribePrefixLists',
+      'autoscaling:DescribeAutoScalingInstances',
+      'iam:GetRolePolicy',
+      'ssm:DescribeInstanceInformation',
+    ]) {
+      expect([call, firstRound(call)]).toEqual([call, volumes]);
+    }
+    // The endpoints' interfaces are read beside the endpoints, not after them (and again by the verification).
+    expect(run.rounds.filter((sent) => sent.call === 'ec2:DescribeNetworkInterfaces' && JSON.stringify(sent.params).includes('vpc_endpoint')).map((sent) => sent.round)[0]).toBe(volumes);
+    // The target group listing needs no target: it goes beside the resolution (ActionBehaviour.prefetch), so each group's targets are read with the other plans' reads.
+    expect(firstRound('elasticloadbalancing:DescribeTargetGroups')).toBe(resolved);
+    expect(firstRound('elasticloadbalancing:DescribeTargetHealth')).toBe(volumes);
   });
 
-  it('contains the instance (its last interface moved to the quarantine group) within 30 round trips (38 when plans ran one after another)', async () => {
+  it('contains the instance (its last interface moved to the quarantine group) within 6 round trips, the scale budget, with Standby and deregistration beside it', async () => {
     const run = await isolationRun();
     const contained = run.rounds.filter((sent) => sent.call === 'ec2:ModifyNetworkInterfaceAttribute').at(-1)?.round;
+    const roundOf = (call: string): number | undefined => run.rounds.find((sent) => sent.call === call)?.round;
 
     expect(run.runs).toEqual([expect.objectContaining({ status: 'succeeded' })]);
-    expect(contained).toBeLessThanOrEqual(30);
+    expect(contained).toBeLessThanOrEqual(6);
+    // Out of service before the quarantine can fail a health check.
+    expect(roundOf('autoscaling:EnterStandby')).toBeLessThan(contained as number);
+    expect(roundOf('elasticloadbalancing:DeregisterTargets')).toBeLessThan(contained as number);
   });
 
   it('verifies every step at once: the whole run takes at most 34 round trips (44 when verifications ran one after another)', async () => {
