@@ -75,8 +75,13 @@ export interface CollectionRecord {
   readonly instanceProfileArn: string;
   readonly outputBucket: string;
   readonly outputPrefix: string;
-  /** The streams the agent wrote (a stream with no text is not written), with their SHA-256. */
-  readonly outputs: readonly { readonly stream: 'stdout' | 'stderr'; readonly key: string; readonly bytes: number; readonly sha256: string }[];
+  /**
+   * The streams the agent wrote (a stream with no text is not written), with their SHA-256. A stream
+   * the agent did not upload though GetCommandInvocation shows text (`inline: true`) is the text
+   * GetCommandInvocation returns, written by Riposte: its first 24,000 (stdout) or 8,000 (stderr)
+   * characters only.
+   */
+  readonly outputs: readonly { readonly stream: 'stdout' | 'stderr'; readonly key: string; readonly bytes: number; readonly sha256: string; readonly inline?: true }[];
   /** Where the memory image was uploaded to, when one was asked for and the command succeeded. */
   readonly memoryImage?: string;
 }
@@ -266,7 +271,18 @@ export function collectEvidenceBehaviour(options: CollectEvidenceOptions = {}): 
     const { bucket, keys, instanceId } = where;
     const streams = outputKeysOf(keys.outputPrefix, commandId, instanceId);
     const read = await Promise.all((['stdout', 'stderr'] as const).map(async (stream) => ({ stream, key: streams[stream], object: await readObject(s3, bucket, streams[stream]) })));
-    const outputs = read.flatMap(({ stream, key, object }) => (object === undefined ? [] : [{ stream, key, bytes: object.bytes.byteLength, sha256: sha256(object.bytes) }]));
+    // A stream the agent did not upload (its upload refused: a bucket policy, Object Lock's checksum rule) while
+    // GetCommandInvocation shows text: that text is kept, cut as Run Command cuts it, rather than nothing.
+    const inline = await Promise.all(
+      read.flatMap(({ stream, object }) => {
+        const text = stream === 'stdout' ? result.StandardOutputContent : result.StandardErrorContent;
+        if (object !== undefined || text === undefined || text === '') return [];
+        const key = `${keys.outputPrefix}/${commandId}/${instanceId}/inline-${stream}`;
+        const bytes = Buffer.from(text, 'utf8');
+        return [writeOnce(s3, bucket, key, bytes, 'text/plain; charset=utf-8').then((written) => ({ stream, key, bytes: bytes.byteLength, sha256: written.sha256, inline: true as const }))];
+      }),
+    );
+    const outputs = [...read.flatMap(({ stream, key, object }) => (object === undefined ? [] : [{ stream, key, bytes: object.bytes.byteLength, sha256: sha256(object.bytes) }])), ...inline];
     const stderrObject = read.find(({ stream }) => stream === 'stderr')?.object;
     const stderr = stderrObject === undefined ? (result.StandardErrorContent ?? '') : Buffer.from(stderrObject.bytes).toString('utf8');
     const status = result.Status ?? 'Unknown';
@@ -292,7 +308,7 @@ export function collectEvidenceBehaviour(options: CollectEvidenceOptions = {}): 
     if (status !== 'Success') throw new SsmCommandFailedError(ACTION, context, instanceId, { commandId, status, responseCode: result.ResponseCode, evidence: location });
     return outcomeOf(context, instanceId, {
       changed: true,
-      summary: `collected from inside ${instanceId} with command ${commandId} under the forensic profile, since removed: ${outputs.length} output object${outputs.length === 1 ? '' : 's'} at ${location}${data.memoryImage === undefined ? '' : `, memory image at s3://${bucket}/${data.memoryImage}`} (record sha256 ${digest})`,
+      summary: `collected from inside ${instanceId} with command ${commandId} under the forensic profile, since removed: ${outputs.length} output object${outputs.length === 1 ? '' : 's'} at ${location}${data.memoryImage === undefined ? '' : `, memory image at s3://${bucket}/${data.memoryImage}`}${inline.length === 0 ? '' : `; the agent did not upload ${inline.map((output) => output.stream).join(' or ')}: kept the start GetCommandInvocation returns (24,000 characters of stdout, 8,000 of stderr), not the whole stream`} (record sha256 ${digest})`,
       changes: [{ field: 'evidence.ssm-collect-evidence', from: null, to: { key: keys.record, sha256: digest, outputs: outputs.map(({ key, sha256: hash }) => ({ key, sha256: hash })) } }],
     });
   }
@@ -476,7 +492,10 @@ export function collectEvidenceBehaviour(options: CollectEvidenceOptions = {}): 
  *   naming): the agent writes the complete stdout and stderr to
  *   `<prefix>/<command id>/<instance id>/awsrunShellScript/0.awsrunShellScript/`,
  *   not the 24,000 characters GetCommandInvocation returns. A record with
- *   each object's SHA-256 is stored beside them (`ssm-<request>.json`).
+ *   each object's SHA-256 is stored beside them (`ssm-<request>.json`). A
+ *   stream the agent did not upload although GetCommandInvocation shows
+ *   text (its upload refused) is kept as that text, `inline-<stream>`,
+ *   marked `inline` in the record and said in the summary: only its start.
  * - **Memory capture** (`memoryCapture`): AVML at `path` (default
  *   `/usr/local/bin/avml`) captures memory first, and the AWS CLI at
  *   `awsCliPath` uploads the image to `<prefix>/memory/<instanceId>.lime`.

@@ -1068,7 +1068,9 @@ def install_evidence_additions() -> None:
 # comment lines the emulator reads, and a real instance ignores:
 #   ``#riposte-emulator: stdout <text>`` / ``#riposte-emulator: stderr <text>`` add a line to
 #   that stream; ``#riposte-emulator: exit <n>`` ends the plugin with response code n (Failed
-#   unless 0). Without them a command succeeds with no output, as in moto.
+#   unless 0); ``#riposte-emulator: no-s3-output`` stands for an agent whose upload to the
+#   output bucket fails (the streams stay inline only). Without them a command succeeds with
+#   no output, as in moto.
 # And an instance is a managed node only when it carries the tag
 # ``riposte-emulator:ssm-ping-status`` (its value is the PingStatus reported).
 # Each command also records, per instance, the instance profile associated when it was sent
@@ -1082,7 +1084,7 @@ from moto.ssm import responses as ssm_responses  # noqa: E402
 from moto.ssm.exceptions import InvalidFilterKey  # noqa: E402
 
 SSM_PING_STATUS_TAG = "riposte-emulator:ssm-ping-status"
-EMULATOR_DEVICE = re.compile(r"^\s*#riposte-emulator:\s*(stdout|stderr|exit)(?:\s(.*))?$")
+EMULATOR_DEVICE = re.compile(r"^\s*#riposte-emulator:\s*(stdout|stderr|exit|no-s3-output)(?:\s(.*))?$")
 # GetCommandInvocation: StandardOutputContent "The first 24,000 characters written by the plugin
 # to stdout"; StandardErrorContent "The first 8,000 characters written by the plugin to stderr".
 INLINE_STDOUT_LIMIT = 24_000
@@ -1093,9 +1095,9 @@ SHELL_PLUGIN_PATH = "awsrunShellScript/0.awsrunShellScript"
 INFORMATION_FILTERS = {"InstanceIds": "InstanceId", "PingStatus": "PingStatus", "PlatformTypes": "PlatformType"}
 
 
-def _run_devices(commands: list[str]) -> tuple[str, str, int]:
-    """stdout, stderr and the response code the test devices in ``commands`` ask for."""
-    stdout, stderr, code = [], [], 0
+def _run_devices(commands: list[str]) -> tuple[str, str, int, bool]:
+    """stdout, stderr, the response code and whether the S3 upload succeeds, as the test devices in ``commands`` ask."""
+    stdout, stderr, code, upload = [], [], 0, True
     for line in commands:
         for part in str(line).split("\n"):
             match = EMULATOR_DEVICE.match(part)
@@ -1104,9 +1106,11 @@ def _run_devices(commands: list[str]) -> tuple[str, str, int]:
             kind, text = match.group(1), match.group(2) or ""
             if kind == "exit":
                 code = int(text.strip() or "0")
+            elif kind == "no-s3-output":
+                upload = False
             else:
                 (stdout if kind == "stdout" else stderr).append(text + "\n")
-    return "".join(stdout), "".join(stderr), code
+    return "".join(stdout), "".join(stderr), code, upload
 
 
 def _write_output(region: str, bucket_name: str, key: str, text: str) -> str:
@@ -1162,7 +1166,7 @@ class SSMBackendAdditions:
             command.invocations = [invocation for invocation in command.invocations if invocation["InstanceId"] in requested]
             command.completed_count = command.target_count = len(requested)
         ec2 = ec2_backends[self.account_id][self.region_name]
-        stdout, stderr, code = _run_devices(list((command.parameters or {}).get("commands") or []))
+        stdout, stderr, code, upload = _run_devices(list((command.parameters or {}).get("commands") or []))
         failed = code != 0
         command.riposte_instance_profiles = {}
         for invocation in command.invocations:
@@ -1182,7 +1186,7 @@ class SSMBackendAdditions:
                 }
             )
             bucket = command.output_s3_bucket_name
-            if bucket and profile is not None and bucket in s3_backends.bucket_accounts:
+            if bucket and profile is not None and upload and bucket in s3_backends.bucket_accounts:
                 base = "/".join(part for part in (command.output_s3_key_prefix.strip("/"), command.command_id, instance_id, SHELL_PLUGIN_PATH) if part)
                 if stdout:
                     invocation["StandardOutputUrl"] = _write_output(self.region_name, bucket, f"{base}/stdout", stdout)

@@ -245,4 +245,24 @@ describe('ssm.collect-evidence against the emulator, member account 222222222222
     expect(await behaviour.run(none, collection)).toMatchObject({ changed: false });
     expect(await sentCommands()).toHaveLength(1);
   });
+
+  it('keeps what GetCommandInvocation shows of a stream the agent did not upload (its upload refused), says so, and verifies it', async () => {
+    const ctx = on(base(), await launch(base()));
+    const instanceId = ctx.resource.instanceId as string;
+    const wanted = wantedOf({ commands: ['#riposte-emulator: no-s3-output', '#riposte-emulator: stdout Linux ip-10-0-0-9 6.1.0', 'uname -a'] });
+    const keys = collectionKeysOf(ctx, instanceId, wanted);
+
+    const outcome = await behaviour.run(ctx, wanted);
+
+    const [sent] = await sentCommands();
+    const inlineKey = `${keys.outputPrefix}/${sent?.command_id as string}/${instanceId}/inline-stdout`;
+    // Nothing from the agent; the inline text, written by Riposte.
+    expect(await keysUnder(ctx, `${keys.outputPrefix}/`)).toEqual([inlineKey]);
+    expect(await text(ctx, inlineKey)).toBe('Linux ip-10-0-0-9 6.1.0\n');
+    const stored = JSON.parse(await text(ctx, keys.record)) as { data: CollectionRecord };
+    expect(stored.data.outputs).toEqual([{ stream: 'stdout', key: inlineKey, bytes: 24, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), inline: true }]);
+    expect(outcome.summary).toContain('the agent did not upload stdout: kept the start GetCommandInvocation returns (24,000 characters of stdout, 8,000 of stderr), not the whole stream');
+    expect(await behaviour.verify(ctx, wanted)).toMatchObject({ compliant: true });
+    expect(await associations(ctx, instanceId)).toEqual([]);
+  });
 });
