@@ -89,6 +89,9 @@ describe('riposte demo', () => {
       );
       expect(linesAfter(out, '  444455556666 default security group', 2)).toMatch(/before +in all from sg-\S+; in tcp 3389 from 0\.0\.0\.0\/0; out all to 0\.0\.0\.0\/0\n +after +no rules/);
       expect(out).toMatch(/web-prod-1 i-\S+ eni-\S+ groups\n +before +web \(sg-\S+\)\n +after +riposte-quarantine-ssm \(sg-\S+\)/);
+      // The run's manifest, signed by the deployment's key, checked with the public key alone.
+      expect(out).toMatch(/\n {2}manifest\.json signed by arn:aws:kms:us-east-1:\d{12}:key\/\S+ \(ECDSA_SHA_256\): verified with the public key alone\n/);
+      expect(out).toMatch(/\n +manifest\.json\.sig +\d+ bytes +sha256 [0-9a-f]{64} +matches the run record\n/);
       expect(out).toMatch(/web-prod-1 i-\S+ eni-\S+ groups\n +before +admin \(sg-\S+\), web \(sg-\S+\)\n +after +riposte-quarantine-ssm \(sg-\S+\)/);
       // The quarantine lets out only HTTPS to the VPC's Systems Manager endpoints and S3's gateway endpoint.
       expect(out).toMatch(

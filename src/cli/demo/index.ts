@@ -86,6 +86,7 @@ export async function runDemo(io: CommandIo): Promise<void> {
         RIPOSTE_TOPIC_ARN: hosting.topicArn,
         RIPOSTE_EVENT_BUS: hosting.bus,
         RIPOSTE_EVIDENCE_BUCKET: hosting.evidenceBucket,
+        RIPOSTE_EVIDENCE_SIGNING_KEY: hosting.evidenceSigningKey,
         RIPOSTE_FORENSICS_ACCOUNT: world.forensics.account,
         RIPOSTE_EXTERNAL_ID: 'riposte-demo',
       }),

@@ -40,6 +40,7 @@ import {
   groupEgress,
   groupRules,
   instanceProfile,
+  manifestCheck,
   interfaceGroups,
   passwordPolicy,
   sentNotifications,
@@ -210,6 +211,7 @@ export async function missionStory(scene: DemoScene, world: World, before: DemoS
       RIPOSTE_TOPIC_ARN: hosting.topicArn,
       RIPOSTE_EVENT_BUS: hosting.bus,
       RIPOSTE_EVIDENCE_BUCKET: hosting.evidenceBucket,
+      RIPOSTE_EVIDENCE_SIGNING_KEY: hosting.evidenceSigningKey,
       // The account ec2-compromise-isolate's snapshots (shareWithAccount: forensics) are shared with: no member account.
       RIPOSTE_FORENSICS_ACCOUNT: world.forensics.account,
       RIPOSTE_EXTERNAL_ID: 'riposte-demo',
@@ -300,6 +302,8 @@ export async function missionStory(scene: DemoScene, world: World, before: DemoS
         const check = recorded.get(object.key) === undefined ? 'not in the run record' : recorded.get(object.key) === object.sha256 ? 'matches the run record' : 'DIFFERS from the run record';
         say(terminalLines([`    ${object.key.slice(prefix.length).padEnd(40)} ${String(object.bytes).padStart(5)} bytes  sha256 ${object.sha256}  ${check}`]));
       }
+      // What an investigator does later, with the public key alone (riposte evidence verify).
+      say(terminalLines([`  ${await manifestCheck(factory, hosting.evidenceBucket, `${prefix}manifest.json`, hosting.evidenceSigningKey)}`]));
     }
     for (const finding of [sshFinding, defaultFinding]) {
       const state = await findingState(factory, finding.Id as string, finding.ProductArn as string);

@@ -12,10 +12,12 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetAccountPasswordPolicyCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 
 import type { AwsClientFactory, MemberClients } from '../../aws/index.js';
+import { verifyManifestSignature } from '../../evidence/index.js';
 import * as z from '../../zod.js';
 import { memberTarget, type DemoInstance } from './world.js';
 
@@ -227,4 +229,27 @@ export async function sentNotifications(endpoint: string, topicArn: string): Pro
     .filter((topic) => topic.arn === undefined || topic.arn === topicArn)
     .flatMap((topic) => topic.sent_notifications ?? [])
     .map(([, message, subject]) => ({ subject: subject ?? '', message }));
+}
+
+/**
+ * The run's manifest checked as an investigator checks it later: the
+ * signature file beside it, verified with the key's public half alone
+ * (GetPublicKey, as `riposte evidence verify --public-key` takes it).
+ */
+export async function manifestCheck(factory: AwsClientFactory, bucket: string, manifestKey: string, keyId: string): Promise<string> {
+  const s3 = factory.create(S3Client, {}, { forcePathStyle: true });
+  const bytesOf = async (key: string): Promise<Uint8Array | undefined> => {
+    try {
+      return (await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToByteArray()) ?? new Uint8Array();
+    } catch (error) {
+      if (error instanceof NoSuchKey) return undefined;
+      throw error;
+    }
+  };
+  const [manifest, signature, { PublicKey }] = await Promise.all([bytesOf(manifestKey), bytesOf(`${manifestKey}.sig`), factory.create(KMSClient).send(new GetPublicKeyCommand({ KeyId: keyId }))]);
+  if (manifest === undefined || signature === undefined) return `manifest ${manifestKey}: ${manifest === undefined ? 'missing' : 'unsigned (no manifest.json.sig)'}`;
+  const verified = verifyManifestSignature({ manifest, signature, publicKey: PublicKey ?? new Uint8Array() });
+  return verified.valid
+    ? `manifest.json signed by ${verified.keyId} (${verified.signingAlgorithm}): verified with the public key alone`
+    : `manifest.json NOT verified: ${verified.problems.join('; ')}`;
 }

@@ -66,6 +66,8 @@ export interface Hosting {
   /** Where the result-event bus's rule delivers (the demo reads the events back from it). */
   readonly resultQueueUrl: string;
   readonly evidenceBucket: string;
+  /** The asymmetric KMS key (ECC_NIST_P256, sign and verify) that signs each run's evidence manifest, as the stack's EvidenceSigningKey. */
+  readonly evidenceSigningKey: string;
   readonly findingsQueue: { readonly url: string; readonly arn: string };
   readonly resumeQueue: { readonly url: string; readonly arn: string };
 }
@@ -76,7 +78,7 @@ async function queue(sqs: SQSClient, name: string): Promise<{ url: string; arn: 
   return { url, arn: Attributes?.QueueArn as string };
 }
 
-/** The ledger table, SNS topic, result-event bus (with a rule into a queue), evidence bucket, findings and resume queues. */
+/** The ledger table, SNS topic, result-event bus (with a rule into a queue), evidence bucket and its signing key, findings and resume queues. */
 export async function createHosting(factory: AwsClientFactory): Promise<Hosting> {
   const table = 'riposte-demo-ledger';
   const properties = runLedgerTableProperties();
@@ -84,7 +86,7 @@ export async function createHosting(factory: AwsClientFactory): Promise<Hosting>
   const events = factory.create(EventBridgeClient);
   const bus = 'riposte-demo';
   const evidenceBucket = 'riposte-demo-evidence';
-  const [, topic, results, findingsQueue, resumeQueue] = await Promise.all([
+  const [, topic, results, findingsQueue, resumeQueue, , , signingKey] = await Promise.all([
     factory
       .create(DynamoDBClient)
       .send(new CreateTableCommand({ TableName: table, KeySchema: [...properties.KeySchema], AttributeDefinitions: [...properties.AttributeDefinitions], BillingMode: properties.BillingMode })),
@@ -94,10 +96,12 @@ export async function createHosting(factory: AwsClientFactory): Promise<Hosting>
     queue(sqs, 'riposte-demo-resume'),
     evidenceBucketLike(factory.create(S3Client, {}, { forcePathStyle: true }), evidenceBucket),
     events.send(new CreateEventBusCommand({ Name: bus })),
+    factory.create(KMSClient).send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', Description: 'Riposte demo: signs each run’s evidence manifest' })),
   ]);
   await events.send(new PutRuleCommand({ Name: 'results', EventBusName: bus, EventPattern: JSON.stringify({ source: [RESULT_EVENT_SOURCE], 'detail-type': [RESULT_EVENT_DETAIL_TYPE] }) }));
   await events.send(new PutTargetsCommand({ Rule: 'results', EventBusName: bus, Targets: [{ Id: 'queue', Arn: results.arn }] }));
-  return { table, topicArn: topic.TopicArn as string, bus, resultQueueUrl: results.url, evidenceBucket, findingsQueue, resumeQueue };
+  const evidenceSigningKey = signingKey.KeyMetadata?.Arn as string;
+  return { table, topicArn: topic.TopicArn as string, bus, resultQueueUrl: results.url, evidenceBucket, evidenceSigningKey, findingsQueue, resumeQueue };
 }
 
 /** An instance, as the demo made it. */
