@@ -11,7 +11,7 @@ import {
   RunInstancesCommand,
   type IpPermission,
 } from '@aws-sdk/client-ec2';
-import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
 
@@ -20,6 +20,7 @@ import { stepOrderOf, type ActionContext } from '../../src/actions/runtime.js';
 import { collectEvidence, collectEvidenceBehaviour, collectionKeysOf, outputKeysOf, type CollectEvidenceParams, type CollectionRecord } from '../../src/actions/ssm-collect-evidence.js';
 import { actionContext } from '../support/action-context.js';
 import { emulatorData, resetEmulator } from '../support/emulator.js';
+import { ec2InstanceProfile } from '../support/instance-profiles.js';
 
 /*
  * Against the emulator: moto's EC2, IAM, S3 and SSM, with the launcher's Run Command additions
@@ -43,13 +44,7 @@ const ec2 = (ctx: ActionContext) => ctx.clients.create(EC2Client, ctx.target);
 const iam = (ctx: ActionContext) => ctx.clients.create(IAMClient, ctx.target);
 const hostingS3 = (ctx: ActionContext): S3Client => ctx.hosting.factory.create(S3Client, {}, { forcePathStyle: true });
 
-async function profileNamed(ctx: ActionContext, name: string): Promise<string> {
-  const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
-  await iam(ctx).send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust }));
-  const { InstanceProfile } = await iam(ctx).send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
-  await iam(ctx).send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
-  return InstanceProfile?.Arn as string;
-}
+const profileNamed = (ctx: ActionContext, name: string): Promise<string> => ec2InstanceProfile(iam(ctx), name);
 
 /** An instance, managed by Systems Manager with `pingStatus` unless null. */
 async function launch(ctx: ActionContext, pingStatus: string | null = 'Online'): Promise<string> {

@@ -29,7 +29,7 @@ import {
   type Snapshot,
 } from '@aws-sdk/client-ec2';
 import { CreateTargetGroupCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, GetObjectLegalHoldCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -48,6 +48,7 @@ import { MemoryLogSink, RiposteLogger } from '../../src/log/index.js';
 import { emulatorClientFactory, emulatorData, emulatorEndpoint } from '../support/emulator.js';
 import { createCustomerKey } from '../support/emulator-ebs.js';
 import { createSigningKey, hostingKms } from '../support/emulator-kms.js';
+import { ec2InstanceProfile } from '../support/instance-profiles.js';
 import { EVIDENCE_BUCKET, LEDGER_TABLE, libraryPlaybooks, onlyRun, pipelineLab, type PipelineLab } from '../support/pipeline-lab.js';
 
 /*
@@ -88,14 +89,6 @@ interface Estate {
   readonly roleName: string;
   readonly encryptedVolumeId: string;
   readonly endpointAddresses: readonly string[];
-}
-
-async function profile(iam: IAMClient, name: string): Promise<string> {
-  const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
-  await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust }));
-  const { InstanceProfile } = await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
-  await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
-  return InstanceProfile?.Arn as string;
 }
 
 /**
@@ -144,8 +137,8 @@ async function webTier(clients: MemberClients): Promise<Estate> {
   const targetGroupArn = TargetGroups?.[0]?.TargetGroupArn as string;
   await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: instanceId }, { Id: neighbourId }] }));
 
-  const suspectProfileArn = await profile(iam, 'web-prod');
-  await profile(iam, 'RiposteForensicCollection');
+  const suspectProfileArn = await ec2InstanceProfile(iam, 'web-prod');
+  await ec2InstanceProfile(iam, 'RiposteForensicCollection');
   await ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: instanceId, IamInstanceProfile: { Arn: suspectProfileArn } }));
   const { Reservations } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
   const zone = Reservations?.[0]?.Instances?.[0]?.Placement?.AvailabilityZone;

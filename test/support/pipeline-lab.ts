@@ -14,8 +14,8 @@ import {
   EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { CreateBucketCommand, PutObjectLockConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { BatchUpdateFindingsCommandInput } from '@aws-sdk/client-securityhub';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 
 import { builtInActions, type ActionRegistry } from '../../src/actions/index.js';
+import { createEvidenceBucket } from '../../src/emulator/index.js';
 import type { AwsClientFactory, MemberClients } from '../../src/aws/index.js';
 import { IndexedMatcher } from '../../src/engine/index.js';
 import { readEvent, type IntakeResult } from '../../src/intake/index.js';
@@ -49,6 +50,7 @@ import { emulatorClientFactory, emulatorData, emulatorEndpoint, resetEmulator } 
 import { importEventFindings } from './emulator-securityhub.js';
 import { FindingUpdateLog } from './finding-updates.js';
 import { flakyProxy } from './flaky-proxy.js';
+import { ec2InstanceProfile } from './instance-profiles.js';
 import { fixture } from './fixtures.js';
 
 export const HOSTING_ACCOUNT = '123456789012';
@@ -157,12 +159,7 @@ export async function pipelineLab(options: PipelineLabOptions = {}): Promise<Pip
       BillingMode: table.BillingMode,
     }),
   );
-  // As the stack makes it: Object Lock on (a legal hold needs it), with a default retention in governance mode.
-  const s3 = factory.create(S3Client, {}, { forcePathStyle: true });
-  await s3.send(new CreateBucketCommand({ Bucket: EVIDENCE_BUCKET, ObjectLockEnabledForBucket: true }));
-  await s3.send(
-    new PutObjectLockConfigurationCommand({ Bucket: EVIDENCE_BUCKET, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } } }),
-  );
+  await createEvidenceBucket(factory.create(S3Client, {}, { forcePathStyle: true }), EVIDENCE_BUCKET);
   const { TopicArn } = await factory.create(SNSClient).send(new CreateTopicCommand({ Name: 'riposte-e2e' }));
   const topicArn = TopicArn as string;
   // The result-event bus, with a rule delivering Riposte's events to a queue the test reads.
@@ -284,23 +281,15 @@ export async function compromisedInstance(clients: MemberClients, account: strin
   }
 
   const roleName = `web-prod${suffix}`;
-  await iam.send(
-    new CreateRoleCommand({
-      RoleName: roleName,
-      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
-    }),
-  );
-  const profileName = `web-prod${suffix}-instance-profile`;
-  const { InstanceProfile } = await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: profileName }));
-  await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: profileName, RoleName: roleName }));
-  await ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: instanceId, IamInstanceProfile: { Arn: InstanceProfile?.Arn as string } }));
+  const profileArn = await ec2InstanceProfile(iam, roleName, `web-prod${suffix}-instance-profile`);
+  await ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: instanceId, IamInstanceProfile: { Arn: profileArn } }));
   return {
     instanceId,
     vpcId,
     interfaces: { [primary]: [web], [secondary]: [admin, web] },
     volumeIds: [rootVolume, dataVolume as string],
     roleName,
-    profileArn: InstanceProfile?.Arn as string,
+    profileArn,
   };
 }
 

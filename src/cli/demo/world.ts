@@ -25,21 +25,16 @@ import { CreateTargetGroupCommand, ElasticLoadBalancingV2Client, RegisterTargets
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand, UpdateAccountPasswordPolicyCommand } from '@aws-sdk/client-iam';
 import { CreateAliasCommand, CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from '@aws-sdk/client-kms';
-import { CreateBucketCommand, PutObjectLockConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 
 import { builtInActions, memberRoleTemplate } from '../../actions/index.js';
 import type { AwsClientFactory, MemberClients } from '../../aws/index.js';
+import { createEvidenceBucket } from '../../emulator/index.js';
 import { runLedgerTableProperties } from '../../ledger/index.js';
 import { RESULT_EVENT_DETAIL_TYPE, RESULT_EVENT_SOURCE } from '../../pipeline/index.js';
 import * as z from '../../zod.js';
-
-/** The evidence bucket as the stack makes it: Object Lock on (a legal hold needs it), a default retention in governance mode. */
-async function evidenceBucketLike(s3: S3Client, bucket: string): Promise<void> {
-  await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
-  await s3.send(new PutObjectLockConfigurationCommand({ Bucket: bucket, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } } }));
-}
 
 export const REGION = 'us-east-1';
 /** The first member account: the CIS story's, the exposed bastion's and the compromised instance's (as the example events name it). */
@@ -94,7 +89,7 @@ export async function createHosting(factory: AwsClientFactory): Promise<Hosting>
     queue(sqs, 'riposte-demo-results'),
     queue(sqs, 'riposte-demo-findings'),
     queue(sqs, 'riposte-demo-resume'),
-    evidenceBucketLike(factory.create(S3Client, {}, { forcePathStyle: true }), evidenceBucket),
+    createEvidenceBucket(factory.create(S3Client, {}, { forcePathStyle: true }), evidenceBucket),
     events.send(new CreateEventBusCommand({ Name: bus })),
     factory.create(KMSClient).send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', Description: 'Riposte demo: signs each run’s evidence manifest' })),
   ]);
