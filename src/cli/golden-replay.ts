@@ -1,10 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { AwsClientFactory } from '../aws/index.js';
 import { loadConfig, type AutomaticMode } from '../config.js';
-import { FileRunLedger } from '../ledger/index.js';
+import { MemoryRunLedger } from '../ledger/index.js';
 import { MemoryLogSink, RiposteLogger } from '../log/index.js';
 import { assemblePipeline, MemoryResumeQueue } from '../pipeline/index.js';
 import type { CompiledPlaybook } from '../playbooks/index.js';
@@ -70,40 +66,36 @@ export async function replayCase(
     RIPOSTE_CONCURRENCY: '1',
   });
   const factory = new AwsClientFactory(config.aws, { credentials: REPLAY_HOSTING_CREDENTIALS, plugins: [replay.plugin] });
-  const directory = await mkdtemp(join(tmpdir(), 'riposte-test-replay-'));
-  try {
-    const pipeline = assemblePipeline(config, {
-      factory,
-      playbooks,
-      logger: new RiposteLogger({ logLevel: 'error', stream: new MemoryLogSink() }),
-      ledger: new FileRunLedger(directory),
-      resumeQueue: new MemoryResumeQueue(),
-      ...(settings.now === undefined ? {} : { clock: () => new Date(settings.now as string) }),
-    });
-    // A fixed correlation id: the member-role session is named after it, in the calls recorded.
-    const started = performance.now();
-    const result = await pipeline.handleEvent(event, { correlationId: REPLAY_CORRELATION_ID });
-    const elapsedMs = performance.now() - started;
-    const runs = result.findings.flatMap((finding) =>
-      finding.runs.map((run) => ({
-        finding: finding.findingId,
-        playbook: run.playbookId,
-        status: run.status,
-        mode: run.mode,
-        summary: run.summary,
-        ...(run.guard === undefined ? {} : { guard: run.guard.code }),
-        ...(run.workflowStatus === undefined ? {} : { workflow: run.workflowStatus }),
-        steps: run.steps.map((step) => ({ action: step.action, phase: step.phase, status: step.status, summary: step.summary })),
-      })),
-    );
-    return {
-      runs: recordedParam(runs) as Array<Record<string, unknown>>,
-      calls: replay.calls.map((call) => ({ ...call })),
-      missing: replay.missing.map((error) => error.message),
-      rounds: replay.rounds,
-      elapsedMs,
-    };
-  } finally {
-    await rm(directory, { recursive: true, force: true });
-  }
+  const pipeline = assemblePipeline(config, {
+    factory,
+    playbooks,
+    logger: new RiposteLogger({ logLevel: 'error', stream: new MemoryLogSink() }),
+    // The run's record is thrown away with the case: a ledger in memory keeps it by the same rules, without a disk write per step.
+    ledger: new MemoryRunLedger(),
+    resumeQueue: new MemoryResumeQueue(),
+    ...(settings.now === undefined ? {} : { clock: () => new Date(settings.now as string) }),
+  });
+  // A fixed correlation id: the member-role session is named after it, in the calls recorded.
+  const started = performance.now();
+  const result = await pipeline.handleEvent(event, { correlationId: REPLAY_CORRELATION_ID });
+  const elapsedMs = performance.now() - started;
+  const runs = result.findings.flatMap((finding) =>
+    finding.runs.map((run) => ({
+      finding: finding.findingId,
+      playbook: run.playbookId,
+      status: run.status,
+      mode: run.mode,
+      summary: run.summary,
+      ...(run.guard === undefined ? {} : { guard: run.guard.code }),
+      ...(run.workflowStatus === undefined ? {} : { workflow: run.workflowStatus }),
+      steps: run.steps.map((step) => ({ action: step.action, phase: step.phase, status: step.status, summary: step.summary })),
+    })),
+  );
+  return {
+    runs: recordedParam(runs) as Array<Record<string, unknown>>,
+    calls: replay.calls.map((call) => ({ ...call })),
+    missing: replay.missing.map((error) => error.message),
+    rounds: replay.rounds,
+    elapsedMs,
+  };
 }

@@ -6,23 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ErrorContext } from '../errors.js';
 import { LedgerStoreError, RunAlreadyExistsError, RunNotFoundError } from './errors.js';
 import type { RunLedger, RunLedgerOptions } from './ledger.js';
-import {
-  assertChangeLimit,
-  assertClaimWindow,
-  claimOutcome,
-  epochSeconds,
-  freeSlot,
-  limitReached,
-  listedRun,
-  newestFirst,
-  newRunRecord,
-  TAKE,
-  transferOutcome,
-  withFinish,
-  withinQuery,
-  withState,
-  withStep,
-} from './rules.js';
+import { claimInDocument, releaseInDocument, reserveInDocument, transferInDocument, type ClaimsDocument, type DocumentChange, type LimitsDocument } from './documents.js';
+import { assertChangeLimit, assertClaimWindow, listedRun, newestFirst, newRunRecord, oldestFirst, withFinish, withinQuery, withState, withStep } from './rules.js';
 import type { RunState } from './run-state.js';
 import type { ChangeReservation, ClaimResult, ListedRun, NewRun, RunOutcome, RunQuery, RunRecord, StepRecord, TerminalRunStatus } from './types.js';
 
@@ -32,25 +17,6 @@ export interface FileRunLedgerOptions extends RunLedgerOptions {
   /** A lock older than this is taken to be left by a crashed process and removed (default 30 s). */
   readonly staleLockMs?: number;
 }
-
-interface ClaimEntry {
-  readonly runId: string;
-  readonly claimedAt: string;
-  /** Epoch seconds, as in the DynamoDB store. */
-  readonly expiresAt: number;
-}
-
-type ClaimsFile = Record<string, ClaimEntry>;
-
-interface SlotEntry {
-  readonly resourceKey: string;
-  readonly reservedAt: string;
-  /** Epoch seconds, as in the DynamoDB store. */
-  readonly expiresAt: number;
-}
-
-/** Scope -> slot index -> the resource holding it; the DynamoDB store's slot items, in one file. */
-type LimitsFile = Record<string, Record<string, SlotEntry>>;
 
 /**
  * The CLI's local run ledger: one JSON file per run under `<dir>/runs/`, the
@@ -110,95 +76,37 @@ export class FileRunLedger implements RunLedger {
 
   async claim(key: string, runId: string, windowSeconds: number, now: Date = this.#clock()): Promise<ClaimResult> {
     assertClaimWindow(windowSeconds);
-    return this.#updateClaim(key, windowSeconds, now, runId, (held, nowSeconds) => claimOutcome(held, runId, nowSeconds));
+    return this.#changeDocument<ClaimsDocument, ClaimResult>('claims.json', (claims) => claimInDocument(claims, key, runId, windowSeconds, now));
   }
 
   async transferClaim(key: string, fromRunId: string, toRunId: string, windowSeconds: number, now: Date = this.#clock()): Promise<ClaimResult> {
     assertClaimWindow(windowSeconds);
-    return this.#updateClaim(key, windowSeconds, now, toRunId, (held, nowSeconds) => transferOutcome(held, fromRunId, toRunId, nowSeconds));
-  }
-
-  /**
-   * Claims and transfers, under the claims file's lock: the rule answers
-   * from who holds the key now, or says to take it for `runId`.
-   */
-  async #updateClaim(
-    key: string,
-    windowSeconds: number,
-    now: Date,
-    runId: string,
-    rule: (held: { holder: string; expiresAt: number } | undefined, nowSeconds: number) => ClaimResult | typeof TAKE,
-  ): Promise<ClaimResult> {
-    const path = join(this.directory, 'claims.json');
-    await mkdir(this.directory, { recursive: true });
-    return this.#withLock(path, async () => {
-      const claims = (await readJson<ClaimsFile>(path)) ?? {};
-      const nowSeconds = epochSeconds(now);
-      const held = ownEntry(claims, key);
-      const outcome = rule(held === undefined ? undefined : { holder: held.runId, expiresAt: held.expiresAt }, nowSeconds);
-      if (outcome !== TAKE) return outcome;
-      // Expired claims are dropped as the file is rewritten (DynamoDB's TTL does the same, lazily).
-      // Object.fromEntries defines each key as data, where `kept[key] = …` would run a `__proto__` setter.
-      const claim: ClaimEntry = { runId, claimedAt: now.toISOString(), expiresAt: nowSeconds + windowSeconds };
-      const kept: ClaimsFile = Object.fromEntries([...Object.entries(claims).filter(([name, entry]) => name !== key && entry.expiresAt > nowSeconds), [key, claim]]);
-      await writeAtomically(path, kept);
-      return { claimed: true };
-    });
+    return this.#changeDocument<ClaimsDocument, ClaimResult>('claims.json', (claims) => transferInDocument(claims, key, fromRunId, toRunId, windowSeconds, now));
   }
 
   async releaseClaim(key: string, runId: string): Promise<void> {
-    const path = join(this.directory, 'claims.json');
-    await mkdir(this.directory, { recursive: true });
-    await this.#withLock(path, async () => {
-      const claims = (await readJson<ClaimsFile>(path)) ?? {};
-      if (ownEntry(claims, key)?.runId !== runId) return;
-      await writeAtomically(path, Object.fromEntries(Object.entries(claims).filter(([name]) => name !== key)));
-    });
+    await this.#changeDocument<ClaimsDocument, void>('claims.json', (claims) => releaseInDocument(claims, key, runId));
   }
 
   async reserveChange(scope: string, resourceKey: string, limit: number, windowSeconds: number, now: Date = this.#clock()): Promise<ChangeReservation> {
     assertChangeLimit(limit, windowSeconds);
-    const path = join(this.directory, 'limits.json');
+    return this.#changeDocument<LimitsDocument, ChangeReservation>('limits.json', (limits) => reserveInDocument(limits, scope, resourceKey, limit, windowSeconds, now));
+  }
+
+  /** Changes `claims.json` or `limits.json` (`documents.ts`) under its lock, writing it only when the change has something to write. */
+  async #changeDocument<Document, Answer>(name: string, change: (current: Document) => DocumentChange<Document, Answer>): Promise<Answer> {
+    const path = join(this.directory, name);
     await mkdir(this.directory, { recursive: true });
     return this.#withLock(path, async () => {
-      const limits = (await readJson<LimitsFile>(path)) ?? {};
-      const nowSeconds = epochSeconds(now);
-      const expiresAt = nowSeconds + windowSeconds;
-      // The slots that are held, read as they are stored: the work is what is
-      // held, never what the limit allows. Slots beyond a lowered limit are
-      // ignored, as in the DynamoDB store.
-      const held = new Map<number, SlotEntry>();
-      for (const [key, slot] of Object.entries(ownEntry(limits, scope) ?? {})) {
-        const index = Number(key);
-        if (Number.isInteger(index) && index >= 0 && index < limit && slot.expiresAt > nowSeconds) held.set(index, slot);
-      }
-      const mine = [...held].find(([, slot]) => slot.resourceKey === resourceKey);
-      let taken: number | undefined;
-      if (mine !== undefined) {
-        if (mine[1].expiresAt >= expiresAt) return { allowed: true, used: held.size, limit, alreadyHeld: true };
-        taken = mine[0];
-      } else {
-        taken = freeSlot(held, limit);
-        if (taken === undefined) return limitReached(new Map([...held].map(([index, slot]) => [index, slot.resourceKey])), limit);
-      }
-      // Expired slots are dropped as the file is rewritten (DynamoDB's TTL does the same, lazily).
-      const slot: SlotEntry = { resourceKey, reservedAt: now.toISOString(), expiresAt };
-      const live = (slots: Record<string, SlotEntry>): Array<[string, SlotEntry]> => Object.entries(slots).filter(([, entry]) => entry.expiresAt > nowSeconds);
-      const kept: LimitsFile = Object.fromEntries([
-        ...Object.entries(limits)
-          .filter(([name]) => name !== scope)
-          .map(([name, slots]): [string, Record<string, SlotEntry>] => [name, Object.fromEntries(live(slots))])
-          .filter(([, slots]) => Object.keys(slots).length > 0),
-        [scope, Object.fromEntries([...live(ownEntry(limits, scope) ?? {}).filter(([index]) => index !== String(taken)), [String(taken), slot]])],
-      ]);
-      await writeAtomically(path, kept);
-      return { allowed: true, used: mine === undefined ? held.size + 1 : held.size, limit, alreadyHeld: mine !== undefined };
+      const { answer, next } = change((await readJson<Document>(path)) ?? ({} as Document));
+      if (next !== undefined) await writeAtomically(path, next);
+      return answer;
     });
   }
 
   async listRunsForFinding(findingId: string): Promise<RunRecord[]> {
     const runs = await this.#allRuns('list runs', { findingId });
-    return runs.filter((run) => run.findingId === findingId).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.runId.localeCompare(b.runId));
+    return runs.filter((run) => run.findingId === findingId).sort(oldestFirst);
   }
 
   async listRuns(query: RunQuery = {}): Promise<ListedRun[]> {
@@ -276,14 +184,6 @@ export class FileRunLedger implements RunLedger {
       // Gone already: the holder finished.
     }
   }
-}
-
-/**
- * `record[key]` when `record` itself holds it: claim keys carry a finding's
- * id and scopes a playbook's, and neither may find `Object.prototype`'s members.
- */
-function ownEntry<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 async function readJson<T>(path: string): Promise<T | undefined> {

@@ -4,6 +4,7 @@ export { IllegalRunTransitionError, LedgerConflictError, LedgerStoreError, RunAl
 export { FileRunLedger } from './file-ledger.js';
 export type { FileRunLedgerOptions } from './file-ledger.js';
 export type { RunLedger, RunLedgerOptions } from './ledger.js';
+export { MemoryRunLedger } from './memory-ledger.js';
 export { idempotencyKey, isTerminal } from './rules.js';
 export { canMove, hasEnded, RUN_STAGES, stagesBefore } from './run-state.js';
 export type { RunStage, RunState, RunTransition } from './run-state.js';

@@ -5,7 +5,9 @@ import type { ChangeReservation, ClaimResult, ListedRun, NewRun, RunOutcome, Run
  * The run ledger: the audit trail of every run and the idempotency store that
  * makes a twice-delivered finding run once. DynamoDB in production
  * (`DynamoDbRunLedger`), a directory of JSON files for the CLI
- * (`FileRunLedger`); both keep the same rules, which live in `rules.ts`.
+ * (`FileRunLedger`), and the process's memory for runs nobody reads again
+ * (`MemoryRunLedger`: `riposte test`'s replays); all keep the same rules,
+ * which live in `rules.ts`.
  *
  * A run's record is append-only: it starts `claimed` (`startRun`, before
  * anything changes), moves through the stages of its lifecycle
@@ -98,7 +100,7 @@ export interface RunLedger {
   reserveChange(scope: string, resourceKey: string, limit: number, windowSeconds: number, now?: Date): Promise<ChangeReservation>;
 }
 
-/** Options both implementations take. */
+/** Options every implementation takes. */
 export interface RunLedgerOptions {
   /** Where `createdAt`, `updatedAt`, step-free timestamps, claim and reservation times come from. */
   readonly clock?: () => Date;

@@ -4,10 +4,12 @@ import { LISTED_RUN_FIELDS, TERMINAL_RUN_STATUSES } from './types.js';
 import type { ChangeReservation, ClaimResult, ListedRun, NewRun, RunOutcome, RunQuery, RunRecord, RunStatus, StepRecord, TerminalRunStatus } from './types.js';
 
 /*
- * The rules both stores keep. The file store applies them to the record it
- * holds under its lock; the DynamoDB store writes conditionally and, when a
- * condition fails, applies them to the item DynamoDB returns, to say which
- * rule refused the write. Either way there is one statement of each rule.
+ * The rules every store keeps. The file and memory stores apply them to the
+ * record they hold (under a lock, or within one call), and to their claims
+ * and slots through `documents.ts`; the DynamoDB store writes conditionally
+ * and, when a condition fails, applies them to the item DynamoDB returns, to
+ * say which rule refused the write. Either way there is one statement of
+ * each rule.
  */
 
 /**
@@ -34,7 +36,7 @@ export function finishableFrom(target: TerminalRunStatus): readonly RunStatus[] 
 
 /**
  * Values go into the ledger as plain JSON: `undefined` fields dropped, dates
- * as strings, no class instances — so both stores keep exactly the same thing
+ * as strings, no class instances — so every store keeps exactly the same thing
  * and a record reads back equal to what was written.
  */
 export function toPlainJson<T>(value: T): T {
@@ -181,7 +183,12 @@ export function withinQuery(run: Pick<RunRecord, 'createdAt'>, query: RunQuery):
   return query.since === undefined || run.createdAt >= query.since.toISOString();
 }
 
-/** A listing's order, the same in both stores: newest first, run id breaking ties (newest-looking first too). */
+/** The order of a finding's runs (`listRunsForFinding`): oldest first, run id breaking ties. */
+export function oldestFirst(a: Pick<RunRecord, 'createdAt' | 'runId'>, b: Pick<RunRecord, 'createdAt' | 'runId'>): number {
+  return a.createdAt.localeCompare(b.createdAt) || a.runId.localeCompare(b.runId);
+}
+
+/** A listing's order, the same in every store: newest first, run id breaking ties (newest-looking first too). */
 export function newestFirst(a: ListedRun, b: ListedRun): number {
   return b.createdAt.localeCompare(a.createdAt) || b.runId.localeCompare(a.runId);
 }

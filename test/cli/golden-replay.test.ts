@@ -17,7 +17,13 @@ import { loadPlaybooks } from '../../src/playbooks/index.js';
 
 const CASE = join('playbooks', 'tests', 'ec2-compromise-isolate', 'guardduty-backdoor');
 
-async function isolationRun(): Promise<Awaited<ReturnType<typeof replayCase>>> {
+type Outcome = Awaited<ReturnType<typeof replayCase>>;
+
+let shared: Promise<Outcome> | undefined;
+/** The run, replayed once for the file: it is deterministic, and no test changes what it returns. */
+const isolationRun = (): Promise<Outcome> => (shared ??= replayIsolation());
+
+async function replayIsolation(): Promise<Outcome> {
   const { playbooks } = await loadPlaybooks('playbooks');
   const world = replayWorldSchema.parse(JSON.parse(readFileSync(`${CASE}.aws.json`, 'utf8')));
   const event = eventOfRawFinding(JSON.parse(readFileSync(`${CASE}.event.json`, 'utf8')), 'guardduty-backdoor.event.json');
