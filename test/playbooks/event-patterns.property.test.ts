@@ -20,7 +20,7 @@ import {
 } from '../../src/playbooks/index.js';
 import { matchesAnyEventPattern, matchesEventPattern, operatorsIn, validateEventPattern, type ArrayMode } from '../support/event-pattern-matcher.js';
 import { propertyTimeout, runs } from '../support/fast-check.js';
-import { fixture } from '../support/fixtures.js';
+import { fixture, fixtureText } from '../support/fixtures.js';
 
 /*
  * The EventBridge patterns compiled for a playbook decide which events ever
@@ -157,8 +157,18 @@ function applyEdit(root: JsonObject, edit: Edit): void {
   else container[last] = structuredClone(edit.set);
 }
 
+/** The fixtures' texts, read once: the properties build tens of thousands of events from them. */
+const FIXTURE_TEXTS: ReadonlyMap<string, string> = new Map(FIXTURES.map((name) => [name, fixtureText(name)]));
+
+/** A fresh parsed copy of one of FIXTURES, as fixture() makes, without reading the file again. */
+function freshFixture(name: string): JsonObject {
+  const text = FIXTURE_TEXTS.get(name);
+  if (text === undefined) throw new Error(`${name} is not one of the EventBridge fixtures`);
+  return JSON.parse(text) as JsonObject;
+}
+
 function mutated(name: string, mutations: readonly Mutation[]): JsonObject {
-  const event = fixture<JsonObject>(name);
+  const event = freshFixture(name);
   for (const mutation of mutations) for (const edit of mutation) applyEdit(event, edit);
   return event;
 }
@@ -405,7 +415,7 @@ const envelopeMutations: fc.Arbitrary<Mutation> = fc.oneof(set(['account'], ACCO
 
 /** What can change in each fixture, by the kind of event it is. */
 function mutationsFor(name: string): fc.Arbitrary<Mutation> {
-  const event = fixture<JsonObject>(name);
+  const event = freshFixture(name);
   const detail = event.detail as JsonObject;
   const findingPaths = Array.isArray(detail.findings) ? detail.findings.map((_, index): Path => ['detail', 'findings', index]) : [];
   switch (`${event.source as string} ${event['detail-type'] as string}`) {
@@ -442,9 +452,11 @@ interface MutatedEvent {
   readonly mutations: readonly Mutation[];
   readonly keep: number;
 }
-const mutatedEvent: fc.Arbitrary<MutatedEvent> = fc
-  .constantFrom(...FIXTURES)
-  .chain((name) => fc.record({ name: fc.constant(name), mutations: fc.array(mutationsFor(name), { maxLength: 8 }), keep: fc.nat(1) }));
+/** Each fixture's mutated events, built once (arbitraries are values): the chain below picks one per event instead of building it again. */
+const MUTATED_EVENTS: ReadonlyMap<string, fc.Arbitrary<MutatedEvent>> = new Map(
+  FIXTURES.map((name) => [name, fc.record({ name: fc.constant(name), mutations: fc.array(mutationsFor(name), { maxLength: 8 }), keep: fc.nat(1) })]),
+);
+const mutatedEvent: fc.Arbitrary<MutatedEvent> = fc.constantFrom(...FIXTURES).chain((name) => MUTATED_EVENTS.get(name) as fc.Arbitrary<MutatedEvent>);
 const eventOf = ({ name, mutations, keep }: MutatedEvent): JsonObject => single(mutated(name, mutations), keep);
 
 // ---------------------------------------------------------------------------
