@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The static checks `npm test` runs before the tests: types, lint, format and
-// the layer rule.
+// The static checks `npm test` runs beside the tests (scripts/test.mjs):
+// types, lint, format and the layer rule.
 //
 // - Types and lint share one TypeScript program: `tsc --noEmit` and
 //   typescript-eslint's type-checked rules would otherwise each build and
